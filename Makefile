@@ -1,0 +1,67 @@
+# isms: PGXS build.  The version lives in isms.control only.
+
+EXTENSION  = isms
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = isms
+OBJS = \
+	src/isms.o \
+	src/codec.o \
+	src/ref.o \
+	src/docver.o
+
+# Install-script parts, in dependency order.
+SQL_PARTS = \
+	src/head.sql \
+	src/ref.sql \
+	src/docver.sql
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
+	test/fuzz/fuzz_codec
+
+PG_CPPFLAGS = -I$(srcdir)/src -DISMS_VERSION='"$(EXTVERSION)"'
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+
+# pg_regress suites: sql/NAME.sql against expected/NAME.out
+REGRESS = ref docver
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+# isolation specs: test/isolation/specs/NAME.spec
+ISOLATION = ref_unique
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) > $@
+
+# pgTAP suites, run by pg_prove against a database holding pgtap.
+PGTAP_DB ?= isms_tap
+.PHONY: installcheck-pgtap installcheck-all fuzz fuzz-sql bench demo
+installcheck-pgtap:
+	dropdb --if-exists $(PGTAP_DB)
+	createdb $(PGTAP_DB)
+	psql -X -q -v ON_ERROR_STOP=1 -d $(PGTAP_DB) -c 'CREATE EXTENSION pgtap'
+	pg_prove -d $(PGTAP_DB) --ext .sql -r test/pgtap/
+
+# libFuzzer over the codec, with address and undefined-behaviour sanitizers.
+FUZZ_RUNS ?= 1000000
+FUZZ_CC ?= clang
+test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Wno-ignored-attributes -DFRONTEND -I$(srcdir)/src \
+		-I$(shell $(PG_CONFIG) --includedir-server) \
+		test/fuzz/fuzz_codec.c src/codec.c -o $@
+fuzz: test/fuzz/fuzz_codec
+	test/fuzz/run.sh $(FUZZ_RUNS)
+
+installcheck-all: installcheck installcheck-pgtap fuzz
+
+bench:
+	bench/run.sh
+
+demo:
+	psql -X -v ON_ERROR_STOP=1 -f examples/demo.sql

@@ -1,0 +1,161 @@
+-- isms.ref: hierarchical reference to a clause or control (src/ref.c).
+
+CREATE TYPE isms.ref;
+
+CREATE FUNCTION isms.ref_in(cstring) RETURNS isms.ref
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.ref_out(isms.ref) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.ref_recv(internal) RETURNS isms.ref
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.ref_send(isms.ref) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE isms.ref (
+    INPUT = isms.ref_in,
+    OUTPUT = isms.ref_out,
+    RECEIVE = isms.ref_recv,
+    SEND = isms.ref_send,
+    INTERNALLENGTH = 8,
+    PASSEDBYVALUE,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE isms.ref IS
+    'Reference to a clause or control, such as 6.1.2 or A.5.24: an optional letter and 1 to 5 numbers (0-999), in natural order';
+
+CREATE FUNCTION isms.ref_eq(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_ne(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_lt(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_le(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_gt(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_ge(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_cmp(isms.ref, isms.ref) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_sortsupport(internal) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.ref_hash(isms.ref) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_hash_extended(isms.ref, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_contains(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+CREATE FUNCTION isms.ref_contained(isms.ref, isms.ref) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+
+COMMENT ON FUNCTION isms.ref_in(cstring) IS 'Text input of isms.ref';
+COMMENT ON FUNCTION isms.ref_out(isms.ref) IS 'Text output of isms.ref';
+COMMENT ON FUNCTION isms.ref_recv(internal) IS 'Binary input of isms.ref';
+COMMENT ON FUNCTION isms.ref_send(isms.ref) IS 'Binary output of isms.ref';
+COMMENT ON FUNCTION isms.ref_eq(isms.ref, isms.ref) IS 'Implements = for isms.ref';
+COMMENT ON FUNCTION isms.ref_ne(isms.ref, isms.ref) IS 'Implements <> for isms.ref';
+COMMENT ON FUNCTION isms.ref_lt(isms.ref, isms.ref) IS 'Implements < for isms.ref';
+COMMENT ON FUNCTION isms.ref_le(isms.ref, isms.ref) IS 'Implements <= for isms.ref';
+COMMENT ON FUNCTION isms.ref_gt(isms.ref, isms.ref) IS 'Implements > for isms.ref';
+COMMENT ON FUNCTION isms.ref_ge(isms.ref, isms.ref) IS 'Implements >= for isms.ref';
+COMMENT ON FUNCTION isms.ref_cmp(isms.ref, isms.ref) IS 'B-tree comparison of isms.ref: -1, 0 or 1';
+COMMENT ON FUNCTION isms.ref_sortsupport(internal) IS 'B-tree sort support of isms.ref';
+COMMENT ON FUNCTION isms.ref_hash(isms.ref) IS 'Hash of isms.ref';
+COMMENT ON FUNCTION isms.ref_hash_extended(isms.ref, bigint) IS 'Seeded 64-bit hash of isms.ref';
+COMMENT ON FUNCTION isms.ref_contains(isms.ref, isms.ref) IS 'Implements @>: the first reference is the second or one of its ancestors';
+COMMENT ON FUNCTION isms.ref_contained(isms.ref, isms.ref) IS 'Implements <@: the first reference is the second or one of its descendants';
+
+CREATE OPERATOR isms.= (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_eq,
+    COMMUTATOR = OPERATOR(isms.=), NEGATOR = OPERATOR(isms.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES
+);
+CREATE OPERATOR isms.<> (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_ne,
+    COMMUTATOR = OPERATOR(isms.<>), NEGATOR = OPERATOR(isms.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR isms.< (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_lt,
+    COMMUTATOR = OPERATOR(isms.>), NEGATOR = OPERATOR(isms.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR isms.<= (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_le,
+    COMMUTATOR = OPERATOR(isms.>=), NEGATOR = OPERATOR(isms.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR isms.> (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_gt,
+    COMMUTATOR = OPERATOR(isms.<), NEGATOR = OPERATOR(isms.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR isms.>= (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_ge,
+    COMMUTATOR = OPERATOR(isms.<=), NEGATOR = OPERATOR(isms.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR isms.@> (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_contains,
+    COMMUTATOR = OPERATOR(isms.<@),
+    RESTRICT = contsel, JOIN = contjoinsel
+);
+CREATE OPERATOR isms.<@ (
+    LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_contained,
+    COMMUTATOR = OPERATOR(isms.@>),
+    RESTRICT = contsel, JOIN = contjoinsel
+);
+
+CREATE OPERATOR CLASS isms.ref_ops
+    DEFAULT FOR TYPE isms.ref USING btree AS
+        OPERATOR 1 isms.<,
+        OPERATOR 2 isms.<=,
+        OPERATOR 3 isms.=,
+        OPERATOR 4 isms.>=,
+        OPERATOR 5 isms.>,
+        FUNCTION 1 isms.ref_cmp(isms.ref, isms.ref),
+        FUNCTION 2 isms.ref_sortsupport(internal);
+
+CREATE OPERATOR CLASS isms.ref_hash_ops
+    DEFAULT FOR TYPE isms.ref USING hash AS
+        OPERATOR 1 isms.=,
+        FUNCTION 1 isms.ref_hash(isms.ref),
+        FUNCTION 2 isms.ref_hash_extended(isms.ref, bigint);
+
+CREATE FUNCTION isms.ref_larger(isms.ref, isms.ref) RETURNS isms.ref
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.ref_smaller(isms.ref, isms.ref) RETURNS isms.ref
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION isms.ref_larger(isms.ref, isms.ref) IS 'The larger of two isms.ref values (state function of max)';
+COMMENT ON FUNCTION isms.ref_smaller(isms.ref, isms.ref) IS 'The smaller of two isms.ref values (state function of min)';
+CREATE AGGREGATE isms.max(isms.ref) (
+    SFUNC = isms.ref_larger, STYPE = isms.ref, SORTOP = OPERATOR(isms.>),
+    COMBINEFUNC = isms.ref_larger, PARALLEL = SAFE
+);
+CREATE AGGREGATE isms.min(isms.ref) (
+    SFUNC = isms.ref_smaller, STYPE = isms.ref, SORTOP = OPERATOR(isms.<),
+    COMBINEFUNC = isms.ref_smaller, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE isms.max(isms.ref) IS 'Largest isms.ref in a group';
+COMMENT ON AGGREGATE isms.min(isms.ref) IS 'Smallest isms.ref in a group';
+CREATE CAST (text AS isms.ref) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (isms.ref AS text) WITH INOUT AS ASSIGNMENT;
+
+CREATE FUNCTION isms.parent(isms.ref) RETURNS isms.ref
+    AS 'MODULE_PATHNAME', 'ref_parent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.depth(isms.ref) RETURNS integer
+    AS 'MODULE_PATHNAME', 'ref_depth' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.subpath(isms.ref, integer, integer) RETURNS isms.ref
+    AS 'MODULE_PATHNAME', 'ref_subpath' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION isms.subpath(isms.ref, integer) RETURNS isms.ref
+    AS 'MODULE_PATHNAME', 'ref_subpath_to_end' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION isms.parent(isms.ref) IS
+    'Parent of a reference (6.1.2 -> 6.1, A.5.24 -> A.5), NULL at the top level';
+COMMENT ON FUNCTION isms.depth(isms.ref) IS
+    'Number of numbers in a reference: 1 for 4 and A.5, 3 for 6.1.2';
+COMMENT ON FUNCTION isms.subpath(isms.ref, integer, integer) IS
+    'The numbers from offset (0-based) for len numbers, as ltree subpath; the letter is kept when offset is 0';
+COMMENT ON FUNCTION isms.subpath(isms.ref, integer) IS
+    'The numbers from offset (0-based) to the end; the letter is kept when offset is 0';
