@@ -8,3 +8,13 @@ CREATE FUNCTION isms.version() RETURNS text
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION isms.version() IS
     'Version of the loaded isms library.';
+
+CREATE FUNCTION isms.current_actor() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_actor_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_actor() IS
+    'The person acting: the setting isms.actor when set, else the current user';
+
+CREATE SCHEMA isms_report;
+COMMENT ON SCHEMA isms_report IS
+    'Reporting views of the isms extension for BI tools: plain column types, every column commented';

@@ -1,22 +1,72 @@
 /*-------------------------------------------------------------------------
  *
  * isms.c
- *	  Module entry points of the isms extension.
+ *	  Module entry points of the isms extension and its settings.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "isms.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
+/*
+ * isms.actor names the person acting, for pooled applications that connect
+ * with one login role; isms.reason gives the reason of a plain UPDATE of a
+ * workflow status.  Both are usually SET LOCAL per transaction.
+ */
+char	   *isms_actor = NULL;
+char	   *isms_reason = NULL;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("isms.actor",
+							   "The person acting in this session or transaction.",
+							   "Recorded as created_by, updated_by, and in the transition log and trail. Empty means the current user.",
+							   &isms_actor,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("isms.reason",
+							   "The reason recorded for workflow transitions made by a plain UPDATE.",
+							   NULL,
+							   &isms_reason,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("isms");
+}
+
+const char *
+isms_current_actor(void)
+{
+	if (isms_actor != NULL && isms_actor[0] != '\0')
+		return isms_actor;
+	return GetUserNameFromId(GetUserId(), false);
+}
+
 PG_FUNCTION_INFO_V1(isms_version);
+PG_FUNCTION_INFO_V1(isms_actor_fn);
 
 /* The version of the loaded library, which may lag the installed SQL. */
 Datum
 isms_version(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(ISMS_VERSION));
+}
+
+Datum
+isms_actor_fn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(isms_current_actor()));
 }

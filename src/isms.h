@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * isms.h
+ *	  Declarations shared by the isms C sources: the project's SQLSTATEs
+ *	  and the settings it reads.
+ *
+ * SQLSTATE class "IS" is implementation-defined (classes I-Z are left to
+ * implementations by the SQL standard), so it never collides with a code
+ * PostgreSQL may add.  Every code is listed in the README.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ISMS_H
+#define ISMS_H
+
+/* IS001: a workflow move that is not an allowed transition */
+#define ERRCODE_ISMS_TRANSITION_REFUSED		MAKE_SQLSTATE('I','S','0','0','1')
+/* IS002: an allowed transition whose guard does not hold */
+#define ERRCODE_ISMS_GUARD_FAILED			MAKE_SQLSTATE('I','S','0','0','2')
+/* IS003: a change to a record in a terminal state */
+#define ERRCODE_ISMS_RECORD_CLOSED			MAKE_SQLSTATE('I','S','0','0','3')
+/* IS004: a new record that does not start in an initial state */
+#define ERRCODE_ISMS_BAD_INITIAL_STATE		MAKE_SQLSTATE('I','S','0','0','4')
+/* IS010: an edit of a published (immutable) document version */
+#define ERRCODE_ISMS_DOCUMENT_IMMUTABLE		MAKE_SQLSTATE('I','S','0','1','0')
+/* IS011: segregation of duties, e.g. an author approving their own version */
+#define ERRCODE_ISMS_SEGREGATION_OF_DUTIES	MAKE_SQLSTATE('I','S','0','1','1')
+/* IS012: a DELETE of a record the ISMS keeps (retire it instead) */
+#define ERRCODE_ISMS_DELETE_REFUSED			MAKE_SQLSTATE('I','S','0','1','2')
+/* IS020: an UPDATE, DELETE or TRUNCATE of the append-only trail */
+#define ERRCODE_ISMS_TRAIL_APPEND_ONLY		MAKE_SQLSTATE('I','S','0','2','0')
+
+/* settings, defined in isms.c */
+extern char *isms_actor;
+extern char *isms_reason;
+
+/* the acting person: isms.actor when set, else the session user name */
+extern const char *isms_current_actor(void);
+
+#endif							/* ISMS_H */
