@@ -8,13 +8,17 @@ OBJS = \
 	src/isms.o \
 	src/codec.o \
 	src/ref.o \
-	src/docver.o
+	src/docver.o \
+	src/tableinsert.o \
+	src/workflow.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
 	src/head.sql \
 	src/ref.sql \
-	src/docver.sql
+	src/docver.sql \
+	src/workflow.sql \
+	src/workflow_builtin.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \

@@ -1,0 +1,1093 @@
+/*-------------------------------------------------------------------------
+ *
+ * workflow.c
+ *	  The PDCA workflow engine: one row trigger that enforces a table's
+ *	  workflow on INSERT and UPDATE, and logs every accepted transition.
+ *
+ * A workflow's states, transitions and guards are rows in isms.workflow_*;
+ * each backend caches them per bound table, keyed by relation OID, with
+ * the attribute numbers it reads and the guard plans it has prepared.  A
+ * change to the definitions sends a relcache invalidation for
+ * isms.workflow, which every backend sees at its next transaction and
+ * which empties the cache (as pg_cron does for its job table); ALTER of a
+ * bound table invalidates its own entry.
+ *
+ * The row trigger does the checks and queues the log row; queued rows are
+ * written in batches of LOG_BATCH (tableinsert.c), the last batch by a
+ * statement trigger.  A failed statement rolls back its written batches
+ * with it, and a subtransaction abort drops its queued rows.  Rows
+ * whose status does not change cost a hash lookup and two attribute reads.
+ * At commit, a transaction that logged transitions takes the outbox lock
+ * and records its commit sequence, so that a poller reading the outbox in
+ * sequence order never skips a transaction that commits late.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/async.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "isms.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "tableinsert.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+#include "access/table.h"
+
+PG_FUNCTION_INFO_V1(workflow_enforce);
+PG_FUNCTION_INFO_V1(workflow_flush);
+PG_FUNCTION_INFO_V1(workflow_definition_changed);
+PG_FUNCTION_INFO_V1(workflow_next_states);
+
+/* transitions announced one by one per transaction; then one batch note */
+#define NOTIFY_PER_TRANSACTION	100
+#define EVENT_CHANNEL			"isms_events"
+/* advisory lock key serialising outbox sequence numbers: "isms" "outb" */
+#define OUTBOX_LOCK_KEY1		0x69736d73
+#define OUTBOX_LOCK_KEY2		0x6f757462
+
+typedef enum Phase
+{
+	PHASE_PLAN = 0,
+	PHASE_DO,
+	PHASE_CHECK,
+	PHASE_ACT
+} Phase;
+
+static const char *const phase_names[] = {"plan", "do", "check", "act"};
+
+typedef struct WfState
+{
+	char	   *name;
+	int			namelen;
+	Datum		name_text;		/* the name as text, for log rows */
+	Phase		phase;
+	bool		initial;
+	bool		terminal;
+} WfState;
+
+typedef struct WfGuard
+{
+	char	   *name;
+	char	   *sql;
+	SPIPlanPtr	plan;			/* prepared on first use */
+} WfGuard;
+
+typedef struct WfTransition
+{
+	int			from;			/* index into states */
+	int			to;
+	int			guard;			/* index into guards, or -1 */
+	bool		reason_required;
+} WfTransition;
+
+/* an organisation's tightening of one transition */
+typedef struct WfRestriction
+{
+	int64		org_id;
+	int			transition;
+	bool		disabled;
+	int			guard;			/* extra guard, or -1 */
+} WfRestriction;
+
+typedef struct WfTable
+{
+	Oid			relid;			/* hash key */
+	bool		valid;
+	MemoryContext cxt;
+	char	   *workflow;
+	char	   *label;			/* "corrective action" */
+	char	   *qualname;		/* "isms.corrective_action" */
+	Oid			rowtype;
+	AttrNumber	att_status;
+	AttrNumber	att_org;
+	AttrNumber	att_id;
+	AttrNumber	att_cycle;		/* 0 when the table has none */
+	int			nstates;
+	WfState    *states;
+	int			ntransitions;
+	WfTransition *transitions;
+	int			nguards;
+	WfGuard    *guards;
+	int			nrestrictions;
+	WfRestriction *restrictions;
+} WfTable;
+
+#define LOG_NATTS 11
+/* log rows are written in batches of this many */
+#define LOG_BATCH 1000
+
+/* a log row waiting to be written */
+typedef struct PendingLog
+{
+	SubTransactionId subid;
+	Datum		values[LOG_NATTS];
+	bool		nulls[LOG_NATTS];
+} PendingLog;
+
+static HTAB *wf_tables = NULL;
+static bool callbacks_registered = false;
+static Oid	workflow_relid = InvalidOid;
+
+/*
+ * Per-transaction state.  Pending log rows live in a fixed array and their
+ * text values in a context reset after each batch, so a bulk statement
+ * reuses the same memory instead of touching new pages for every row.
+ */
+static PendingLog pending[LOG_BATCH];
+static int	npending = 0;
+static MemoryContext pending_cxt = NULL;
+/* the actor as text, kept while isms.actor and the user are unchanged */
+static Datum actor_text = (Datum) 0;
+static const char *actor_source = NULL;
+static Oid	actor_user = InvalidOid;
+static int64 xact_first_log = 0;
+static int64 xact_last_log = 0;
+static int	xact_notified = 0;
+static int	xact_events = 0;
+static Oid	log_relid = InvalidOid;
+static Oid	log_seqid = InvalidOid;
+
+static Oid
+isms_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("isms", false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "isms relation \"%s\" is missing", name);
+	return relid;
+}
+
+static void
+wf_invalidate_all(void)
+{
+	HASH_SEQ_STATUS status;
+	WfTable    *t;
+
+	if (wf_tables == NULL)
+		return;
+	hash_seq_init(&status, wf_tables);
+	while ((t = hash_seq_search(&status)) != NULL)
+		t->valid = false;
+	workflow_relid = InvalidOid;
+	log_relid = InvalidOid;
+	log_seqid = InvalidOid;
+}
+
+static void
+wf_relcache_callback(Datum arg, Oid relid)
+{
+	WfTable    *t;
+
+	if (wf_tables == NULL)
+		return;
+	if (relid == InvalidOid || relid == workflow_relid)
+	{
+		wf_invalidate_all();
+		return;
+	}
+	t = hash_search(wf_tables, &relid, HASH_FIND, NULL);
+	if (t != NULL)
+		t->valid = false;
+}
+
+static void
+wf_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (xact_last_log > 0)
+			{
+				/*
+				 * Serialise the commits of transactions that logged
+				 * transitions, and give this one the next outbox number
+				 * while holding the lock until commit.
+				 */
+				Datum		values[6];
+				bool		nulls[6] = {false, false, false, false, false, false};
+				TableInserter *ti;
+
+				DirectFunctionCall2(pg_advisory_xact_lock_int4,
+									Int32GetDatum(OUTBOX_LOCK_KEY1),
+									Int32GetDatum(OUTBOX_LOCK_KEY2));
+				values[0] = Int64GetDatum(nextval_internal(isms_relid("outbox_seq_seq"),
+														   false));
+				values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+				values[2] = Int64GetDatum(xact_first_log);
+				values[3] = Int64GetDatum(xact_last_log);
+				values[4] = Int32GetDatum(xact_events);
+				values[5] = TimestampTzGetDatum(GetCurrentTimestamp());
+				ti = table_inserter_begin(isms_relid("outbox"));
+				table_inserter_add(ti, values, nulls);
+				table_inserter_end(ti);
+			}
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			npending = 0;
+			pending_cxt = NULL; /* freed with TopTransactionContext */
+			actor_text = (Datum) 0;
+			xact_first_log = xact_last_log = 0;
+			xact_notified = xact_events = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/* Drop the buffered log rows of an aborted subtransaction and its children. */
+static void
+wf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+	int			kept = 0;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	for (i = 0; i < npending; i++)
+		if (pending[i].subid < mySubid)
+			pending[kept++] = pending[i];
+	npending = kept;
+}
+
+static void
+wf_init(void)
+{
+	HASHCTL		ctl;
+
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(wf_relcache_callback, (Datum) 0);
+		RegisterXactCallback(wf_xact_callback, NULL);
+		RegisterSubXactCallback(wf_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (wf_tables == NULL)
+	{
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(WfTable);
+		ctl.hcxt = CacheMemoryContext;
+		wf_tables = hash_create("isms workflow tables", 32, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	if (!OidIsValid(workflow_relid))
+	{
+		workflow_relid = isms_relid("workflow");
+		log_relid = isms_relid("transition_log");
+		log_seqid = isms_relid("transition_log_log_id_seq");
+	}
+}
+
+static Phase
+parse_phase(const char *s)
+{
+	int			i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, phase_names[i]) == 0)
+			return (Phase) i;
+	elog(ERROR, "unknown PDCA phase \"%s\"", s);
+	return PHASE_PLAN;
+}
+
+static int
+find_state(WfTable *t, const char *name, int len)
+{
+	int			i;
+
+	for (i = 0; i < t->nstates; i++)
+		if (t->states[i].namelen == len &&
+			memcmp(t->states[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+static int
+find_guard(WfTable *t, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < t->nguards; i++)
+		if (strcmp(t->guards[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static AttrNumber
+required_attnum(Relation rel, const char *name, Oid type, bool required)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
+
+	if (att == InvalidAttrNumber)
+	{
+		if (!required)
+			return 0;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("workflow table %s has no column \"%s\"",
+						RelationGetRelationName(rel), name),
+				 errhint("A workflow table has columns org_id bigint, id bigint, status text and cycle integer.")));
+	}
+	if (TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of workflow table %s has the wrong type",
+						name, RelationGetRelationName(rel)),
+				 errhint("A workflow table has columns org_id bigint, id bigint, status text and cycle integer.")));
+	return att;
+}
+
+static char *
+spi_text(int row, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+static bool
+spi_bool(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/* Loads a table's workflow into its cache entry. */
+static void
+wf_load(WfTable *t, Relation rel)
+{
+	MemoryContext old;
+	Datum		arg[1];
+	Oid			argtypes[1] = {OIDOID};
+	int			i;
+	uint64		n;
+
+	if (t->cxt)
+	{
+		for (i = 0; i < t->nguards; i++)
+			if (t->guards[i].plan)
+				SPI_freeplan(t->guards[i].plan);
+		MemoryContextDelete(t->cxt);
+	}
+	t->cxt = AllocSetContextCreate(CacheMemoryContext, "isms workflow",
+								   ALLOCSET_SMALL_SIZES);
+	t->valid = false;
+	t->nstates = t->ntransitions = t->nguards = t->nrestrictions = 0;
+
+	arg[0] = ObjectIdGetDatum(t->relid);
+	SPI_connect();
+
+	if (SPI_execute_with_args("SELECT w.workflow, w.record_label, w.relid::text "
+							  "FROM isms.workflow w WHERE w.relid = $1",
+							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read isms.workflow");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s has the workflow trigger but no workflow",
+						RelationGetRelationName(rel)),
+				 errhint("Bind a workflow with isms.attach_workflow(), or drop the trigger.")));
+	old = MemoryContextSwitchTo(t->cxt);
+	t->workflow = pstrdup(spi_text(0, 1));
+	t->label = pstrdup(spi_text(0, 2));
+	t->qualname = pstrdup(spi_text(0, 3));
+	MemoryContextSwitchTo(old);
+
+	if (SPI_execute_with_args("SELECT s.state, s.phase, s.is_initial, s.is_terminal "
+							  "FROM isms.workflow_state s JOIN isms.workflow w USING (workflow) "
+							  "WHERE w.relid = $1 ORDER BY s.ordinal, s.state",
+							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read isms.workflow_state");
+	n = SPI_processed;
+	t->states = MemoryContextAllocZero(t->cxt, sizeof(WfState) * Max(n, 1));
+	for (i = 0; i < (int) n; i++)
+	{
+		WfState    *s = &t->states[i];
+
+		s->name = MemoryContextStrdup(t->cxt, spi_text(i, 1));
+		s->namelen = strlen(s->name);
+		old = MemoryContextSwitchTo(t->cxt);
+		s->name_text = CStringGetTextDatum(s->name);
+		MemoryContextSwitchTo(old);
+		s->phase = parse_phase(spi_text(i, 2));
+		s->initial = spi_bool(i, 3);
+		s->terminal = spi_bool(i, 4);
+	}
+	t->nstates = n;
+
+	/* every guard any transition or restriction of this workflow uses */
+	if (SPI_execute_with_args("SELECT g.guard, g.check_sql FROM isms.workflow_guard g "
+							  "WHERE g.guard IN (SELECT tr.guard FROM isms.workflow_transition tr "
+							  "  JOIN isms.workflow w USING (workflow) WHERE w.relid = $1 "
+							  "UNION SELECT r.extra_guard FROM isms.workflow_restriction r "
+							  "  JOIN isms.workflow w USING (workflow) WHERE w.relid = $1) "
+							  "ORDER BY g.guard",
+							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read isms.workflow_guard");
+	n = SPI_processed;
+	t->guards = MemoryContextAllocZero(t->cxt, sizeof(WfGuard) * Max(n, 1));
+	for (i = 0; i < (int) n; i++)
+	{
+		t->guards[i].name = MemoryContextStrdup(t->cxt, spi_text(i, 1));
+		t->guards[i].sql = MemoryContextStrdup(t->cxt, spi_text(i, 2));
+	}
+	t->nguards = n;
+
+	if (SPI_execute_with_args("SELECT tr.from_state, tr.to_state, tr.guard, tr.reason_required "
+							  "FROM isms.workflow_transition tr JOIN isms.workflow w USING (workflow) "
+							  "WHERE w.relid = $1 ORDER BY tr.from_state, tr.to_state",
+							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read isms.workflow_transition");
+	n = SPI_processed;
+	t->transitions = MemoryContextAllocZero(t->cxt,
+											sizeof(WfTransition) * Max(n, 1));
+	for (i = 0; i < (int) n; i++)
+	{
+		WfTransition *tr = &t->transitions[i];
+		char	   *from = spi_text(i, 1);
+		char	   *to = spi_text(i, 2);
+		char	   *guard = spi_text(i, 3);
+
+		tr->from = find_state(t, from, strlen(from));
+		tr->to = find_state(t, to, strlen(to));
+		tr->guard = guard ? find_guard(t, guard) : -1;
+		tr->reason_required = spi_bool(i, 4);
+	}
+	t->ntransitions = n;
+
+	if (SPI_execute_with_args("SELECT r.org_id, r.from_state, r.to_state, r.disabled, r.extra_guard "
+							  "FROM isms.workflow_restriction r JOIN isms.workflow w USING (workflow) "
+							  "WHERE w.relid = $1",
+							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read isms.workflow_restriction");
+	n = SPI_processed;
+	t->restrictions = MemoryContextAllocZero(t->cxt,
+											 sizeof(WfRestriction) * Max(n, 1));
+	for (i = 0; i < (int) n; i++)
+	{
+		WfRestriction *r = &t->restrictions[i];
+		char	   *from = spi_text(i, 2);
+		char	   *to = spi_text(i, 3);
+		char	   *guard = spi_text(i, 5);
+		int			fi = find_state(t, from, strlen(from));
+		int			ti = find_state(t, to, strlen(to));
+		int			k;
+
+		r->org_id = pg_strtoint64(spi_text(i, 1));
+		r->disabled = spi_bool(i, 4);
+		r->guard = guard ? find_guard(t, guard) : -1;
+		r->transition = -1;
+		for (k = 0; k < t->ntransitions; k++)
+			if (t->transitions[k].from == fi && t->transitions[k].to == ti)
+				r->transition = k;
+	}
+	t->nrestrictions = n;
+	SPI_finish();
+
+	t->rowtype = rel->rd_rel->reltype;
+	t->att_status = required_attnum(rel, "status", TEXTOID, true);
+	t->att_org = required_attnum(rel, "org_id", INT8OID, true);
+	t->att_id = required_attnum(rel, "id", INT8OID, true);
+	t->att_cycle = required_attnum(rel, "cycle", INT4OID, false);
+	t->valid = true;
+}
+
+static WfTable *
+wf_get(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	WfTable    *t;
+	bool		found;
+
+	wf_init();
+	t = hash_search(wf_tables, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(((char *) t) + sizeof(Oid), 0, sizeof(WfTable) - sizeof(Oid));
+	}
+	if (!t->valid)
+		wf_load(t, rel);
+	return t;
+}
+
+/* The state names allowed after "from" for this organisation, for errdetail. */
+static char *
+allowed_next(WfTable *t, int from, int64 org_id)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < t->ntransitions; i++)
+	{
+		int			k;
+		bool		disabled = false;
+
+		if (t->transitions[i].from != from)
+			continue;
+		for (k = 0; k < t->nrestrictions; k++)
+			if (t->restrictions[k].org_id == org_id &&
+				t->restrictions[k].transition == i &&
+				t->restrictions[k].disabled)
+				disabled = true;
+		if (disabled)
+			continue;
+		appendStringInfo(&buf, "%s\"%s\"", buf.len ? ", " : "",
+						 t->states[t->transitions[i].to].name);
+	}
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "none");
+	return buf.data;
+}
+
+static char *
+initial_states(WfTable *t)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < t->nstates; i++)
+		if (t->states[i].initial)
+			appendStringInfo(&buf, "%s\"%s\"", buf.len ? ", " : "",
+							 t->states[i].name);
+	return buf.data;
+}
+
+/*
+ * Runs a guard against the new row; returns NULL when it holds, else the
+ * reason it does not.  The plan is prepared once per table and guard.
+ */
+static char *
+run_guard(WfTable *t, int g, Datum row)
+{
+	WfGuard    *guard = &t->guards[g];
+	Datum		args[2];
+	Oid			argtypes[2];
+	bool		isnull;
+	char	   *result = NULL;
+
+	SPI_connect();
+	if (guard->plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		argtypes[0] = t->rowtype;
+		argtypes[1] = TEXTOID;
+		plan = SPI_prepare(guard->sql, 2, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare workflow guard \"%s\": %s",
+				 guard->name, SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		guard->plan = plan;
+	}
+	args[0] = row;
+	args[1] = CStringGetTextDatum(isms_current_actor());
+	if (SPI_execute_plan(guard->plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workflow guard \"%s\" is not a SELECT", guard->name);
+	if (SPI_processed > 0)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			char	   *reason = TextDatumGetCString(d);
+
+			result = SPI_palloc(strlen(reason) + 1);
+			strcpy(result, reason);
+		}
+	}
+	SPI_finish();
+	return result;
+}
+
+/* Writes the pending log rows in one batch. */
+static void
+flush_pending(void)
+{
+	TableInserter *ti;
+	int			i;
+
+	if (npending == 0)
+		return;
+	ti = table_inserter_begin(log_relid);
+	for (i = 0; i < npending; i++)
+		table_inserter_add(ti, pending[i].values, pending[i].nulls);
+	table_inserter_end(ti);
+	npending = 0;
+	MemoryContextReset(pending_cxt);
+	actor_text = (Datum) 0;
+}
+
+static Datum
+current_actor_text(void)
+{
+	if (actor_text == (Datum) 0 || actor_source != isms_actor ||
+		actor_user != GetUserId())
+	{
+		MemoryContext old = MemoryContextSwitchTo(pending_cxt);
+
+		actor_text = CStringGetTextDatum(isms_current_actor());
+		actor_source = isms_actor;
+		actor_user = GetUserId();
+		MemoryContextSwitchTo(old);
+	}
+	return actor_text;
+}
+
+/* Queues the log row of an accepted move and announces it. */
+static void
+log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
+			   int32 cycle)
+{
+	PendingLog *p;
+	int64		log_id = nextval_internal(log_seqid, false);
+	bool		have_reason = isms_reason != NULL && isms_reason[0] != '\0';
+
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopTransactionContext,
+											"isms pending transitions",
+											ALLOCSET_DEFAULT_SIZES);
+	if (npending == LOG_BATCH)
+		flush_pending();
+	p = &pending[npending++];
+	p->subid = GetCurrentSubTransactionId();
+	memset(p->nulls, 0, sizeof(p->nulls));
+	p->values[0] = Int64GetDatum(log_id);
+	p->values[1] = Int64GetDatum(org_id);
+	p->values[2] = ObjectIdGetDatum(t->relid);
+	p->values[3] = Int64GetDatum(id);
+	p->values[4] = Int32GetDatum(cycle);
+	if (from >= 0)
+		p->values[5] = t->states[from].name_text;
+	else
+		p->nulls[5] = true;
+	p->values[6] = t->states[to].name_text;
+	p->values[7] = current_actor_text();
+	if (have_reason)
+	{
+		MemoryContext old = MemoryContextSwitchTo(pending_cxt);
+
+		p->values[8] = CStringGetTextDatum(isms_reason);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		p->nulls[8] = true;
+	p->values[9] = TimestampTzGetDatum(GetCurrentTimestamp());
+	p->values[10] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+
+	if (xact_first_log == 0)
+		xact_first_log = log_id;
+	xact_last_log = Max(xact_last_log, log_id);
+	xact_events++;
+
+	if (xact_notified < NOTIFY_PER_TRANSACTION)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "{\"org_id\": " INT64_FORMAT ", \"table\": ", org_id);
+		escape_json(&buf, t->qualname);
+		appendStringInfo(&buf, ", \"id\": " INT64_FORMAT ", \"from\": ", id);
+		if (from >= 0)
+			escape_json(&buf, t->states[from].name);
+		else
+			appendStringInfoString(&buf, "null");
+		appendStringInfoString(&buf, ", \"to\": ");
+		escape_json(&buf, t->states[to].name);
+		appendStringInfo(&buf, ", \"cycle\": %d, \"actor\": ", cycle);
+		escape_json(&buf, isms_current_actor());
+		appendStringInfo(&buf, ", \"log_id\": " INT64_FORMAT "}", log_id);
+		Async_Notify(EVENT_CHANNEL, buf.data);
+		pfree(buf.data);
+	}
+	else if (xact_notified == NOTIFY_PER_TRANSACTION)
+		Async_Notify(EVENT_CHANNEL,
+					 "{\"more\": true, \"note\": \"further transitions of this transaction are in isms.outbox\"}");
+	xact_notified++;
+}
+
+static int64
+tuple_int8(HeapTuple tuple, TupleDesc desc, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, att, desc, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static int32
+tuple_cycle(WfTable *t, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (t->att_cycle == 0)
+		return 1;
+	d = heap_getattr(tuple, t->att_cycle, desc, &isnull);
+	return isnull ? 1 : DatumGetInt32(d);
+}
+
+/* The status of a row as a pointer into its (detoasted) text, or NULL. */
+static const char *
+tuple_status(WfTable *t, HeapTuple tuple, TupleDesc desc, int *len)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, t->att_status, desc, &isnull);
+	text	   *txt;
+
+	if (isnull)
+		return NULL;
+	txt = DatumGetTextPP(d);
+	*len = VARSIZE_ANY_EXHDR(txt);
+	return VARDATA_ANY(txt);
+}
+
+static void
+refuse_move(WfTable *t, int64 id, int64 org_id, const char *from,
+			const char *to, int from_idx, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_ISMS_TRANSITION_REFUSED),
+			 errmsg("cannot move %s " INT64_FORMAT " from \"%s\" to \"%s\"",
+					t->label, id, from, to),
+			 why ? errdetail("%s Allowed next states from \"%s\": %s.", why, from,
+							 from_idx >= 0 ? allowed_next(t, from_idx, org_id) : "none")
+			 : errdetail("Allowed next states from \"%s\": %s.", from,
+						 from_idx >= 0 ? allowed_next(t, from_idx, org_id) : "none"),
+			 errhint("Move the record one allowed step at a time; isms.next_states('%s', " INT64_FORMAT ") lists them.",
+					 t->qualname, id)));
+}
+
+static void
+check_guard(WfTable *t, int g, Datum *row, HeapTuple tuple, TupleDesc desc,
+			int64 id, const char *from, const char *to)
+{
+	char	   *failure;
+
+	if (g < 0)
+		return;
+	if (*row == (Datum) 0)
+		*row = heap_copy_tuple_as_datum(tuple, desc);
+	failure = run_guard(t, g, *row);
+	if (failure != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_GUARD_FAILED),
+				 errmsg("cannot move %s " INT64_FORMAT " from \"%s\" to \"%s\"",
+						t->label, id, from, to),
+				 errdetail("Guard \"%s\" does not hold: %s.", t->guards[g].name,
+						   failure),
+				 errhint("Record what the guard asks for, then move the record again.")));
+}
+
+/*
+ * BEFORE INSERT OR UPDATE FOR EACH ROW on every workflow table.
+ */
+Datum
+workflow_enforce(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	WfTable    *t;
+	HeapTuple	newtuple;
+	const char *to_name;
+	int			to_len;
+	int			to;
+	int64		org_id;
+	int64		id;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		elog(ERROR, "isms.workflow_enforce() must be a BEFORE INSERT OR UPDATE row trigger");
+
+	rel = td->tg_relation;
+	desc = RelationGetDescr(rel);
+	t = wf_get(rel);
+	newtuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	to_name = tuple_status(t, newtuple, desc, &to_len);
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		to = to_name ? find_state(t, to_name, to_len) : -1;
+		if (to < 0 || !t->states[to].initial)
+			ereport(ERROR,
+					(errcode(ERRCODE_ISMS_BAD_INITIAL_STATE),
+					 errmsg("cannot create %s with status \"%s\"", t->label,
+							to_name ? pnstrdup(to_name, to_len) : "(null)"),
+					 errdetail("A new %s starts in %s.", t->label, initial_states(t)),
+					 errhint("Insert it in an initial status, then move it with isms.transition().")));
+		org_id = tuple_int8(newtuple, desc, t->att_org);
+		id = tuple_int8(newtuple, desc, t->att_id);
+		if (tuple_cycle(t, newtuple, desc) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ISMS_TRANSITION_REFUSED),
+					 errmsg("cannot create %s " INT64_FORMAT " in cycle %d",
+							t->label, id, tuple_cycle(t, newtuple, desc)),
+					 errdetail("A new record starts in PDCA cycle 1."),
+					 errhint("Leave the cycle column to its default; the workflow engine counts cycles.")));
+		log_transition(t, org_id, id, -1, to, 1);
+		return PointerGetDatum(newtuple);
+	}
+	else
+	{
+		HeapTuple	oldtuple = td->tg_trigtuple;
+		const char *from_name;
+		int			from_len;
+		int			from;
+		int32		old_cycle;
+		int32		new_cycle;
+		int			i;
+		int			tr = -1;
+		Datum		row = (Datum) 0;
+		char	   *from_str;
+		char	   *to_str;
+
+		from_name = tuple_status(t, oldtuple, desc, &from_len);
+		from = from_name ? find_state(t, from_name, from_len) : -1;
+		old_cycle = tuple_cycle(t, oldtuple, desc);
+		new_cycle = tuple_cycle(t, newtuple, desc);
+
+		/* the common case: the status does not change */
+		if (to_name && from_name && to_len == from_len &&
+			memcmp(to_name, from_name, to_len) == 0)
+		{
+			if (from >= 0 && t->states[from].terminal)
+				ereport(ERROR,
+						(errcode(ERRCODE_ISMS_RECORD_CLOSED),
+						 errmsg("cannot change %s " INT64_FORMAT " in its final status \"%s\"",
+								t->label, tuple_int8(oldtuple, desc, t->att_id),
+								t->states[from].name),
+						 errdetail("A record in a final status is kept as it was closed."),
+						 errhint("Reopen it with a transition (isms.next_states lists them), then change it.")));
+			if (new_cycle != old_cycle)
+				ereport(ERROR,
+						(errcode(ERRCODE_ISMS_TRANSITION_REFUSED),
+						 errmsg("cannot change the cycle of %s " INT64_FORMAT " directly",
+								t->label, tuple_int8(oldtuple, desc, t->att_id)),
+						 errdetail("The cycle is %d; the workflow engine counts it.", old_cycle),
+						 errhint("A new cycle starts when the record moves from an act state back to a plan state.")));
+			return PointerGetDatum(newtuple);
+		}
+
+		org_id = tuple_int8(newtuple, desc, t->att_org);
+		id = tuple_int8(newtuple, desc, t->att_id);
+		from_str = from_name ? pnstrdup(from_name, from_len) : "(null)";
+		to_str = to_name ? pnstrdup(to_name, to_len) : "(null)";
+		to = to_name ? find_state(t, to_name, to_len) : -1;
+
+		if (org_id != tuple_int8(oldtuple, desc, t->att_org) ||
+			id != tuple_int8(oldtuple, desc, t->att_id))
+			refuse_move(t, id, org_id, from_str, to_str, from,
+						"A transition cannot also change the record's organisation or id.");
+		if (from < 0)
+			refuse_move(t, id, org_id, from_str, to_str, from,
+						"The current status is not a state of the workflow.");
+		if (to < 0)
+			refuse_move(t, id, org_id, from_str, to_str, from,
+						psprintf("\"%s\" is not a state of the %s workflow.",
+								 to_str, t->workflow));
+		for (i = 0; i < t->ntransitions; i++)
+			if (t->transitions[i].from == from && t->transitions[i].to == to)
+				tr = i;
+		if (tr < 0)
+			refuse_move(t, id, org_id, from_str, to_str, from, NULL);
+		for (i = 0; i < t->nrestrictions; i++)
+			if (t->restrictions[i].transition == tr &&
+				t->restrictions[i].org_id == org_id &&
+				t->restrictions[i].disabled)
+				refuse_move(t, id, org_id, from_str, to_str, from,
+							"The organisation has removed this transition from its workflow.");
+		if (t->transitions[tr].reason_required &&
+			(isms_reason == NULL || isms_reason[0] == '\0'))
+			ereport(ERROR,
+					(errcode(ERRCODE_ISMS_GUARD_FAILED),
+					 errmsg("cannot move %s " INT64_FORMAT " from \"%s\" to \"%s\"",
+							t->label, id, from_str, to_str),
+					 errdetail("This transition requires a reason."),
+					 errhint("Pass the reason to isms.transition(), or SET LOCAL isms.reason before the UPDATE.")));
+		if (new_cycle != old_cycle)
+			ereport(ERROR,
+					(errcode(ERRCODE_ISMS_TRANSITION_REFUSED),
+					 errmsg("cannot change the cycle of %s " INT64_FORMAT " directly",
+							t->label, id),
+					 errdetail("The cycle is %d; the workflow engine counts it.", old_cycle),
+					 errhint("Leave the cycle column out of the UPDATE.")));
+
+		check_guard(t, t->transitions[tr].guard, &row, newtuple, desc, id,
+					from_str, to_str);
+		for (i = 0; i < t->nrestrictions; i++)
+			if (t->restrictions[i].transition == tr &&
+				t->restrictions[i].org_id == org_id)
+				check_guard(t, t->restrictions[i].guard, &row, newtuple, desc,
+							id, from_str, to_str);
+
+		/* act -> plan starts a new PDCA cycle */
+		if (t->att_cycle != 0 && t->states[from].phase == PHASE_ACT &&
+			t->states[to].phase == PHASE_PLAN)
+		{
+			int			col = t->att_cycle;
+			Datum		value = Int32GetDatum(old_cycle + 1);
+			bool		isnull = false;
+
+			new_cycle = old_cycle + 1;
+			newtuple = heap_modify_tuple_by_cols(newtuple, desc, 1, &col,
+												 &value, &isnull);
+		}
+		log_transition(t, org_id, id, from, to, new_cycle);
+		return PointerGetDatum(newtuple);
+	}
+}
+
+/* AFTER INSERT OR UPDATE FOR EACH STATEMENT: writes the last batch. */
+Datum
+workflow_flush(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "isms.workflow_flush() must be a statement trigger");
+	if (npending > 0)
+	{
+		wf_init();
+		flush_pending();
+	}
+	return PointerGetDatum(NULL);
+}
+
+/* Statement trigger on the definition tables: every backend reloads. */
+Datum
+workflow_definition_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "isms.workflow_definition_changed() must be a trigger");
+	CacheInvalidateRelcacheByRelid(isms_relid("workflow"));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * isms.next_states(regclass, bigint): the moves open to a record now, with
+ * whether each guard holds, for applications to build their buttons.
+ */
+Datum
+workflow_next_states(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = PG_GETARG_OID(0);
+	int64		id = PG_GETARG_INT64(1);
+	Relation	rel;
+	WfTable    *t;
+	TupleDesc	desc;
+	HeapTupleData tuple;
+	Datum		row;
+	Datum		arg[1];
+	Oid			argtypes[1] = {INT8OID};
+	const char *status;
+	int			status_len;
+	int			from;
+	int64		org_id;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rel = table_open(relid, AccessShareLock);
+	t = wf_get(rel);
+	desc = RelationGetDescr(rel);
+
+	arg[0] = Int64GetDatum(id);
+	SPI_connect();
+	if (SPI_execute_with_args(psprintf("SELECT t FROM %s t WHERE id = $1", t->qualname),
+							  1, argtypes, arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", t->qualname);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%s " INT64_FORMAT " does not exist", t->label, id),
+				 errdetail("No row of %s with id " INT64_FORMAT " is visible to you.",
+						   t->qualname, id),
+				 errhint("Check the id and your organisation membership.")));
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  1, &isnull);
+
+		row = SPI_datumTransfer(d, false, -1);
+	}
+	SPI_finish();
+
+	tuple.t_data = DatumGetHeapTupleHeader(row);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = relid;
+	status = tuple_status(t, &tuple, desc, &status_len);
+	from = status ? find_state(t, status, status_len) : -1;
+	org_id = tuple_int8(&tuple, desc, t->att_org);
+
+	for (i = 0; from >= 0 && i < t->ntransitions; i++)
+	{
+		WfTransition *tr = &t->transitions[i];
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, true, false, true, false};
+		char	   *failure = NULL;
+		bool		disabled = false;
+		int			k;
+
+		if (tr->from != from)
+			continue;
+		for (k = 0; k < t->nrestrictions; k++)
+			if (t->restrictions[k].transition == i &&
+				t->restrictions[k].org_id == org_id)
+			{
+				if (t->restrictions[k].disabled)
+					disabled = true;
+				else if (failure == NULL && t->restrictions[k].guard >= 0)
+					failure = run_guard(t, t->restrictions[k].guard, row);
+			}
+		if (disabled)
+			continue;
+		if (failure == NULL && tr->guard >= 0)
+			failure = run_guard(t, tr->guard, row);
+
+		values[0] = CStringGetTextDatum(t->states[tr->to].name);
+		values[1] = CStringGetTextDatum(phase_names[t->states[tr->to].phase]);
+		values[2] = BoolGetDatum(t->states[from].phase == PHASE_ACT &&
+								 t->states[tr->to].phase == PHASE_PLAN);
+		if (tr->guard >= 0)
+		{
+			values[3] = CStringGetTextDatum(t->guards[tr->guard].name);
+			nulls[3] = false;
+		}
+		values[4] = BoolGetDatum(failure == NULL);
+		if (failure)
+		{
+			values[5] = CStringGetTextDatum(failure);
+			nulls[5] = false;
+		}
+		values[6] = BoolGetDatum(tr->reason_required);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}

@@ -1,0 +1,264 @@
+-- PDCA workflow engine (src/workflow.c): definitions, log, outbox, API.
+
+CREATE TABLE isms.workflow (
+    workflow     text PRIMARY KEY CHECK (workflow ~ '^[a-z][a-z0-9_]*$'),
+    record_label text NOT NULL,
+    relid        regclass UNIQUE,
+    description  text NOT NULL DEFAULT ''
+);
+COMMENT ON TABLE isms.workflow IS
+    'Workflows (Clause 4.4 processes and 10.2 corrective action lifecycles): one per workflow table';
+COMMENT ON COLUMN isms.workflow.workflow IS 'Workflow name, such as corrective_action';
+COMMENT ON COLUMN isms.workflow.record_label IS 'What a record is called in messages, such as "corrective action"';
+COMMENT ON COLUMN isms.workflow.relid IS 'The table whose status column the workflow governs (set by isms.attach_workflow)';
+COMMENT ON COLUMN isms.workflow.description IS 'What the workflow is for';
+
+CREATE TABLE isms.workflow_state (
+    workflow    text NOT NULL REFERENCES isms.workflow ON DELETE CASCADE,
+    state       text NOT NULL CHECK (state ~ '^[a-z][a-z0-9_]*$'),
+    phase       text NOT NULL CHECK (phase IN ('plan', 'do', 'check', 'act')),
+    is_initial  boolean NOT NULL DEFAULT false,
+    is_terminal boolean NOT NULL DEFAULT false,
+    ordinal     integer NOT NULL DEFAULT 0,
+    description text NOT NULL DEFAULT '',
+    PRIMARY KEY (workflow, state)
+);
+COMMENT ON TABLE isms.workflow_state IS
+    'States of each workflow with their Plan-Do-Check-Act phase (Clause 4.4, 10.1)';
+COMMENT ON COLUMN isms.workflow_state.workflow IS 'The workflow';
+COMMENT ON COLUMN isms.workflow_state.state IS 'State name, the value of the status column';
+COMMENT ON COLUMN isms.workflow_state.phase IS 'PDCA phase: plan, do, check or act';
+COMMENT ON COLUMN isms.workflow_state.is_initial IS 'A new record may start in this state';
+COMMENT ON COLUMN isms.workflow_state.is_terminal IS 'A record in this state is closed: read-only until a transition reopens it';
+COMMENT ON COLUMN isms.workflow_state.ordinal IS 'Display order';
+COMMENT ON COLUMN isms.workflow_state.description IS 'What the state means';
+
+CREATE TABLE isms.workflow_guard (
+    guard       text PRIMARY KEY CHECK (guard ~ '^[a-z][a-z0-9_]*$'),
+    description text NOT NULL,
+    check_sql   text NOT NULL
+);
+COMMENT ON TABLE isms.workflow_guard IS
+    'Guards: conditions a transition requires. check_sql is a SELECT of one text value: NULL when the guard holds, else why not; $1 is the record (the table''s row type) after the change, $2 the actor';
+COMMENT ON COLUMN isms.workflow_guard.guard IS 'Guard name';
+COMMENT ON COLUMN isms.workflow_guard.description IS 'What the guard requires, in words';
+COMMENT ON COLUMN isms.workflow_guard.check_sql IS 'SELECT returning NULL when the guard holds, else the reason; fully qualified names only';
+
+CREATE TABLE isms.workflow_transition (
+    workflow        text NOT NULL,
+    from_state      text NOT NULL,
+    to_state        text NOT NULL,
+    guard           text REFERENCES isms.workflow_guard,
+    reason_required boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (workflow, from_state, to_state),
+    FOREIGN KEY (workflow, from_state) REFERENCES isms.workflow_state ON DELETE CASCADE,
+    FOREIGN KEY (workflow, to_state) REFERENCES isms.workflow_state ON DELETE CASCADE,
+    CHECK (from_state <> to_state)
+);
+COMMENT ON TABLE isms.workflow_transition IS
+    'Allowed moves between workflow states, with an optional guard; a move may stay in its PDCA phase, advance one phase, or go back; act to plan starts a new cycle';
+COMMENT ON COLUMN isms.workflow_transition.workflow IS 'The workflow';
+COMMENT ON COLUMN isms.workflow_transition.from_state IS 'State moved from';
+COMMENT ON COLUMN isms.workflow_transition.to_state IS 'State moved to';
+COMMENT ON COLUMN isms.workflow_transition.guard IS 'Guard that must hold, or NULL';
+COMMENT ON COLUMN isms.workflow_transition.reason_required IS 'The move needs a reason (isms.transition argument or isms.reason setting)';
+
+CREATE TABLE isms.workflow_restriction (
+    org_id      bigint NOT NULL,
+    workflow    text NOT NULL,
+    from_state  text NOT NULL,
+    to_state    text NOT NULL,
+    disabled    boolean NOT NULL DEFAULT false,
+    extra_guard text REFERENCES isms.workflow_guard,
+    note        text NOT NULL DEFAULT '',
+    PRIMARY KEY (org_id, workflow, from_state, to_state),
+    FOREIGN KEY (workflow, from_state, to_state) REFERENCES isms.workflow_transition ON DELETE CASCADE,
+    CHECK (disabled OR extra_guard IS NOT NULL)
+);
+COMMENT ON TABLE isms.workflow_restriction IS
+    'How an organisation tightens a built-in workflow: remove a transition or add a guard to it (it cannot add moves)';
+COMMENT ON COLUMN isms.workflow_restriction.org_id IS 'The organisation';
+COMMENT ON COLUMN isms.workflow_restriction.workflow IS 'The workflow';
+COMMENT ON COLUMN isms.workflow_restriction.from_state IS 'State moved from';
+COMMENT ON COLUMN isms.workflow_restriction.to_state IS 'State moved to';
+COMMENT ON COLUMN isms.workflow_restriction.disabled IS 'The organisation does not allow this move';
+COMMENT ON COLUMN isms.workflow_restriction.extra_guard IS 'A further guard the move must pass in this organisation';
+COMMENT ON COLUMN isms.workflow_restriction.note IS 'Why the organisation tightened the move';
+
+-- The PDCA order: within a phase, one phase on, or back; never skip ahead.
+CREATE FUNCTION isms.workflow_check_transition() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+DECLARE
+    order_of constant text[] := ARRAY['plan', 'do', 'check', 'act'];
+    f text; t text;
+BEGIN
+    SELECT phase INTO f FROM isms.workflow_state WHERE workflow = NEW.workflow AND state = NEW.from_state;
+    SELECT phase INTO t FROM isms.workflow_state WHERE workflow = NEW.workflow AND state = NEW.to_state;
+    IF array_position(order_of, t) - array_position(order_of, f) > 1 THEN
+        RAISE EXCEPTION 'transition % -> % of workflow % skips a PDCA phase', NEW.from_state, NEW.to_state, NEW.workflow
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('"%s" is in phase %s and "%s" in phase %s.', NEW.from_state, f, NEW.to_state, t),
+                  HINT = 'A move stays in its phase, advances one phase (plan, do, check, act), or goes back.';
+    END IF;
+    RETURN NEW;
+END $$;
+COMMENT ON FUNCTION isms.workflow_check_transition() IS
+    'Trigger keeping workflow definitions in PDCA order: no transition skips a phase forward';
+CREATE TRIGGER workflow_pdca_order BEFORE INSERT OR UPDATE ON isms.workflow_transition
+    FOR EACH ROW EXECUTE FUNCTION isms.workflow_check_transition();
+
+CREATE FUNCTION isms.workflow_definition_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_definition_changed' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_definition_changed() IS
+    'Trigger telling every backend to reload its cached workflows at its next transaction';
+CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_definition_changed();
+CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow_state
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_definition_changed();
+CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow_guard
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_definition_changed();
+CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow_transition
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_definition_changed();
+CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow_restriction
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_definition_changed();
+
+-- The log of accepted transitions, written only by the engine.
+CREATE TABLE isms.transition_log (
+    log_id       bigint NOT NULL,
+    org_id       bigint NOT NULL,
+    record_table regclass NOT NULL,
+    record_id    bigint NOT NULL,
+    cycle        integer NOT NULL,
+    from_state   text,
+    to_state     text NOT NULL,
+    actor        text NOT NULL,
+    reason       text,
+    at           timestamptz NOT NULL,
+    xact_id      xid8 NOT NULL,
+    PRIMARY KEY (log_id)
+);
+CREATE SEQUENCE isms.transition_log_log_id_seq CACHE 64 OWNED BY isms.transition_log.log_id;
+ALTER TABLE isms.transition_log ALTER log_id SET DEFAULT nextval('isms.transition_log_log_id_seq');
+CREATE INDEX transition_log_at ON isms.transition_log USING brin (at);
+COMMENT ON TABLE isms.transition_log IS
+    'Every accepted workflow transition, including creation (from_state NULL): evidence of operation (Clause 4.4, 9.1, 10.2); written only by the workflow engine';
+COMMENT ON COLUMN isms.transition_log.log_id IS 'Log entry id, increasing';
+COMMENT ON COLUMN isms.transition_log.org_id IS 'The organisation';
+COMMENT ON COLUMN isms.transition_log.record_table IS 'The workflow table';
+COMMENT ON COLUMN isms.transition_log.record_id IS 'The record''s id';
+COMMENT ON COLUMN isms.transition_log.from_state IS 'State before the move; NULL when the record was created';
+COMMENT ON COLUMN isms.transition_log.to_state IS 'State after the move';
+COMMENT ON COLUMN isms.transition_log.cycle IS 'PDCA cycle of the record after the move';
+COMMENT ON COLUMN isms.transition_log.actor IS 'Who moved it: isms.actor, else the database user';
+COMMENT ON COLUMN isms.transition_log.reason IS 'Reason given (isms.transition argument or isms.reason setting)';
+COMMENT ON COLUMN isms.transition_log.at IS 'When the move was made';
+COMMENT ON COLUMN isms.transition_log.xact_id IS 'Transaction that made the move';
+
+-- The outbox: one row per committed transaction that moved records, numbered
+-- in commit order.
+CREATE TABLE isms.outbox (
+    seq          bigint PRIMARY KEY,
+    xact_id      xid8 NOT NULL,
+    first_log_id bigint NOT NULL,
+    last_log_id  bigint NOT NULL,
+    events       integer NOT NULL,
+    committed_at timestamptz NOT NULL
+);
+CREATE SEQUENCE isms.outbox_seq_seq OWNED BY isms.outbox.seq;
+COMMENT ON TABLE isms.outbox IS
+    'Committed transactions that moved workflow records, numbered in commit order: poll with isms.events_after(last_seen)';
+COMMENT ON COLUMN isms.outbox.seq IS 'Commit-order number: a later commit always has a larger number';
+COMMENT ON COLUMN isms.outbox.xact_id IS 'The transaction';
+COMMENT ON COLUMN isms.outbox.first_log_id IS 'Lowest transition_log id written by the transaction';
+COMMENT ON COLUMN isms.outbox.last_log_id IS 'Highest transition_log id written by the transaction';
+COMMENT ON COLUMN isms.outbox.events IS 'How many transitions the transaction logged';
+COMMENT ON COLUMN isms.outbox.committed_at IS 'When the transaction committed';
+
+CREATE FUNCTION isms.events_after(last_seen bigint, max_transactions integer DEFAULT 100)
+RETURNS TABLE (seq bigint, log_id bigint, org_id bigint, record_table text, record_id bigint,
+               from_state text, to_state text, cycle integer, actor text, reason text, at timestamptz)
+LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
+    SELECT o.seq, l.log_id, l.org_id, l.record_table::text, l.record_id,
+           l.from_state, l.to_state, l.cycle, l.actor, l.reason, l.at
+      FROM (SELECT * FROM isms.outbox WHERE seq > last_seen ORDER BY seq LIMIT max_transactions) AS o
+      JOIN isms.transition_log AS l
+        ON l.log_id BETWEEN o.first_log_id AND o.last_log_id AND l.xact_id = o.xact_id
+     ORDER BY o.seq, l.log_id
+$$;
+COMMENT ON FUNCTION isms.events_after(bigint, integer) IS
+    'Transitions of the transactions committed after outbox number last_seen, in commit order; remember the largest seq returned and pass it next time to never miss an event';
+
+CREATE FUNCTION isms.workflow_enforce() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_enforce' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_enforce() IS
+    'Row trigger enforcing a table''s workflow on INSERT and UPDATE, and logging accepted transitions';
+CREATE FUNCTION isms.workflow_flush() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_flush' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_flush() IS
+    'Statement trigger writing the transition log rows queued by isms.workflow_enforce()';
+
+CREATE FUNCTION isms.attach_workflow(tbl regclass, workflow_name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM isms.workflow WHERE workflow = workflow_name) THEN
+        RAISE EXCEPTION 'workflow "%" does not exist', workflow_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT workflow FROM isms.workflow lists them.';
+    END IF;
+    UPDATE isms.workflow SET relid = tbl WHERE workflow = workflow_name;
+    EXECUTE format('DROP TRIGGER IF EXISTS isms_workflow ON %s', tbl);
+    EXECUTE format('DROP TRIGGER IF EXISTS isms_workflow_log ON %s', tbl);
+    EXECUTE format('CREATE TRIGGER isms_workflow BEFORE INSERT OR UPDATE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION isms.workflow_enforce()', tbl);
+    EXECUTE format('CREATE TRIGGER isms_workflow_log AFTER INSERT OR UPDATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_flush()', tbl);
+END $$;
+COMMENT ON FUNCTION isms.attach_workflow(regclass, text) IS
+    'Binds a workflow to a table (with org_id, id, status and cycle columns) and installs the engine''s triggers';
+
+CREATE FUNCTION isms.transition(tbl regclass, record_id bigint, to_state text, reason text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+DECLARE
+    label text; current text; n bigint; old_reason text;
+BEGIN
+    SELECT record_label INTO label FROM isms.workflow WHERE relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % has no workflow', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT relid FROM isms.workflow lists the workflow tables.';
+    END IF;
+    -- lock the row first, so that a concurrent move is seen before deciding
+    EXECUTE format('SELECT status FROM %s WHERE id = $1 FOR UPDATE', tbl) INTO current USING record_id;
+    IF current IS NULL THEN
+        RAISE EXCEPTION '% % does not exist', label, record_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('No row of %s with id %s is visible to you.', tbl, record_id),
+                  HINT = 'Check the id and your organisation membership.';
+    END IF;
+    IF current = to_state THEN
+        RAISE EXCEPTION 'cannot move % % from "%" to "%"', label, record_id, current, to_state
+            USING ERRCODE = 'IS001',
+                  DETAIL = format('The %s is already "%s"; another session may have moved it.', label, current),
+                  HINT = 'Read the record again and choose from isms.next_states().';
+    END IF;
+    old_reason := current_setting('isms.reason', true);
+    PERFORM set_config('isms.reason', coalesce(reason, ''), true);
+    EXECUTE format('UPDATE %s SET status = $1 WHERE id = $2', tbl) USING to_state, record_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM set_config('isms.reason', coalesce(old_reason, ''), true);
+    IF n <> 1 THEN
+        RAISE EXCEPTION 'cannot move % %: the row was not updated', label, record_id
+            USING ERRCODE = 'IS001',
+                  HINT = 'A row-level security policy or another trigger may have skipped it.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION isms.transition(regclass, bigint, text, text) IS
+    'Moves a workflow record to a new status with a reason; checked exactly like a plain UPDATE of status';
+
+CREATE FUNCTION isms.next_states(tbl regclass, record_id bigint)
+RETURNS TABLE (state text, phase text, starts_new_cycle boolean, guard text,
+               guard_holds boolean, guard_failure text, reason_required boolean)
+    AS 'MODULE_PATHNAME', 'workflow_next_states' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION isms.next_states(regclass, bigint) IS
+    'The moves open to a record now, and whether each one''s guards hold: for applications to build their buttons';
