@@ -8,13 +8,19 @@ OBJS = \
 	src/isms.o \
 	src/codec.o \
 	src/ref.o \
-	src/docver.o
+	src/docver.o \
+	src/stamp.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
 	src/head.sql \
 	src/ref.sql \
-	src/docver.sql
+	src/docver.sql \
+	src/catalog.sql \
+	src/catalog_data.sql \
+	src/organization.sql \
+	src/registers.sql \
+	src/security.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
