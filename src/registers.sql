@@ -88,7 +88,7 @@ CREATE TABLE isms.party_requirement (
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, party_id) REFERENCES isms.interested_party (org_id, id),
     CONSTRAINT party_requirement_rationale_when_not_addressed
-        CHECK (addressed OR btrim(rationale) <> '')
+        CHECK (addressed OR coalesce(btrim(rationale), '') <> '')
 );
 CREATE INDEX party_requirement_party_idx ON isms.party_requirement (org_id, party_id);
 COMMENT ON TABLE isms.party_requirement IS
@@ -122,7 +122,7 @@ CREATE TABLE isms.scope_item (
     updated_by  text NOT NULL DEFAULT isms.current_actor(),
     PRIMARY KEY (org_id, id),
     CONSTRAINT scope_item_justification_of_exclusion
-        CHECK (kind <> 'exclusion' OR btrim(justification) <> '')
+        CHECK (kind <> 'exclusion' OR coalesce(btrim(justification), '') <> '')
 );
 COMMENT ON TABLE isms.scope_item IS
     'Clause 4.3: what the ISMS scope includes and excludes (with justification), and its interfaces and dependencies with activities outside it';
@@ -577,7 +577,7 @@ CREATE TABLE isms.soa_entry (
     CONSTRAINT soa_entry_is_annex_control CHECK (control::text ~ '^[A-Z]\.'),
     CONSTRAINT soa_entry_unique UNIQUE (org_id, framework, control),
     CONSTRAINT soa_entry_justification_of_exclusion
-        CHECK (applicable OR btrim(justification) <> '')
+        CHECK (applicable OR coalesce(btrim(justification), '') <> '')
 );
 COMMENT ON TABLE isms.soa_entry IS
     'Clause 6.1.3 d: Statement of Applicability: each Annex A control, whether it applies, the justification (required for exclusions) and its implementation status; linked risks via isms.risk_control';
@@ -950,7 +950,7 @@ CREATE TABLE isms.audit_finding (
     org_id      bigint NOT NULL REFERENCES isms.organization,
     id          bigint GENERATED ALWAYS AS IDENTITY,
     audit_id    bigint NOT NULL,
-    finding_type text NOT NULL CONSTRAINT audit_finding_type_values
+    finding_type text NOT NULL CONSTRAINT audit_finding_finding_type_values
                 CHECK (finding_type IN ('nonconformity', 'observation', 'opportunity')),
     framework   text NOT NULL DEFAULT 'iso27001-2022',
     requirement isms.ref,
