@@ -180,7 +180,7 @@ BEGIN
         patch := coalesce((SELECT f.patch FROM fresh f WHERE f.rel = rejects.rel), '{}') || patch;
     END IF;
     RETURN throws_ok(pg_temp.insert_sql(rel, pg_temp.row_for(rel, 1, patch)), state, msg,
-                     format('%s: %s %s is refused', relname, CASE WHEN state = '23502' THEN 'NULL' ELSE con END, state));
+                     format('%s: %s %s is refused', relname, CASE WHEN state = '23502' THEN 'NULL in ' || con ELSE con END, state));
 END $$;
 
 -- NOT NULL: every column that must hold a fact.
