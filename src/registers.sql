@@ -1002,6 +1002,7 @@ AS $$
 BEGIN
     IF NEW.finding_id IS NOT NULL
        AND NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       AND NEW.org_id = ANY (isms.member_orgs())     -- else row-level security refuses it
        AND NOT EXISTS (SELECT 1 FROM isms.audit_finding f
                         WHERE f.org_id = NEW.org_id AND f.id = NEW.finding_id) THEN
         RAISE EXCEPTION 'audit finding % of organisation % does not exist', NEW.finding_id, NEW.org_id
@@ -1225,8 +1226,9 @@ AS $$
 DECLARE
     found_it boolean;
 BEGIN
-    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
-        RETURN NEW;
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
     END IF;
     IF NOT EXISTS (SELECT 1 FROM isms.register r WHERE r.relid = NEW.record_table) THEN
         RAISE EXCEPTION 'table % is not an ISMS register', NEW.record_table

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
-SELECT plan(474);
+SELECT plan(478);
 
 ------------------------------------------------------------------------------
 -- Shape
@@ -101,6 +101,31 @@ SELECT is(
            WHERE a.attname <> 'framework' AND a.atttypid <> 'isms.ref'::regtype
            ORDER BY 1),
     '{}'::text[], 'every column referencing a catalog requirement is an isms.ref');
+
+SELECT is(
+    ARRAY(SELECT c.oid::regclass::text FROM pg_class c
+           WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_report'::regnamespace) AND c.relkind IN ('r', 'v', 'm')
+             AND coalesce(obj_description(c.oid, 'pg_class'), '') = ''
+           ORDER BY 1),
+    '{}'::text[], 'every table has a comment');
+SELECT is(
+    ARRAY(SELECT c.oid::regclass || '.' || a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+           WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_report'::regnamespace) AND c.relkind IN ('r', 'v', 'm')
+             AND a.attnum > 0 AND NOT a.attisdropped AND coalesce(col_description(c.oid, a.attnum), '') = ''
+           ORDER BY 1),
+    '{}'::text[], 'every column has a comment');
+SELECT is(
+    ARRAY(SELECT c.oid::regclass::text FROM pg_class c
+           WHERE c.relnamespace = 'isms'::regnamespace AND c.relkind = 'r'
+             AND obj_description(c.oid, 'pg_class') !~ '^(Clauses? [0-9]+(\.[0-9]+)*|Annex A [0-9]|[A-Za-z]+ \([0-9A][^)]*\))'
+           ORDER BY 1),
+    '{}'::text[], 'every table comment starts with the clause it serves');
+SELECT is(
+    ARRAY(SELECT r.relid::text FROM isms.register r
+           WHERE position(CASE WHEN r.clause::text LIKE 'A.%' THEN 'Annex A ' || substr(r.clause::text, 3) ELSE r.clause::text END
+                          IN obj_description(r.relid, 'pg_class')) = 0
+           ORDER BY 1),
+    '{}'::text[], 'every register''s comment names the clause isms.register gives it');
 
 ------------------------------------------------------------------------------
 -- Valid rows are accepted (organisation A); organisation B gets the same.
