@@ -71,7 +71,7 @@ SELECT throws_ok($$INSERT INTO isms.requirement (framework, ref, kind, title) VA
 SELECT throws_ok($$INSERT INTO isms.requirement (framework, ref, kind, title, parent, pdca_phase) VALUES ('iso27001-2022', '4.9', 'clause', 'X', '5', 'plan')$$,
     '23514', NULL, 'a parent must be an ancestor of the reference (23514)');
 SELECT throws_ok($$INSERT INTO isms.requirement (framework, ref, kind, title, parent, pdca_phase) VALUES ('iso27001-2022', '4.4.9.1', 'clause', 'X', '4.4.9', 'plan')$$,
-    '23503', NULL, 'a parent must exist (23503)');
+    '23503', 'parent 4.4.9 of requirement 4.4.9.1 does not exist in framework iso27001-2022', 'a parent must exist (23503)');
 SELECT throws_ok($$INSERT INTO isms.requirement (framework, ref, kind, title, theme, control_type) VALUES ('iso27001-2022', 'A.9.1', 'control', 'X', 'people', '{offensive}')$$,
     '23514', NULL, 'control types are preventive, detective or corrective (23514)');
 SELECT throws_ok($$INSERT INTO isms.requirement (framework, ref, kind, title, pdca_phase, control_type) VALUES ('iso27001-2022', '11', 'clause', 'X', 'act', '{preventive}')$$,
