@@ -98,7 +98,8 @@ SET LOCAL ROLE intranet_app;                    -- the app's login, in real life
 SET LOCAL isms.org = 'ACME';
 SET LOCAL isms.actor = 'sam.sales@acme.example';
 INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
-    VALUES (1, 'Phishing mail reported by a driver', 'low', now() - interval '2 hours', 'Priya (IT)');
+    SELECT org_id, 'Phishing mail reported by a driver', 'low', now() - interval '2 hours', 'Priya (IT)'
+      FROM isms.organization WHERE code = current_setting('isms.org');
 COMMIT;
 RESET isms.actor;
 
