@@ -9,6 +9,7 @@ OBJS = \
 	src/codec.o \
 	src/ref.o \
 	src/docver.o \
+	src/stamp.o \
 	src/tableinsert.o \
 	src/workflow.o
 
@@ -17,8 +18,15 @@ SQL_PARTS = \
 	src/head.sql \
 	src/ref.sql \
 	src/docver.sql \
+	src/catalog.sql \
+	src/catalog_data.sql \
+	src/organization.sql \
+	src/registers.sql \
 	src/workflow.sql \
-	src/workflow_builtin.sql
+	src/workflow_builtin.sql \
+	src/workflow_bind.sql \
+	src/security.sql \
+	src/workflow_access.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
@@ -44,12 +52,16 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-all fuzz fuzz-sql bench demo
+.PHONY: installcheck-pgtap installcheck-dump installcheck-all fuzz fuzz-sql bench demo
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
 	psql -X -q -v ON_ERROR_STOP=1 -d $(PGTAP_DB) -c 'CREATE EXTENSION pgtap'
 	pg_prove -d $(PGTAP_DB) --ext .sql -r test/pgtap/
+
+# pg_dump | psql round trip of a database holding an ISMS.
+installcheck-dump:
+	test/dump/roundtrip.sh
 
 # libFuzzer over the codec, with address and undefined-behaviour sanitizers.
 FUZZ_RUNS ?= 1000000
@@ -62,7 +74,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-dump fuzz
 
 bench:
 	bench/run.sh

@@ -18,10 +18,12 @@ PG_MODULE_MAGIC;
 /*
  * isms.actor names the person acting, for pooled applications that connect
  * with one login role; isms.reason gives the reason of a plain UPDATE of a
- * workflow status.  Both are usually SET LOCAL per transaction.
+ * workflow status; isms.org narrows the organisations row-level security
+ * lets the session see to one.  All are usually SET LOCAL per transaction.
  */
 char	   *isms_actor = NULL;
 char	   *isms_reason = NULL;
+char	   *isms_org = NULL;
 
 void		_PG_init(void);
 
@@ -40,6 +42,14 @@ _PG_init(void)
 							   "The reason recorded for workflow transitions made by a plain UPDATE.",
 							   NULL,
 							   &isms_reason,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("isms.org",
+							   "Narrows row-level security to one organisation, by its code.",
+							   "Empty means every organisation the current user is a member of.",
+							   &isms_org,
 							   "",
 							   PGC_USERSET,
 							   0,

@@ -33,6 +33,7 @@
 /* settings, defined in isms.c */
 extern char *isms_actor;
 extern char *isms_reason;
+extern char *isms_org;
 
 /* the acting person: isms.actor when set, else the session user name */
 extern const char *isms_current_actor(void);

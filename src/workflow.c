@@ -384,6 +384,8 @@ wf_load(WfTable *t, Relation rel)
 	Oid			argtypes[1] = {OIDOID};
 	int			i;
 	uint64		n;
+	Oid			save_userid;
+	int			save_sec_context;
 
 	if (t->cxt)
 	{
@@ -398,6 +400,16 @@ wf_load(WfTable *t, Relation rel)
 	t->nstates = t->ntransitions = t->nguards = t->nrestrictions = 0;
 
 	arg[0] = ObjectIdGetDatum(t->relid);
+
+	/*
+	 * Read the definitions as the extension owner: the cache serves every
+	 * role this backend acts as, so it must not be filtered by the row-level
+	 * security of the role that happened to load it.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(get_rel_owner(workflow_relid),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
 
 	if (SPI_execute_with_args("SELECT w.workflow, w.record_label, w.relid::text "
@@ -506,6 +518,7 @@ wf_load(WfTable *t, Relation rel)
 	}
 	t->nrestrictions = n;
 	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	t->rowtype = rel->rd_rel->reltype;
 	t->att_status = required_attnum(rel, "status", TEXTOID, true);

@@ -206,8 +206,10 @@ BEGIN
                   HINT = 'SELECT workflow FROM isms.workflow lists them.';
     END IF;
     UPDATE isms.workflow SET relid = tbl WHERE workflow = workflow_name;
-    EXECUTE format('DROP TRIGGER IF EXISTS isms_workflow ON %s', tbl);
-    EXECUTE format('DROP TRIGGER IF EXISTS isms_workflow_log ON %s', tbl);
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'isms_workflow') THEN
+        EXECUTE format('DROP TRIGGER isms_workflow ON %s', tbl);
+        EXECUTE format('DROP TRIGGER isms_workflow_log ON %s', tbl);
+    END IF;
     EXECUTE format('CREATE TRIGGER isms_workflow BEFORE INSERT OR UPDATE ON %s '
                    'FOR EACH ROW EXECUTE FUNCTION isms.workflow_enforce()', tbl);
     EXECUTE format('CREATE TRIGGER isms_workflow_log AFTER INSERT OR UPDATE ON %s '

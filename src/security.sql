@@ -1,0 +1,164 @@
+-- Access: the four roles, privileges, row-level security by organisation
+-- membership, the audit-column trigger and pg_dump registration of every
+-- register, and the comments of the columns all registers share.
+--
+-- Runs after every table of the data model exists.  A part of the install
+-- script placed after this file that adds a register inserts its row into
+-- isms.register and calls isms.setup_register(); one that adds other
+-- tables or functions grants on them itself (nothing is granted to PUBLIC).
+
+------------------------------------------------------------------------------
+-- Roles.  Roles are global to the cluster: they may exist already (another
+-- database, an earlier install), and DROP EXTENSION leaves them behind.
+
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT * FROM (VALUES
+        ('isms_reader',  'isms: read-only access to the ISMS of member organisations (BI, dashboards)'),
+        ('isms_auditor', 'isms: reads everything of member organisations, writes audit programmes, audits, findings and evidence'),
+        ('isms_editor',  'isms: reads and writes the registers of member organisations'),
+        ('isms_admin',   'isms: every organisation; manages organisations and memberships')) AS v(name, note)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+        END IF;
+    END LOOP;
+    -- reader < auditor, reader < editor < admin
+    FOR r IN SELECT * FROM (VALUES
+        ('isms_reader', 'isms_auditor'),
+        ('isms_reader', 'isms_editor'),
+        ('isms_editor', 'isms_admin')) AS v(granted, member)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                        WHERE m.roleid = r.granted::regrole AND m.member = r.member::regrole) THEN
+            EXECUTE format('GRANT %I TO %I', r.granted, r.member);
+        END IF;
+    END LOOP;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Comments of the columns every register shares.
+
+CREATE FUNCTION isms.comment_common_columns(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+AS $$
+DECLARE
+    c record;
+    note text;
+BEGIN
+    FOR c IN SELECT a.attname::text AS name
+               FROM pg_attribute a
+              WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+                AND col_description(rel, a.attnum) IS NULL
+              ORDER BY a.attnum
+    LOOP
+        note := CASE c.name
+            WHEN 'org_id' THEN 'Organisation the row belongs to (isms.organization); leads the primary key and every foreign key to another register'
+            WHEN 'id' THEN 'Identifier of the row, unique across organisations'
+            WHEN 'owner' THEN 'Person accountable for the record and its periodic review'
+            WHEN 'review_interval' THEN 'How often the row must be reviewed; NULL means the register default (isms.review_interval)'
+            WHEN 'last_reviewed_at' THEN 'When the row was last reviewed; NULL if never'
+            WHEN 'status' THEN 'Workflow state; it moves only by allowed transitions'
+            WHEN 'cycle' THEN 'Plan-Do-Check-Act cycle of the record: 1, then one more each time it is reopened'
+            WHEN 'created_at' THEN 'When the row was created (set by isms.stamp())'
+            WHEN 'created_by' THEN 'Who created the row: isms.actor, else the database user (set by isms.stamp())'
+            WHEN 'updated_at' THEN 'When the row was last changed (set by isms.stamp())'
+            WHEN 'updated_by' THEN 'Who last changed the row: isms.actor, else the database user (set by isms.stamp())'
+        END;
+        IF note IS NULL THEN
+            RAISE EXCEPTION 'column %.% has no comment', rel, c.name;
+        END IF;
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', rel, c.name, note);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION isms.comment_common_columns(regclass) IS
+    'Install helper: comments the columns a table shares with every register (org_id, id, owner, review and audit columns); fails on any other uncommented column';
+
+------------------------------------------------------------------------------
+-- Row-level security.  A row is visible and writable when its org_id is one
+-- of isms.member_orgs(); the sub-select makes it an InitPlan, computed once
+-- per statement.  Superusers bypass row-level security.
+
+CREATE FUNCTION isms.setup_register(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+AS $$
+DECLARE
+    reg isms.register;
+    relname text;
+    seq text;
+BEGIN
+    SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
+    SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
+    PERFORM isms.comment_common_columns(rel);
+    EXECUTE format('CREATE INDEX %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
+                   'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
+    EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+    EXECUTE format('GRANT SELECT ON %s TO isms_reader', rel);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO isms_editor', rel);
+    IF reg.audit_record THEN
+        EXECUTE format('GRANT INSERT, UPDATE ON %s TO isms_auditor', rel);
+    END IF;
+    PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+    seq := pg_catalog.pg_get_serial_sequence(rel::text, 'id');
+    IF seq IS NOT NULL THEN
+        PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.setup_register(regclass) IS
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments';
+
+SELECT isms.setup_register(relid) FROM isms.register ORDER BY name;
+
+-- organization, membership and register_setting: the same visibility rule;
+-- admins also see (and create) organisations they are not yet members of.
+DO $$
+DECLARE
+    rel regclass;
+BEGIN
+    FOREACH rel IN ARRAY ARRAY['isms.organization', 'isms.membership', 'isms.register_setting']::regclass[]
+    LOOP
+        PERFORM isms.comment_common_columns(rel);
+        EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+        EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
+                       'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
+        PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+    END LOOP;
+END
+$$;
+CREATE POLICY admin ON isms.organization TO isms_admin USING (true) WITH CHECK (true);
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('isms.organization', 'org_id')::regclass, '');
+
+-- The catalog: user-added frameworks are dumped, shipped rows are not.
+SELECT pg_catalog.pg_extension_config_dump('isms.framework', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('isms.requirement', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('isms.mandatory_information', 'WHERE NOT shipped');
+
+------------------------------------------------------------------------------
+-- Privileges.  Nothing to PUBLIC.  The catalog and isms.register are
+-- read-only to all but the extension owner.
+
+REVOKE ALL ON SCHEMA isms, isms_report FROM PUBLIC;
+GRANT USAGE ON SCHEMA isms, isms_report TO isms_reader, isms_auditor, isms_editor, isms_admin;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA isms FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA isms FROM PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA isms TO isms_reader;
+GRANT UPDATE (name, scope_statement) ON isms.organization TO isms_editor;
+GRANT INSERT, UPDATE, DELETE ON isms.organization, isms.membership TO isms_admin;
+GRANT INSERT, UPDATE, DELETE ON isms.register_setting TO isms_editor;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA isms, isms_report FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA isms TO isms_reader;
+REVOKE ALL ON FUNCTION isms.setup_register(regclass), isms.comment_common_columns(regclass) FROM isms_reader;

@@ -1,0 +1,23 @@
+-- Access to the workflow engine's tables (after src/security.sql).
+
+-- The log and the outbox are written by the engine alone; members read
+-- their organisations' transitions.
+ALTER TABLE isms.transition_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE isms.transition_log FORCE ROW LEVEL SECURITY;
+CREATE POLICY member ON isms.transition_log FOR SELECT
+    USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+
+-- Organisations tighten their own workflows; admins manage them.
+ALTER TABLE isms.workflow_restriction ENABLE ROW LEVEL SECURITY;
+CREATE POLICY member ON isms.workflow_restriction
+    USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
+    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+GRANT INSERT, UPDATE, DELETE ON isms.workflow_restriction TO isms_admin;
+
+REVOKE ALL ON FUNCTION isms.attach_workflow(regclass, text) FROM isms_reader;
+
+SELECT pg_catalog.pg_extension_config_dump('isms.transition_log', '');
+SELECT pg_catalog.pg_extension_config_dump('isms.transition_log_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('isms.outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('isms.outbox_seq_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('isms.workflow_restriction', '');
