@@ -46,6 +46,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 #include "access/table.h"
@@ -173,6 +175,20 @@ isms_relid(const char *name)
 	if (!OidIsValid(relid))
 		elog(ERROR, "isms relation \"%s\" is missing", name);
 	return relid;
+}
+
+/* The owner of the extension's tables: who the definitions are read as. */
+static Oid
+isms_owner(void)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(workflow_relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", workflow_relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	return owner;
 }
 
 static void
@@ -407,7 +423,7 @@ wf_load(WfTable *t, Relation rel)
 	 * security of the role that happened to load it.
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(get_rel_owner(workflow_relid),
+	SetUserIdAndSecContext(isms_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
@@ -845,19 +861,30 @@ workflow_enforce(PG_FUNCTION_ARGS)
 	newtuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	to_name = tuple_status(t, newtuple, desc, &to_len);
 
+	/* a NULL status is the NOT NULL constraint's to report */
+	if (to_name == NULL)
+		return PointerGetDatum(newtuple);
+
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
-		to = to_name ? find_state(t, to_name, to_len) : -1;
+		/*
+		 * A superuser's INSERT is a restore or a migration: rows arrive in
+		 * whatever state they had, with their log restored beside them.
+		 */
+		if (superuser())
+			return PointerGetDatum(newtuple);
+		to = find_state(t, to_name, to_len);
 		if (to < 0 || !t->states[to].initial)
 			ereport(ERROR,
 					(errcode(ERRCODE_ISMS_BAD_INITIAL_STATE),
 					 errmsg("cannot create %s with status \"%s\"", t->label,
-							to_name ? pnstrdup(to_name, to_len) : "(null)"),
+							pnstrdup(to_name, to_len)),
 					 errdetail("A new %s starts in %s.", t->label, initial_states(t)),
 					 errhint("Insert it in an initial status, then move it with isms.transition().")));
 		org_id = tuple_int8(newtuple, desc, t->att_org);
 		id = tuple_int8(newtuple, desc, t->att_id);
-		if (tuple_cycle(t, newtuple, desc) != 1)
+		/* cycles below 1 are the CHECK constraint's to report */
+		if (tuple_cycle(t, newtuple, desc) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ISMS_TRANSITION_REFUSED),
 					 errmsg("cannot create %s " INT64_FORMAT " in cycle %d",

@@ -7,7 +7,7 @@ CREATE TABLE isms.workflow (
     description  text NOT NULL DEFAULT ''
 );
 COMMENT ON TABLE isms.workflow IS
-    'Workflows (Clause 4.4 processes and 10.2 corrective action lifecycles): one per workflow table';
+    'Clause 4.4: workflows of the ISMS processes, one per workflow table';
 COMMENT ON COLUMN isms.workflow.workflow IS 'Workflow name, such as corrective_action';
 COMMENT ON COLUMN isms.workflow.record_label IS 'What a record is called in messages, such as "corrective action"';
 COMMENT ON COLUMN isms.workflow.relid IS 'The table whose status column the workflow governs (set by isms.attach_workflow)';
@@ -24,7 +24,7 @@ CREATE TABLE isms.workflow_state (
     PRIMARY KEY (workflow, state)
 );
 COMMENT ON TABLE isms.workflow_state IS
-    'States of each workflow with their Plan-Do-Check-Act phase (Clause 4.4, 10.1)';
+    'Clause 4.4: states of each workflow with their Plan-Do-Check-Act phase';
 COMMENT ON COLUMN isms.workflow_state.workflow IS 'The workflow';
 COMMENT ON COLUMN isms.workflow_state.state IS 'State name, the value of the status column';
 COMMENT ON COLUMN isms.workflow_state.phase IS 'PDCA phase: plan, do, check or act';
@@ -39,7 +39,7 @@ CREATE TABLE isms.workflow_guard (
     check_sql   text NOT NULL
 );
 COMMENT ON TABLE isms.workflow_guard IS
-    'Guards: conditions a transition requires. check_sql is a SELECT of one text value: NULL when the guard holds, else why not; $1 is the record (the table''s row type) after the change, $2 the actor';
+    'Clause 4.4: guards, the conditions a transition requires. check_sql is a SELECT of one text value: NULL when the guard holds, else why not; $1 is the record (the table''s row type) after the change, $2 the actor';
 COMMENT ON COLUMN isms.workflow_guard.guard IS 'Guard name';
 COMMENT ON COLUMN isms.workflow_guard.description IS 'What the guard requires, in words';
 COMMENT ON COLUMN isms.workflow_guard.check_sql IS 'SELECT returning NULL when the guard holds, else the reason; fully qualified names only';
@@ -56,7 +56,7 @@ CREATE TABLE isms.workflow_transition (
     CHECK (from_state <> to_state)
 );
 COMMENT ON TABLE isms.workflow_transition IS
-    'Allowed moves between workflow states, with an optional guard; a move may stay in its PDCA phase, advance one phase, or go back; act to plan starts a new cycle';
+    'Clause 4.4: allowed moves between workflow states, with an optional guard; a move may stay in its PDCA phase, advance one phase, or go back; act to plan starts a new cycle';
 COMMENT ON COLUMN isms.workflow_transition.workflow IS 'The workflow';
 COMMENT ON COLUMN isms.workflow_transition.from_state IS 'State moved from';
 COMMENT ON COLUMN isms.workflow_transition.to_state IS 'State moved to';
@@ -76,7 +76,7 @@ CREATE TABLE isms.workflow_restriction (
     CHECK (disabled OR extra_guard IS NOT NULL)
 );
 COMMENT ON TABLE isms.workflow_restriction IS
-    'How an organisation tightens a built-in workflow: remove a transition or add a guard to it (it cannot add moves)';
+    'Clause 4.4: how an organisation tightens a built-in workflow: remove a transition or add a guard to it (it cannot add moves)';
 COMMENT ON COLUMN isms.workflow_restriction.org_id IS 'The organisation';
 COMMENT ON COLUMN isms.workflow_restriction.workflow IS 'The workflow';
 COMMENT ON COLUMN isms.workflow_restriction.from_state IS 'State moved from';
@@ -141,7 +141,7 @@ CREATE SEQUENCE isms.transition_log_log_id_seq CACHE 64 OWNED BY isms.transition
 ALTER TABLE isms.transition_log ALTER log_id SET DEFAULT nextval('isms.transition_log_log_id_seq');
 CREATE INDEX transition_log_at ON isms.transition_log USING brin (at);
 COMMENT ON TABLE isms.transition_log IS
-    'Every accepted workflow transition, including creation (from_state NULL): evidence of operation (Clause 4.4, 9.1, 10.2); written only by the workflow engine';
+    'Clause 4.4: every accepted workflow transition, including creation (from_state NULL), the evidence of operation; written only by the workflow engine';
 COMMENT ON COLUMN isms.transition_log.log_id IS 'Log entry id, increasing';
 COMMENT ON COLUMN isms.transition_log.org_id IS 'The organisation';
 COMMENT ON COLUMN isms.transition_log.record_table IS 'The workflow table';
@@ -166,7 +166,7 @@ CREATE TABLE isms.outbox (
 );
 CREATE SEQUENCE isms.outbox_seq_seq OWNED BY isms.outbox.seq;
 COMMENT ON TABLE isms.outbox IS
-    'Committed transactions that moved workflow records, numbered in commit order: poll with isms.events_after(last_seen)';
+    'Clause 4.4: committed transactions that moved workflow records, numbered in commit order: poll with isms.events_after(last_seen)';
 COMMENT ON COLUMN isms.outbox.seq IS 'Commit-order number: a later commit always has a larger number';
 COMMENT ON COLUMN isms.outbox.xact_id IS 'The transaction';
 COMMENT ON COLUMN isms.outbox.first_log_id IS 'Lowest transition_log id written by the transaction';

@@ -29,3 +29,24 @@ INSERT INTO isms.requirement (framework, ref, kind, title, parent, theme)
     VALUES ('org-policy', 'P.1.1', 'control', 'Least privilege', 'P.1', 'access');
 INSERT INTO isms.mandatory_information (framework, clause, item, kind) VALUES ('org-policy', 'P.1', 'Access matrix', 'record');
 COMMIT;
+
+-- Workflow activity, as an application does it: a member role moving a
+-- record, which writes the transition log and the outbox; and an
+-- organisation's tightening of a workflow.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'isms_dump_editor') THEN
+        CREATE ROLE isms_dump_editor NOLOGIN;
+    END IF;
+END $$;
+GRANT isms_editor TO isms_dump_editor;
+INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'isms_dump_editor');
+INSERT INTO isms.workflow_restriction (org_id, workflow, from_state, to_state, disabled, note)
+    VALUES (1, 'corrective_action', 'planned', 'withdrawn', true, 'Withdrawing needs a closed nonconformity instead');
+SET ROLE isms_dump_editor;
+SET isms.actor = 'dana@example.org';
+INSERT INTO isms.corrective_action (org_id, nonconformity_id, action, owner)
+    SELECT 1, max(id), 'Review backup jobs weekly', 'Operations' FROM isms.nonconformity WHERE org_id = 1;
+SELECT isms.transition('isms.corrective_action', max(id), 'in_progress', 'Started')
+  FROM isms.corrective_action WHERE org_id = 1;
+RESET isms.actor;
+RESET ROLE;
