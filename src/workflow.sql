@@ -178,7 +178,9 @@ CREATE FUNCTION isms.events_after(last_seen bigint, max_transactions integer DEF
 RETURNS TABLE (seq bigint, log_id bigint, org_id bigint, record_table text, record_id bigint,
                from_state text, to_state text, cycle integer, actor text, reason text, at timestamptz)
 LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
-    SELECT o.seq, l.log_id, l.org_id, l.record_table::text, l.record_id,
+    SELECT o.seq, l.log_id, l.org_id,
+           (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = l.record_table), l.record_id,
            l.from_state, l.to_state, l.cycle, l.actor, l.reason, l.at
       FROM (SELECT * FROM isms.outbox WHERE seq > last_seen ORDER BY seq LIMIT max_transactions) AS o
       JOIN isms.transition_log AS l
