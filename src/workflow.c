@@ -166,6 +166,8 @@ static int	xact_events = 0;
 static Oid	log_relid = InvalidOid;
 static Oid	log_seqid = InvalidOid;
 
+static void flush_pending(void);
+
 static Oid
 isms_relid(const char *name)
 {
@@ -230,6 +232,9 @@ wf_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
+			/* rows a statement trigger did not write (it was dropped) */
+			if (npending > 0)
+				flush_pending();
 			if (xact_last_log > 0)
 			{
 				/*
