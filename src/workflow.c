@@ -428,7 +428,7 @@ wf_load(WfTable *t, Relation rel)
 						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
 
-	if (SPI_execute_with_args("SELECT w.workflow, w.record_label, w.relid::text "
+	if (SPI_execute_with_args("SELECT w.workflow, w.record_label "
 							  "FROM isms.workflow w WHERE w.relid = $1",
 							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read isms.workflow");
@@ -441,7 +441,12 @@ wf_load(WfTable *t, Relation rel)
 	old = MemoryContextSwitchTo(t->cxt);
 	t->workflow = pstrdup(spi_text(0, 1));
 	t->label = pstrdup(spi_text(0, 2));
-	t->qualname = pstrdup(spi_text(0, 3));
+	/*
+	 * Always schema-qualified: relid::text would depend on the search_path
+	 * of whichever statement happened to load the cache.
+	 */
+	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											 RelationGetRelationName(rel));
 	MemoryContextSwitchTo(old);
 
 	if (SPI_execute_with_args("SELECT s.state, s.phase, s.is_initial, s.is_terminal "
