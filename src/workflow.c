@@ -151,9 +151,16 @@ static Oid	workflow_relid = InvalidOid;
  * Per-transaction state.  Pending log rows live in a fixed array and their
  * text values in a context reset after each batch, so a bulk statement
  * reuses the same memory instead of touching new pages for every row.
+ * Rows queued by an enclosing subtransaction are held back when a flush
+ * runs inside a subtransaction (they must survive its abort); the array
+ * then grows beyond LOG_BATCH, which only nested statements need.
  */
-static PendingLog pending[LOG_BATCH];
+static PendingLog pending_fixed[LOG_BATCH];
+static PendingLog *pending = pending_fixed;
+static int	pending_size = LOG_BATCH;
 static int	npending = 0;
+/* flush when this many rows are queued: LOG_BATCH beyond the held ones */
+static int	pending_limit = LOG_BATCH;
 static MemoryContext pending_cxt = NULL;
 /* the actor as text, kept while isms.actor and the user are unchanged */
 static Datum actor_text = (Datum) 0;
@@ -267,6 +274,7 @@ wf_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			npending = 0;
+			pending_limit = LOG_BATCH;
 			pending_cxt = NULL; /* freed with TopTransactionContext */
 			actor_text = (Datum) 0;
 			xact_first_log = xact_last_log = 0;
@@ -446,7 +454,10 @@ wf_load(WfTable *t, Relation rel)
 	old = MemoryContextSwitchTo(t->cxt);
 	t->workflow = pstrdup(spi_text(0, 1));
 	t->label = pstrdup(spi_text(0, 2));
-	/* schema-qualified whatever the search_path: it goes into events */
+	/*
+	 * Always schema-qualified: relid::text would depend on the search_path
+	 * of whichever statement happened to load the cache.
+	 */
 	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 											 RelationGetRelationName(rel));
 	MemoryContextSwitchTo(old);
@@ -661,22 +672,43 @@ run_guard(WfTable *t, int g, Datum row)
 	return result;
 }
 
-/* Writes the pending log rows in one batch. */
+/*
+ * Writes the pending log rows of the current subtransaction (and of its
+ * committed children) in one batch.  Rows queued by an enclosing
+ * subtransaction stay pending: written here, they would vanish with this
+ * subtransaction if it aborted, while their moves stand.  The statement
+ * that queued them writes them when it ends.
+ */
 static void
 flush_pending(void)
 {
-	TableInserter *ti;
+	TableInserter *ti = NULL;
+	SubTransactionId current = GetCurrentSubTransactionId();
 	int			i;
+	int			kept = 0;
 
 	if (npending == 0)
 		return;
-	ti = table_inserter_begin(log_relid);
 	for (i = 0; i < npending; i++)
+	{
+		if (pending[i].subid < current)
+			continue;
+		if (ti == NULL)
+			ti = table_inserter_begin(log_relid);
 		table_inserter_add(ti, pending[i].values, pending[i].nulls);
-	table_inserter_end(ti);
-	npending = 0;
-	MemoryContextReset(pending_cxt);
-	actor_text = (Datum) 0;
+	}
+	if (ti != NULL)
+		table_inserter_end(ti);
+	for (i = 0; i < npending; i++)
+		if (pending[i].subid < current)
+			pending[kept++] = pending[i];
+	npending = kept;
+	pending_limit = kept + LOG_BATCH;
+	if (kept == 0)
+	{
+		MemoryContextReset(pending_cxt);
+		actor_text = (Datum) 0;
+	}
 }
 
 static Datum
@@ -708,8 +740,20 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 		pending_cxt = AllocSetContextCreate(TopTransactionContext,
 											"isms pending transitions",
 											ALLOCSET_DEFAULT_SIZES);
-	if (npending == LOG_BATCH)
+	if (npending >= pending_limit)
 		flush_pending();
+	if (npending == pending_size)
+	{
+		/* rows held for enclosing subtransactions fill the array */
+		PendingLog *larger = MemoryContextAlloc(TopMemoryContext,
+												sizeof(PendingLog) * pending_size * 2);
+
+		memcpy(larger, pending, sizeof(PendingLog) * npending);
+		if (pending != pending_fixed)
+			pfree(pending);
+		pending = larger;
+		pending_size *= 2;
+	}
 	p = &pending[npending++];
 	p->subid = GetCurrentSubTransactionId();
 	memset(p->nulls, 0, sizeof(p->nulls));
