@@ -170,6 +170,16 @@ static int64 xact_first_log = 0;
 static int64 xact_last_log = 0;
 static int	xact_notified = 0;
 static int	xact_events = 0;
+
+/* moves counted per subtransaction, so an aborted one can be subtracted */
+typedef struct SubxactEvents
+{
+	SubTransactionId subid;
+	int			count;
+} SubxactEvents;
+static SubxactEvents *subxact_events = NULL;
+static int	nsubxact_events = 0;
+static int	subxact_events_size = 0;
 static Oid	log_relid = InvalidOid;
 static Oid	log_seqid = InvalidOid;
 
@@ -279,6 +289,7 @@ wf_xact_callback(XactEvent event, void *arg)
 			actor_text = (Datum) 0;
 			xact_first_log = xact_last_log = 0;
 			xact_notified = xact_events = 0;
+			nsubxact_events = 0;
 			break;
 		default:
 			break;
@@ -299,6 +310,17 @@ wf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		if (pending[i].subid < mySubid)
 			pending[kept++] = pending[i];
 	npending = kept;
+
+	/* the aborted subtransaction's moves, written or not, are undone */
+	kept = 0;
+	for (i = 0; i < nsubxact_events; i++)
+	{
+		if (subxact_events[i].subid >= mySubid)
+			xact_events -= subxact_events[i].count;
+		else
+			subxact_events[kept++] = subxact_events[i];
+	}
+	nsubxact_events = kept;
 }
 
 static void
@@ -421,7 +443,13 @@ wf_load(WfTable *t, Relation rel)
 		for (i = 0; i < t->nguards; i++)
 			if (t->guards[i].plan)
 				SPI_freeplan(t->guards[i].plan);
-		MemoryContextDelete(t->cxt);
+
+		/*
+		 * Queued log rows point at state names in the old entry, and a
+		 * reload can happen mid-statement (an invalidation is processed at
+		 * any lock acquisition): free the old memory with the transaction.
+		 */
+		MemoryContextSetParent(t->cxt, TopTransactionContext);
 	}
 	t->cxt = AllocSetContextCreate(CacheMemoryContext, "isms workflow",
 								   ALLOCSET_SMALL_SIZES);
@@ -711,6 +739,30 @@ flush_pending(void)
 	}
 }
 
+static void
+count_subxact_event(void)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+
+	if (nsubxact_events > 0 &&
+		subxact_events[nsubxact_events - 1].subid == subid)
+	{
+		subxact_events[nsubxact_events - 1].count++;
+		return;
+	}
+	if (nsubxact_events == subxact_events_size)
+	{
+		subxact_events_size = Max(16, subxact_events_size * 2);
+		subxact_events = subxact_events ?
+			repalloc(subxact_events, sizeof(SubxactEvents) * subxact_events_size) :
+			MemoryContextAlloc(TopMemoryContext,
+							   sizeof(SubxactEvents) * subxact_events_size);
+	}
+	subxact_events[nsubxact_events].subid = subid;
+	subxact_events[nsubxact_events].count = 1;
+	nsubxact_events++;
+}
+
 static Datum
 current_actor_text(void)
 {
@@ -784,6 +836,7 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 		xact_first_log = log_id;
 	xact_last_log = Max(xact_last_log, log_id);
 	xact_events++;
+	count_subxact_event();
 
 	if (xact_notified < NOTIFY_PER_TRANSACTION)
 	{

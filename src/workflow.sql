@@ -107,6 +107,20 @@ COMMENT ON FUNCTION isms.workflow_check_transition() IS
 CREATE TRIGGER workflow_pdca_order BEFORE INSERT OR UPDATE ON isms.workflow_transition
     FOR EACH ROW EXECUTE FUNCTION isms.workflow_check_transition();
 
+-- A state's new phase must keep every transition through it in order.
+CREATE FUNCTION isms.workflow_check_state() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+BEGIN
+    -- re-run the transition check on each transition through the state
+    UPDATE isms.workflow_transition t SET guard = t.guard
+     WHERE t.workflow = NEW.workflow AND NEW.state IN (t.from_state, t.to_state);
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION isms.workflow_check_state() IS
+    'Trigger re-checking the PDCA order of the transitions through a state whose phase changed';
+CREATE TRIGGER workflow_pdca_order AFTER UPDATE OF phase ON isms.workflow_state
+    FOR EACH ROW EXECUTE FUNCTION isms.workflow_check_state();
+
 CREATE FUNCTION isms.workflow_definition_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'workflow_definition_changed' LANGUAGE C;
 COMMENT ON FUNCTION isms.workflow_definition_changed() IS
@@ -225,19 +239,22 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
 DECLARE
     label text; current text; n bigint; old_reason text;
+    qualified text := (SELECT format('%I.%I', n.nspname, c.relname)
+                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = tbl);
 BEGIN
     SELECT record_label INTO label FROM isms.workflow WHERE relid = tbl;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'table % has no workflow', tbl
+        RAISE EXCEPTION 'table % has no workflow', qualified
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'SELECT relid FROM isms.workflow lists the workflow tables.';
     END IF;
     -- lock the row first, so that a concurrent move is seen before deciding
-    EXECUTE format('SELECT status FROM %s WHERE id = $1 FOR UPDATE', tbl) INTO current USING record_id;
+    EXECUTE format('SELECT status FROM %s WHERE id = $1 FOR UPDATE', qualified) INTO current USING record_id;
     IF current IS NULL THEN
         RAISE EXCEPTION '% % does not exist', label, record_id
             USING ERRCODE = 'no_data_found',
-                  DETAIL = format('No row of %s with id %s is visible to you.', tbl, record_id),
+                  DETAIL = format('No row of %s with id %s is visible to you.', qualified, record_id),
                   HINT = 'Check the id and your organisation membership.';
     END IF;
     IF current = to_state THEN
@@ -247,8 +264,9 @@ BEGIN
                   HINT = 'Read the record again and choose from isms.next_states().';
     END IF;
     old_reason := current_setting('isms.reason', true);
-    PERFORM set_config('isms.reason', coalesce(reason, ''), true);
-    EXECUTE format('UPDATE %s SET status = $1 WHERE id = $2', tbl) USING to_state, record_id;
+    -- without a reason argument, a reason SET LOCAL by the caller stands
+    PERFORM set_config('isms.reason', coalesce(reason, old_reason, ''), true);
+    EXECUTE format('UPDATE %s SET status = $1 WHERE id = $2', qualified) USING to_state, record_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM set_config('isms.reason', coalesce(old_reason, ''), true);
     IF n <> 1 THEN

@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(120);
+SELECT plan(125);
 
 ------------------------------------------------------------------------------
 -- A superuser's INSERT is trusted (a restore); UPDATEs are checked for all.
@@ -111,10 +111,10 @@ SELECT is(pg_temp.caught(format($$SELECT isms.transition('isms.improvement', %s,
     format('IS001: cannot move improvement %s from "approved" to "approved" | The improvement is already "approved"; another session may have moved it. | +0 log rows', :i2),
     'isms.transition() to the current status is refused (IS001)');
 SELECT is(pg_temp.caught($$SELECT isms.transition('isms.improvement', 999999, 'approved')$$),
-    'P0002: improvement 999999 does not exist | No row of improvement with id 999999 is visible to you. | +0 log rows',
+    'P0002: improvement 999999 does not exist | No row of isms.improvement with id 999999 is visible to you. | +0 log rows',
     'isms.transition() of an unknown record: P0002');
 SELECT is(pg_temp.caught($$SELECT isms.transition('isms.asset', 1, 'approved')$$),
-    '22023: table asset has no workflow |  | +0 log rows',
+    '22023: table isms.asset has no workflow |  | +0 log rows',
     'isms.transition() on a table without workflow: 22023');
 SELECT pg_temp.refused_ok('isms.improvement', :i2, 'bogus', 'IS001',
     '"bogus" is not a state of the improvement workflow. Allowed next states from "approved": "implementing".', via => 'update',
@@ -253,7 +253,7 @@ SET LOCAL isms.actor = 'bert';
 INSERT INTO isms.improvement (org_id, title, description, owner)
     VALUES (2, 'B one', 'First of B', 'IT lead') RETURNING id AS ib \gset
 SELECT is(pg_temp.caught(format($$SELECT isms.transition('isms.improvement', %s, 'implementing')$$, :i2)),
-    format('P0002: improvement %s does not exist | No row of improvement with id %s is visible to you. | +0 log rows', :i2, :i2),
+    format('P0002: improvement %s does not exist | No row of isms.improvement with id %s is visible to you. | +0 log rows', :i2, :i2),
     'an editor of B cannot see a record of A to move it (P0002)');
 UPDATE isms.improvement SET status = 'implementing' WHERE id = :i2;
 SELECT is(ARRAY(SELECT DISTINCT org_id FROM isms.transition_log ORDER BY 1), ARRAY[2::bigint],
@@ -478,6 +478,27 @@ SELECT is((SELECT format('%s in_progress, %s logged, %s done, %s logged',
              FROM isms.review_action r WHERE r.action = 'Side'),
     '2100 in_progress, 2100 logged, 0 done, 0 logged',
     'the moves of the subtransaction kept are logged, those of the undone ones are not');
+
+------------------------------------------------------------------------------
+-- Definitions stay in PDCA order when a state's phase changes; a reason set
+-- by the caller stands when isms.transition() is given none
+
+RESET ROLE;
+SELECT throws_ok($$UPDATE isms.workflow_state SET phase = 'act' WHERE workflow = 'improvement' AND state = 'implementing'$$,
+    '23514', NULL, 'moving a state to another phase so that a transition skips a phase is refused');
+SELECT is((SELECT phase FROM isms.workflow_state WHERE workflow = 'improvement' AND state = 'implementing'), 'do',
+    'and the state keeps its phase');
+SELECT lives_ok($$UPDATE isms.workflow_state SET description = 'Being built' WHERE workflow = 'improvement' AND state = 'implementing'$$,
+    'other changes of a state are not affected');
+SET LOCAL ROLE wf_editor;
+INSERT INTO isms.improvement (org_id, title, description, owner) VALUES (1, 'Reason kept', 'x', 'CISO');
+SET LOCAL isms.reason = 'decided in the weekly meeting';
+SELECT isms.transition('isms.improvement', (SELECT max(id) FROM isms.improvement WHERE title = 'Reason kept'), 'approved');
+SELECT is((SELECT reason FROM isms.transition_log WHERE to_state = 'approved'
+             AND record_id = (SELECT max(id) FROM isms.improvement WHERE title = 'Reason kept')),
+    'decided in the weekly meeting', 'isms.transition() without a reason logs the isms.reason the caller set');
+SELECT is(current_setting('isms.reason'), 'decided in the weekly meeting', 'and leaves the setting as it was');
+RESET isms.reason;
 
 ------------------------------------------------------------------------------
 -- Events: the outbox is written at commit (tested by the isolation specs)
