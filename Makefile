@@ -8,13 +8,15 @@ OBJS = \
 	src/isms.o \
 	src/codec.o \
 	src/ref.o \
-	src/docver.o
+	src/docver.o \
+	src/trail.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
 	src/head.sql \
 	src/ref.sql \
-	src/docver.sql
+	src/docver.sql \
+	src/trail.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
