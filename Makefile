@@ -9,14 +9,16 @@ OBJS = \
 	src/codec.o \
 	src/ref.o \
 	src/docver.o \
-	src/trail.o
+	src/trail.o \
+	src/history.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
 	src/head.sql \
 	src/ref.sql \
 	src/docver.sql \
-	src/trail.sql
+	src/trail.sql \
+	src/history.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
