@@ -415,10 +415,16 @@ capture_history(PG_FUNCTION_ARGS)
 					elog(ERROR, "transition tables of \"%s\" differ in length",
 						 RelationGetRelationName(reg));
 				if (rows_identical(oldslot, newslot))
+				{
+					/* both may own tuples in batchcxt: let go before reset */
+					ExecClearTuple(oldslot);
+					ExecClearTuple(newslot);
 					continue;
+				}
 				vf = slot_getattr(newslot, entry->vf_attno, &isnull);
 				if (!isnull)
 					upper.val = vf;
+				ExecClearTuple(newslot);
 			}
 
 			slot_getallattrs(oldslot);
