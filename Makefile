@@ -32,7 +32,7 @@ REGRESS = ref docver
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique
+ISOLATION = ref_unique trail_concurrent history_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

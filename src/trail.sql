@@ -95,6 +95,7 @@ CREATE FUNCTION isms.trail_head(org_id bigint)
 COMMENT ON FUNCTION isms.trail_head(bigint) IS
     'The newest entry of the organisation''s trail (seq and hash in hex), to be recorded outside the database and checked later with verify_trail(org_id, seq, hash)';
 
+GRANT USAGE ON SCHEMA isms TO isms_admin, isms_editor, isms_auditor, isms_reader;
 REVOKE ALL ON TABLE isms.trail FROM PUBLIC;
 GRANT SELECT ON TABLE isms.trail TO isms_admin, isms_editor, isms_auditor, isms_reader;
 REVOKE ALL ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
