@@ -29,7 +29,6 @@ SELECT isms.enable_history('bench.reg_c');
 
 CREATE TABLE bench.reg_plpgsql_history (LIKE bench.reg_plain,
     valid tstzrange NOT NULL, changed_by text NOT NULL, change text NOT NULL);
-CREATE INDEX ON bench.reg_plpgsql_history (org_id, id);
 CREATE FUNCTION bench.plpgsql_history() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO bench.reg_plpgsql_history

@@ -59,9 +59,6 @@
 /* rows inserted into the history table per table_multi_insert() call */
 #define HISTORY_BATCH		1000
 
-/* statements with at least this many rows use a bulk-insert ring buffer */
-#define HISTORY_BULK_ROWS	1000
-
 /* history columns that are not register columns (map values) */
 #define MAP_NULL			0	/* a column since dropped from the register */
 #define MAP_VALID			(-1)
@@ -303,7 +300,6 @@ capture_history(PG_FUNCTION_ARGS)
 	TupleTableSlot *oldslots[HISTORY_BATCH];
 	TupleTableSlot *histslots[HISTORY_BATCH];
 	TupleTableSlot *newslot = NULL;
-	BulkInsertState bistate = NULL;
 	MemoryContext batchcxt;
 	MemoryContext oldcxt;
 	CommandId	cid;
@@ -361,9 +357,6 @@ capture_history(PG_FUNCTION_ARGS)
 	ExecOpenIndices(rri, false);
 	cid = GetCurrentCommandId(true);
 	estate->es_output_cid = cid;
-
-	if (tuplestore_tuple_count(old_ts) >= HISTORY_BULK_ROWS)
-		bistate = GetBulkInsertState();
 
 	rangetyp = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
 	changed_by = PointerGetDatum(cstring_to_text(isms_current_actor()));
@@ -473,7 +466,13 @@ capture_history(PG_FUNCTION_ARGS)
 
 		if (nslots > 0)
 		{
-			table_multi_insert(hist, histslots, nslots, cid, 0, bistate);
+			/*
+			 * No BulkInsertState: its small ring would make this backend
+			 * write out and fsync-order history pages itself, in the
+			 * statement's time; shared buffers absorb a statement's
+			 * history and the checkpointer writes it.
+			 */
+			table_multi_insert(hist, histslots, nslots, cid, 0, NULL);
 			for (i = 0; i < nslots; i++)
 			{
 				if (rri->ri_NumIndices > 0)
@@ -499,8 +498,6 @@ capture_history(PG_FUNCTION_ARGS)
 	}
 	if (newslot)
 		ExecDropSingleTupleTableSlot(newslot);
-	if (bistate)
-		FreeBulkInsertState(bistate);
 	MemoryContextDelete(batchcxt);
 	ExecCloseIndices(rri);
 	FreeExecutorState(estate);

@@ -92,7 +92,9 @@ BEGIN
         END LOOP;
         EXECUTE format('ALTER TABLE %s ADD COLUMN valid tstzrange NOT NULL, '
                        'ADD COLUMN changed_by text NOT NULL, ADD COLUMN change text NOT NULL', hist);
-        EXECUTE format('CREATE INDEX ON %s (org_id, id)', hist);
+        -- no index by default: as_of() scans history whole anyway, and an
+        -- index would cost every captured row; capture maintains any index
+        -- added later for per-record lookups
         EXECUTE format('COMMENT ON TABLE %s IS %L', hist,
                        format('Superseded versions of the rows of %s, each valid during valid; append-only', register));
         EXECUTE format('COMMENT ON COLUMN %s.valid IS %L', hist,
