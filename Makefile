@@ -44,7 +44,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-all fuzz fuzz-sql bench demo
+.PHONY: installcheck-pgtap installcheck-dump installcheck-all fuzz fuzz-sql bench demo
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -62,7 +62,11 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap fuzz
+# pg_dump and restore keep the trail's chains and the history valid.
+installcheck-dump:
+	test/dump/run.sh
+
+installcheck-all: installcheck installcheck-pgtap installcheck-dump fuzz
 
 bench:
 	bench/run.sh

@@ -29,6 +29,44 @@ COMMENT ON FUNCTION isms.capture_history() IS
     'AFTER UPDATE / AFTER DELETE statement trigger with transition tables, made by isms.enable_history(): copies superseded register rows into the history table with their validity period';
 REVOKE ALL ON FUNCTION isms.capture_history() FROM PUBLIC;
 
+CREATE FUNCTION isms.history_sync_columns(register regclass)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms
+AS $$
+DECLARE
+    hist regclass;
+    col  record;
+BEGIN
+    SELECT h.history_table INTO hist FROM isms.history_config h WHERE h.relid = register;
+    IF hist IS NULL THEN
+        RETURN;
+    END IF;
+    -- columns added to the register since: NULL in older versions
+    FOR col IN SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS typ
+                 FROM pg_attribute a
+                WHERE a.attrelid = register AND a.attnum > 0 AND NOT a.attisdropped
+                  AND NOT EXISTS (SELECT FROM pg_attribute h
+                                   WHERE h.attrelid = hist AND h.attname = a.attname
+                                     AND NOT h.attisdropped)
+    LOOP
+        EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', hist, col.attname, col.typ);
+    END LOOP;
+    FOR col IN SELECT a.attname
+                 FROM pg_attribute a JOIN pg_attribute h
+                      ON h.attrelid = hist AND h.attname = a.attname AND NOT h.attisdropped
+                WHERE a.attrelid = register AND a.attnum > 0 AND NOT a.attisdropped
+                  AND (a.atttypid, a.atttypmod) <> (h.atttypid, h.atttypmod)
+    LOOP
+        RAISE EXCEPTION 'column % of % has another type than in its history table %', col.attname, register, hist
+            USING ERRCODE = 'IS022',
+                  HINT = 'Superseded versions keep the type they had; add a column of the new type to the register instead of changing the type.';
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION isms.history_sync_columns(regclass) IS
+    'Adds to a register''s history table the columns added to the register since; refuses (IS022) a column whose type changed';
+
 CREATE FUNCTION isms.enable_history(register regclass,
                                     valid_from_column name DEFAULT 'updated_at')
     RETURNS regclass
@@ -117,26 +155,7 @@ BEGIN
         INSERT INTO isms.history_config (relid, history_table, valid_from_column, builtin)
         VALUES (register, hist, valid_from_column, builtin);
     ELSE
-        -- bring the history table up to date with columns added since
-        FOR col IN SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS typ, a.attcollation
-                     FROM pg_attribute a
-                    WHERE a.attrelid = register AND a.attnum > 0 AND NOT a.attisdropped
-                      AND NOT EXISTS (SELECT FROM pg_attribute h
-                                       WHERE h.attrelid = hist AND h.attname = a.attname
-                                         AND NOT h.attisdropped)
-        LOOP
-            EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', hist, col.attname, col.typ);
-        END LOOP;
-        FOR col IN SELECT a.attname
-                     FROM pg_attribute a JOIN pg_attribute h
-                          ON h.attrelid = hist AND h.attname = a.attname AND NOT h.attisdropped
-                    WHERE a.attrelid = register AND a.attnum > 0 AND NOT a.attisdropped
-                      AND (a.atttypid, a.atttypmod) <> (h.atttypid, h.atttypmod)
-        LOOP
-            RAISE EXCEPTION 'column % of % has another type than in its history table %', col.attname, register, hist
-                USING ERRCODE = 'IS022',
-                      HINT = 'Superseded versions keep the type they had; add a column of the new type to the register instead of changing the type.';
-        END LOOP;
+        PERFORM isms.history_sync_columns(register);
         UPDATE isms.history_config h SET valid_from_column = enable_history.valid_from_column
          WHERE h.relid = register;
     END IF;
@@ -233,12 +252,12 @@ AS $$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT DISTINCT h.relid, h.valid_from_column
+    FOR r IN SELECT DISTINCT h.relid
                FROM pg_event_trigger_ddl_commands() c
                JOIN isms.history_config h ON h.relid = c.objid
               WHERE c.command_tag = 'ALTER TABLE'
     LOOP
-        PERFORM isms.enable_history(r.relid, r.valid_from_column);
+        PERFORM isms.history_sync_columns(r.relid);
     END LOOP;
 END
 $$;
@@ -249,6 +268,7 @@ CREATE EVENT TRIGGER isms_history_sync ON ddl_command_end
     EXECUTE FUNCTION isms.history_sync_ddl();
 
 REVOKE ALL ON FUNCTION isms.history_sync_ddl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION isms.history_sync_columns(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION isms.disable_history(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION isms.as_of(anyelement, timestamptz) FROM PUBLIC;
