@@ -87,6 +87,16 @@
 static Oid	trail_relid = InvalidOid;
 static Oid	trail_pkey_relid = InvalidOid;
 
+/*
+ * The trail's indexes and their IndexInfo, built with the OIDs above in
+ * trail_cache_cxt.  An invalidation only clears trail_relid; the context is
+ * reset at the next lookup, never under a caller still using it.
+ */
+static MemoryContext trail_cache_cxt = NULL;
+static int	trail_nindexes = 0;
+static Oid *trail_index_oids = NULL;
+static IndexInfo **trail_index_info = NULL;
+
 /* the qualified name of the last record table seen, and its OID */
 static Oid	name_cache_relid = InvalidOid;
 static char *name_cache_name = NULL;
@@ -205,6 +215,43 @@ trail_lookup_relations(void)
 							   i + 1, format_type_be(att->atttypid),
 							   format_type_be(types[i])),
 					 errhint("Reinstall the extension; isms.trail must not be altered.")));
+	}
+
+	/* the indexes appends maintain */
+	if (trail_cache_cxt == NULL)
+		trail_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
+												"isms trail cache",
+												ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(trail_cache_cxt);
+	trail_nindexes = 0;
+	{
+		List	   *indexes = RelationGetIndexList(rel);
+		ListCell   *lc;
+		MemoryContext oldcxt = MemoryContextSwitchTo(trail_cache_cxt);
+
+		trail_index_oids = palloc(sizeof(Oid) * Max(list_length(indexes), 1));
+		trail_index_info = palloc(sizeof(IndexInfo *) * Max(list_length(indexes), 1));
+		foreach(lc, indexes)
+		{
+			Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+			IndexInfo  *info = BuildIndexInfo(index);
+
+			/* without an EState we can evaluate plain columns only */
+			if (info->ii_Expressions != NIL || info->ii_Predicate != NIL ||
+				info->ii_ExclusionOps != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("index \"%s\" on isms.trail is not supported",
+								RelationGetRelationName(index)),
+						 errdetail("Trail appends maintain plain column indexes only."),
+						 errhint("Drop the index, or replace it by one on plain columns.")));
+			trail_index_oids[trail_nindexes] = lfirst_oid(lc);
+			trail_index_info[trail_nindexes] = info;
+			trail_nindexes++;
+			index_close(index, AccessShareLock);
+		}
+		MemoryContextSwitchTo(oldcxt);
+		list_free(indexes);
 	}
 	table_close(rel, AccessShareLock);
 
@@ -378,47 +425,38 @@ trail_read_head(Relation rel, Relation pkey, int64 org_id,
 	return found;
 }
 
-/* Inserts a formed tuple into the heap and every index of the trail. */
+/*
+ * Inserts a formed tuple into the heap and every index of the trail, as
+ * CatalogTupleInsert() does: the index keys are plain columns, taken from
+ * the values the tuple was formed from.
+ */
 static void
-trail_insert_tuple(Relation rel, HeapTuple tuple)
+trail_insert_tuple(Relation rel, HeapTuple tuple, Datum *values, bool *nulls)
 {
-	List	   *indexes;
-	ListCell   *lc;
+	int			i;
 
 	simple_heap_insert(rel, tuple);
 
-	indexes = RelationGetIndexList(rel);
-	if (indexes == NIL)
-		return;
-
-	foreach(lc, indexes)
+	for (i = 0; i < trail_nindexes; i++)
 	{
-		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *info = BuildIndexInfo(index);
-		Datum		values[INDEX_MAX_KEYS];
-		bool		isnull[INDEX_MAX_KEYS];
-		TupleTableSlot *slot;
+		IndexInfo  *info = trail_index_info[i];
+		Relation	index = index_open(trail_index_oids[i], RowExclusiveLock);
+		Datum		ivalues[INDEX_MAX_KEYS];
+		bool		inulls[INDEX_MAX_KEYS];
+		int			k;
 
-		/* without an EState we can evaluate plain columns only */
-		if (info->ii_Expressions != NIL || info->ii_Predicate != NIL ||
-			info->ii_ExclusionOps != NULL || !info->ii_ReadyForInserts)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("index \"%s\" on isms.trail is not supported",
-							RelationGetRelationName(index)),
-					 errdetail("Trail appends maintain plain column indexes only."),
-					 errhint("Drop the index, or replace it by one on plain columns.")));
+		for (k = 0; k < info->ii_NumIndexAttrs; k++)
+		{
+			AttrNumber	attno = info->ii_IndexAttrNumbers[k];
 
-		slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
-		ExecStoreHeapTuple(tuple, slot, false);
-		FormIndexDatum(info, slot, NULL, values, isnull);
-		index_insert(index, values, isnull, &tuple->t_self, rel,
+			ivalues[k] = values[attno - 1];
+			inulls[k] = nulls[attno - 1];
+		}
+		index_insert(index, ivalues, inulls, &tuple->t_self, rel,
 					 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 					 false, info);
-		ExecDropSingleTupleTableSlot(slot);
 		index_close(index, RowExclusiveLock);
 	}
-	list_free(indexes);
 }
 
 int64
@@ -504,7 +542,7 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 	values[ATT_HASH - 1] = PointerGetDatum(hash_to_bytea(hash));
 
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	trail_insert_tuple(rel, tuple);
+	trail_insert_tuple(rel, tuple, values, nulls);
 	heap_freetuple(tuple);
 	pfree(payload_text);
 
