@@ -51,6 +51,9 @@ BEGIN
                                      AND NOT h.attisdropped)
     LOOP
         EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', hist, col.attname, col.typ);
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', hist, col.attname,
+                       col_description(register, (SELECT attnum FROM pg_attribute
+                                                   WHERE attrelid = register AND attname = col.attname)));
     END LOOP;
     FOR col IN SELECT a.attname
                  FROM pg_attribute a JOIN pg_attribute h
@@ -121,7 +124,7 @@ BEGIN
         -- LIKE copies names, types and collations, no defaults, identity or
         -- generation; NOT NULL goes too, as history rows are inserted
         -- directly and a later ALTER of the register could make it wrong
-        EXECUTE format('CREATE TABLE isms_history.%I (LIKE %s)', histname, register);
+        EXECUTE format('CREATE TABLE isms_history.%I (LIKE %s INCLUDING COMMENTS)', histname, register);
         hist := format('isms_history.%I', histname)::regclass;
         FOR col IN SELECT attname FROM pg_attribute
                     WHERE attrelid = hist AND attnum > 0 AND attnotnull AND NOT attisdropped
@@ -266,6 +269,8 @@ COMMENT ON FUNCTION isms.history_sync_ddl() IS
 CREATE EVENT TRIGGER isms_history_sync ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE')
     EXECUTE FUNCTION isms.history_sync_ddl();
+COMMENT ON EVENT TRIGGER isms_history_sync IS
+    'Adds columns added to a register to its history table';
 
 REVOKE ALL ON FUNCTION isms.history_sync_ddl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION isms.history_sync_columns(regclass) FROM PUBLIC;
