@@ -11,7 +11,9 @@ OBJS = \
 	src/docver.o \
 	src/stamp.o \
 	src/tableinsert.o \
-	src/workflow.o
+	src/workflow.o \
+	src/trail.o \
+	src/history.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
@@ -22,11 +24,15 @@ SQL_PARTS = \
 	src/catalog_data.sql \
 	src/organization.sql \
 	src/registers.sql \
+	src/trail.sql \
+	src/history.sql \
 	src/workflow.sql \
 	src/workflow_builtin.sql \
 	src/workflow_bind.sql \
 	src/security.sql \
-	src/workflow_access.sql
+	src/workflow_access.sql \
+	src/evidence_access.sql \
+	src/review.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
@@ -40,7 +46,7 @@ REGRESS = ref docver
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique workflow_move workflow_events
+ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
@@ -62,6 +68,7 @@ installcheck-pgtap:
 # pg_dump | psql round trip of a database holding an ISMS.
 installcheck-dump:
 	test/dump/roundtrip.sh
+	test/dump/run.sh
 
 # libFuzzer over the codec, with address and undefined-behaviour sanitizers.
 FUZZ_RUNS ?= 1000000

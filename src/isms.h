@@ -29,6 +29,10 @@
 #define ERRCODE_ISMS_DELETE_REFUSED			MAKE_SQLSTATE('I','S','0','1','2')
 /* IS020: an UPDATE, DELETE or TRUNCATE of the append-only trail */
 #define ERRCODE_ISMS_TRAIL_APPEND_ONLY		MAKE_SQLSTATE('I','S','0','2','0')
+/* IS021: an UPDATE, DELETE or TRUNCATE of a register's history table */
+#define ERRCODE_ISMS_HISTORY_APPEND_ONLY	MAKE_SQLSTATE('I','S','0','2','1')
+/* IS022: a register whose history table no longer matches its columns */
+#define ERRCODE_ISMS_HISTORY_MISMATCH		MAKE_SQLSTATE('I','S','0','2','2')
 
 /* settings, defined in isms.c */
 extern char *isms_actor;

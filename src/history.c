@@ -1,0 +1,507 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.c
+ *	  isms.capture_history(): keeps every superseded version of every
+ *	  register row in the register's history table, isms_history.<name>,
+ *	  with its validity period.
+ *
+ * The trigger is an AFTER ... FOR EACH STATEMENT trigger with transition
+ * tables (one for UPDATE, one for DELETE; isms.enable_history() creates
+ * them).  A statement trigger pays the trigger call once per statement and
+ * lets the history rows go in with table_multi_insert(), as COPY does, in
+ * batches; a row trigger would queue an after-trigger event and refetch
+ * the row for each updated row.  Each statement builds one EState and
+ * ResultRelInfo for the history table, so ExecInsertIndexTuples() keeps
+ * every index (and any exclusion constraint) right without SPI.
+ *
+ * A superseded version is valid from its own valid-from column (the
+ * register's updated_at) until the next version's valid-from (UPDATE) or
+ * the transaction's start (DELETE), so a register's versions tile time
+ * without gaps or overlaps and the current row starts where its last
+ * history row ends.  An UPDATE that leaves a row byte-for-byte unchanged
+ * adds no version.
+ *
+ * Per-register metadata (the history table's OID and the column map) is
+ * cached per backend, keyed by the register's OID, and dropped by a
+ * relcache callback when either table is altered.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "isms.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rangetypes.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+#include "utils/varlena.h"
+
+/* rows inserted into the history table per table_multi_insert() call */
+#define HISTORY_BATCH		1000
+
+/* history columns that are not register columns (map values) */
+#define MAP_NULL			0	/* a column since dropped from the register */
+#define MAP_VALID			(-1)
+#define MAP_CHANGED_BY		(-2)
+#define MAP_CHANGE			(-3)
+
+typedef struct HistoryEntry
+{
+	Oid			relid;			/* hash key: the register */
+	bool		valid;
+	Oid			hist_relid;
+	int			hist_natts;
+	AttrNumber *map;			/* per history column: register attnum or
+								 * MAP_* */
+	AttrNumber	vf_attno;		/* the register's valid-from column */
+} HistoryEntry;
+
+static HTAB *history_cache = NULL;
+
+PG_FUNCTION_INFO_V1(capture_history);
+
+static void
+history_relcache_cb(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	HistoryEntry *entry;
+
+	if (history_cache == NULL)
+		return;
+	hash_seq_init(&status, history_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->relid == relid ||
+			entry->hist_relid == relid)
+			entry->valid = false;
+	}
+}
+
+static void
+history_init_cache(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(HistoryEntry);
+	ctl.hcxt = CacheMemoryContext;
+	history_cache = hash_create("isms history cache", 32, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(history_relcache_cb, (Datum) 0);
+}
+
+static void
+history_mismatch(Relation reg, const char *detail_fmt, const char *column)
+{
+	char	   *regname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(reg)),
+													 RelationGetRelationName(reg));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_ISMS_HISTORY_MISMATCH),
+			 errmsg("history of register %s no longer matches the register", regname),
+			 errdetail(detail_fmt, column),
+			 errhint("Bring the history table up to date with SELECT isms.enable_history('%s').",
+					 regname)));
+}
+
+/*
+ * Builds the column map: each history column takes the register column of
+ * the same name and type, or one of the three history columns.  Matching by
+ * name survives dropped columns, which shift attribute numbers.
+ */
+static void
+history_build_entry(HistoryEntry *entry, Relation reg, Trigger *trigger)
+{
+	TupleDesc	regdesc = RelationGetDescr(reg);
+	Oid			hist_relid;
+	Relation	hist;
+	TupleDesc	histdesc;
+	AttrNumber *map;
+	bool	   *used;
+	int			i;
+	int			j;
+
+	if (trigger->tgnargs != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" must pass isms.capture_history() the history table and the valid-from column",
+						trigger->tgname),
+				 errhint("Create the trigger with isms.enable_history().")));
+
+	hist_relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(trigger->tgargs[0])),
+								  NoLock, false);
+
+	entry->vf_attno = InvalidAttrNumber;
+	for (i = 0; i < regdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(regdesc, i);
+
+		if (!att->attisdropped &&
+			strcmp(NameStr(att->attname), trigger->tgargs[1]) == 0)
+		{
+			if (att->atttypid != TIMESTAMPTZOID)
+				history_mismatch(reg, "Valid-from column \"%s\" is not of type timestamptz.",
+								 trigger->tgargs[1]);
+			entry->vf_attno = att->attnum;
+		}
+	}
+	if (entry->vf_attno == InvalidAttrNumber)
+		history_mismatch(reg, "The register has no valid-from column \"%s\".",
+						 trigger->tgargs[1]);
+
+	hist = table_open(hist_relid, AccessShareLock);
+	histdesc = RelationGetDescr(hist);
+	map = MemoryContextAllocZero(CacheMemoryContext,
+								 sizeof(AttrNumber) * histdesc->natts);
+	used = palloc0(sizeof(bool) * regdesc->natts);
+
+	for (i = 0; i < histdesc->natts; i++)
+	{
+		Form_pg_attribute hatt = TupleDescAttr(histdesc, i);
+		const char *name = NameStr(hatt->attname);
+
+		map[i] = MAP_NULL;
+		if (hatt->attisdropped)
+			continue;
+		if (strcmp(name, "valid") == 0)
+			map[i] = MAP_VALID;
+		else if (strcmp(name, "changed_by") == 0)
+			map[i] = MAP_CHANGED_BY;
+		else if (strcmp(name, "change") == 0)
+			map[i] = MAP_CHANGE;
+		else
+		{
+			for (j = 0; j < regdesc->natts; j++)
+			{
+				Form_pg_attribute ratt = TupleDescAttr(regdesc, j);
+
+				if (ratt->attisdropped ||
+					strcmp(NameStr(ratt->attname), name) != 0)
+					continue;
+				if (ratt->atttypid != hatt->atttypid ||
+					ratt->atttypmod != hatt->atttypmod)
+					history_mismatch(reg, "Column \"%s\" has another type in the register than in its history table.",
+									 name);
+				map[i] = ratt->attnum;
+				used[j] = true;
+				break;
+			}
+		}
+	}
+	for (j = 0; j < regdesc->natts; j++)
+	{
+		Form_pg_attribute ratt = TupleDescAttr(regdesc, j);
+
+		if (!ratt->attisdropped && !used[j])
+			history_mismatch(reg, "Register column \"%s\" has no column in the history table.",
+							 NameStr(ratt->attname));
+	}
+
+	entry->hist_relid = hist_relid;
+	entry->hist_natts = histdesc->natts;
+	entry->map = map;
+	pfree(used);
+	table_close(hist, AccessShareLock);
+}
+
+static HistoryEntry *
+history_get_entry(Relation reg, Trigger *trigger)
+{
+	Oid			relid = RelationGetRelid(reg);
+	HistoryEntry *entry;
+	bool		found;
+
+	if (history_cache == NULL)
+		history_init_cache();
+
+	entry = hash_search(history_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->valid = false;
+		entry->map = NULL;
+	}
+	if (!entry->valid)
+	{
+		if (entry->map)
+			pfree(entry->map);
+		entry->map = NULL;
+		history_build_entry(entry, reg, trigger);
+		entry->valid = true;
+	}
+	return entry;
+}
+
+/* true when two transition tuples hold the same bytes: nothing changed */
+static bool
+rows_identical(TupleTableSlot *a, TupleTableSlot *b)
+{
+	MinimalTuple ta = ((MinimalTupleTableSlot *) a)->mintuple;
+	MinimalTuple tb = ((MinimalTupleTableSlot *) b)->mintuple;
+	Size		off = offsetof(MinimalTupleData, t_bits);
+
+	if (ta == NULL || tb == NULL)
+		return false;
+	return ta->t_len == tb->t_len &&
+		(ta->t_infomask2 & HEAP_NATTS_MASK) == (tb->t_infomask2 & HEAP_NATTS_MASK) &&
+		(ta->t_infomask & HEAP_HASNULL) == (tb->t_infomask & HEAP_HASNULL) &&
+		ta->t_hoff == tb->t_hoff &&
+		memcmp((char *) ta + off, (char *) tb + off, ta->t_len - off) == 0;
+}
+
+/* the tuplestore's own read pointer, rewound, as NamedTuplestoreScan does */
+static void
+history_rewind(Tuplestorestate *ts)
+{
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+}
+
+/*
+ * isms.capture_history(history_table text, valid_from_column text):
+ * AFTER UPDATE or AFTER DELETE, FOR EACH STATEMENT, with REFERENCING OLD
+ * TABLE (and NEW TABLE for UPDATE).
+ */
+Datum
+capture_history(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	reg;
+	HistoryEntry *entry;
+	bool		is_update;
+	Tuplestorestate *old_ts;
+	Tuplestorestate *new_ts;
+	Relation	hist;
+	EState	   *estate;
+	RangeTblEntry *rte;
+	ResultRelInfo *rri;
+	TypeCacheEntry *rangetyp;
+	TupleTableSlot *oldslots[HISTORY_BATCH];
+	TupleTableSlot *histslots[HISTORY_BATCH];
+	TupleTableSlot *newslot = NULL;
+	MemoryContext batchcxt;
+	MemoryContext oldcxt;
+	CommandId	cid;
+	TimestampTz xact_start = GetCurrentTransactionStartTimestamp();
+	Datum		changed_by;
+	Datum		change;
+	int			nslots = 0;
+	int			nbatch;
+	bool		more = true;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("isms.capture_history() must be called as a trigger")));
+	is_update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
+	old_ts = trigdata->tg_oldtable;
+	new_ts = trigdata->tg_newtable;
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!(is_update || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event)) ||
+		trigdata->tg_trigger->tgoldtable == NULL ||
+		(is_update && trigdata->tg_trigger->tgnewtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" does not call isms.capture_history() as an AFTER UPDATE or DELETE statement trigger with transition tables",
+						trigdata->tg_trigger->tgname),
+				 errhint("Create the triggers with isms.enable_history().")));
+
+	reg = trigdata->tg_relation;
+	entry = history_get_entry(reg, trigdata->tg_trigger);
+
+	if (old_ts == NULL || tuplestore_tuple_count(old_ts) == 0)
+		PG_RETURN_POINTER(NULL);
+	if (is_update && new_ts == NULL)
+		elog(ERROR, "transition table of new rows of \"%s\" is missing",
+			 RelationGetRelationName(reg));
+	nbatch = Min(tuplestore_tuple_count(old_ts), HISTORY_BATCH);
+
+	hist = table_open(entry->hist_relid, RowExclusiveLock);
+	if (RelationGetDescr(hist)->natts != entry->hist_natts)
+		elog(ERROR, "history table of \"%s\" changed while in use",
+			 RelationGetRelationName(reg));
+
+	/* an executor state for the history table, for its index inserts */
+	estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = entry->hist_relid;
+	rte->relkind = hist->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(estate, list_make1(rte));
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, hist, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	cid = GetCurrentCommandId(true);
+	estate->es_output_cid = cid;
+
+	rangetyp = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	changed_by = PointerGetDatum(cstring_to_text(isms_current_actor()));
+	change = PointerGetDatum(cstring_to_text(is_update ? "UPDATE" : "DELETE"));
+
+	for (i = 0; i < nbatch; i++)
+	{
+		oldslots[i] = MakeSingleTupleTableSlot(RelationGetDescr(reg),
+											   &TTSOpsMinimalTuple);
+		histslots[i] = table_slot_create(hist, NULL);
+	}
+	if (is_update)
+	{
+		newslot = MakeSingleTupleTableSlot(RelationGetDescr(reg),
+										   &TTSOpsMinimalTuple);
+		history_rewind(new_ts);
+	}
+	history_rewind(old_ts);
+
+	batchcxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "isms history batch",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	while (more)
+	{
+		oldcxt = MemoryContextSwitchTo(batchcxt);
+		nslots = 0;
+		while (nslots < nbatch)
+		{
+			TupleTableSlot *oldslot = oldslots[nslots];
+			TupleTableSlot *hslot = histslots[nslots];
+			RangeBound	lower;
+			RangeBound	upper;
+			bool		isnull;
+			Datum		vf;
+			int			k;
+
+			if (!tuplestore_gettupleslot(old_ts, true, false, oldslot))
+			{
+				more = false;
+				break;
+			}
+
+			/* the old and new transition tables are filled in step */
+			upper.val = TimestampTzGetDatum(xact_start);
+			if (is_update)
+			{
+				if (!tuplestore_gettupleslot(new_ts, true, false, newslot))
+					elog(ERROR, "transition tables of \"%s\" differ in length",
+						 RelationGetRelationName(reg));
+				if (rows_identical(oldslot, newslot))
+				{
+					/* both may own tuples in batchcxt: let go before reset */
+					ExecClearTuple(oldslot);
+					ExecClearTuple(newslot);
+					continue;
+				}
+				vf = slot_getattr(newslot, entry->vf_attno, &isnull);
+				if (!isnull)
+					upper.val = vf;
+				ExecClearTuple(newslot);
+			}
+
+			slot_getallattrs(oldslot);
+			vf = oldslot->tts_values[entry->vf_attno - 1];
+			lower.val = vf;
+			lower.infinite = oldslot->tts_isnull[entry->vf_attno - 1];
+			lower.inclusive = true;
+			lower.lower = true;
+			upper.infinite = false;
+			upper.inclusive = false;
+			upper.lower = false;
+			/* a valid-from moved backwards: the version was never in force */
+			if (!lower.infinite &&
+				timestamptz_cmp_internal(DatumGetTimestampTz(upper.val),
+										 DatumGetTimestampTz(lower.val)) < 0)
+				upper.val = lower.val;
+
+			ExecClearTuple(hslot);
+			for (k = 0; k < entry->hist_natts; k++)
+			{
+				AttrNumber	src = entry->map[k];
+
+				hslot->tts_isnull[k] = false;
+				if (src > 0)
+				{
+					hslot->tts_values[k] = oldslot->tts_values[src - 1];
+					hslot->tts_isnull[k] = oldslot->tts_isnull[src - 1];
+				}
+				else if (src == MAP_VALID)
+					hslot->tts_values[k] =
+						RangeTypePGetDatum(make_range(rangetyp, &lower, &upper, false));
+				else if (src == MAP_CHANGED_BY)
+					hslot->tts_values[k] = changed_by;
+				else if (src == MAP_CHANGE)
+					hslot->tts_values[k] = change;
+				else
+				{
+					hslot->tts_values[k] = (Datum) 0;
+					hslot->tts_isnull[k] = true;
+				}
+			}
+			ExecStoreVirtualTuple(hslot);
+			nslots++;
+		}
+		MemoryContextSwitchTo(oldcxt);
+
+		if (nslots > 0)
+		{
+			/*
+			 * No BulkInsertState: its small ring would make this backend
+			 * write out and fsync-order history pages itself, in the
+			 * statement's time; shared buffers absorb a statement's
+			 * history and the checkpointer writes it.
+			 */
+			table_multi_insert(hist, histslots, nslots, cid, 0, NULL);
+			for (i = 0; i < nslots; i++)
+			{
+				if (rri->ri_NumIndices > 0)
+				{
+					List	   *recheck;
+
+					recheck = ExecInsertIndexTuples(rri, histslots[i], estate,
+													false, false, NULL, NIL);
+					list_free(recheck);
+				}
+				ExecClearTuple(histslots[i]);
+				ExecClearTuple(oldslots[i]);
+			}
+			ResetPerTupleExprContext(estate);
+		}
+		MemoryContextReset(batchcxt);
+	}
+
+	for (i = 0; i < nbatch; i++)
+	{
+		ExecDropSingleTupleTableSlot(oldslots[i]);
+		ExecDropSingleTupleTableSlot(histslots[i]);
+	}
+	if (newslot)
+		ExecDropSingleTupleTableSlot(newslot);
+	MemoryContextDelete(batchcxt);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(hist, NoLock);
+
+	PG_RETURN_POINTER(NULL);
+}

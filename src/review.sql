@@ -1,0 +1,43 @@
+-- Periodic reviews of register rows (Clause 9.1, 9.3, 7.5.2): a review sets
+-- the row's last_reviewed_at, without a new version of its content, and its
+-- conclusion goes into the hash-chained trail as evidence.
+
+CREATE FUNCTION isms.mark_reviewed(tbl regclass, record_id bigint, note text)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+DECLARE
+    reg isms.register;
+    org bigint;
+    at timestamptz := now();
+BEGIN
+    SELECT * INTO reg FROM isms.register WHERE relid = tbl;
+    IF NOT FOUND OR NOT reg.reviewable THEN
+        RAISE EXCEPTION 'table % is not a register under periodic review', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN reg.relid IS NULL THEN 'It is not listed in isms.register.'
+                                ELSE format('Register %s has no review interval.', reg.name) END,
+                  HINT = 'SELECT relid FROM isms.register WHERE reviewable lists the registers that are reviewed.';
+    END IF;
+    IF coalesce(btrim(note), '') = '' THEN
+        RAISE EXCEPTION 'a review of % % needs a note', reg.name, record_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The note is empty.',
+                  HINT = 'Say what the review concluded, for example "Still accurate; owner confirmed".';
+    END IF;
+    -- the row must be visible to the reviewer; RLS decides
+    EXECUTE format('UPDATE %s SET last_reviewed_at = $1 WHERE id = $2 RETURNING org_id', tbl)
+        INTO org USING at, record_id;
+    IF org IS NULL THEN
+        RAISE EXCEPTION '% % does not exist', reg.name, record_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('No row of %s with id %s is visible to you.', tbl, record_id),
+                  HINT = 'Check the id and your organisation membership.';
+    END IF;
+    PERFORM isms.trail_append(org, tbl, record_id, 'review',
+                              jsonb_build_object('note', note, 'reviewed_at', at));
+    RETURN at;
+END $$;
+COMMENT ON FUNCTION isms.mark_reviewed(regclass, bigint, text) IS
+    'Records a periodic review of a register row: sets last_reviewed_at, without a new version of the row, and appends the review with its note to the trail';
+REVOKE ALL ON FUNCTION isms.mark_reviewed(regclass, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.mark_reviewed(regclass, bigint, text) TO isms_editor;

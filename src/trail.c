@@ -1,0 +1,878 @@
+/*-------------------------------------------------------------------------
+ *
+ * trail.c
+ *	  The evidence trail: an append-only, per-organisation, SHA-256
+ *	  hash-chained log in isms.trail.
+ *
+ * Each entry's hash is SHA-256 over the previous entry's hash and a
+ * canonical encoding of the entry (see trail_hash() and the README), so a
+ * changed, removed or reordered entry breaks the chain at that entry.
+ *
+ * Appends to one organisation are serialised by a transaction-level
+ * advisory lock on (TRAIL_LOCK_CLASS, org_id), taken before the head is
+ * read and held until commit: the next appender reads the head only once
+ * the previous one has committed or rolled back, so the chain can neither
+ * fork nor keep a gap.  The head is read through the primary key index
+ * (org_id, seq), newest first; there is no separate head table to update,
+ * protect or keep consistent across a restore.  Within a transaction that
+ * already holds the lock the head is kept in memory.
+ *
+ * Rows are written directly (heap insert plus index insert), without SPI,
+ * because the workflow engine and document control call this on their hot
+ * path.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/cryptohash.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "isms.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "tcop/utility.h"
+#include "trail.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+/* columns of isms.trail, in table order */
+#define ATT_ORG_ID			1
+#define ATT_SEQ				2
+#define ATT_RECORDED_AT		3
+#define ATT_ACTOR			4
+#define ATT_RECORD_TABLE	5
+#define ATT_RECORD_ID		6
+#define ATT_ACTION			7
+#define ATT_PAYLOAD			8
+#define ATT_PREV_HASH		9
+#define ATT_HASH			10
+#define TRAIL_NATTS			10
+
+/*
+ * Advisory lock tag of an organisation's trail: (database, org_id high
+ * word, org_id low word, TRAIL_LOCK_CLASS).  pg_advisory_lock() uses 1 and
+ * 2 in the last field, so no user advisory lock can collide with it; in
+ * pg_locks it shows as an advisory lock with objsubid 18771 ("IS").
+ */
+#define TRAIL_LOCK_CLASS	0x4953
+
+/* longest canonical timestamp: "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
+#define TRAIL_TS_LEN		28
+
+/* OIDs of isms.trail and its primary key, looked up once per backend */
+static Oid	trail_relid = InvalidOid;
+static Oid	trail_pkey_relid = InvalidOid;
+
+/*
+ * The trail's indexes and their IndexInfo, built with the OIDs above in
+ * trail_cache_cxt.  An invalidation only clears trail_relid; the context is
+ * reset at the next lookup, never under a caller still using it.
+ */
+static MemoryContext trail_cache_cxt = NULL;
+static int	trail_nindexes = 0;
+static Oid *trail_index_oids = NULL;
+static IndexInfo **trail_index_info = NULL;
+
+/* the qualified name of the last record table seen, and its OID */
+static Oid	name_cache_relid = InvalidOid;
+static char *name_cache_name = NULL;
+
+/*
+ * The head of the one organisation this transaction appended to last.
+ * Valid only while this transaction holds that organisation's lock:
+ * cleared at transaction end and on any subtransaction abort (which may
+ * have removed entries or released the lock).
+ */
+typedef struct TrailHead
+{
+	bool		valid;
+	int64		org_id;
+	int64		seq;
+	uint8		hash[TRAIL_HASH_LEN];
+} TrailHead;
+
+static TrailHead head_cache;
+static bool callbacks_registered = false;
+
+static const uint8 genesis_hash[TRAIL_HASH_LEN] = {0};
+
+PG_FUNCTION_INFO_V1(trail_append_sql);
+PG_FUNCTION_INFO_V1(verify_trail);
+PG_FUNCTION_INFO_V1(append_only);
+
+static void
+trail_relcache_cb(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == trail_relid ||
+		relid == trail_pkey_relid)
+	{
+		trail_relid = InvalidOid;
+		trail_pkey_relid = InvalidOid;
+		head_cache.valid = false;
+	}
+	if (relid == InvalidOid || relid == name_cache_relid)
+		name_cache_relid = InvalidOid;
+}
+
+static void
+trail_xact_cb(XactEvent event, void *arg)
+{
+	head_cache.valid = false;
+}
+
+static void
+trail_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		head_cache.valid = false;
+}
+
+static void
+trail_register_callbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	CacheRegisterRelcacheCallback(trail_relcache_cb, (Datum) 0);
+	RegisterXactCallback(trail_xact_cb, NULL);
+	RegisterSubXactCallback(trail_subxact_cb, NULL);
+	callbacks_registered = true;
+}
+
+/*
+ * Looks up isms.trail and its primary key, and checks the table still has
+ * the shape this file writes (an ALTER TABLE would otherwise corrupt it).
+ */
+static void
+trail_lookup_relations(void)
+{
+	static const Oid types[TRAIL_NATTS] = {
+		INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+		INT8OID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID
+	};
+	Oid			nsp;
+	Oid			relid;
+	Oid			pkey;
+	Relation	rel;
+	TupleDesc	desc;
+	int			i;
+
+	trail_register_callbacks();
+	if (OidIsValid(trail_relid))
+		return;
+
+	nsp = get_namespace_oid("isms", true);
+	relid = OidIsValid(nsp) ? get_relname_relid("trail", nsp) : InvalidOid;
+	pkey = OidIsValid(nsp) ? get_relname_relid("trail_pkey", nsp) : InvalidOid;
+	if (!OidIsValid(relid) || !OidIsValid(pkey))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the evidence trail table isms.trail does not exist"),
+				 errhint("Install the extension with CREATE EXTENSION isms.")));
+
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	if (desc->natts != TRAIL_NATTS || rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("table isms.trail does not have the shape of the evidence trail"),
+				 errdetail("It has %d columns; the trail has %d.",
+						   desc->natts, TRAIL_NATTS),
+				 errhint("Reinstall the extension; isms.trail must not be altered.")));
+	for (i = 0; i < TRAIL_NATTS; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("table isms.trail does not have the shape of the evidence trail"),
+					 errdetail("Column %d has type %s where %s is expected.",
+							   i + 1, format_type_be(att->atttypid),
+							   format_type_be(types[i])),
+					 errhint("Reinstall the extension; isms.trail must not be altered.")));
+	}
+
+	/* the indexes appends maintain */
+	if (trail_cache_cxt == NULL)
+		trail_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
+												"isms trail cache",
+												ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(trail_cache_cxt);
+	trail_nindexes = 0;
+	{
+		List	   *indexes = RelationGetIndexList(rel);
+		ListCell   *lc;
+		MemoryContext oldcxt = MemoryContextSwitchTo(trail_cache_cxt);
+
+		trail_index_oids = palloc(sizeof(Oid) * Max(list_length(indexes), 1));
+		trail_index_info = palloc(sizeof(IndexInfo *) * Max(list_length(indexes), 1));
+		foreach(lc, indexes)
+		{
+			Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+			IndexInfo  *info = BuildIndexInfo(index);
+
+			/* without an EState we can evaluate plain columns only */
+			if (info->ii_Expressions != NIL || info->ii_Predicate != NIL ||
+				info->ii_ExclusionOps != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("index \"%s\" on isms.trail is not supported",
+								RelationGetRelationName(index)),
+						 errdetail("Trail appends maintain plain column indexes only."),
+						 errhint("Drop the index, or replace it by one on plain columns.")));
+			trail_index_oids[trail_nindexes] = lfirst_oid(lc);
+			trail_index_info[trail_nindexes] = info;
+			trail_nindexes++;
+			index_close(index, AccessShareLock);
+		}
+		MemoryContextSwitchTo(oldcxt);
+		list_free(indexes);
+	}
+	table_close(rel, AccessShareLock);
+
+	trail_relid = relid;
+	trail_pkey_relid = pkey;
+}
+
+/* The qualified, quoted name of a relation, cached for the last one. */
+static const char *
+trail_record_table_name(Oid relid)
+{
+	char	   *relname;
+	char	   *nspname;
+
+	if (relid == name_cache_relid && name_cache_name != NULL)
+		return name_cache_name;
+
+	relname = get_rel_name(relid);
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Name the table of the record the trail entry is about.")));
+	nspname = get_namespace_name(get_rel_namespace(relid));
+
+	if (name_cache_name != NULL)
+		pfree(name_cache_name);
+	name_cache_name = MemoryContextStrdup(TopMemoryContext,
+										  quote_qualified_identifier(nspname, relname));
+	name_cache_relid = relid;
+	return name_cache_name;
+}
+
+/*
+ * The canonical text of a timestamp: UTC, ISO 8601, always six fractional
+ * digits.  Returns false for a value outside years 1-9999 (or infinite),
+ * which the trail never records.
+ */
+static bool
+trail_format_timestamp(TimestampTz ts, char *buf)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(ts) ||
+		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0 ||
+		tm.tm_year < 1 || tm.tm_year > 9999)
+		return false;
+	snprintf(buf, TRAIL_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+			 tm.tm_year, tm.tm_mon, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+	return true;
+}
+
+/* Appends one field of the canonical encoding: "<length>:<bytes>," */
+static void
+append_field(StringInfo buf, const char *data, int len)
+{
+	appendStringInfo(buf, "%d:", len);
+	appendBinaryStringInfo(buf, data, len);
+	appendStringInfoChar(buf, ',');
+}
+
+static void
+append_int8_field(StringInfo buf, int64 value)
+{
+	char		num[MAXINT8LEN + 1];
+	int			len = pg_lltoa(value, num);
+
+	append_field(buf, num, len);
+}
+
+/*
+ * hash = SHA-256(prev_hash || encoding), where encoding is the netstrings
+ * of org_id, seq, recorded_at, actor, record_table, record_id, action and
+ * payload, in that order.  The README documents it for auditors.
+ */
+static void
+trail_hash(const uint8 *prev_hash, int64 org_id, int64 seq,
+		   const char *recorded_at, const char *actor,
+		   const char *record_table, int64 record_id, const char *action,
+		   const char *payload, int payload_len, uint8 *result)
+{
+	StringInfoData buf;
+	pg_cryptohash_ctx *ctx;
+
+	initStringInfo(&buf);
+	append_int8_field(&buf, org_id);
+	append_int8_field(&buf, seq);
+	append_field(&buf, recorded_at, strlen(recorded_at));
+	append_field(&buf, actor, strlen(actor));
+	append_field(&buf, record_table, strlen(record_table));
+	append_int8_field(&buf, record_id);
+	append_field(&buf, action, strlen(action));
+	append_field(&buf, payload, payload_len);
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, prev_hash, TRAIL_HASH_LEN) < 0 ||
+		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
+		pg_cryptohash_final(ctx, result, TRAIL_HASH_LEN) < 0)
+		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	pfree(buf.data);
+}
+
+/* payload as canonical text: jsonb's own output */
+static char *
+trail_payload_text(Jsonb *payload, int *len)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	JsonbToCString(&out, &payload->root, VARSIZE(payload));
+	*len = out.len;
+	return out.data;
+}
+
+static bytea *
+hash_to_bytea(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + TRAIL_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + TRAIL_HASH_LEN);
+	memcpy(VARDATA(b), hash, TRAIL_HASH_LEN);
+	return b;
+}
+
+/*
+ * Reads the newest entry of an organisation through the primary key.
+ * SnapshotSelf sees everything committed before we got the lock plus this
+ * transaction's own entries, including those of the current command.
+ */
+static bool
+trail_read_head(Relation rel, Relation pkey, int64 org_id,
+				int64 *seq, uint8 *hash)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org_id));
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, pkey, SnapshotSelf, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		bool		isnull;
+		bytea	   *h;
+
+		*seq = DatumGetInt64(slot_getattr(slot, ATT_SEQ, &isnull));
+		h = DatumGetByteaPP(slot_getattr(slot, ATT_HASH, &isnull));
+		if (isnull || VARSIZE_ANY_EXHDR(h) != TRAIL_HASH_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("trail entry %lld of organisation %lld has no valid hash",
+							(long long) *seq, (long long) org_id),
+					 errhint("Run isms.verify_trail(%lld) to find where the chain breaks.",
+							 (long long) org_id)));
+		memcpy(hash, VARDATA_ANY(h), TRAIL_HASH_LEN);
+		found = true;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return found;
+}
+
+/*
+ * Inserts a formed tuple into the heap and every index of the trail, as
+ * CatalogTupleInsert() does: the index keys are plain columns, taken from
+ * the values the tuple was formed from.
+ */
+static void
+trail_insert_tuple(Relation rel, HeapTuple tuple, Datum *values, bool *nulls)
+{
+	int			i;
+
+	simple_heap_insert(rel, tuple);
+
+	for (i = 0; i < trail_nindexes; i++)
+	{
+		IndexInfo  *info = trail_index_info[i];
+		Relation	index = index_open(trail_index_oids[i], RowExclusiveLock);
+		Datum		ivalues[INDEX_MAX_KEYS];
+		bool		inulls[INDEX_MAX_KEYS];
+		int			k;
+
+		for (k = 0; k < info->ii_NumIndexAttrs; k++)
+		{
+			AttrNumber	attno = info->ii_IndexAttrNumbers[k];
+
+			ivalues[k] = values[attno - 1];
+			inulls[k] = nulls[attno - 1];
+		}
+		index_insert(index, ivalues, inulls, &tuple->t_self, rel,
+					 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, info);
+		index_close(index, RowExclusiveLock);
+	}
+}
+
+int64
+isms_trail_append(int64 org_id, Oid relid, int64 record_id,
+				  const char *action, Jsonb *payload)
+{
+	Relation	rel;
+	LOCKTAG		tag;
+	int64		seq;
+	uint8		prev_hash[TRAIL_HASH_LEN];
+	uint8		hash[TRAIL_HASH_LEN];
+	TimestampTz now;
+	char		ts[TRAIL_TS_LEN];
+	const char *actor;
+	const char *record_table;
+	char	   *payload_text;
+	int			payload_len;
+	Datum		values[TRAIL_NATTS];
+	bool		nulls[TRAIL_NATTS] = {0};
+	HeapTuple	tuple;
+
+	PreventCommandIfReadOnly("isms.trail_append()");
+	PreventCommandIfParallelMode("isms.trail_append()");
+	if (action == NULL || action[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a trail entry needs an action"),
+				 errhint("Name what happened, such as \"transition\" or \"approval\".")));
+
+	trail_lookup_relations();
+	record_table = trail_record_table_name(relid);
+	actor = isms_current_actor();
+
+	rel = table_open(trail_relid, RowExclusiveLock);
+
+	/* serialise appends to this organisation until commit */
+	if (!(head_cache.valid && head_cache.org_id == org_id))
+	{
+		Relation	pkey;
+
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+							 (uint32) ((uint64) org_id >> 32),
+							 (uint32) org_id, TRAIL_LOCK_CLASS);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+
+		pkey = index_open(trail_pkey_relid, AccessShareLock);
+		head_cache.valid = false;
+		head_cache.org_id = org_id;
+		if (!trail_read_head(rel, pkey, org_id, &head_cache.seq,
+							 head_cache.hash))
+		{
+			head_cache.seq = 0;
+			memcpy(head_cache.hash, genesis_hash, TRAIL_HASH_LEN);
+		}
+		index_close(pkey, AccessShareLock);
+		head_cache.valid = true;
+	}
+	seq = head_cache.seq + 1;
+	memcpy(prev_hash, head_cache.hash, TRAIL_HASH_LEN);
+
+	/* clock time under the lock, so it never decreases along the chain */
+	now = GetCurrentTimestamp();
+	if (!trail_format_timestamp(now, ts))
+		elog(ERROR, "system clock out of the range of the trail");
+
+	if (payload == NULL)
+		payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+													 CStringGetDatum("{}")));
+	payload_text = trail_payload_text(payload, &payload_len);
+
+	trail_hash(prev_hash, org_id, seq, ts, actor, record_table, record_id,
+			   action, payload_text, payload_len, hash);
+
+	values[ATT_ORG_ID - 1] = Int64GetDatum(org_id);
+	values[ATT_SEQ - 1] = Int64GetDatum(seq);
+	values[ATT_RECORDED_AT - 1] = TimestampTzGetDatum(now);
+	values[ATT_ACTOR - 1] = PointerGetDatum(cstring_to_text(actor));
+	values[ATT_RECORD_TABLE - 1] = PointerGetDatum(cstring_to_text(record_table));
+	values[ATT_RECORD_ID - 1] = Int64GetDatum(record_id);
+	values[ATT_ACTION - 1] = PointerGetDatum(cstring_to_text(action));
+	values[ATT_PAYLOAD - 1] = JsonbPGetDatum(payload);
+	values[ATT_PREV_HASH - 1] = PointerGetDatum(hash_to_bytea(prev_hash));
+	values[ATT_HASH - 1] = PointerGetDatum(hash_to_bytea(hash));
+
+	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	trail_insert_tuple(rel, tuple, values, nulls);
+	heap_freetuple(tuple);
+	pfree(payload_text);
+
+	table_close(rel, RowExclusiveLock);
+
+	/* the new entry is the head from now on */
+	head_cache.seq = seq;
+	memcpy(head_cache.hash, hash, TRAIL_HASH_LEN);
+
+	return seq;
+}
+
+/*
+ * isms.trail_append(org_id, record_table, record_id, action, payload)
+ * RETURNS bigint
+ */
+Datum
+trail_append_sql(PG_FUNCTION_ARGS)
+{
+	char	   *action;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
+		PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("isms.trail_append() needs an organisation, a table, a record and an action"),
+				 errhint("Only the payload may be NULL.")));
+	action = text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	/*
+	 * From SQL, only into the chains of the caller's organisations (the C
+	 * API serves triggers that have already passed row-level security).
+	 */
+	if (!superuser())
+	{
+		Datum		arg[1] = {Int64GetDatum(PG_GETARG_INT64(0))};
+		Oid			argtypes[1] = {INT8OID};
+		bool		member = false;
+		bool		isnull;
+
+		SPI_connect();
+		if (SPI_execute_with_args("SELECT $1 = ANY (isms.member_orgs())", 1,
+								  argtypes, arg, NULL, true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+			member = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 1,
+												&isnull)) && !isnull;
+		SPI_finish();
+		if (!member)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot append to the trail of organisation " INT64_FORMAT,
+							PG_GETARG_INT64(0)),
+					 errdetail("Role \"%s\" is not a member of that organisation.",
+							   GetUserNameFromId(GetUserId(), false)),
+					 errhint("Ask an admin for a membership (isms.membership).")));
+	}
+	PG_RETURN_INT64(isms_trail_append(PG_GETARG_INT64(0), PG_GETARG_OID(1),
+									  PG_GETARG_INT64(2), action,
+									  PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4)));
+}
+
+/* one row of verify_trail()'s result */
+static void
+verify_report(ReturnSetInfo *rsinfo, int64 seq, const uint8 *expected,
+			  const uint8 *found, const char *problem)
+{
+	Datum		values[4];
+	bool		nulls[4] = {0};
+
+	values[0] = Int64GetDatum(seq);
+	if (expected)
+		values[1] = PointerGetDatum(hash_to_bytea(expected));
+	else
+		nulls[1] = true;
+	if (found)
+		values[2] = PointerGetDatum(hash_to_bytea(found));
+	else
+		nulls[2] = true;
+	values[3] = PointerGetDatum(cstring_to_text(problem));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* copies a stored hash; false when it is not 32 bytes */
+static bool
+get_hash(TupleTableSlot *slot, int attnum, uint8 *hash)
+{
+	bool		isnull;
+	bytea	   *b;
+
+	b = DatumGetByteaPP(slot_getattr(slot, attnum, &isnull));
+	if (isnull || VARSIZE_ANY_EXHDR(b) != TRAIL_HASH_LEN)
+		return false;
+	memcpy(hash, VARDATA_ANY(b), TRAIL_HASH_LEN);
+	return true;
+}
+
+static char *
+get_text(TupleTableSlot *slot, int attnum)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attnum, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * isms.verify_trail(org_id bigint [, head_seq bigint, head_hash text])
+ * RETURNS TABLE (seq bigint, expected_hash bytea, found_hash bytea,
+ *				  problem text)
+ *
+ * Walks the organisation's entries in seq order, recomputing each hash
+ * from the previous entry's, and reports the first broken link:
+ *	- a missing entry (a gap in seq): seq is the missing number, found_hash
+ *	  the hash its successor recorded for it;
+ *	- a broken link: prev_hash differs from the previous entry's hash
+ *	  (entries removed, inserted or reordered);
+ *	- an altered entry: the stored hash differs from the recomputed one;
+ *	- with a recorded head: that entry is missing or has another hash.
+ */
+Datum
+verify_trail(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		org_id = PG_GETARG_INT64(0);
+	bool		check_head = PG_NARGS() >= 3;
+	int64		head_seq = 0;
+	uint8		head_hash[TRAIL_HASH_LEN];
+	bool		head_seen = false;
+	Relation	rel;
+	Relation	pkey;
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	uint8		prev[TRAIL_HASH_LEN];
+	int64		expected_seq = 1;
+	bool		broken = false;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (check_head)
+	{
+		char	   *hex = text_to_cstring(PG_GETARG_TEXT_PP(2));
+		bytea	   *b;
+
+		head_seq = PG_GETARG_INT64(1);
+		b = DatumGetByteaPP(DirectFunctionCall2(binary_decode,
+												CStringGetTextDatum(hex),
+												CStringGetTextDatum("hex")));
+		if (VARSIZE_ANY_EXHDR(b) != TRAIL_HASH_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("recorded trail head hash \"%s\" is not a SHA-256 hash", hex),
+					 errhint("Pass the 64 hexadecimal digits isms.trail_head() returned.")));
+		memcpy(head_hash, VARDATA_ANY(b), TRAIL_HASH_LEN);
+	}
+
+	trail_lookup_relations();
+	rel = table_open(trail_relid, AccessShareLock);
+	pkey = index_open(trail_pkey_relid, AccessShareLock);
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "verify_trail row",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	memcpy(prev, genesis_hash, TRAIL_HASH_LEN);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org_id));
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, pkey, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+
+	while (!broken && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		int64		seq;
+		uint8		stored_prev[TRAIL_HASH_LEN];
+		uint8		stored[TRAIL_HASH_LEN];
+		uint8		computed[TRAIL_HASH_LEN];
+		char		ts[TRAIL_TS_LEN];
+		char	   *actor;
+		char	   *record_table;
+		char	   *action;
+		Datum		d;
+		bool		has_prev;
+		bool		has_hash;
+		bool		complete;
+
+		CHECK_FOR_INTERRUPTS();
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+
+		seq = DatumGetInt64(slot_getattr(slot, ATT_SEQ, &isnull));
+		has_prev = get_hash(slot, ATT_PREV_HASH, stored_prev);
+		has_hash = get_hash(slot, ATT_HASH, stored);
+
+		if (seq != expected_seq)
+		{
+			MemoryContextSwitchTo(oldcxt);
+			verify_report(rsinfo, expected_seq, NULL,
+						  has_prev ? stored_prev : NULL,
+						  psprintf("entry %lld is missing: the next entry is %lld",
+								   (long long) expected_seq, (long long) seq));
+			broken = true;
+			break;
+		}
+		if (!has_prev || memcmp(stored_prev, prev, TRAIL_HASH_LEN) != 0)
+		{
+			MemoryContextSwitchTo(oldcxt);
+			verify_report(rsinfo, seq, prev, has_prev ? stored_prev : NULL,
+						  "broken link: prev_hash is not the hash of the previous entry (entries removed, inserted or reordered)");
+			broken = true;
+			break;
+		}
+
+		d = slot_getattr(slot, ATT_RECORDED_AT, &isnull);
+		complete = !isnull && trail_format_timestamp(DatumGetTimestampTz(d), ts);
+		actor = get_text(slot, ATT_ACTOR);
+		record_table = get_text(slot, ATT_RECORD_TABLE);
+		action = get_text(slot, ATT_ACTION);
+		complete = complete && has_hash && actor && record_table && action;
+		(void) slot_getattr(slot, ATT_RECORD_ID, &isnull);
+		complete = complete && !isnull;
+		(void) slot_getattr(slot, ATT_PAYLOAD, &isnull);
+		complete = complete && !isnull;
+
+		if (complete)
+		{
+			char	   *payload;
+			int			payload_len;
+			bool		isnull2;
+
+			payload = trail_payload_text(DatumGetJsonbP(slot_getattr(slot, ATT_PAYLOAD, &isnull2)),
+										 &payload_len);
+			trail_hash(prev, org_id, seq, ts, actor, record_table,
+					   DatumGetInt64(slot_getattr(slot, ATT_RECORD_ID, &isnull2)),
+					   action, payload, payload_len, computed);
+		}
+		if (!complete || memcmp(computed, stored, TRAIL_HASH_LEN) != 0)
+		{
+			MemoryContextSwitchTo(oldcxt);
+			verify_report(rsinfo, seq, complete ? computed : NULL,
+						  has_hash ? stored : NULL,
+						  complete ?
+						  "altered entry: its hash does not match its content" :
+						  "altered entry: a field is missing or out of range");
+			broken = true;
+			break;
+		}
+		if (check_head && seq == head_seq)
+		{
+			head_seen = true;
+			if (memcmp(stored, head_hash, TRAIL_HASH_LEN) != 0)
+			{
+				MemoryContextSwitchTo(oldcxt);
+				verify_report(rsinfo, seq, head_hash, stored,
+							  "recorded head differs: the chain up to this entry was rewritten");
+				broken = true;
+				break;
+			}
+		}
+
+		memcpy(prev, stored, TRAIL_HASH_LEN);
+		expected_seq = seq + 1;
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
+	}
+
+	if (!broken && check_head && !head_seen)
+		verify_report(rsinfo, head_seq, head_hash, NULL,
+					  psprintf("recorded head is missing: the trail ends at entry %lld",
+							   (long long) (expected_seq - 1)));
+
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextDelete(rowcxt);
+	index_close(pkey, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	return (Datum) 0;
+}
+
+/*
+ * isms.append_only(): BEFORE UPDATE OR DELETE OR TRUNCATE statement
+ * trigger of the trail and of the history tables.  Refuses for every role:
+ * only a superuser disabling or dropping the trigger gets past it, and that
+ * shows in the catalog.  The argument 'history' selects IS021.
+ */
+Datum
+append_only(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	const char *op;
+	char	   *name;
+	bool		history;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("isms.append_only() must be called as a trigger")));
+
+	rel = trigdata->tg_relation;
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		op = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		op = "DELETE";
+	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		op = "TRUNCATE";
+	else
+		PG_RETURN_POINTER(NULL);	/* inserts are the point */
+
+	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+	history = trigdata->tg_trigger->tgnargs > 0 &&
+		strcmp(trigdata->tg_trigger->tgargs[0], "history") == 0;
+
+	if (history)
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_HISTORY_APPEND_ONLY),
+				 errmsg("%s of history table %s is not allowed", op, name),
+				 errdetail("%s keeps superseded versions of register rows as evidence; they are never changed or removed, by any role.",
+						   name),
+				 errhint("Change the register row instead: its previous version is kept here.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_ISMS_TRAIL_APPEND_ONLY),
+			 errmsg("%s of the evidence trail %s is not allowed", op, name),
+			 errdetail("The trail is append-only and hash-chained; its entries are never changed or removed, by any role."),
+			 errhint("Record a correction as a new entry with isms.trail_append().")));
+	PG_RETURN_POINTER(NULL);
+}
