@@ -41,3 +41,18 @@ COMMENT ON FUNCTION isms.mark_reviewed(regclass, bigint, text) IS
     'Records a periodic review of a register row: sets last_reviewed_at, without a new version of the row, and appends the review with its note to the trail';
 REVOKE ALL ON FUNCTION isms.mark_reviewed(regclass, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.mark_reviewed(regclass, bigint, text) TO isms_editor;
+
+-- Evidence records and risk acceptances go into the trail as they are made.
+CREATE FUNCTION isms.trail_row() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'trail_row' LANGUAGE C;
+COMMENT ON FUNCTION isms.trail_row() IS
+    'AFTER row trigger appending a trail entry per row: arguments action, record table column (- for the row''s own table), record id column, then the payload columns; a superuser''s INSERT (a restore) appends nothing';
+REVOKE ALL ON FUNCTION isms.trail_row() FROM PUBLIC;
+
+CREATE TRIGGER trail AFTER INSERT ON isms.evidence
+    FOR EACH ROW EXECUTE FUNCTION isms.trail_row('evidence', 'record_table', 'record_id',
+        'id', 'url', 'media_type', 'sha256', 'description', 'collected_at', 'collected_by');
+CREATE TRIGGER trail_acceptance AFTER INSERT OR UPDATE OF accepted_by, accepted_at, accepted_until ON isms.risk
+    FOR EACH ROW WHEN (NEW.accepted_by IS NOT NULL)
+    EXECUTE FUNCTION isms.trail_row('risk_acceptance', '-', 'id',
+        'accepted_by', 'accepted_at', 'accepted_until', 'residual_likelihood', 'residual_impact', 'residual_rating');

@@ -25,8 +25,6 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
-
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -41,6 +39,7 @@
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -55,6 +54,7 @@
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -83,7 +83,6 @@
 #define TRAIL_LOCK_CLASS	0x4953
 
 /* longest canonical timestamp: "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
-#define TRAIL_TS_LEN		28
 
 /* OIDs of isms.trail and its primary key, looked up once per backend */
 static Oid	trail_relid = InvalidOid;
@@ -292,8 +291,8 @@ trail_record_table_name(Oid relid)
  * digits.  Returns false for a value outside years 1-9999 (or infinite),
  * which the trail never records.
  */
-static bool
-trail_format_timestamp(TimestampTz ts, char *buf)
+bool
+isms_trail_format_timestamp(TimestampTz ts, char *buf)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -309,21 +308,21 @@ trail_format_timestamp(TimestampTz ts, char *buf)
 }
 
 /* Appends one field of the canonical encoding: "<length>:<bytes>," */
-static void
-append_field(StringInfo buf, const char *data, int len)
+void
+isms_trail_encode_field(StringInfo buf, const char *data, int len)
 {
 	appendStringInfo(buf, "%d:", len);
 	appendBinaryStringInfo(buf, data, len);
 	appendStringInfoChar(buf, ',');
 }
 
-static void
-append_int8_field(StringInfo buf, int64 value)
+void
+isms_trail_encode_int8(StringInfo buf, int64 value)
 {
 	char		num[MAXINT8LEN + 1];
 	int			len = pg_lltoa(value, num);
 
-	append_field(buf, num, len);
+	isms_trail_encode_field(buf, num, len);
 }
 
 /*
@@ -341,14 +340,14 @@ trail_hash(const uint8 *prev_hash, int64 org_id, int64 seq,
 	pg_cryptohash_ctx *ctx;
 
 	initStringInfo(&buf);
-	append_int8_field(&buf, org_id);
-	append_int8_field(&buf, seq);
-	append_field(&buf, recorded_at, strlen(recorded_at));
-	append_field(&buf, actor, strlen(actor));
-	append_field(&buf, record_table, strlen(record_table));
-	append_int8_field(&buf, record_id);
-	append_field(&buf, action, strlen(action));
-	append_field(&buf, payload, payload_len);
+	isms_trail_encode_int8(&buf, org_id);
+	isms_trail_encode_int8(&buf, seq);
+	isms_trail_encode_field(&buf, recorded_at, strlen(recorded_at));
+	isms_trail_encode_field(&buf, actor, strlen(actor));
+	isms_trail_encode_field(&buf, record_table, strlen(record_table));
+	isms_trail_encode_int8(&buf, record_id);
+	isms_trail_encode_field(&buf, action, strlen(action));
+	isms_trail_encode_field(&buf, payload, payload_len);
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (ctx == NULL)
@@ -521,7 +520,7 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 
 	/* clock time under the lock, so it never decreases along the chain */
 	now = GetCurrentTimestamp();
-	if (!trail_format_timestamp(now, ts))
+	if (!isms_trail_format_timestamp(now, ts))
 		elog(ERROR, "system clock out of the range of the trail");
 
 	if (payload == NULL)
@@ -761,7 +760,7 @@ verify_trail(PG_FUNCTION_ARGS)
 		}
 
 		d = slot_getattr(slot, ATT_RECORDED_AT, &isnull);
-		complete = !isnull && trail_format_timestamp(DatumGetTimestampTz(d), ts);
+		complete = !isnull && isms_trail_format_timestamp(DatumGetTimestampTz(d), ts);
 		actor = get_text(slot, ATT_ACTOR);
 		record_table = get_text(slot, ATT_RECORD_TABLE);
 		action = get_text(slot, ATT_ACTION);
@@ -869,10 +868,108 @@ append_only(PG_FUNCTION_ARGS)
 				 errdetail("%s keeps superseded versions of register rows as evidence; they are never changed or removed, by any role.",
 						   name),
 				 errhint("Change the register row instead: its previous version is kept here.")));
+	if (trigdata->tg_trigger->tgnargs > 0 &&
+		strcmp(trigdata->tg_trigger->tgargs[0], "log") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_TRAIL_APPEND_ONLY),
+				 errmsg("%s of %s is not allowed", op, name),
+				 errdetail("%s records the workflow's accepted moves, sealed in the evidence trail; its rows are never changed or removed, by any role.",
+						   name),
+				 errhint("Move the record again to correct it; the new move is logged in turn.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_ISMS_TRAIL_APPEND_ONLY),
 			 errmsg("%s of the evidence trail %s is not allowed", op, name),
 			 errdetail("The trail is append-only and hash-chained; its entries are never changed or removed, by any role."),
 			 errhint("Record a correction as a new entry with isms.trail_append().")));
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * isms.trail_row(action, table_column, id_column, payload_column...):
+ * AFTER INSERT OR UPDATE row trigger appending one entry per row, about
+ * the record named by table_column ('-' for the row's own table) and
+ * id_column, with the payload columns as a JSON object.  It calls the C
+ * API, so the roles that write such rows (auditors recording evidence)
+ * need no right to append by hand.  A superuser's INSERT is a restore: the
+ * trail is restored beside it, so nothing is appended.
+ */
+PG_FUNCTION_INFO_V1(trail_row);
+
+Datum
+trail_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Trigger    *tg;
+	TupleDesc	desc;
+	HeapTuple	row;
+	StringInfoData json;
+	Oid			record_table;
+	int64		record_id;
+	int64		org_id;
+	bool		isnull;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		td->tg_trigger->tgnargs < 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("isms.trail_row() must be an AFTER row trigger with arguments action, table column, id column")));
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && superuser())
+		return PointerGetDatum(NULL);
+
+	tg = td->tg_trigger;
+	desc = RelationGetDescr(td->tg_relation);
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+
+	org_id = DatumGetInt64(SPI_getbinval(row, desc, SPI_fnumber(desc, "org_id"), &isnull));
+	if (strcmp(tg->tgargs[1], "-") == 0)
+		record_table = RelationGetRelid(td->tg_relation);
+	else
+		record_table = DatumGetObjectId(SPI_getbinval(row, desc,
+													  SPI_fnumber(desc, tg->tgargs[1]),
+													  &isnull));
+	record_id = DatumGetInt64(SPI_getbinval(row, desc, SPI_fnumber(desc, tg->tgargs[2]),
+											&isnull));
+
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '{');
+	for (i = 3; i < tg->tgnargs; i++)
+	{
+		int			att = SPI_fnumber(desc, tg->tgargs[i]);
+		char	   *value;
+		Oid			type;
+
+		if (att <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" named by trigger %s does not exist",
+							tg->tgargs[i], tg->tgname)));
+		if (i > 3)
+			appendStringInfoString(&json, ", ");
+		escape_json(&json, tg->tgargs[i]);
+		appendStringInfoString(&json, ": ");
+		value = SPI_getvalue(row, desc, att);
+		type = SPI_gettypeid(desc, att);
+		if (value == NULL)
+			appendStringInfoString(&json, "null");
+		else if (type == INT2OID || type == INT4OID || type == INT8OID ||
+				 type == NUMERICOID)
+			appendStringInfoString(&json, value);
+		else if (type == BOOLOID)
+			appendStringInfoString(&json, value[0] == 't' ? "true" : "false");
+		else if (type == BYTEAOID)
+		{
+			/* hex, without the \x of bytea's output */
+			escape_json(&json, value + 2);
+		}
+		else
+			escape_json(&json, value);
+	}
+	appendStringInfoChar(&json, '}');
+
+	isms_trail_append(org_id, record_table, record_id, tg->tgargs[0],
+					  DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+														 CStringGetDatum(json.data))));
+	return PointerGetDatum(NULL);
 }

@@ -39,6 +39,9 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "tableinsert.h"
+#include "trail.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -139,6 +142,7 @@ typedef struct WfTable
 typedef struct PendingLog
 {
 	SubTransactionId subid;
+	const char *qualname;		/* the record's table, for the seal */
 	Datum		values[LOG_NATTS];
 	bool		nulls[LOG_NATTS];
 } PendingLog;
@@ -700,6 +704,93 @@ run_guard(WfTable *t, int g, Datum row)
 	return result;
 }
 
+static void
+encode_text_datum(StringInfo buf, PendingLog *p, int col)
+{
+	if (p->nulls[col])
+		isms_trail_encode_field(buf, "", 0);
+	else
+	{
+		text	   *t = DatumGetTextPP(p->values[col]);
+
+		isms_trail_encode_field(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	}
+}
+
+/*
+ * Seals one organisation's rows of a written batch with one trail entry:
+ * the SHA-256 of their canonical encoding, in log_id order, with the range,
+ * count and transaction that identify them.  isms.verify_transition_log()
+ * recomputes it in SQL; the README documents the encoding.
+ */
+static void
+seal_rows(PendingLog **rows, int n)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	StringInfoData buf;
+	char		ts[TRAIL_TS_LEN];
+	int64		org_id = DatumGetInt64(rows[0]->values[1]);
+	int64		first = DatumGetInt64(rows[0]->values[0]);
+	int64		last = DatumGetInt64(rows[n - 1]->values[0]);
+	char	   *payload;
+	int			i;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not start SHA-256: %s", pg_cryptohash_error(ctx));
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		PendingLog *p = rows[i];
+
+		resetStringInfo(&buf);
+		isms_trail_encode_int8(&buf, DatumGetInt64(p->values[0]));
+		isms_trail_encode_field(&buf, p->qualname, strlen(p->qualname));
+		isms_trail_encode_int8(&buf, DatumGetInt64(p->values[3]));
+		isms_trail_encode_int8(&buf, DatumGetInt32(p->values[4]));
+		encode_text_datum(&buf, p, 5);
+		encode_text_datum(&buf, p, 6);
+		encode_text_datum(&buf, p, 7);
+		encode_text_datum(&buf, p, 8);
+		if (!isms_trail_format_timestamp(DatumGetTimestampTz(p->values[9]), ts))
+			elog(ERROR, "transition time out of range");
+		isms_trail_encode_field(&buf, ts, strlen(ts));
+		if (pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0)
+			elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
+	}
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	hex_encode((char *) digest, sizeof(digest), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	payload = psprintf("{\"first_log_id\": " INT64_FORMAT ", \"last_log_id\": " INT64_FORMAT
+					   ", \"count\": %d, \"xact_id\": \"" UINT64_FORMAT "\", \"sha256\": \"%s\"}",
+					   first, last, n,
+					   U64FromFullTransactionId(DatumGetFullTransactionId(rows[0]->values[10])),
+					   hex);
+	isms_trail_append(org_id, log_relid, first, "transitions",
+					  DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+														 CStringGetDatum(payload))));
+	pfree(payload);
+	pfree(buf.data);
+}
+
+static int
+pending_cmp(const void *a, const void *b)
+{
+	const PendingLog *pa = *(PendingLog *const *) a;
+	const PendingLog *pb = *(PendingLog *const *) b;
+	int64		oa = DatumGetInt64(pa->values[1]);
+	int64		ob = DatumGetInt64(pb->values[1]);
+	int64		la = DatumGetInt64(pa->values[0]);
+	int64		lb = DatumGetInt64(pb->values[0]);
+
+	if (oa != ob)
+		return oa < ob ? -1 : 1;
+	return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
 /*
  * Writes the pending log rows of the current subtransaction (and of its
  * committed children) in one batch.  Rows queued by an enclosing
@@ -714,9 +805,12 @@ flush_pending(void)
 	SubTransactionId current = GetCurrentSubTransactionId();
 	int			i;
 	int			kept = 0;
+	PendingLog **written;
+	int			nwritten = 0;
 
 	if (npending == 0)
 		return;
+	written = palloc(sizeof(PendingLog *) * npending);
 	for (i = 0; i < npending; i++)
 	{
 		if (pending[i].subid < current)
@@ -724,9 +818,26 @@ flush_pending(void)
 		if (ti == NULL)
 			ti = table_inserter_begin(log_relid);
 		table_inserter_add(ti, pending[i].values, pending[i].nulls);
+		written[nwritten++] = &pending[i];
 	}
 	if (ti != NULL)
 		table_inserter_end(ti);
+
+	/* one seal per organisation in the batch */
+	if (nwritten > 0)
+	{
+		int			start = 0;
+
+		qsort(written, nwritten, sizeof(PendingLog *), pending_cmp);
+		for (i = 1; i <= nwritten; i++)
+			if (i == nwritten ||
+				DatumGetInt64(written[i]->values[1]) != DatumGetInt64(written[start]->values[1]))
+			{
+				seal_rows(written + start, i - start);
+				start = i;
+			}
+	}
+	pfree(written);
 	for (i = 0; i < npending; i++)
 		if (pending[i].subid < current)
 			pending[kept++] = pending[i];
@@ -808,6 +919,7 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 	}
 	p = &pending[npending++];
 	p->subid = GetCurrentSubTransactionId();
+	p->qualname = t->qualname;
 	memset(p->nulls, 0, sizeof(p->nulls));
 	p->values[0] = Int64GetDatum(log_id);
 	p->values[1] = Int64GetDatum(org_id);

@@ -284,3 +284,57 @@ RETURNS TABLE (state text, phase text, starts_new_cycle boolean, guard text,
     AS 'MODULE_PATHNAME', 'workflow_next_states' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION isms.next_states(regclass, bigint) IS
     'The moves open to a record now, and whether each one''s guards hold: for applications to build their buttons';
+
+-- The transition log is sealed in the trail: each batch of an organisation's
+-- log rows written together gets one trail entry (action 'transitions')
+-- holding the SHA-256 of their canonical encoding.  This recomputes every
+-- seal; any changed, deleted or added log row breaks one.
+CREATE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms AS $$
+    SELECT string_agg(octet_length(f) || ':' || f || ',', '' ORDER BY n)
+      FROM unnest(ARRAY[
+               l.log_id::text,
+               (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                  JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = l.record_table),
+               l.record_id::text, l.cycle::text,
+               coalesce(l.from_state, ''), l.to_state, l.actor, coalesce(l.reason, ''),
+               to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')])
+           WITH ORDINALITY AS u(f, n)
+$$;
+COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
+    'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table, record_id, cycle, from_state, to_state, actor, reason and time (UTC)';
+
+CREATE FUNCTION isms.verify_transition_log(org bigint)
+RETURNS TABLE (trail_seq bigint, log_id bigint, problem text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
+    WITH seal AS (
+        SELECT t.seq, (t.payload->>'first_log_id')::bigint AS first_id,
+               (t.payload->>'last_log_id')::bigint AS last_id,
+               (t.payload->>'count')::int AS n, (t.payload->>'xact_id')::xid8 AS xact,
+               t.payload->>'sha256' AS sha
+          FROM isms.trail t
+         WHERE t.org_id = org AND t.action = 'transitions'
+    ), recomputed AS (
+        SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
+               encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found
+          FROM seal s
+          LEFT JOIN isms.transition_log l
+            ON l.org_id = org AND l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id
+         GROUP BY s.seq, s.first_id, s.n, s.sha
+    )
+    SELECT * FROM (
+        SELECT r.seq, r.first_id,
+               CASE WHEN r.found <> r.n THEN format('the seal covers %s log rows, %s are there', r.n, r.found)
+                    ELSE 'log rows changed since they were sealed' END
+          FROM recomputed r
+         WHERE r.found <> r.n OR r.sha_found <> r.sha
+        UNION ALL
+        SELECT NULL, l.log_id, 'log row not sealed by any trail entry'
+          FROM isms.transition_log l
+         WHERE l.org_id = org
+           AND NOT EXISTS (SELECT 1 FROM seal s WHERE l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id)
+    ) AS p (trail_seq, log_id, problem)
+    ORDER BY log_id
+$$;
+COMMENT ON FUNCTION isms.verify_transition_log(bigint) IS
+    'Recomputes the trail''s seals of an organisation''s transition log: returns each changed, missing or unsealed log row, or nothing when the log is intact';

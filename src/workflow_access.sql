@@ -21,3 +21,11 @@ SELECT pg_catalog.pg_extension_config_dump('isms.transition_log_log_id_seq', '')
 SELECT pg_catalog.pg_extension_config_dump('isms.outbox', '');
 SELECT pg_catalog.pg_extension_config_dump('isms.outbox_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('isms.workflow_restriction', '');
+
+-- The log and the outbox are append-only for every role, like the trail.
+CREATE TRIGGER transition_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON isms.transition_log
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.append_only('log');
+ALTER TABLE isms.transition_log ENABLE ALWAYS TRIGGER transition_log_append_only;
+CREATE TRIGGER outbox_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON isms.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.append_only('log');
+ALTER TABLE isms.outbox ENABLE ALWAYS TRIGGER outbox_append_only;
