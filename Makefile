@@ -46,7 +46,7 @@ REGRESS = ref docver
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent
+ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent workflow_seal
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -175,6 +175,24 @@ static int64 xact_last_log = 0;
 static int	xact_notified = 0;
 static int	xact_events = 0;
 
+/*
+ * Digests of the log batches written in this transaction, sealed into the
+ * trail at commit: appending then keeps the organisation's trail lock for
+ * the commit alone, not for the whole transaction.
+ */
+typedef struct SealBatch
+{
+	SubTransactionId subid;
+	int64		org_id;
+	int64		first_log_id;
+	int64		last_log_id;
+	int			count;
+	char		sha256[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+} SealBatch;
+static SealBatch *seal_batches = NULL;
+static int	nseal_batches = 0;
+static int	seal_batches_size = 0;
+
 /* moves counted per subtransaction, so an aborted one can be subtracted */
 typedef struct SubxactEvents
 {
@@ -188,6 +206,8 @@ static Oid	log_relid = InvalidOid;
 static Oid	log_seqid = InvalidOid;
 
 static void flush_pending(void);
+static void append_seals(void);
+static void wf_init(void);
 
 static Oid
 isms_relid(const char *name)
@@ -254,8 +274,11 @@ wf_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			/* rows a statement trigger did not write (it was dropped) */
+			if (npending > 0 || nseal_batches > 0 || xact_last_log > 0)
+				wf_init();		/* relation OIDs may have been invalidated */
 			if (npending > 0)
 				flush_pending();
+			append_seals();
 			if (xact_last_log > 0)
 			{
 				/*
@@ -294,6 +317,7 @@ wf_xact_callback(XactEvent event, void *arg)
 			xact_first_log = xact_last_log = 0;
 			xact_notified = xact_events = 0;
 			nsubxact_events = 0;
+			nseal_batches = 0;
 			break;
 		default:
 			break;
@@ -314,6 +338,13 @@ wf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		if (pending[i].subid < mySubid)
 			pending[kept++] = pending[i];
 	npending = kept;
+
+	/* and so are the batches it wrote */
+	kept = 0;
+	for (i = 0; i < nseal_batches; i++)
+		if (seal_batches[i].subid < mySubid)
+			seal_batches[kept++] = seal_batches[i];
+	nseal_batches = kept;
 
 	/* the aborted subtransaction's moves, written or not, are undone */
 	kept = 0;
@@ -718,23 +749,23 @@ encode_text_datum(StringInfo buf, PendingLog *p, int col)
 }
 
 /*
- * Seals one organisation's rows of a written batch with one trail entry:
- * the SHA-256 of their canonical encoding, in log_id order, with the range,
- * count and transaction that identify them.  isms.verify_transition_log()
- * recomputes it in SQL; the README documents the encoding.
+ * Digests one organisation's rows of a written batch: the SHA-256 of their
+ * canonical encoding, in log_id order, kept with the range and count that
+ * identify them until the transaction's seal is appended at commit.
+ * isms.verify_transition_log() recomputes it in SQL; the README documents
+ * the encoding.
  */
 static void
 seal_rows(PendingLog **rows, int n)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 	StringInfoData buf;
 	char		ts[TRAIL_TS_LEN];
 	int64		org_id = DatumGetInt64(rows[0]->values[1]);
 	int64		first = DatumGetInt64(rows[0]->values[0]);
 	int64		last = DatumGetInt64(rows[n - 1]->values[0]);
-	char	   *payload;
+	SealBatch  *b;
 	int			i;
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
@@ -762,18 +793,74 @@ seal_rows(PendingLog **rows, int n)
 	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
 	pg_cryptohash_free(ctx);
-	hex_encode((char *) digest, sizeof(digest), hex);
-	hex[sizeof(hex) - 1] = '\0';
-	payload = psprintf("{\"first_log_id\": " INT64_FORMAT ", \"last_log_id\": " INT64_FORMAT
-					   ", \"count\": %d, \"xact_id\": \"" UINT64_FORMAT "\", \"sha256\": \"%s\"}",
-					   first, last, n,
-					   U64FromFullTransactionId(DatumGetFullTransactionId(rows[0]->values[10])),
-					   hex);
-	isms_trail_append(org_id, log_relid, first, "transitions",
-					  DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-														 CStringGetDatum(payload))));
-	pfree(payload);
+	if (nseal_batches == seal_batches_size)
+	{
+		seal_batches_size = Max(16, seal_batches_size * 2);
+		seal_batches = seal_batches ?
+			repalloc(seal_batches, sizeof(SealBatch) * seal_batches_size) :
+			MemoryContextAlloc(TopMemoryContext, sizeof(SealBatch) * seal_batches_size);
+	}
+	b = &seal_batches[nseal_batches++];
+	b->subid = GetCurrentSubTransactionId();
+	b->org_id = org_id;
+	b->first_log_id = first;
+	b->last_log_id = last;
+	b->count = n;
+	hex_encode((char *) digest, sizeof(digest), b->sha256);
+	b->sha256[sizeof(b->sha256) - 1] = '\0';
 	pfree(buf.data);
+}
+
+static int
+seal_batch_cmp(const void *a, const void *b)
+{
+	const SealBatch *sa = a;
+	const SealBatch *sb = b;
+
+	if (sa->org_id != sb->org_id)
+		return sa->org_id < sb->org_id ? -1 : 1;
+	return sa->first_log_id < sb->first_log_id ? -1 :
+		(sa->first_log_id > sb->first_log_id ? 1 : 0);
+}
+
+/*
+ * At commit: one trail entry per organisation, listing the transaction's
+ * batches as [first_log_id, last_log_id, count, sha256].
+ */
+static void
+append_seals(void)
+{
+	StringInfoData json;
+	uint64		xid = U64FromFullTransactionId(GetTopFullTransactionId());
+	int			start = 0;
+	int			i;
+
+	if (nseal_batches == 0)
+		return;
+	qsort(seal_batches, nseal_batches, sizeof(SealBatch), seal_batch_cmp);
+	initStringInfo(&json);
+	for (i = 1; i <= nseal_batches; i++)
+	{
+		int			k;
+
+		if (i < nseal_batches && seal_batches[i].org_id == seal_batches[start].org_id)
+			continue;
+		resetStringInfo(&json);
+		appendStringInfo(&json, "{\"xact_id\": \"" UINT64_FORMAT "\", \"batches\": [", xid);
+		for (k = start; k < i; k++)
+			appendStringInfo(&json, "%s[" INT64_FORMAT ", " INT64_FORMAT ", %d, \"%s\"]",
+							 k > start ? ", " : "",
+							 seal_batches[k].first_log_id, seal_batches[k].last_log_id,
+							 seal_batches[k].count, seal_batches[k].sha256);
+		appendStringInfoString(&json, "]}");
+		isms_trail_append(seal_batches[start].org_id, log_relid,
+						  seal_batches[start].first_log_id, "transitions",
+						  DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															 CStringGetDatum(json.data))));
+		start = i;
+	}
+	pfree(json.data);
+	nseal_batches = 0;
 }
 
 static int

@@ -285,10 +285,11 @@ RETURNS TABLE (state text, phase text, starts_new_cycle boolean, guard text,
 COMMENT ON FUNCTION isms.next_states(regclass, bigint) IS
     'The moves open to a record now, and whether each one''s guards hold: for applications to build their buttons';
 
--- The transition log is sealed in the trail: each batch of an organisation's
--- log rows written together gets one trail entry (action 'transitions')
--- holding the SHA-256 of their canonical encoding.  This recomputes every
--- seal; any changed, deleted or added log row breaks one.
+-- The transition log is sealed in the trail: at commit, each organisation
+-- whose records moved gets one trail entry (action 'transitions') listing
+-- the transaction's log batches, each with the SHA-256 of its rows'
+-- canonical encoding.  This recomputes every batch; any changed, deleted or
+-- added log row breaks one.
 CREATE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms AS $$
     SELECT string_agg(octet_length(f) || ':' || f || ',', '' ORDER BY n)
@@ -308,11 +309,9 @@ CREATE FUNCTION isms.verify_transition_log(org bigint)
 RETURNS TABLE (trail_seq bigint, log_id bigint, problem text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
     WITH seal AS (
-        SELECT t.seq, (t.payload->>'first_log_id')::bigint AS first_id,
-               (t.payload->>'last_log_id')::bigint AS last_id,
-               (t.payload->>'count')::int AS n, (t.payload->>'xact_id')::xid8 AS xact,
-               t.payload->>'sha256' AS sha
-          FROM isms.trail t
+        SELECT t.seq, (b->>0)::bigint AS first_id, (b->>1)::bigint AS last_id,
+               (b->>2)::int AS n, (t.payload->>'xact_id')::xid8 AS xact, b->>3 AS sha
+          FROM isms.trail t, jsonb_array_elements(t.payload->'batches') AS b
          WHERE t.org_id = org AND t.action = 'transitions'
     ), recomputed AS (
         SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
