@@ -311,7 +311,11 @@ isms_trail_format_timestamp(TimestampTz ts, char *buf)
 void
 isms_trail_encode_field(StringInfo buf, const char *data, int len)
 {
-	appendStringInfo(buf, "%d:", len);
+	char		num[12];
+	int			numlen = pg_ltoa(len, num);
+
+	appendBinaryStringInfo(buf, num, numlen);
+	appendStringInfoChar(buf, ':');
 	appendBinaryStringInfo(buf, data, len);
 	appendStringInfoChar(buf, ',');
 }

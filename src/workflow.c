@@ -762,6 +762,7 @@ seal_rows(PendingLog **rows, int n)
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	StringInfoData buf;
 	char		ts[TRAIL_TS_LEN];
+	TimestampTz ts_value = DT_NOBEGIN;
 	int64		org_id = DatumGetInt64(rows[0]->values[1]);
 	int64		first = DatumGetInt64(rows[0]->values[0]);
 	int64		last = DatumGetInt64(rows[n - 1]->values[0]);
@@ -784,8 +785,13 @@ seal_rows(PendingLog **rows, int n)
 		encode_text_datum(&buf, p, 6);
 		encode_text_datum(&buf, p, 7);
 		encode_text_datum(&buf, p, 8);
-		if (!isms_trail_format_timestamp(DatumGetTimestampTz(p->values[9]), ts))
-			elog(ERROR, "transition time out of range");
+		/* rows of one statement share their time: format it once */
+		if (DatumGetTimestampTz(p->values[9]) != ts_value)
+		{
+			ts_value = DatumGetTimestampTz(p->values[9]);
+			if (!isms_trail_format_timestamp(ts_value, ts))
+				elog(ERROR, "transition time out of range");
+		}
 		isms_trail_encode_field(&buf, ts, strlen(ts));
 		if (pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0)
 			elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
@@ -1028,7 +1034,8 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 	}
 	else
 		p->nulls[8] = true;
-	p->values[9] = TimestampTzGetDatum(GetCurrentTimestamp());
+	/* the statement's start, as statement_timestamp(): one per bulk move */
+	p->values[9] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	p->values[10] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 
 	if (xact_first_log == 0)

@@ -165,7 +165,7 @@ COMMENT ON COLUMN isms.transition_log.to_state IS 'State after the move';
 COMMENT ON COLUMN isms.transition_log.cycle IS 'PDCA cycle of the record after the move';
 COMMENT ON COLUMN isms.transition_log.actor IS 'Who moved it: isms.actor, else the database user';
 COMMENT ON COLUMN isms.transition_log.reason IS 'Reason given (isms.transition argument or isms.reason setting)';
-COMMENT ON COLUMN isms.transition_log.at IS 'When the move was made';
+COMMENT ON COLUMN isms.transition_log.at IS 'When the move was made: the start of the statement that made it, as statement_timestamp()';
 COMMENT ON COLUMN isms.transition_log.xact_id IS 'Transaction that made the move';
 
 -- The outbox: one row per committed transaction that moved records, numbered
