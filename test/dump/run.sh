@@ -18,6 +18,7 @@ CREATE TABLE public.risk (
     org_id bigint NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
     title text NOT NULL, updated_at timestamptz NOT NULL,
     PRIMARY KEY (org_id, id));
+-- isms.risk has isms_history.risk, so this one's history is isms_history.public_risk
 SELECT isms.enable_history('public.risk');
 INSERT INTO risk (org_id, title, updated_at) VALUES (1, 'a', '2024-01-01'), (2, 'b', '2024-01-01');
 UPDATE risk SET title = 'a2', updated_at = '2024-02-01' WHERE org_id = 1;
@@ -50,12 +51,12 @@ check "restored trail verifies against the heads recorded before the dump" \
 check "restored trail is still append-only" \
 	"$(psql -X -At -v VERBOSITY=verbose -d "$dst" -c 'DELETE FROM isms.trail' 2>&1 | grep -c IS020 || true)" 1
 check "restored history is still append-only" \
-	"$(psql -X -At -v VERBOSITY=verbose -d "$dst" -c 'SET session_replication_role = replica; DELETE FROM isms_history.risk' 2>&1 | grep -c IS021 || true)" 1
+	"$(psql -X -At -v VERBOSITY=verbose -d "$dst" -c 'SET session_replication_role = replica; DELETE FROM isms_history.public_risk' 2>&1 | grep -c IS021 || true)" 1
 check "restored trail appends onto the restored chain" \
 	"$(q "$dst" "SELECT isms.trail_append(1, 'public.risk', 1, 'after restore', NULL)")" 51
-hist="SELECT string_agg(id || title || valid::text, ',' ORDER BY id) FROM (SELECT id, title, valid FROM isms_history.risk) h"
+hist="SELECT string_agg(id || title || valid::text, ',' ORDER BY id) FROM (SELECT id, title, valid FROM isms_history.public_risk) h"
 check "restored history keeps its versions" \
 	"$(q "$dst" "SET timezone = 'UTC'; $hist")" "$(q "$src" "SET timezone = 'UTC'; $hist")"
 check "restored register keeps capturing history" \
-	"$(q "$dst" "UPDATE risk SET title = 'a3', updated_at = '2024-03-01' WHERE org_id = 1; SELECT count(*) FROM isms_history.risk")" 2
+	"$(q "$dst" "UPDATE risk SET title = 'a3', updated_at = '2024-03-01' WHERE org_id = 1; SELECT count(*) FROM isms_history.public_risk")" 2
 exit $status
