@@ -13,7 +13,8 @@ OBJS = \
 	src/tableinsert.o \
 	src/workflow.o \
 	src/trail.o \
-	src/history.o
+	src/history.o \
+	src/document.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
@@ -32,7 +33,8 @@ SQL_PARTS = \
 	src/security.sql \
 	src/workflow_access.sql \
 	src/evidence_access.sql \
-	src/review.sql
+	src/review.sql \
+	src/document.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
@@ -46,7 +48,8 @@ REGRESS = ref docver
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent workflow_seal
+ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
+	workflow_seal document_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

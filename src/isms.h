@@ -27,6 +27,10 @@
 #define ERRCODE_ISMS_SEGREGATION_OF_DUTIES	MAKE_SQLSTATE('I','S','0','1','1')
 /* IS012: a DELETE of a record the ISMS keeps (retire it instead) */
 #define ERRCODE_ISMS_DELETE_REFUSED			MAKE_SQLSTATE('I','S','0','1','2')
+/* IS013: approval or publication of a version its latest decision does not approve */
+#define ERRCODE_ISMS_DOCUMENT_NOT_APPROVED	MAKE_SQLSTATE('I','S','0','1','3')
+/* IS014: a new document version not numbered above the latest one */
+#define ERRCODE_ISMS_DOCUMENT_VERSION_ORDER	MAKE_SQLSTATE('I','S','0','1','4')
 /* IS020: an UPDATE, DELETE or TRUNCATE of the append-only trail */
 #define ERRCODE_ISMS_TRAIL_APPEND_ONLY		MAKE_SQLSTATE('I','S','0','2','0')
 /* IS021: an UPDATE, DELETE or TRUNCATE of a register's history table */

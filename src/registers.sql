@@ -223,7 +223,9 @@ CREATE TABLE isms.document (
     owner       text NOT NULL,
     review_interval interval CONSTRAINT document_positive_review_interval CHECK (review_interval > interval '0'),
     last_reviewed_at timestamptz,
-    status      text NOT NULL DEFAULT 'draft',
+    status      text NOT NULL DEFAULT 'draft'
+                CONSTRAINT document_status_values
+                CHECK (status IN ('draft', 'in_review', 'approved', 'published', 'under_revision', 'retired')),
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -241,6 +243,7 @@ COMMENT ON COLUMN isms.document.classification IS 'Information classification (A
 COMMENT ON COLUMN isms.document.origin IS 'internal, or external origin (7.5.3)';
 COMMENT ON COLUMN isms.document.framework IS 'Framework of clause';
 COMMENT ON COLUMN isms.document.clause IS 'Clause whose mandatory documented information this document provides, such as 6.1.2';
+COMMENT ON COLUMN isms.document.status IS 'Follows its versions (isms.document_version): draft, in_review or approved while the first version is prepared; published; under_revision (a version in force and a newer one open); retired';
 
 ------------------------------------------------------------------------------
 -- 5.2 Policy, 5.3 Roles

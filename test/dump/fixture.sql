@@ -2,7 +2,8 @@
 -- register (the pgTAP fixture), plus the cases a restore gets wrong first:
 -- history in the audit columns, links both ways between audit findings and
 -- nonconformities, stored evidence, review settings, a framework a user
--- added, and memberships.
+-- added, memberships, and controlled documents with their versions,
+-- approvals, validity periods and trail.
 \set ON_ERROR_STOP 1
 CREATE EXTENSION isms;
 \ir ../pgtap/fixture.psql
@@ -48,5 +49,53 @@ INSERT INTO isms.corrective_action (org_id, nonconformity_id, action, owner)
     SELECT 1, max(id), 'Review backup jobs weekly', 'Operations' FROM isms.nonconformity WHERE org_id = 1;
 SELECT isms.transition('isms.corrective_action', max(id), 'in_progress', 'Started')
   FROM isms.corrective_action WHERE org_id = 1;
+
+-- Document control, as members do it: a policy written by one person,
+-- rejected, reworked, approved and published by another, then revised; a
+-- second one published twice (superseded version with a closed validity)
+-- and a periodic review.  The approvals, publications and the review are
+-- in the trail, which must verify after the restore.
+SET isms.actor = 'alice@example.org';
+INSERT INTO isms.document (org_id, code, kind, title, owner, clause)
+    VALUES (1, 'ISMS-POL-010', 'policy', 'Access control policy', 'CISO', '5.2'),
+           (1, 'ISMS-PRC-020', 'procedure', 'Backup procedure', 'IT lead', NULL);
+SELECT isms.draft_document(id, content_text => E'# Access control\n\nLeast privilege.') FROM isms.document WHERE code = 'ISMS-POL-010';
+SELECT isms.draft_document(id, content_bytes => '\x255044462d312e37', media_type => 'application/pdf')
+  FROM isms.document WHERE code = 'ISMS-PRC-020';
+SELECT isms.submit_document(v.id) FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
+ WHERE d.code IN ('ISMS-POL-010', 'ISMS-PRC-020');
+SET isms.actor = 'bob@example.org';
+SELECT isms.approve_document(v.id, 'rejected', 'Add MFA for administrators')
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id WHERE d.code = 'ISMS-POL-010';
+SELECT isms.approve_document(v.id, 'approved', 'Fine')
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id WHERE d.code = 'ISMS-PRC-020';
+SELECT isms.publish_document(v.id)
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id WHERE d.code = 'ISMS-PRC-020';
+SET isms.actor = 'alice@example.org';
+UPDATE isms.document_version v SET content_text = E'# Access control\n\nLeast privilege. MFA for administrators.'
+  FROM isms.document d WHERE d.id = v.document_id AND d.code = 'ISMS-POL-010';
+SELECT isms.submit_document(v.id) FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
+ WHERE d.code = 'ISMS-POL-010';
+SET isms.actor = 'bob@example.org';
+SELECT isms.approve_document(v.id, 'approved', 'MFA added')
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id WHERE d.code = 'ISMS-POL-010';
+SELECT isms.publish_document(v.id)
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id WHERE d.code = 'ISMS-POL-010';
+SET isms.actor = 'alice@example.org';
+SELECT isms.revise_document(id, 'Annual review') FROM isms.document WHERE code = 'ISMS-POL-010';
+SELECT isms.mark_reviewed('isms.document', id, 'Still accurate') FROM isms.document WHERE code = 'ISMS-PRC-020';
+SELECT isms.revise_document(id, 'New backup tool', major => true) FROM isms.document WHERE code = 'ISMS-PRC-020';
+UPDATE isms.document_version v SET content_bytes = NULL, media_type = NULL,
+       url = 'https://sharepoint.example/sites/isms/backup-2.pdf'
+  FROM isms.document d WHERE d.id = v.document_id AND d.code = 'ISMS-PRC-020' AND v.status = 'draft';
+SELECT isms.submit_document(v.id) FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
+ WHERE d.code = 'ISMS-PRC-020' AND v.status = 'draft';
+SET isms.actor = 'bob@example.org';
+SELECT isms.approve_document(v.id, 'approved', 'New tool approved')
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
+ WHERE d.code = 'ISMS-PRC-020' AND v.status = 'in_review';
+SELECT isms.publish_document(v.id)
+  FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
+ WHERE d.code = 'ISMS-PRC-020' AND v.status = 'approved';
 RESET isms.actor;
 RESET ROLE;

@@ -66,11 +66,18 @@ check=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$dst" <<'SQL'
 SELECT (SELECT count(*) FROM isms.requirement WHERE framework = 'iso27001-2022') = 138
    AND (SELECT count(*) FROM isms.requirement WHERE framework = 'org-policy') = 2
    AND (SELECT count(*) FROM isms.framework) = 2;
+SELECT (SELECT count(*) FROM isms.organization o, isms.verify_trail(o.org_id)) = 0
+   AND (SELECT string_agg(v.version::text || ' ' || v.status, ', ' ORDER BY v.version)
+          FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
+         WHERE d.code = 'ISMS-PRC-020') = '0.1 superseded, 1.0 published'
+   AND (SELECT v.version::text FROM isms.document d, isms.document_as_of(d.id, now()) v
+         WHERE d.code = 'ISMS-PRC-020') = '1.0';
 INSERT INTO isms.context_issue (org_id, title, origin, owner) VALUES (1, 'After restore', 'internal', 'CISO')
     RETURNING id > (SELECT max(id) FROM isms.context_issue WHERE title <> 'After restore');
 INSERT INTO isms.organization (code, name) VALUES ('Z', 'After restore') RETURNING org_id = 4;
 SQL
 ) || fail "post-restore checks could not run"
-[ "$check" = "$(printf 't\nt\nt')" ] || fail "post-restore checks: catalog once, user rows kept, sequences continue: got $(echo $check)"
+[ "$check" = "$(printf 't\nt\nt\nt')" ] ||
+	fail "post-restore checks: catalog once, trail and documents intact, user rows kept, sequences continue: got $(echo $check)"
 
 echo "dump roundtrip ... ok ($tables tables, $rows rows)"

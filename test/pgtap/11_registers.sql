@@ -3,14 +3,14 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
-SELECT plan(478);
+SELECT plan(513);
 
 ------------------------------------------------------------------------------
 -- Shape
 
 SELECT cmp_ok((SELECT count(*)::int FROM pg_tables WHERE schemaname = 'isms'), '>=', 25,
     'CREATE EXTENSION isms creates at least 25 tables');
-SELECT is((SELECT count(*)::int FROM isms.register), 32, 'isms.register lists 32 registers');
+SELECT is((SELECT count(*)::int FROM isms.register), 34, 'isms.register lists 34 registers');
 SELECT is(
     ARRAY(SELECT c.oid::regclass::text FROM pg_class c
            WHERE c.relnamespace = 'isms'::regnamespace AND c.relkind = 'r'
@@ -271,6 +271,16 @@ SELECT pg_temp.rejects('isms.corrective_action', '{"implemented_by": "IT", "impl
 SELECT pg_temp.rejects('isms.corrective_action', '{"effective": true}', '23514', 'corrective_action_check_who_when_result');
 SELECT pg_temp.rejects('isms.corrective_action', '{"implemented_by": "IT"}', '23514', 'corrective_action_implementation_who_and_when');
 SELECT pg_temp.rejects('isms.document', '{"clause": "9.9"}', '23503', 'document_framework_clause_fkey');
+SELECT pg_temp.rejects('isms.document_approval', '{"decision": "rejected"}', '23514', 'document_approval_reason_for_rejection');
+SELECT pg_temp.rejects('isms.document_approval', '{"sha256": "\\x00"}', '23514', 'document_approval_sha256_length');
+SELECT pg_temp.rejects('isms.document_version', '{"url": null, "content_bytes": "\\x01", "media_type": "pdf"}', '23514', 'document_version_media_type_format');
+SELECT pg_temp.rejects('isms.document_version', '{"url": null, "content_bytes": "\\x01"}', '23514', 'document_version_media_type_of_bytes');
+SELECT pg_temp.rejects('isms.document_version', '{"content_text": "Policy text"}', '23514', 'document_version_one_content_kind');
+SELECT pg_temp.rejects('isms.document_version', '{"url": null}', '23514', 'document_version_one_content_kind');
+SELECT pg_temp.rejects('isms.document_version', '{"validity": "[2025-01-01,)"}', '23514', 'document_version_validity_by_status');
+SELECT pg_temp.rejects('isms.document_version', '{"status": "published"}', '23514', 'document_version_validity_by_status');
+SELECT pg_temp.rejects('isms.document_version', '{"status": "draft", "validity": "[2025-01-01,2025-02-01)"}', '23514', 'document_version_validity_by_status');
+SELECT pg_temp.rejects('isms.document_version', '{"status": "superseded", "validity": "[2025-01-01,)"}', '23514', 'document_version_validity_by_status');
 SELECT pg_temp.rejects('isms.evidence', '{"content": "\\x01", "media_type": "pdf"}', '23514', 'evidence_media_type_format');
 SELECT pg_temp.rejects('isms.evidence', '{"content": "\\x01"}', '23514', 'evidence_media_type_of_content');
 SELECT pg_temp.rejects('isms.evidence', '{"url": null}', '23514', 'evidence_url_or_content');
