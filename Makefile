@@ -61,7 +61,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-all fuzz fuzz-sql bench demo
+.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-all fuzz fuzz-sql bench demo
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -72,6 +72,10 @@ installcheck-pgtap:
 installcheck-dump:
 	test/dump/roundtrip.sh
 	test/dump/run.sh
+
+# The README names every public function, view and SQLSTATE.
+installcheck-docs:
+	test/docs/readme_check.sh
 
 # libFuzzer over the codec, with address and undefined-behaviour sanitizers.
 FUZZ_RUNS ?= 1000000
@@ -84,7 +88,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-dump fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-docs fuzz
 
 bench:
 	bench/run.sh
