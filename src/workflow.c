@@ -26,6 +26,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/index.h"
+#include "utils/snapmgr.h"
+#include "utils/fmgroids.h"
+#include "access/skey.h"
+#include "access/genam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
@@ -142,7 +147,6 @@ typedef struct WfTable
 typedef struct PendingLog
 {
 	SubTransactionId subid;
-	const char *qualname;		/* the record's table, for the seal */
 	Datum		values[LOG_NATTS];
 	bool		nulls[LOG_NATTS];
 } PendingLog;
@@ -176,9 +180,10 @@ static int	xact_notified = 0;
 static int	xact_events = 0;
 
 /*
- * Digests of the log batches written in this transaction, sealed into the
- * trail at commit: appending then keeps the organisation's trail lock for
- * the commit alone, not for the whole transaction.
+ * The log batches written in this transaction, sealed into the trail at
+ * commit: their rows are read back and digested then, so the seal covers
+ * what commits, and appending keeps the organisation's trail lock for the
+ * commit alone, not for the whole transaction.
  */
 typedef struct SealBatch
 {
@@ -187,7 +192,6 @@ typedef struct SealBatch
 	int64		first_log_id;
 	int64		last_log_id;
 	int			count;
-	char		sha256[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 } SealBatch;
 static SealBatch *seal_batches = NULL;
 static int	nseal_batches = 0;
@@ -735,70 +739,12 @@ run_guard(WfTable *t, int g, Datum row)
 	return result;
 }
 
+/* Notes one organisation's rows of a written batch, to be sealed at commit. */
 static void
-encode_text_datum(StringInfo buf, PendingLog *p, int col)
+record_batch(PendingLog **rows, int n)
 {
-	if (p->nulls[col])
-		isms_trail_encode_field(buf, "", 0);
-	else
-	{
-		text	   *t = DatumGetTextPP(p->values[col]);
-
-		isms_trail_encode_field(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-	}
-}
-
-/*
- * Digests one organisation's rows of a written batch: the SHA-256 of their
- * canonical encoding, in log_id order, kept with the range and count that
- * identify them until the transaction's seal is appended at commit.
- * isms.verify_transition_log() recomputes it in SQL; the README documents
- * the encoding.
- */
-static void
-seal_rows(PendingLog **rows, int n)
-{
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	StringInfoData buf;
-	char		ts[TRAIL_TS_LEN];
-	TimestampTz ts_value = DT_NOBEGIN;
-	int64		org_id = DatumGetInt64(rows[0]->values[1]);
-	int64		first = DatumGetInt64(rows[0]->values[0]);
-	int64		last = DatumGetInt64(rows[n - 1]->values[0]);
 	SealBatch  *b;
-	int			i;
 
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not start SHA-256: %s", pg_cryptohash_error(ctx));
-	initStringInfo(&buf);
-	for (i = 0; i < n; i++)
-	{
-		PendingLog *p = rows[i];
-
-		resetStringInfo(&buf);
-		isms_trail_encode_int8(&buf, DatumGetInt64(p->values[0]));
-		isms_trail_encode_field(&buf, p->qualname, strlen(p->qualname));
-		isms_trail_encode_int8(&buf, DatumGetInt64(p->values[3]));
-		isms_trail_encode_int8(&buf, DatumGetInt32(p->values[4]));
-		encode_text_datum(&buf, p, 5);
-		encode_text_datum(&buf, p, 6);
-		encode_text_datum(&buf, p, 7);
-		encode_text_datum(&buf, p, 8);
-		/* rows of one statement share their time: format it once */
-		if (DatumGetTimestampTz(p->values[9]) != ts_value)
-		{
-			ts_value = DatumGetTimestampTz(p->values[9]);
-			if (!isms_trail_format_timestamp(ts_value, ts))
-				elog(ERROR, "transition time out of range");
-		}
-		isms_trail_encode_field(&buf, ts, strlen(ts));
-		if (pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0)
-			elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
-	}
-	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
 	if (nseal_batches == seal_batches_size)
 	{
 		seal_batches_size = Max(16, seal_batches_size * 2);
@@ -808,13 +754,107 @@ seal_rows(PendingLog **rows, int n)
 	}
 	b = &seal_batches[nseal_batches++];
 	b->subid = GetCurrentSubTransactionId();
-	b->org_id = org_id;
-	b->first_log_id = first;
-	b->last_log_id = last;
+	b->org_id = DatumGetInt64(rows[0]->values[1]);
+	b->first_log_id = DatumGetInt64(rows[0]->values[0]);
+	b->last_log_id = DatumGetInt64(rows[n - 1]->values[0]);
 	b->count = n;
-	hex_encode((char *) digest, sizeof(digest), b->sha256);
-	b->sha256[sizeof(b->sha256) - 1] = '\0';
+}
+
+static void
+encode_text_att(StringInfo buf, HeapTuple tuple, TupleDesc desc, int att)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, att, desc, &isnull);
+
+	if (isnull)
+		isms_trail_encode_field(buf, "", 0);
+	else
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		isms_trail_encode_field(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	}
+}
+
+/*
+ * The SHA-256 (hex, into hex) of a batch's rows as they are now, read back
+ * through the primary key in log_id order: the netstrings of log_id, the
+ * table's qualified name, record_id, cycle, from_state, to_state, actor,
+ * reason and time (UTC), as isms.transition_log_encoding() gives them.
+ * Returns how many rows it found.
+ */
+static int
+digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
+			 char *hex)
+{
+	TupleDesc	desc = RelationGetDescr(logrel);
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	StringInfoData buf;
+	char		ts[TRAIL_TS_LEN];
+	TimestampTz ts_value = DT_NOBEGIN;
+	Oid			name_relid = InvalidOid;
+	char	   *name = NULL;
+	int			found = 0;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not start SHA-256: %s", pg_cryptohash_error(ctx));
+	ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE,
+				Int64GetDatum(b->first_log_id));
+	ScanKeyInit(&keys[1], 1, BTLessEqualStrategyNumber, F_INT8LE,
+				Int64GetDatum(b->last_log_id));
+	scan = systable_beginscan(logrel, pkey, true, SnapshotSelf, 2, keys);
+	initStringInfo(&buf);
+	while ((tuple = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Oid			relid;
+		TimestampTz at;
+
+		if (DatumGetInt64(heap_getattr(tuple, 2, desc, &isnull)) != b->org_id ||
+			!FullTransactionIdEquals(DatumGetFullTransactionId(heap_getattr(tuple, 11, desc, &isnull)),
+									 xid))
+			continue;
+		relid = DatumGetObjectId(heap_getattr(tuple, 3, desc, &isnull));
+		if (relid != name_relid)
+		{
+			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid));
+			name_relid = relid;
+		}
+		resetStringInfo(&buf);
+		isms_trail_encode_int8(&buf, DatumGetInt64(heap_getattr(tuple, 1, desc, &isnull)));
+		isms_trail_encode_field(&buf, name, strlen(name));
+		isms_trail_encode_int8(&buf, DatumGetInt64(heap_getattr(tuple, 4, desc, &isnull)));
+		isms_trail_encode_int8(&buf, DatumGetInt32(heap_getattr(tuple, 5, desc, &isnull)));
+		encode_text_att(&buf, tuple, desc, 6);
+		encode_text_att(&buf, tuple, desc, 7);
+		encode_text_att(&buf, tuple, desc, 8);
+		encode_text_att(&buf, tuple, desc, 9);
+		/* rows of one statement share their time: format it once */
+		at = DatumGetTimestampTz(heap_getattr(tuple, 10, desc, &isnull));
+		if (at != ts_value)
+		{
+			ts_value = at;
+			if (!isms_trail_format_timestamp(at, ts))
+				elog(ERROR, "transition time out of range");
+		}
+		isms_trail_encode_field(&buf, ts, strlen(ts));
+		if (pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0)
+			elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
+		found++;
+	}
+	systable_endscan(scan);
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	hex_encode((char *) digest, sizeof(digest), hex);
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
 	pfree(buf.data);
+	return found;
 }
 
 static int
@@ -837,13 +877,17 @@ static void
 append_seals(void)
 {
 	StringInfoData json;
-	uint64		xid = U64FromFullTransactionId(GetTopFullTransactionId());
+	FullTransactionId xid = GetTopFullTransactionId();
+	Relation	logrel;
+	Oid			pkey;
 	int			start = 0;
 	int			i;
 
 	if (nseal_batches == 0)
 		return;
 	qsort(seal_batches, nseal_batches, sizeof(SealBatch), seal_batch_cmp);
+	logrel = table_open(log_relid, AccessShareLock);
+	pkey = RelationGetPrimaryKeyIndex(logrel);
 	initStringInfo(&json);
 	for (i = 1; i <= nseal_batches; i++)
 	{
@@ -852,12 +896,18 @@ append_seals(void)
 		if (i < nseal_batches && seal_batches[i].org_id == seal_batches[start].org_id)
 			continue;
 		resetStringInfo(&json);
-		appendStringInfo(&json, "{\"xact_id\": \"" UINT64_FORMAT "\", \"batches\": [", xid);
+		appendStringInfo(&json, "{\"xact_id\": \"" UINT64_FORMAT "\", \"batches\": [",
+						 U64FromFullTransactionId(xid));
 		for (k = start; k < i; k++)
+		{
+			char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+			int			found = digest_batch(&seal_batches[k], logrel, pkey, xid, hex);
+
 			appendStringInfo(&json, "%s[" INT64_FORMAT ", " INT64_FORMAT ", %d, \"%s\"]",
 							 k > start ? ", " : "",
 							 seal_batches[k].first_log_id, seal_batches[k].last_log_id,
-							 seal_batches[k].count, seal_batches[k].sha256);
+							 found, hex);
+		}
 		appendStringInfoString(&json, "]}");
 		isms_trail_append(seal_batches[start].org_id, log_relid,
 						  seal_batches[start].first_log_id, "transitions",
@@ -865,6 +915,7 @@ append_seals(void)
 															 CStringGetDatum(json.data))));
 		start = i;
 	}
+	table_close(logrel, AccessShareLock);
 	pfree(json.data);
 	nseal_batches = 0;
 }
@@ -926,7 +977,7 @@ flush_pending(void)
 			if (i == nwritten ||
 				DatumGetInt64(written[i]->values[1]) != DatumGetInt64(written[start]->values[1]))
 			{
-				seal_rows(written + start, i - start);
+				record_batch(written + start, i - start);
 				start = i;
 			}
 	}
@@ -1012,7 +1063,6 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 	}
 	p = &pending[npending++];
 	p->subid = GetCurrentSubTransactionId();
-	p->qualname = t->qualname;
 	memset(p->nulls, 0, sizeof(p->nulls));
 	p->values[0] = Int64GetDatum(log_id);
 	p->values[1] = Int64GetDatum(org_id);
