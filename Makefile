@@ -26,7 +26,9 @@ SQL_PARTS = \
 	src/workflow_builtin.sql \
 	src/workflow_bind.sql \
 	src/security.sql \
-	src/workflow_access.sql
+	src/workflow_access.sql \
+	src/metrics.sql \
+	src/reports.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
