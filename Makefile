@@ -28,7 +28,8 @@ SQL_PARTS = \
 	src/security.sql \
 	src/workflow_access.sql \
 	src/metrics.sql \
-	src/reports.sql
+	src/reports.sql \
+	src/sample.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
