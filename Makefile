@@ -39,7 +39,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DISMS_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 
 # pg_regress suites: sql/NAME.sql against expected/NAME.out
-REGRESS = ref docver
+REGRESS = ref docver reports sample
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # isolation specs: test/isolation/specs/NAME.spec

@@ -449,9 +449,13 @@ BEGIN
                  round(percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS p90
             FROM nc_close c WHERE c.at >= p.ps AND c.at < p.pe) cl
       CROSS JOIN LATERAL (
-          SELECT count(*) AS checked, count(*) FILTER (WHERE a.effective) AS effective
-            FROM isms.corrective_action a
-           WHERE a.org_id = o AND a.effectiveness_checked_at >= p.ps AND a.effectiveness_checked_at < p.pe) ca
+          -- an effectiveness check concludes when a verified action closes
+          -- (effective) or is reworked (not effective)
+          SELECT count(*) AS checked, count(*) FILTER (WHERE l.to_state = 'closed') AS effective
+            FROM isms.transition_log l
+           WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+             AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+             AND l.at >= p.ps AND l.at < p.pe) ca
       CROSS JOIN LATERAL (
           SELECT count(*) AS planned,
                  count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
@@ -482,7 +486,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
-    'Continual improvement (10.1) per period [start, end) from from_at to to_at: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective actions checked and found effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+    'Continual improvement (10.1) per period [start, end) from from_at to to_at: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
 
 ------------------------------------------------------------------------------
 -- Process interactions (4.4): an output artifact of one process that is an
@@ -890,7 +894,7 @@ BEGIN
     check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
     evidence := n_mr_held;
     figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s; last held: %s',
-                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue, coalesce(last_mr::text, 'never'));
+                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue, coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'));
     action := CASE WHEN st = 'pass' THEN 'None'
                    ELSE concat_ws('; ',
                         CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
@@ -901,9 +905,11 @@ BEGIN
     SELECT count(*) INTO n_impr FROM isms.transition_log l
      WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
        AND l.at > since AND l.at <= t;
-    SELECT count(*), count(*) FILTER (WHERE a.effective) INTO n_ca_checked, n_ca_eff
-      FROM isms.corrective_action a
-     WHERE a.org_id = o AND a.effectiveness_checked_at > since AND a.effectiveness_checked_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE l.to_state = 'closed') INTO n_ca_checked, n_ca_eff
+      FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+       AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+       AND l.at > since AND l.at <= t;
     SELECT count(*) INTO n_obj_ach FROM isms.transition_log l
      WHERE l.org_id = o AND l.record_table = 'isms.objective'::regclass AND l.to_state = 'achieved'
        AND l.at > since AND l.at <= t;

@@ -614,11 +614,10 @@ BEGIN
                       ELSE te - (100 + 30 * r.u_review) * interval '1 day' END AS reviewed) x;
 
     INSERT INTO isms.risk_control (org_id, risk_id, control, rationale, created_at, updated_at)
-    SELECT r.org_id, r.id, controls[1 + (r.id * 11 + j * 17) % 93], 'Reduces the likelihood or impact of the risk',
+    SELECT r.org_id, r.id, controls[1 + (r.rn * 11 + j * 17) % 93], 'Reduces the likelihood or impact of the risk',
            r.created_at, r.created_at
-      FROM isms.risk r
-      CROSS JOIN LATERAL generate_series(0, 1 + (r.id % 3)) j
-     WHERE r.org_id = ANY (orgs);
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.risk t WHERE t.org_id = ANY (orgs)) r
+      CROSS JOIN LATERAL generate_series(0, 1 + (r.rn % 3)) j;
 
     -- The Statement of Applicability: every control decided.
     INSERT INTO isms.soa_entry (org_id, control, applicable, justification, implementation_status, owner,
@@ -671,18 +670,18 @@ BEGIN
      ORDER BY r.org_id, r.id;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.treatment_plan', p.org_id, p.id, so.k, p.id::integer,
-           CASE WHEN isms.sample_u(so.k, p.id::integer, 130) < 0.03 THEN '{withdrawn}'::text[]
+    SELECT 'isms.treatment_plan', p.org_id, p.id, so.k, p.rn,
+           CASE WHEN isms.sample_u(so.k, p.rn, 130) < 0.03 THEN '{withdrawn}'::text[]
                 ELSE '{approved,in_progress,implemented,verified,closed}' END,
            ARRAY[d0, d0 + (5 + 10 * u1) * interval '1 day', d0 + (12 + 14 * u1) * interval '1 day',
                  d0 + (40 + 140 * u2) * interval '1 day', d0 + (55 + 140 * u2 + 14 * u1) * interval '1 day',
                  d0 + (62 + 140 * u2 + 20 * u1) * interval '1 day']
-      FROM isms.treatment_plan p
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.treatment_plan t WHERE t.org_id = ANY (orgs)) p
       JOIN sample_org so ON so.org_id = p.org_id
       JOIN isms.risk r ON r.org_id = p.org_id AND r.id = p.risk_id
-      CROSS JOIN LATERAL (SELECT r.created_at + (5 + 15 * isms.sample_u(so.k, p.id::integer, 131)) * interval '1 day' AS d0,
-                                 isms.sample_u(so.k, p.id::integer, 132) AS u1,
-                                 isms.sample_u(so.k, p.id::integer, 133) AS u2) x;
+      CROSS JOIN LATERAL (SELECT r.created_at + (5 + 15 * isms.sample_u(so.k, p.rn, 131)) * interval '1 day' AS d0,
+                                 isms.sample_u(so.k, p.rn, 132) AS u1,
+                                 isms.sample_u(so.k, p.rn, 133) AS u2) x;
     -- evidence that lets a plan be verified (guard treatment_evidence)
     INSERT INTO isms.evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
                                created_at, updated_at)
@@ -724,22 +723,21 @@ BEGIN
      ORDER BY so.org_id, y, v.q;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.audit', a.org_id, a.id, so.k, a.id::integer,
+    SELECT 'isms.audit', a.org_id, a.id, so.k, a.rn,
            CASE WHEN a.title LIKE 'Internal audit 2-Q2%' AND so.k % 2 = 1 THEN '{cancelled}'::text[]
                 ELSE '{in_progress,reporting,completed}' END,
            CASE WHEN a.title LIKE 'Internal audit 2-Q2%' AND so.k % 2 = 1
                 THEN ARRAY[d0, a.planned_start - interval '10 days' + interval '9 hours']
                 ELSE ARRAY[d0, a.planned_start + interval '9 hours', a.planned_end + interval '2 days 9 hours',
                            a.planned_end + interval '16 days 9 hours'] END
-      FROM isms.audit a
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.audit t WHERE t.org_id = ANY (orgs)) a
       JOIN sample_org so ON so.org_id = a.org_id
-      CROSS JOIN LATERAL (SELECT a.planned_start - interval '45 days' + interval '9 hours' AS d0) x
-     WHERE a.org_id = ANY (orgs);
+      CROSS JOIN LATERAL (SELECT a.planned_start - interval '45 days' + interval '9 hours' AS d0) x;
 
     -- Findings of every audit that reached reporting: nonconformities,
     -- observations and opportunities for improvement.
     CREATE TEMP TABLE sample_finding ON COMMIT DROP AS
-    SELECT s.org_id, s.k, s.id AS audit_id, f, s.d[3] AS raised,
+    SELECT s.org_id, s.k, s.id AS audit_id, s.n AS audit_n, f, s.d[3] AS raised,
            CASE WHEN isms.sample_u(s.k, s.n * 10 + f, 140) < 0.3 THEN 'nonconformity'
                 WHEN isms.sample_u(s.k, s.n * 10 + f, 140) < 0.7 THEN 'observation' ELSE 'opportunity' END AS finding_type,
            (ARRAY['A.8.13', '9.3', 'A.5.15', '7.2', 'A.8.8', '6.1.3', 'A.5.9', 'A.8.15', '7.5.3', 'A.5.24', 'A.5.19', '9.1'])
@@ -756,7 +754,7 @@ BEGIN
                 WHEN 'observation' THEN format('Practice for %s works but is not written down consistently', f.requirement)
                 ELSE format('Automating the evidence for %s would save effort and improve coverage', f.requirement) END,
            'Sample of records and interviews', CASE WHEN f.finding_type = 'nonconformity'
-                                                    THEN CASE WHEN isms.sample_u(f.k, f.audit_id::integer * 10 + f.f, 143) < 0.15 THEN 'major' ELSE 'minor' END END,
+                                                    THEN CASE WHEN isms.sample_u(f.k, f.audit_n * 10 + f.f, 143) < 0.15 THEN 'major' ELSE 'minor' END END,
            'Olu Adeyemi'
       FROM sample_finding f
      ORDER BY f.org_id, f.audit_id, f.f;
@@ -796,15 +794,14 @@ BEGIN
      ORDER BY x.org_id, x.i;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.incident', x.org_id, x.id, so.k, x.id::integer,
+    SELECT 'isms.incident', x.org_id, x.id, so.k, x.rn,
            CASE WHEN u < 0.15 AND x.severity = 'low' THEN '{rejected}'::text[] ELSE '{triaged,contained,resolved,closed}' END,
            ARRAY[x.detected_at + interval '10 minutes', x.detected_at + (1 + 6 * u) * interval '1 hour',
                  x.detected_at + (3 + 40 * u) * interval '1 hour', x.detected_at + (1 + 9 * u) * interval '1 day',
                  x.detected_at + (5 + 14 * u) * interval '1 day']
-      FROM isms.incident x
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.incident t WHERE t.org_id = ANY (orgs)) x
       JOIN sample_org so ON so.org_id = x.org_id
-      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, x.id::integer, 154) AS u) y
-     WHERE x.org_id = ANY (orgs);
+      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, x.rn, 154) AS u) y;
 
     -- Nonconformities (10.2): from the nonconformity findings (all but the
     -- latest one, which nobody raised: an audit finding that never became a
@@ -830,8 +827,8 @@ BEGIN
                                WHEN 'data leak' THEN 'A.5.15' WHEN 'outage' THEN 'A.8.14' ELSE 'A.5.24' END,
                'incident', NULL, i.id, 'minor', i.detected_at + interval '3 days', 'Incident contained; scope of the failure assessed',
                'Quality lead'
-          FROM isms.incident i
-         WHERE i.org_id = ANY (orgs) AND i.severity IN ('high', 'critical') AND i.id % 2 = 0
+          FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.incident t WHERE t.org_id = ANY (orgs)) i
+         WHERE i.severity IN ('high', 'critical') AND i.rn % 2 = 0
         UNION ALL
         SELECT so.org_id, format('Monitoring: %s', v.title), v.title, v.req::isms.ref, 'monitoring', NULL, NULL, 'minor',
                ts + (200 + 350 * y + 100 * v.n) * interval '1 day', 'Gap closed for the affected systems', 'Quality lead'
@@ -842,15 +839,14 @@ BEGIN
      ORDER BY org_id, detected_at, title;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.nonconformity', c.org_id, c.id, so.k, c.id::integer,
+    SELECT 'isms.nonconformity', c.org_id, c.id, so.k, c.rn,
            CASE WHEN c.source = 'monitoring' AND row_number() OVER (PARTITION BY c.org_id, c.source ORDER BY c.id) = 2
                 THEN '{rejected}'::text[] ELSE '{analysed,correcting,verifying,closed}' END,
            ARRAY[c.detected_at + interval '2 hours', c.detected_at + (5 + 10 * u) * interval '1 day',
                  c.detected_at + (8 + 12 * u) * interval '1 day']
-      FROM isms.nonconformity c
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.nonconformity t WHERE t.org_id = ANY (orgs)) c
       JOIN sample_org so ON so.org_id = c.org_id
-      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.id::integer, 160) AS u) y
-     WHERE c.org_id = ANY (orgs);
+      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.rn, 160) AS u) y;
     -- link the findings to their nonconformities (both ways)
     PERFORM set_config('role', 'isms_sample', true);
     UPDATE isms.audit_finding f SET nonconformity_id = c.id
@@ -864,18 +860,18 @@ BEGIN
     SELECT r.org_id, r.id,
            (ARRAY['Automate the check and alert on failure', 'Update the procedure and train the people involved',
                   'Assign a named owner and add the task to the operations calendar',
-                  'Add the control to the onboarding checklist'])[1 + (r.id::integer * 3 + j) % 4],
+                  'Add the control to the onboarding checklist'])[1 + (r.n * 3 + j) % 4],
            (ARRAY['No owner for the recurring task', 'Procedure unclear about who checks the result',
-                  'Manual step forgotten under workload', 'Tool change removed the automatic check'])[1 + (r.id::integer + j) % 4],
+                  'Manual step forgotten under workload', 'Tool change removed the automatic check'])[1 + (r.n + j) % 4],
            (r.d[2] + interval '60 days')::date,
-           (ARRAY['IT operations lead', 'ISMS manager', 'SOC lead', 'HR lead'])[1 + (r.id::integer + j) % 4]
+           (ARRAY['IT operations lead', 'ISMS manager', 'SOC lead', 'HR lead'])[1 + (r.n + j) % 4]
       FROM sample_rec r
       CROSS JOIN generate_series(1, 1 + (isms.sample_u(r.k, r.n, 161) < 0.3)::integer) j
      WHERE r.relid = 'isms.nonconformity'::regclass AND r.path[1] = 'analysed'
      ORDER BY r.org_id, r.id, j;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.corrective_action', a.org_id, a.id, so.k, a.id::integer,
+    SELECT 'isms.corrective_action', a.org_id, a.id, so.k, a.rn,
            CASE WHEN u1 < 0.15 THEN '{in_progress,implemented,verified,in_progress,implemented,verified,closed}'::text[]
                 ELSE '{in_progress,implemented,verified,closed}' END,
            CASE WHEN u1 < 0.15
@@ -884,11 +880,11 @@ BEGIN
                            d0 + (80 + 40 * u2 + 7 * u1) * interval '1 day', d0 + (84 + 40 * u2 + 7 * u1) * interval '1 day']
                 ELSE ARRAY[d0, d0 + (2 + 5 * u1) * interval '1 day', d0 + (20 + 40 * u2) * interval '1 day',
                            d0 + (35 + 45 * u2) * interval '1 day', d0 + (38 + 48 * u2) * interval '1 day'] END
-      FROM isms.corrective_action a
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.corrective_action t WHERE t.org_id = ANY (orgs)) a
       JOIN sample_org so ON so.org_id = a.org_id
       JOIN sample_rec c ON c.relid = 'isms.nonconformity'::regclass AND c.org_id = a.org_id AND c.id = a.nonconformity_id
-      CROSS JOIN LATERAL (SELECT c.d[2] + interval '1 day' AS d0, isms.sample_u(so.k, a.id::integer, 162) AS u1,
-                                 isms.sample_u(so.k, a.id::integer, 163) AS u2) y
+      CROSS JOIN LATERAL (SELECT c.d[2] + interval '1 day' AS d0, isms.sample_u(so.k, a.rn, 162) AS u1,
+                                 isms.sample_u(so.k, a.rn, 163) AS u2) y
      WHERE a.org_id = ANY (orgs);
     -- the nonconformity is verified after its last action is implemented and
     -- closed after its last action is closed
@@ -907,7 +903,7 @@ BEGIN
 
     -- Finding steps follow their nonconformity; other findings close quickly.
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.audit_finding', f.org_id, f.id, so.k, f.id::integer,
+    SELECT 'isms.audit_finding', f.org_id, f.id, so.k, f.rn,
            CASE WHEN f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL THEN '{accepted}'::text[]
                 WHEN f.finding_type = 'nonconformity' AND c.path[1] = 'rejected' THEN '{withdrawn}'
                 ELSE '{accepted,in_treatment,resolved,closed}' END,
@@ -919,11 +915,11 @@ BEGIN
                 THEN ARRAY[a.d[3], a.d[3] + interval '3 days']
                 ELSE ARRAY[a.d[3], a.d[3] + interval '3 days', a.d[3] + (10 + 20 * u) * interval '1 day',
                            a.d[3] + (40 + 60 * u) * interval '1 day', a.d[3] + (45 + 60 * u) * interval '1 day'] END
-      FROM isms.audit_finding f
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.audit_finding t WHERE t.org_id = ANY (orgs)) f
       JOIN sample_org so ON so.org_id = f.org_id
       JOIN sample_rec a ON a.relid = 'isms.audit'::regclass AND a.org_id = f.org_id AND a.id = f.audit_id
       LEFT JOIN sample_rec c ON c.relid = 'isms.nonconformity'::regclass AND c.org_id = f.org_id AND c.id = f.nonconformity_id
-      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, f.id::integer, 170) AS u) y
+      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, f.rn, 170) AS u) y
      WHERE f.org_id = ANY (orgs);
 
     -- Management reviews (9.3): every six months, held within days of the
@@ -961,12 +957,12 @@ BEGIN
      ORDER BY m.org_id, m.id, v.n;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.review_action', a.org_id, a.id, so.k, a.id::integer, '{in_progress,done,closed}',
+    SELECT 'isms.review_action', a.org_id, a.id, so.k, a.rn, '{in_progress,done,closed}',
            ARRAY[d0, d0 + (7 + 14 * u) * interval '1 day', d0 + (30 + 70 * u) * interval '1 day', d0 + (40 + 75 * u) * interval '1 day']
-      FROM isms.review_action a
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.review_action t WHERE t.org_id = ANY (orgs)) a
       JOIN sample_org so ON so.org_id = a.org_id
       JOIN isms.management_review m ON m.org_id = a.org_id AND m.id = a.review_id
-      CROSS JOIN LATERAL (SELECT m.held_on + interval '1 day 10 hours' AS d0, isms.sample_u(so.k, a.id::integer, 182) AS u) y
+      CROSS JOIN LATERAL (SELECT m.held_on + interval '1 day 10 hours' AS d0, isms.sample_u(so.k, a.rn, 182) AS u) y
      WHERE a.org_id = ANY (orgs);
 
     -- Improvements (10.1): from reviews, audit opportunities and suggestions.
@@ -990,17 +986,17 @@ BEGIN
       ) x ORDER BY org_id, at, title;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.improvement', i.org_id, i.id, so.k, i.id::integer,
+    SELECT 'isms.improvement', i.org_id, i.id, so.k, i.rn,
            CASE WHEN u < 0.1 THEN '{rejected}'::text[] ELSE '{approved,implementing,evaluating,implemented}' END,
            ARRAY[d0, d0 + (7 + 14 * u) * interval '1 day', d0 + (12 + 20 * u) * interval '1 day',
                  d0 + (45 + 90 * u) * interval '1 day', d0 + (60 + 110 * u) * interval '1 day']
-      FROM isms.improvement i
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.improvement t WHERE t.org_id = ANY (orgs)) i
       JOIN sample_org so ON so.org_id = i.org_id
       LEFT JOIN isms.management_review m ON m.org_id = i.org_id AND m.id = i.review_id
       LEFT JOIN sample_rec f ON f.relid = 'isms.audit_finding'::regclass AND f.org_id = i.org_id AND f.id = i.finding_id
-      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, i.id::integer, 190) AS u,
+      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, i.rn, 190) AS u,
                                  coalesce(m.held_on + interval '2 days 11 hours', f.d[3],
-                                          ts + (100 + 900 * isms.sample_u(so.k, i.id::integer, 191)) * interval '1 day') AS d0) y
+                                          ts + (100 + 900 * isms.sample_u(so.k, i.rn, 191)) * interval '1 day') AS d0) y
      WHERE i.org_id = ANY (orgs);
 
     -- Planned changes (6.3).
@@ -1028,13 +1024,13 @@ BEGIN
      ORDER BY so.org_id, v.n;
     PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
-    SELECT 'isms.planned_change', c.org_id, c.id, so.k, c.id::integer,
+    SELECT 'isms.planned_change', c.org_id, c.id, so.k, c.rn,
            CASE WHEN u < 0.12 THEN '{rejected}'::text[] ELSE '{approved,implementing,reviewing,completed}' END,
            ARRAY[d0, d0 + (10 + 10 * u) * interval '1 day', c.planned_on + interval '9 hours',
                  c.planned_on + (30 + 60 * u) * interval '1 day', c.planned_on + (40 + 70 * u) * interval '1 day']
-      FROM isms.planned_change c
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.planned_change t WHERE t.org_id = ANY (orgs)) c
       JOIN sample_org so ON so.org_id = c.org_id
-      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.id::integer, 201) AS u,
+      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.rn, 201) AS u,
                                  c.planned_on - interval '45 days' + interval '10 hours' AS d0) y
      WHERE c.org_id = ANY (orgs);
 
@@ -1184,10 +1180,10 @@ BEGIN
            format('Monthly control check of %s', e.control), x.at, e.owner, x.at, x.at
       FROM isms.soa_entry e
       JOIN sample_org so ON so.org_id = e.org_id
-      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, e.id::integer, 220) < 0.1 AS lapsed) l
+      CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, array_position(controls, e.control), 220) < 0.1 AS lapsed) l
       CROSS JOIN generate_series(0, 35) m
       CROSS JOIN LATERAL (SELECT ts + interval '3 months' + m * interval '1 month'
-                                    + (isms.sample_u(so.k, e.id::integer, 221) * 20) * interval '1 day' AS at) x
+                                    + (isms.sample_u(so.k, array_position(controls, e.control), 221) * 20) * interval '1 day' AS at) x
      WHERE e.applicable AND e.implementation_status IN ('implemented', 'partially_implemented')
        AND x.at <= CASE WHEN l.lapsed THEN te - interval '15 months' ELSE te END;
 
