@@ -55,7 +55,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-all fuzz fuzz-sql bench demo
+.PHONY: installcheck-pgtap installcheck-dump installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -82,5 +82,9 @@ installcheck-all: installcheck installcheck-pgtap installcheck-dump fuzz
 bench:
 	bench/run.sh
 
+# The sample ISMS and its reports; then the process map rendered by Graphviz.
 demo:
 	psql -X -v ON_ERROR_STOP=1 -f examples/demo.sql
+
+demo-map:
+	examples/process-map.sh out

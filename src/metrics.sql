@@ -586,14 +586,19 @@ BEGIN
               FROM phase ph
              WHERE EXISTS (SELECT 1 FROM esc e WHERE e.pdca_phase = ph.ph)),
         edges AS (
-            SELECT string_agg(format(E'  p%s -> p%s [label="%s"];\n', x.from_process_id, x.to_process_id, x.artifacts),
+            -- a feedback edge (to an earlier PDCA phase, such as act to plan)
+            -- does not pull the layout back: the phases stay left to right
+            SELECT string_agg(format(E'  p%s -> p%s [label="%s"%s];\n', x.from_process_id, x.to_process_id, x.artifacts,
+                                     CASE WHEN x.back THEN ', constraint=false, color="#8a4fc2", fontcolor="#8a4fc2"' ELSE '' END),
                               '' ORDER BY x.from_process_id, x.to_process_id) AS s
               FROM (SELECT i.from_process_id, i.to_process_id,
+                           array_position(ARRAY['plan', 'do', 'check', 'act'], i.to_phase)
+                             < array_position(ARRAY['plan', 'do', 'check', 'act'], i.from_phase) AS back,
                            string_agg(replace(replace(i.artifact, '\', '\\'), '"', '\"'), '\n' ORDER BY i.artifact) AS artifacts
                       FROM isms.process_interactions(o) i
-                     GROUP BY 1, 2) x)
+                     GROUP BY 1, 2, 3) x)
         SELECT format(E'digraph isms_process_map {\n'
-                      '  graph [rankdir=LR, fontname="Helvetica", labelloc=t, fontsize=18, label="%s: ISMS processes and their interactions (ISO/IEC 27001:2022, 4.4)", compound=true, nodesep=0.4, ranksep=0.9];\n'
+                      '  graph [rankdir=TB, fontname="Helvetica", labelloc=t, fontsize=18, label="%s: ISMS processes and their interactions (ISO/IEC 27001:2022, 4.4); feedback to an earlier phase in purple", newrank=true, nodesep=0.35, ranksep=0.6];\n'
                       '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#555555", fontname="Helvetica", fontsize=11];\n'
                       '  edge [fontname="Helvetica", fontsize=9, color="#666666", fontcolor="#333333"];\n'
                       '%s%s}\n',
