@@ -1,5 +1,5 @@
 -- Reports at scale 100: the sample ISMS of 100 organisations (about
--- 1,500,000 rows), then
+-- 1,490,000 rows, three years up to today), then
 --   readiness + staleness summary of one organisation, and
 --   stale_items across every organisation,
 -- each against a bare SELECT count(*) over the same rows of the tables the
@@ -10,7 +10,7 @@ SET max_parallel_workers_per_gather = 0;
 
 \echo loading the sample at scale 100 ...
 SELECT clock_timestamp() AS t0 \gset
-SELECT isms.load_sample(100, '2025-06-30') AS sample_rows \gset
+SELECT isms.load_sample(100, current_date) AS sample_rows \gset
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS load_s \gset
 \echo :sample_rows rows in :load_s s
 -- the generator moves every workflow record several times in one
@@ -26,9 +26,11 @@ SET plan_cache_mode = auto;
 SELECT org_id AS org FROM isms.organization WHERE code = 'SAMPLE-0050' \gset
 
 -- What the reports read, counted bare: every register's rows of the
--- organisation, and its transition log.
+-- organisation, and the moves of its transition log the reports look up
+-- (isms.reported_move: the rows of the log's report index).
 SELECT 'SELECT ' || string_agg(format('(SELECT count(*) FROM %s WHERE org_id = %s)', relid, :org), ' + ' ORDER BY name)
-       || format(' + (SELECT count(*) FROM isms.transition_log WHERE org_id = %s)', :org) AS org_baseline
+       || format(' + (SELECT count(*) FROM isms.transition_log WHERE org_id = %s AND isms.reported_move(from_state, to_state))', :org)
+       AS org_baseline
   FROM isms.register \gset
 SELECT 'SELECT ' || string_agg(format('(SELECT count(*) FROM %s)', relid), ' + ' ORDER BY name) AS stale_baseline
   FROM isms.register WHERE reviewable \gset
@@ -36,7 +38,7 @@ SELECT 'SELECT ' || string_agg(format('(SELECT count(*) FROM %s)', relid), ' + '
 DO $$
 DECLARE
     org bigint := (SELECT org_id FROM isms.organization WHERE code = 'SAMPLE-0050');
-    t timestamptz := '2025-06-30 17:00+00';
+    t timestamptz := now();
 BEGIN
     -- warm the caches and the plans
     FOR i IN 1 .. 3 LOOP
@@ -48,13 +50,13 @@ END $$;
 
 \o /dev/null
 SELECT bench.report('reports: readiness + staleness summary, 1 of 100 organisations',
-       bench.time_ms(format($q$SELECT (SELECT count(*) FROM isms.clause_4_4_readiness(%s, '2025-06-30 17:00+00')),
-                                      (SELECT count(*) FROM isms.staleness_summary(%s, '2025-06-30 17:00+00'))$q$, :org, :org), 15),
-       'count(*) of the organisation''s rows in every register and the log',
+       bench.time_ms(format($q$SELECT (SELECT count(*) FROM isms.clause_4_4_readiness(%s)),
+                                      (SELECT count(*) FROM isms.staleness_summary(%s))$q$, :org, :org), 15),
+       'count(*) of the organisation''s rows in every register and its reported log moves',
        bench.time_ms(:'org_baseline', 15),
        '<= 3x, < 1 s', NULL);
 SELECT bench.report('reports: stale_items, all 100 organisations',
-       bench.time_ms($q$SELECT count(*) FROM isms.stale_items('2025-06-30 17:00+00')$q$, 15),
+       bench.time_ms($q$SELECT count(*) FROM isms.stale_items()$q$, 15),
        'count(*) of every row of the reviewable registers',
        bench.time_ms(:'stale_baseline', 15),
        '<= 3x, < 1 s', NULL);

@@ -13,7 +13,21 @@
 ------------------------------------------------------------------------------
 -- Indexes the reports lean on (per organisation, over the tables that grow).
 
-CREATE INDEX transition_log_report_idx ON isms.transition_log (org_id, record_table, to_state, at);
+-- The moves reports look up in the transition log: into a check or final
+-- state (verified, closed, completed, implemented, achieved, not_achieved)
+-- and out of verified (the end of an effectiveness check).  Only those are
+-- indexed, so the workflow engine pays nothing for the many other moves.
+-- A workflow an owner adds should name its final act states alike to be
+-- counted by the PDCA-cycle figures.
+CREATE FUNCTION isms.reported_move(from_state text, to_state text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined, so index predicates match
+AS $$
+    SELECT $2 IN ('verified', 'closed', 'completed', 'implemented', 'achieved', 'not_achieved') OR $1 = 'verified'
+$$;
+COMMENT ON FUNCTION isms.reported_move(text, text) IS
+    'True for the workflow moves the reports look up (into verified, closed, completed, implemented, achieved, not_achieved, or out of verified): the predicate of the transition log''s report index';
+CREATE INDEX transition_log_report_idx ON isms.transition_log (org_id, record_table, to_state, at)
+    WHERE isms.reported_move(from_state, to_state);
 CREATE INDEX evidence_collected_idx ON isms.evidence (org_id, record_table, record_id, collected_at)
     INCLUDE (created_at, updated_at);
 
@@ -481,6 +495,7 @@ BEGIN
                     FROM acts a
                     JOIN isms.transition_log l ON l.org_id = o AND l.record_table = a.relid AND l.to_state = a.state
                                               AND l.at >= p.ps AND l.at < p.pe
+                                              AND isms.reported_move(l.from_state, l.to_state)
                    GROUP BY a.workflow) y) cy ON true
      ORDER BY p.ps;
 END
@@ -828,6 +843,7 @@ BEGIN
       JOIN isms.workflow f ON f.relid = l.record_table
       JOIN isms.workflow_state ws ON ws.workflow = f.workflow AND ws.state = l.to_state
      WHERE l.org_id = o AND l.at > since AND l.at <= t AND ws.is_terminal AND ws.phase = 'act'
+       AND isms.reported_move(l.from_state, l.to_state)
        AND f.workflow IN ('corrective_action', 'improvement', 'review_action');
     k := cardinality(wf_done);
     s := round(k / 3.0, 3);
@@ -1072,6 +1088,7 @@ REVOKE ALL ON FUNCTION
     isms.process_map(bigint, text),
     isms.statement_of_applicability(bigint, text),
     isms.document_in_force(text),
+    isms.reported_move(text, text),
     isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval)
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
@@ -1087,5 +1104,6 @@ GRANT EXECUTE ON FUNCTION
     isms.process_map(bigint, text),
     isms.statement_of_applicability(bigint, text),
     isms.document_in_force(text),
+    isms.reported_move(text, text),
     isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval)
   TO isms_reader;

@@ -239,7 +239,7 @@ SELECT l.org_id, o.code AS org_code, s.workflow, date_trunc('month', l.at)::date
   JOIN isms.organization o ON o.org_id = l.org_id
   JOIN isms.workflow w ON w.relid = l.record_table
   JOIN isms.workflow_state s ON s.workflow = w.workflow AND s.state = l.to_state
- WHERE s.is_terminal AND s.phase = 'act'
+ WHERE s.is_terminal AND s.phase = 'act' AND isms.reported_move(l.from_state, l.to_state)
  GROUP BY l.org_id, o.code, s.workflow, date_trunc('month', l.at)::date;
 COMMENT ON VIEW isms_report.pdca_cycles IS
     'Clause 10.1: completed Plan-Do-Check-Act cycles (moves into a final act state) per organisation, workflow and month';

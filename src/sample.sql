@@ -555,6 +555,8 @@ BEGIN
     CREATE TEMP TABLE sample_asset ON COMMIT DROP AS
     SELECT a.org_id, a.id, a.name, a.owner, row_number() OVER (PARTITION BY a.org_id ORDER BY a.id)::integer AS rn
       FROM isms.asset a WHERE a.org_id = ANY (orgs);
+    CREATE INDEX ON sample_asset (org_id, rn);
+    ANALYZE sample_asset;
     GRANT SELECT ON sample_asset TO isms_sample;
 
     -- Risks (6.1.2): an initial assessment, then new risks over the years.
@@ -568,6 +570,7 @@ BEGIN
            isms.sample_u(so.k, i, 115) AS u_review
       FROM sample_org so
       CROSS JOIN generate_series(1, round(150 * so.f)::integer) i;
+    ANALYZE sample_risk;
     INSERT INTO isms.risk (org_id, title, description, asset_id, threat, vulnerability, consequence,
                            inherent_likelihood, inherent_impact, residual_likelihood, residual_impact, treatment,
                            identified_on, accepted_by, accepted_at, accepted_until, owner, review_interval,
@@ -656,6 +659,7 @@ BEGIN
     GRANT SELECT ON sample_rec TO isms_sample;
 
     -- Treatment plans (6.1.3): one per risk to modify.
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'Risk manager', true);
     INSERT INTO isms.treatment_plan (org_id, risk_id, title, action, resources, due_on, owner)
@@ -703,6 +707,7 @@ BEGIN
            ts + y * interval '1 year' - interval '20 days'
       FROM sample_org so CROSS JOIN generate_series(0, 3) y;
 
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'Internal audit lead', true);
     INSERT INTO isms.audit (org_id, programme_id, title, scope, criteria, lead_auditor, auditors, auditee,
@@ -745,7 +750,9 @@ BEGIN
       FROM sample_rec s
       CROSS JOIN generate_series(1, 3 + floor(3 * isms.sample_u(s.k, s.n, 142))::integer) f
      WHERE s.relid = 'isms.audit'::regclass AND s.path[2] = 'reporting' AND s.d[3] <= te;
+    ANALYZE sample_finding;
     GRANT SELECT ON sample_finding TO isms_sample;
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     INSERT INTO isms.audit_finding (org_id, audit_id, finding_type, requirement, statement, audit_evidence, severity, raised_by)
     SELECT f.org_id, f.audit_id, f.finding_type, f.requirement::isms.ref,
@@ -766,7 +773,9 @@ BEGIN
            ts + (5 + 1090 * isms.sample_u(so.k, i, 150)) * interval '1 day' AS detected,
            isms.sample_u(so.k, i, 151) AS u_sev, isms.sample_u(so.k, i, 152) AS u_cat, isms.sample_u(so.k, i, 153) AS u
       FROM sample_org so CROSS JOIN generate_series(1, round(120 * so.f)::integer) i;
+    ANALYZE sample_incident;
     GRANT SELECT ON sample_incident TO isms_sample;
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'SOC analyst', true);
     INSERT INTO isms.incident (org_id, title, description, category, severity, asset_id, occurred_at, detected_at,
@@ -806,6 +815,7 @@ BEGIN
     -- Nonconformities (10.2): from the nonconformity findings (all but the
     -- latest one, which nobody raised: an audit finding that never became a
     -- corrective action), from high-severity incidents, and from monitoring.
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'Quality lead', true);
     INSERT INTO isms.nonconformity (org_id, title, description, requirement, source, finding_id, incident_id, severity,
@@ -848,6 +858,7 @@ BEGIN
       JOIN sample_org so ON so.org_id = c.org_id
       CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.rn, 160) AS u) y;
     -- link the findings to their nonconformities (both ways)
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     UPDATE isms.audit_finding f SET nonconformity_id = c.id
       FROM isms.nonconformity c
@@ -945,6 +956,7 @@ BEGIN
                                  (ts + interval '5 months' + h * interval '6 months')::date
                                      + floor(10 * isms.sample_u(so.k, h, 181))::integer AS held) x;
 
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'CEO office', true);
     INSERT INTO isms.review_action (org_id, review_id, action, due_on, owner)
@@ -966,6 +978,7 @@ BEGIN
      WHERE a.org_id = ANY (orgs);
 
     -- Improvements (10.1): from reviews, audit opportunities and suggestions.
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'ISMS manager', true);
     INSERT INTO isms.improvement (org_id, title, description, source, review_id, finding_id, expected_benefit, owner)
@@ -1000,6 +1013,7 @@ BEGIN
      WHERE i.org_id = ANY (orgs);
 
     -- Planned changes (6.3).
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'CISO', true);
     INSERT INTO isms.planned_change (org_id, title, description, purpose, impact_assessment, planned_on, owner)
@@ -1045,7 +1059,9 @@ BEGIN
                          (4, 'Hours to contain high-severity incidents', 24, 'hours', 'at_most', 72, 0, 'SOC lead'),
                          (5, 'Supplier security assessments completed on time', 90, '%', 'at_least', 40, 1, 'Procurement lead'))
            AS v(n, title, target, unit, direction, baseline, first_year, owner);
+    ANALYZE sample_objective;
     GRANT SELECT ON sample_objective TO isms_sample;
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     PERFORM set_config('isms.actor', 'ISMS manager', true);
     INSERT INTO isms.objective (org_id, title, description, policy_id, target, unit, direction, baseline, resources,
@@ -1096,7 +1112,14 @@ BEGIN
     UPDATE sample_rec r SET final = (SELECT count(*) FROM unnest(r.d[2:]) v WHERE v <= te)
      WHERE true;
     UPDATE sample_rec r SET final = least(r.final, cardinality(r.path)) WHERE true;
+    -- statistics for the planner: temporary tables are never analysed
+    -- automatically, and the registers have just grown from nothing
+    ANALYZE sample_rec;
+    ANALYZE isms.treatment_plan, isms.audit, isms.incident, isms.corrective_action, isms.nonconformity,
+            isms.audit_finding, isms.review_action, isms.improvement, isms.planned_change, isms.objective,
+            isms.evidence, isms.objective_measurement;
 
+    ANALYZE sample_rec;
     PERFORM set_config('role', 'isms_sample', true);
     FOREACH rel IN ARRAY ARRAY['isms.treatment_plan', 'isms.audit', 'isms.incident', 'isms.corrective_action',
                                'isms.nonconformity', 'isms.audit_finding', 'isms.review_action', 'isms.improvement',
@@ -1223,6 +1246,7 @@ BEGIN
     -- for these updates (session_replication_role), so closed records and
     -- created_at can be set.
 
+    ANALYZE isms.transition_log;
     UPDATE isms.transition_log l SET at = r.d[o.step + 1]
       FROM (SELECT x.log_id, x.record_table, x.org_id, x.record_id,
                    row_number() OVER (PARTITION BY x.record_table, x.org_id, x.record_id ORDER BY x.log_id) - 1 AS step
