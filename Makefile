@@ -34,7 +34,10 @@ SQL_PARTS = \
 	src/workflow_access.sql \
 	src/evidence_access.sql \
 	src/review.sql \
-	src/document.sql
+	src/document.sql \
+	src/metrics.sql \
+	src/reports.sql \
+	src/sample.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
@@ -44,7 +47,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DISMS_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 
 # pg_regress suites: sql/NAME.sql against expected/NAME.out
-REGRESS = ref docver
+REGRESS = ref docver reports sample
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # isolation specs: test/isolation/specs/NAME.spec
@@ -61,7 +64,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-all fuzz fuzz-sql bench demo
+.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -93,5 +96,9 @@ installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck
 bench:
 	bench/run.sh
 
+# The sample ISMS and its reports; then the process map rendered by Graphviz.
 demo:
 	psql -X -v ON_ERROR_STOP=1 -f examples/demo.sql
+
+demo-map:
+	examples/process-map.sh out

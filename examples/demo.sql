@@ -1,7 +1,12 @@
--- isms demo: a small example organisation, then a few of its registers.
--- Run by `make demo` (psql -X -v ON_ERROR_STOP=1 -f examples/demo.sql).  It
--- creates the database isms_demo afresh, so it can be run again; explore it
--- afterwards with `psql -d isms_demo` and `SET search_path = public, isms;`.
+-- isms demo: the sample ISMS and its reports.
+-- Run by `make demo` (psql -X -v ON_ERROR_STOP=1 -f examples/demo.sql), which
+-- `tools/dev demo` runs before rendering the process map.  It creates the
+-- database isms_demo afresh (so it can be run again), loads the sample ISMS
+-- of Northwind Logistics Ltd (three years of operation up to today) and
+-- prints the Clause 4.4 readiness report, the staleness summary, the
+-- continual-improvement trend and a summary of the Statement of
+-- Applicability.  Explore it afterwards with `psql -d isms_demo` and
+-- `SET search_path = public, isms;`, or point a BI tool at isms_report.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 SET client_min_messages = warning;
@@ -11,78 +16,13 @@ CREATE DATABASE isms_demo;
 SET client_min_messages = warning;
 CREATE EXTENSION isms;
 
--- The organisation, its risk criteria and the people allowed in.
-INSERT INTO isms.organization (code, name, scope_statement) VALUES
-    ('ACME', 'Acme Logistics Ltd',
-     'The ISMS covers the design, operation and support of the Acme parcel-tracking platform and its customer data, run from the Leeds office and the EU cloud region.');
-SET isms.actor = 'dana.ciso@acme.example';
-
-INSERT INTO isms.risk_scale (org_id, likelihood_levels, impact_levels, likelihood_labels, impact_labels, acceptance_threshold, method, owner)
-SELECT org_id, 5, 5, '{rare,unlikely,possible,likely,almost certain}', '{negligible,minor,moderate,major,severe}', 6,
-       'Asset-based: likelihood x impact, reassessed yearly and on major change', 'Dana (CISO)'
-  FROM isms.organization WHERE code = 'ACME';
-
--- 4.1 and 4.2: context and interested parties
-INSERT INTO isms.context_issue (org_id, title, origin, category, effect, owner) VALUES
-    (1, 'EU NIS2 brings parcel carriers into scope', 'external', 'legal', 'negative', 'Dana (CISO)'),
-    (1, 'Customers demand ISO/IEC 27001 certification in tenders', 'external', 'market', 'positive', 'Sam (sales)'),
-    (1, 'Small IT team, high staff turnover', 'internal', 'organisational', 'negative', 'Priya (IT)');
-INSERT INTO isms.interested_party (org_id, name, kind, category, owner) VALUES
-    (1, 'Retail customers', 'external', 'customer', 'Sam (sales)'),
-    (1, 'Data protection authority', 'external', 'regulator', 'Dana (CISO)'),
-    (1, 'Employees', 'internal', 'employee', 'Hana (HR)');
-INSERT INTO isms.party_requirement (org_id, party_id, requirement, kind, addressed, how_addressed, rationale, owner) VALUES
-    (1, 1, 'Tracking data kept confidential; breach notice within 24 hours', 'contractual', true, 'Incident process, A.5.24-A.5.28', NULL, 'Sam (sales)'),
-    (1, 2, 'GDPR Art. 33 notification within 72 hours', 'legal', true, 'Incident process with DPO sign-off', NULL, 'Dana (CISO)'),
-    (1, 3, 'Flexible working hours', 'other', false, NULL, 'An HR matter outside the ISMS', 'Hana (HR)');
-
--- 4.3 scope
-INSERT INTO isms.scope_item (org_id, kind, subject_type, subject, justification, owner) VALUES
-    (1, 'inclusion', 'service', 'Parcel-tracking platform', 'Core service customers rely on', 'Dana (CISO)'),
-    (1, 'exclusion', 'unit', 'Warehouse robotics (Hull)', 'Separate legal entity with its own certification', 'Dana (CISO)'),
-    (1, 'interface', 'service', 'Cloud provider (IaaS)', 'Shared responsibility per contract', 'Priya (IT)');
-
--- 4.4 processes, with their inputs and outputs as named artifacts
-INSERT INTO isms.process (org_id, name, purpose, pdca_phase, clause, owner) VALUES
-    (1, 'Context and scope', 'Know the issues and parties that shape the ISMS', 'plan', '4.1', 'Dana (CISO)'),
-    (1, 'Risk assessment', 'Identify, analyse and evaluate risks', 'plan', '6.1.2', 'Dana (CISO)'),
-    (1, 'Risk treatment', 'Choose controls and plan their implementation', 'do', '6.1.3', 'Priya (IT)'),
-    (1, 'Internal audit', 'Check the ISMS conforms and works', 'check', '9.2', 'Olu (audit)'),
-    (1, 'Management review', 'Decide on changes and improvement', 'act', '9.3', 'Chris (CEO)');
-INSERT INTO isms.process_output (org_id, process_id, artifact) VALUES
-    (1, 1, 'Context register'), (1, 2, 'Risk register'), (1, 3, 'Statement of Applicability'),
-    (1, 3, 'Risk treatment plan'), (1, 4, 'Audit report'), (1, 5, 'Review decisions');
-INSERT INTO isms.process_input (org_id, process_id, artifact) VALUES
-    (1, 2, 'Context register'), (1, 3, 'Risk register'), (1, 4, 'Statement of Applicability'),
-    (1, 5, 'Audit report'), (1, 5, 'Risk treatment plan'), (1, 1, 'Review decisions');
-
--- Assets, risks (6.1.2), treatment (6.1.3) and the Statement of Applicability
-INSERT INTO isms.asset (org_id, name, kind, classification, owner) VALUES
-    (1, 'Tracking database', 'information', 'confidential', 'Priya (IT)'),
-    (1, 'Staff laptops', 'hardware', 'internal', 'Priya (IT)');
-INSERT INTO isms.risk (org_id, title, asset_id, threat, vulnerability, inherent_likelihood, inherent_impact,
-                       residual_likelihood, residual_impact, treatment, owner) VALUES
-    (1, 'Customer tracking data leaked', 1, 'External attacker', 'Public API without rate limiting', 4, 5, 2, 4, 'modify', 'Priya (IT)'),
-    (1, 'Laptop stolen with local data', 2, 'Theft', 'Disks not encrypted', 3, 3, 1, 3, 'modify', 'Priya (IT)'),
-    (1, 'Cloud region outage', 1, 'Provider failure', 'Single region', 2, 4, NULL, NULL, NULL, 'Priya (IT)');
-UPDATE isms.risk SET accepted_by = 'Priya (IT)', accepted_at = now(), accepted_until = now() + interval '1 year'
- WHERE title = 'Laptop stolen with local data';
-INSERT INTO isms.treatment_plan (org_id, risk_id, title, action, due_on, owner) VALUES
-    (1, 1, 'Harden the public API', 'Rate limiting and WAF in front of the tracking API', current_date + 60, 'Priya (IT)');
-INSERT INTO isms.risk_control (org_id, risk_id, control, treatment_plan_id) VALUES
-    (1, 1, 'A.8.20', 1), (1, 1, 'A.8.16', NULL), (1, 2, 'A.8.1', NULL), (1, 2, 'A.7.9', NULL);
-INSERT INTO isms.soa_entry (org_id, control, applicable, justification, implementation_status, owner) VALUES
-    (1, 'A.5.24', true, 'Contractual breach-notice duty', 'implemented', 'Dana (CISO)'),
-    (1, 'A.7.9', true, 'Staff laptops leave the office', 'implemented', 'Priya (IT)'),
-    (1, 'A.8.1', true, 'Risk: laptop theft', 'partially_implemented', 'Priya (IT)'),
-    (1, 'A.8.20', true, 'Risk: data leak through the API', 'planned', 'Priya (IT)'),
-    (1, 'A.7.5', false, 'No premises of our own host equipment; the cloud provider''s controls apply', 'not_implemented', 'Dana (CISO)');
-
--- 6.2 an objective and 9.1 its measurements
-INSERT INTO isms.objective (org_id, title, target, unit, direction, due_on, owner) VALUES
-    (1, 'Critical patches applied within 14 days', 95, '%', 'at_least', current_date + 180, 'Priya (IT)');
-INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value) VALUES
-    (1, 1, now() - interval '60 days', 81), (1, 1, now() - interval '30 days', 88), (1, 1, now(), 93);
+\echo
+\echo 'Loading the sample ISMS (Northwind Logistics Ltd, three years of operation up to today) ...'
+SELECT clock_timestamp() AS t0 \gset
+SELECT isms.load_sample(1, current_date) AS sample_rows \gset
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS load_s \gset
+SELECT org_id AS org FROM isms.organization WHERE code = 'NORTHWIND' \gset
+\echo :sample_rows 'rows in' :load_s 's: registers, evidence, and the transition log of every workflow record'
 
 -- A pooled intranet application: one login, the organisation and the person
 -- set per transaction (see the README, "Access and row-level security").
@@ -92,44 +32,88 @@ DO $$ BEGIN
     END IF;
 END $$;
 GRANT isms_editor TO intranet_app;
-INSERT INTO isms.membership (org_id, role_name, note) VALUES (1, 'intranet_app', 'Intranet ISMS portal');
+INSERT INTO isms.membership (org_id, role_name, note) VALUES (:org, 'intranet_app', 'Intranet ISMS portal');
 BEGIN;
 SET LOCAL ROLE intranet_app;                    -- the app's login, in real life
-SET LOCAL isms.org = 'ACME';
-SET LOCAL isms.actor = 'sam.sales@acme.example';
+SET LOCAL isms.org = 'NORTHWIND';
+SET LOCAL isms.actor = 'sam.sales@northwind.example';
 INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
-    SELECT org_id, 'Phishing mail reported by a driver', 'low', now() - interval '2 hours', 'Priya (IT)'
+    SELECT org_id, 'Phishing mail reported by a driver', 'low', now() - interval '2 hours', 'SOC lead'
       FROM isms.organization WHERE code = current_setting('isms.org');
 COMMIT;
-RESET isms.actor;
 
 SET search_path = public, isms;                 -- the operators of isms.ref, for ad-hoc SQL
-\set QUIET 0
 \pset footer off
+\pset null ''
+
 \echo
-\echo '== Organisation'
-SELECT code, name, scope_statement FROM isms.organization;
-\echo '== Context issues (4.1)'
-SELECT id, origin, effect, title, owner FROM isms.context_issue ORDER BY id;
-\echo '== Process interactions (4.4): an output of one process is an input of another'
-SELECT p.name AS from_process, o.artifact, c.name AS to_process
-  FROM isms.process_output o
-  JOIN isms.process_input i ON i.org_id = o.org_id AND i.artifact = o.artifact
-  JOIN isms.process p ON p.org_id = o.org_id AND p.id = o.process_id
-  JOIN isms.process c ON c.org_id = i.org_id AND c.id = i.process_id
- ORDER BY p.id, o.artifact;
-\echo '== Risks (6.1.2)'
-SELECT r.id, r.title, r.inherent_rating AS inherent, r.residual_rating AS residual,
-       CASE WHEN coalesce(r.residual_rating, r.inherent_rating) <= s.acceptance_threshold THEN 'within appetite' ELSE 'treat' END AS evaluation,
-       r.accepted_by IS NOT NULL AS accepted, r.owner
-  FROM isms.risk r JOIN isms.risk_scale s ON s.org_id = r.org_id
- ORDER BY r.id;
-\echo '== Statement of Applicability (6.1.3 d)'
-SELECT e.control::text, q.title, e.applicable, e.implementation_status, e.justification,
-       (SELECT count(*) FROM isms.risk_control rc WHERE rc.org_id = e.org_id AND rc.control = e.control) AS risks
-  FROM isms.soa_entry e JOIN isms.requirement q ON q.framework = e.framework AND q.ref = e.control
- ORDER BY e.control;
+\echo '== Clause 4.4 readiness: the auditor''s checklist (isms.clause_4_4_readiness)'
+SELECT check_no AS "#", checkpoint, status, score, figures
+  FROM isms.clause_4_4_readiness(:org);
+SELECT count(*) FILTER (WHERE status = 'pass') AS pass, count(*) FILTER (WHERE status = 'warn') AS warn,
+       count(*) FILTER (WHERE status = 'fail') AS fail,
+       CASE WHEN count(*) FILTER (WHERE status = 'fail') > 0 THEN 'not ready: fix the failing checks first'
+            WHEN count(*) FILTER (WHERE status = 'warn') > 0 THEN 'ready with observations'
+            ELSE 'ready' END AS verdict
+  FROM isms.clause_4_4_readiness(:org);
+\echo 'What to do:'
+SELECT check_no AS "#", action FROM isms.clause_4_4_readiness(:org) WHERE status <> 'pass';
+
+\echo
+\echo '== Staleness (shelf-ware): registers with overdue reviews or no change for a year (isms.staleness_summary)'
+SELECT register, clause, review_interval::text AS interval, rows, overdue, overdue_share AS share,
+       oldest_review_days AS oldest_days, days_since_change AS idle_days,
+       CASE WHEN untouched THEN 'UNTOUCHED' ELSE '' END AS shelf_ware
+  FROM isms.staleness_summary(:org)
+ WHERE overdue > 0 OR untouched
+ ORDER BY untouched DESC, overdue_share DESC NULLS LAST, register;
+\echo 'The ten longest overdue (isms.stale_items):'
+SELECT register, label, owner, due_at::date AS due, days_overdue
+  FROM isms.stale_items()
+ WHERE org_id = :org
+ ORDER BY days_overdue DESC, register, label
+ LIMIT 10;
+
+\echo
+\echo '== Continual improvement, per quarter (isms.improvement_metrics)'
+SELECT to_char(period_start, 'YYYY-"Q"Q') AS quarter,
+       nonconformities_raised AS nc_in, nonconformities_closed AS nc_out, median_days_to_close AS med_days,
+       corrective_actions_effective || '/' || corrective_actions_checked AS ca_effective,
+       recurring_nonconformities AS recur,
+       audits_completed || '/' || audits_planned AS audits, reviews_held || '/' || reviews_planned AS reviews,
+       objectives_met || '/' || objectives_measured AS objectives,
+       residual_risk_total AS residual_risk, residual_risk_change AS change,
+       pdca_cycles_completed AS pdca_cycles, improvements_implemented AS improvements
+  FROM isms.improvement_metrics(:org, date_trunc('quarter', now() - interval '3 years') + interval '3 months', now(),
+                                interval '3 months');
+
+\echo
+\echo '== Statement of Applicability, summary by theme (isms.statement_of_applicability)'
+SELECT coalesce(theme, 'all') AS theme, count(*) AS controls,
+       count(*) FILTER (WHERE decision = 'included') AS included,
+       count(*) FILTER (WHERE decision = 'excluded') AS excluded,
+       count(*) FILTER (WHERE decision = 'not decided') AS undecided,
+       count(*) FILTER (WHERE implementation_status = 'implemented' AND applicable) AS implemented,
+       count(*) FILTER (WHERE implementation_status IN ('planned', 'partially_implemented') AND applicable) AS in_progress,
+       count(*) FILTER (WHERE applicable AND latest_evidence_at > now() - interval '1 year') AS evidence_last_year,
+       sum(linked_risks) AS risk_links
+  FROM isms.statement_of_applicability(:org)
+ GROUP BY ROLLUP (theme)
+ ORDER BY theme NULLS LAST;
+\echo 'Excluded controls and their justification:'
+SELECT control, title, justification FROM isms.statement_of_applicability(:org) WHERE decision = 'excluded';
+
+\echo
+\echo '== Process interactions (4.4): edges and the siloed process (isms.process_interactions)'
+SELECT count(*) AS processes, count(*) FILTER (WHERE siloed) AS siloed,
+       string_agg(name, ', ') FILTER (WHERE siloed) AS siloed_processes,
+       (SELECT count(*) FROM isms.process_interactions(:org)) AS interactions
+  FROM isms.process_links(:org);
+
+\echo
 \echo '== Incident recorded through the pooled application (A.5.24)'
-SELECT id, title, status, created_by, reported_by FROM isms.incident;
-\echo '== The catalog: ISO/IEC 27001:2022'
-SELECT kind, count(*) FROM isms.requirement GROUP BY kind ORDER BY min(CASE kind WHEN 'clause' THEN 1 WHEN 'theme' THEN 2 ELSE 3 END);
+SELECT id, title, status, created_by, reported_by FROM isms.incident WHERE created_by = 'sam.sales@northwind.example';
+
+\echo
+\echo 'More: BI views in schema isms_report (SELECT * FROM isms_report.readiness), the SoA as CSV:'
+\echo '  psql -d isms_demo -c "\\copy (SELECT * FROM isms.statement_of_applicability(1)) TO soa.csv CSV HEADER"'
