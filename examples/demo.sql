@@ -115,5 +115,14 @@ SELECT count(*) AS processes, count(*) FILTER (WHERE siloed) AS siloed,
 SELECT id, title, status, created_by, reported_by FROM isms.incident WHERE created_by = 'sam.sales@northwind.example';
 
 \echo
+\echo '== Evidence: the hash-chained trail and the sealed transition log, as an auditor verifies them'
+SELECT h.seq AS trail_head_seq, h.hash AS trail_head_hash,
+       (SELECT count(*) FROM isms.trail WHERE org_id = :org) AS trail_entries,
+       (SELECT count(*) FROM isms.transition_log WHERE org_id = :org) AS logged_moves,
+       (SELECT count(*) FROM isms.verify_trail(:org)) AS broken_links,
+       (SELECT count(*) FROM isms.verify_transition_log(:org)) AS unsealed_or_changed_moves
+  FROM isms.trail_head(:org) h;
+
+\echo
 \echo 'More: BI views in schema isms_report (SELECT * FROM isms_report.readiness), the SoA as CSV:'
 \echo '  psql -d isms_demo -c "\\copy (SELECT * FROM isms.statement_of_applicability(1)) TO soa.csv CSV HEADER"'
