@@ -208,6 +208,8 @@ static int	nsubxact_events = 0;
 static int	subxact_events_size = 0;
 static Oid	log_relid = InvalidOid;
 static Oid	log_seqid = InvalidOid;
+static Oid	outbox_relid = InvalidOid;
+static Oid	outbox_seqid = InvalidOid;
 
 static void flush_pending(void);
 static void append_seals(void);
@@ -252,6 +254,8 @@ wf_invalidate_all(void)
 	workflow_relid = InvalidOid;
 	log_relid = InvalidOid;
 	log_seqid = InvalidOid;
+	outbox_relid = InvalidOid;
+	outbox_seqid = InvalidOid;
 }
 
 static void
@@ -297,14 +301,14 @@ wf_xact_callback(XactEvent event, void *arg)
 				DirectFunctionCall2(pg_advisory_xact_lock_int4,
 									Int32GetDatum(OUTBOX_LOCK_KEY1),
 									Int32GetDatum(OUTBOX_LOCK_KEY2));
-				values[0] = Int64GetDatum(nextval_internal(isms_relid("outbox_seq_seq"),
+				values[0] = Int64GetDatum(nextval_internal(outbox_seqid,
 														   false));
 				values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 				values[2] = Int64GetDatum(xact_first_log);
 				values[3] = Int64GetDatum(xact_last_log);
 				values[4] = Int32GetDatum(xact_events);
 				values[5] = TimestampTzGetDatum(GetCurrentTimestamp());
-				ti = table_inserter_begin(isms_relid("outbox"));
+				ti = table_inserter_begin(outbox_relid);
 				table_inserter_add(ti, values, nulls);
 				table_inserter_end(ti);
 			}
@@ -387,6 +391,8 @@ wf_init(void)
 		workflow_relid = isms_relid("workflow");
 		log_relid = isms_relid("transition_log");
 		log_seqid = isms_relid("transition_log_log_id_seq");
+		outbox_relid = isms_relid("outbox");
+		outbox_seqid = isms_relid("outbox_seq_seq");
 	}
 }
 
@@ -465,13 +471,22 @@ spi_bool(int row, int col)
 	return !isnull && DatumGetBool(d);
 }
 
+/* Runs one read-only query of a workflow's definition, keyed by the table. */
+static void
+wf_select(const char *sql, Datum *arg, const char *table)
+{
+	Oid			argtypes[1] = {OIDOID};
+
+	if (SPI_execute_with_args(sql, 1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", table);
+}
+
 /* Loads a table's workflow into its cache entry. */
 static void
 wf_load(WfTable *t, Relation rel)
 {
 	MemoryContext old;
 	Datum		arg[1];
-	Oid			argtypes[1] = {OIDOID};
 	int			i;
 	uint64		n;
 	Oid			save_userid;
@@ -508,10 +523,9 @@ wf_load(WfTable *t, Relation rel)
 						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
 
-	if (SPI_execute_with_args("SELECT w.workflow, w.record_label "
+	wf_select("SELECT w.workflow, w.record_label "
 							  "FROM isms.workflow w WHERE w.relid = $1",
-							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read isms.workflow");
+			  arg, "isms.workflow");
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -529,11 +543,10 @@ wf_load(WfTable *t, Relation rel)
 											 RelationGetRelationName(rel));
 	MemoryContextSwitchTo(old);
 
-	if (SPI_execute_with_args("SELECT s.state, s.phase, s.is_initial, s.is_terminal "
+	wf_select("SELECT s.state, s.phase, s.is_initial, s.is_terminal "
 							  "FROM isms.workflow_state s JOIN isms.workflow w USING (workflow) "
 							  "WHERE w.relid = $1 ORDER BY s.ordinal, s.state",
-							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read isms.workflow_state");
+			  arg, "isms.workflow_state");
 	n = SPI_processed;
 	t->states = MemoryContextAllocZero(t->cxt, sizeof(WfState) * Max(n, 1));
 	for (i = 0; i < (int) n; i++)
@@ -552,14 +565,13 @@ wf_load(WfTable *t, Relation rel)
 	t->nstates = n;
 
 	/* every guard any transition or restriction of this workflow uses */
-	if (SPI_execute_with_args("SELECT g.guard, g.check_sql FROM isms.workflow_guard g "
+	wf_select("SELECT g.guard, g.check_sql FROM isms.workflow_guard g "
 							  "WHERE g.guard IN (SELECT tr.guard FROM isms.workflow_transition tr "
 							  "  JOIN isms.workflow w USING (workflow) WHERE w.relid = $1 "
 							  "UNION SELECT r.extra_guard FROM isms.workflow_restriction r "
 							  "  JOIN isms.workflow w USING (workflow) WHERE w.relid = $1) "
 							  "ORDER BY g.guard",
-							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read isms.workflow_guard");
+			  arg, "isms.workflow_guard");
 	n = SPI_processed;
 	t->guards = MemoryContextAllocZero(t->cxt, sizeof(WfGuard) * Max(n, 1));
 	for (i = 0; i < (int) n; i++)
@@ -569,11 +581,10 @@ wf_load(WfTable *t, Relation rel)
 	}
 	t->nguards = n;
 
-	if (SPI_execute_with_args("SELECT tr.from_state, tr.to_state, tr.guard, tr.reason_required "
+	wf_select("SELECT tr.from_state, tr.to_state, tr.guard, tr.reason_required "
 							  "FROM isms.workflow_transition tr JOIN isms.workflow w USING (workflow) "
 							  "WHERE w.relid = $1 ORDER BY tr.from_state, tr.to_state",
-							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read isms.workflow_transition");
+			  arg, "isms.workflow_transition");
 	n = SPI_processed;
 	t->transitions = MemoryContextAllocZero(t->cxt,
 											sizeof(WfTransition) * Max(n, 1));
@@ -591,11 +602,10 @@ wf_load(WfTable *t, Relation rel)
 	}
 	t->ntransitions = n;
 
-	if (SPI_execute_with_args("SELECT r.org_id, r.from_state, r.to_state, r.disabled, r.extra_guard "
+	wf_select("SELECT r.org_id, r.from_state, r.to_state, r.disabled, r.extra_guard "
 							  "FROM isms.workflow_restriction r JOIN isms.workflow w USING (workflow) "
 							  "WHERE w.relid = $1",
-							  1, argtypes, arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read isms.workflow_restriction");
+			  arg, "isms.workflow_restriction");
 	n = SPI_processed;
 	t->restrictions = MemoryContextAllocZero(t->cxt,
 											 sizeof(WfRestriction) * Max(n, 1));
