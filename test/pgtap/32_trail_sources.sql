@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(20);
+SELECT plan(25);
 
 -- reviews
 SET LOCAL ROLE wf_editor;
@@ -58,6 +58,32 @@ SELECT is((SELECT action FROM isms.trail WHERE org_id = 1 ORDER BY seq DESC LIMI
     'other changes of the risk append nothing more');
 RESET ROLE;
 SELECT is_empty($$SELECT * FROM isms.verify_trail(1)$$, 'and the chain is intact');
+
+-- isms.trail_row() refuses to run where it cannot do its job
+CREATE TABLE pg_temp.tr_misuse (org_id bigint NOT NULL, id bigint NOT NULL);
+CREATE TRIGGER tr_before BEFORE INSERT ON pg_temp.tr_misuse
+    FOR EACH ROW EXECUTE FUNCTION isms.trail_row('x', '-', 'id');
+SELECT throws_ok($$INSERT INTO pg_temp.tr_misuse VALUES (1, 1)$$, '39P01', NULL,
+    'isms.trail_row() as a BEFORE trigger is refused (39P01)');
+DROP TRIGGER tr_before ON pg_temp.tr_misuse;
+CREATE TRIGGER tr_noargs AFTER INSERT ON pg_temp.tr_misuse
+    FOR EACH ROW EXECUTE FUNCTION isms.trail_row('x');
+SELECT throws_ok($$INSERT INTO pg_temp.tr_misuse VALUES (1, 1)$$, '39P01', NULL,
+    'isms.trail_row() without its table and id arguments is refused (39P01)');
+DROP TRIGGER tr_noargs ON pg_temp.tr_misuse;
+CREATE TRIGGER tr_badcol AFTER INSERT ON pg_temp.tr_misuse
+    FOR EACH ROW EXECUTE FUNCTION isms.trail_row('x', '-', 'id', 'no_such_column');
+GRANT INSERT ON pg_temp.tr_misuse TO wf_editor;
+SET LOCAL ROLE wf_editor;
+SELECT throws_ok($$INSERT INTO pg_temp.tr_misuse VALUES (1, 1)$$, '42703', NULL,
+    'a payload column the table lacks is refused (42703)');
+RESET ROLE;
+
+-- binding a workflow that does not exist
+SELECT throws_ok($$SELECT isms.attach_workflow('isms.asset', 'no_such_workflow')$$, '22023', NULL,
+    'isms.attach_workflow() with an unknown workflow is refused (22023)');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'isms.asset'::regclass AND tgname LIKE 'isms_workflow%'), 0::bigint,
+    'and installs no trigger');
 
 SELECT * FROM finish();
 ROLLBACK;
