@@ -1,7 +1,7 @@
 # isms: PGXS build.  The version lives in isms.control only.
 
-EXTENSION  = isms
-EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+EXTENSION  = isms isms_sample
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" isms.control)
 
 MODULE_big = isms
 OBJS = \
@@ -36,35 +36,49 @@ SQL_PARTS = \
 	src/review.sql \
 	src/document.sql \
 	src/metrics.sql \
-	src/reports.sql \
-	src/sample.sql
+	src/reports.sql
 
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# sql/ holds the scripts: the full install script of this version (built
+# from src/*.sql), the upgrade scripts from every released version (written
+# by hand, committed), and the sample ISMS, a separate extension.
+DATA_built = sql/isms--$(EXTVERSION).sql sql/isms_sample--$(EXTVERSION).sql
+DATA = $(wildcard sql/isms--*--*.sql)
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
 	test/fuzz/fuzz_codec
 
 PG_CPPFLAGS = -I$(srcdir)/src -DISMS_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 
-# pg_regress suites: sql/NAME.sql against expected/NAME.out
+# pg_regress suites: test/sql/NAME.sql against test/expected/NAME.out
 REGRESS = ref docver reports sample
-REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+REGRESS_OPTS = --inputdir=test --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
 	workflow_seal document_concurrent
-ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=isms
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+# the library reports the version it is built for
+src/isms.o: isms.control
+
+sql/isms--$(EXTVERSION).sql: $(SQL_PARTS) isms.control
 	cat $(SQL_PARTS) > $@
+
+sql/isms_sample--$(EXTVERSION).sql: src/sample_head.sql src/sample.sql isms_sample.control
+	cat src/sample_head.sql src/sample.sql > $@
+
+# isms_sample is released with isms, at the same version.
+ifneq ($(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" isms_sample.control),$(EXTVERSION))
+$(error isms_sample.control must have the default_version of isms.control, $(EXTVERSION))
+endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -75,6 +89,11 @@ installcheck-pgtap:
 installcheck-dump:
 	test/dump/roundtrip.sh
 	test/dump/run.sh
+
+# ALTER EXTENSION isms UPDATE from 0.1.0 (built from its tag) gives a fresh
+# install's schema and keeps every row; run from tools/dev test.
+installcheck-upgrade:
+	test/upgrade/run.sh
 
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
@@ -91,7 +110,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-docs fuzz
 
 bench:
 	bench/run.sh

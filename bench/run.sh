@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 db=isms_bench
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION isms' -f lib.sql
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION isms' -c 'CREATE EXTENSION isms_sample' -f lib.sql
 for f in [0-9][0-9]_*.sql; do
 	echo "== $f"
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$f"

@@ -5,8 +5,9 @@
 -- of Northwind Logistics Ltd (three years of operation up to today) and
 -- prints the Clause 4.4 readiness report, the staleness summary, the
 -- continual-improvement trend and a summary of the Statement of
--- Applicability.  Explore it afterwards with `psql -d isms_demo` and
--- `SET search_path = public, isms;`, or point a BI tool at isms_report.
+-- Applicability.  `tools/dev demo --keep` keeps the cluster to explore
+-- afterwards with psql (`SET search_path = public, isms;`) or a BI tool
+-- pointed at the views of isms_report.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 SET client_min_messages = warning;
@@ -15,6 +16,7 @@ CREATE DATABASE isms_demo;
 \c isms_demo
 SET client_min_messages = warning;
 CREATE EXTENSION isms;
+CREATE EXTENSION isms_sample;
 
 \echo
 \echo 'Loading the sample ISMS (Northwind Logistics Ltd, three years of operation up to today) ...'
@@ -124,5 +126,5 @@ SELECT h.seq AS trail_head_seq, h.hash AS trail_head_hash,
   FROM isms.trail_head(:org) h;
 
 \echo
-\echo 'More: BI views in schema isms_report (SELECT * FROM isms_report.readiness), the SoA as CSV:'
-\echo '  psql -d isms_demo -c "\\copy (SELECT * FROM isms.statement_of_applicability(1)) TO soa.csv CSV HEADER"'
+\echo 'More in database isms_demo: BI views in schema isms_report (SELECT * FROM isms_report.readiness), the SoA as CSV:'
+\echo '  \\copy (SELECT * FROM isms.statement_of_applicability(1)) TO soa.csv CSV HEADER'

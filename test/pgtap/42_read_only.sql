@@ -4,6 +4,7 @@
 \set ON_ERROR_STOP 1
 BEGIN;
 CREATE EXTENSION isms;
+CREATE EXTENSION isms_sample;
 \ir reports_fixture.psql
 SELECT plan(24);
 

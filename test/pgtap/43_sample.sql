@@ -2,6 +2,7 @@
 \set ON_ERROR_STOP 1
 BEGIN;
 CREATE EXTENSION isms;
+CREATE EXTENSION isms_sample;
 SET LOCAL search_path = public, isms;
 SELECT plan(22);
 

@@ -1,6 +1,7 @@
 -- The sample ISMS is deterministic: the same arguments give the same rows
 -- (fingerprints without identifiers, which depend on the sequences).
 BEGIN;
+CREATE EXTENSION isms_sample;
 SELECT isms.load_sample(1, '2025-06-30') AS rows_loaded;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL DateStyle = 'ISO, YMD';
