@@ -190,11 +190,11 @@ BEGIN
                            WHERE c = ANY (cols) AND c IS NOT NULL);
         SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
         IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
-            EXECUTE format('CREATE INDEX %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
                            'WHERE review_interval IS NULL',
                            tbl || '_review_idx', r.relid,
                            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
-            EXECUTE format('CREATE INDEX %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
                            'WHERE review_interval IS NOT NULL',
                            tbl || '_review_own_idx', r.relid,
                            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));

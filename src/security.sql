@@ -96,10 +96,13 @@ BEGIN
     SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
     SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
     PERFORM isms.comment_common_columns(rel);
-    EXECUTE format('CREATE INDEX %I ON %s (id)', relname || '_id_idx', rel);
+    -- idempotent: an upgrade script runs it again over every register
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
     EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
     EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
                    'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
     EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
@@ -116,7 +119,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.setup_register(regclass) IS
-    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments';
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments; idempotent, so an upgrade script can run it again';
 REVOKE ALL ON FUNCTION isms.setup_register(regclass) FROM PUBLIC;
 
 SELECT isms.setup_register(relid) FROM isms.register ORDER BY name;
@@ -130,9 +133,11 @@ BEGIN
     FOREACH rel IN ARRAY ARRAY['isms.organization', 'isms.membership', 'isms.register_setting']::regclass[]
     LOOP
         PERFORM isms.comment_common_columns(rel);
+        EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
         EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+        EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
         EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
                        'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
         PERFORM pg_catalog.pg_extension_config_dump(rel, '');
