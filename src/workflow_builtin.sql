@@ -97,25 +97,37 @@ INSERT INTO isms.workflow_guard (guard, description, check_sql) VALUES
                  THEN format('the effectiveness check was made by %s, who implemented the action', ($1).implemented_by)
                WHEN ($1).effective IS NOT TRUE THEN 'the effectiveness check did not find the action effective' END$g$),
  ('nonconformity_actions_closed',
-  'A nonconformity closes only when none of its corrective actions is open',
-  $g$SELECT format('corrective action %s is still %s', ca.id, ca.status)
-       FROM isms.corrective_action ca
-      WHERE ca.org_id = ($1).org_id AND ca.nonconformity_id = ($1).id
-        AND ca.status NOT IN (SELECT s.state FROM isms.workflow_state s
-                               WHERE s.workflow = 'corrective_action' AND s.is_terminal)
-      ORDER BY ca.id LIMIT 1$g$),
+  'A nonconformity closes only when none of its corrective actions is open, and at least one of them was closed as effective or the decision that no action is needed is recorded with its justification',
+  $g$SELECT coalesce(
+           (SELECT format('corrective action %s is still %s', ca.id, ca.status)
+              FROM isms.corrective_action ca
+             WHERE ca.org_id = ($1).org_id AND ca.nonconformity_id = ($1).id
+               AND ca.status NOT IN (SELECT s.state FROM isms.workflow_state s
+                                      WHERE s.workflow = 'corrective_action' AND s.is_terminal)
+             ORDER BY ca.id LIMIT 1),
+           CASE WHEN ($1).no_action_needed IS NOT TRUE
+                 AND NOT EXISTS (SELECT 1 FROM isms.corrective_action ca
+                                  WHERE ca.org_id = ($1).org_id AND ca.nonconformity_id = ($1).id
+                                    AND ca.status = 'closed' AND ca.effective IS TRUE)
+                THEN 'no corrective action was closed as effective, and no decision that no action is needed is recorded' END)$g$),
  ('finding_linked_to_nonconformity',
   'An audit finding of type nonconformity closes only once linked to a nonconformity record (audit to corrective action)',
   $g$SELECT CASE WHEN ($1).finding_type = 'nonconformity' AND ($1).nonconformity_id IS NULL
                THEN 'the finding is a nonconformity but is not linked to a nonconformity record' END$g$),
  ('objective_target_met',
-  'An objective is achieved only with a measurement that meets its target',
-  $g$SELECT CASE WHEN NOT EXISTS (
-                   SELECT 1 FROM isms.objective_measurement m
-                    WHERE m.org_id = ($1).org_id AND m.objective_id = ($1).id
-                      AND CASE ($1).direction WHEN 'at_most' THEN m.value <= ($1).target
-                                              ELSE m.value >= ($1).target END)
-               THEN format('no measurement meets the target %s %s', ($1).target, coalesce(($1).unit, '')) END$g$),
+  'An objective is achieved only when its latest measurement not in the future meets its target',
+  $g$SELECT CASE WHEN m.value IS NULL
+                THEN format('no measurement up to now is recorded against the target %s %s', ($1).target, coalesce(($1).unit, ''))
+                WHEN NOT CASE ($1).direction WHEN 'at_most' THEN m.value <= ($1).target ELSE m.value >= ($1).target END
+                THEN format('the latest measurement, %s %s on %s, does not meet the target %s %s',
+                            m.value, coalesce(($1).unit, ''),
+                            pg_catalog.to_char(m.measured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
+                            ($1).target, coalesce(($1).unit, '')) END
+       FROM (SELECT 1) one
+       LEFT JOIN LATERAL (SELECT om.value, om.measured_at FROM isms.objective_measurement om
+                           WHERE om.org_id = ($1).org_id AND om.objective_id = ($1).id
+                             AND om.measured_at <= pg_catalog.statement_timestamp()
+                           ORDER BY om.measured_at DESC LIMIT 1) m ON true$g$),
  ('incident_lessons_learned',
   'An incident closes only with lessons learned recorded (A.5.27)',
   $g$SELECT CASE WHEN coalesce(btrim(($1).lessons_learned), '') = ''

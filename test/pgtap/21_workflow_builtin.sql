@@ -396,11 +396,11 @@ SELECT pg_temp.refused_ok('isms.objective', :ob, 'achieved', 'IS001',
     'Allowed next states from "active": "evaluating".', note => 'do to act skips check');
 SELECT pg_temp.move_ok('isms.objective', :ob, 'evaluating');
 SELECT pg_temp.refused_ok('isms.objective', :ob, 'achieved', 'IS002',
-    'Guard "objective_target_met" does not hold: no measurement meets the target 99.5 %.', note => 'no measurement');
+    'Guard "objective_target_met" does not hold: no measurement up to now is recorded against the target 99.5 %.', note => 'no measurement');
 INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value)
     VALUES (1, :ob, '2025-03-31T12:00:00Z', 98);
 SELECT pg_temp.refused_ok('isms.objective', :ob, 'achieved', 'IS002',
-    'Guard "objective_target_met" does not hold: no measurement meets the target 99.5 %.',
+    'Guard "objective_target_met" does not hold: the latest measurement, 98 % on 2025-03-31 12:00 UTC, does not meet the target 99.5 %.',
     via => 'update', note => 'at_least: a measurement below the target');
 SELECT pg_temp.move_ok('isms.objective', :ob, 'active', via => 'update', note => 'back to do without a reason');
 SELECT pg_temp.move_ok('isms.objective', :ob, 'evaluating');
@@ -428,7 +428,7 @@ SELECT pg_temp.move_ok('isms.objective', :ob2, 'evaluating');
 INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value)
     VALUES (1, :ob2, '2025-03-31T12:00:00Z', 7);
 SELECT pg_temp.refused_ok('isms.objective', :ob2, 'achieved', 'IS002',
-    'Guard "objective_target_met" does not hold: no measurement meets the target 5 days.',
+    'Guard "objective_target_met" does not hold: the latest measurement, 7 days on 2025-03-31 12:00 UTC, does not meet the target 5 days.',
     note => 'at_most: a measurement above the target');
 INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value)
     VALUES (1, :ob2, '2025-06-30T12:00:00Z', 4);
