@@ -448,6 +448,24 @@ CREATE TRIGGER corrective_action_nonconformity_check
     FOR EACH ROW EXECUTE FUNCTION isms.corrective_action_nonconformity_check();
 
 -- The guards
+UPDATE isms.workflow_guard SET description = 'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer: the names recorded differ, and so do the persons the log records moving it to implemented and to verified',
+  check_sql = $g$SELECT CASE WHEN coalesce(btrim(($1).root_cause), '') = '' THEN 'no root cause is recorded'
+               WHEN ($1).effectiveness_checked_by IS NULL OR ($1).effectiveness_checked_at IS NULL
+                 THEN 'no effectiveness check is recorded'
+               WHEN ($1).effectiveness_checked_by = ($1).implemented_by
+                 THEN format('the effectiveness check was made by %s, who implemented the action', ($1).implemented_by)
+               WHEN l.implementer = l.checker
+                 THEN format('the log records %s both moving the action to implemented and recording its effectiveness check (to verified)', l.checker)
+               WHEN ($1).effective IS NOT TRUE THEN 'the effectiveness check did not find the action effective' END
+       FROM (SELECT (SELECT t.actor FROM isms.transition_log t
+                      WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
+                        AND t.record_id = ($1).id AND t.to_state = 'implemented'
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS implementer,
+                    (SELECT t.actor FROM isms.transition_log t
+                      WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
+                        AND t.record_id = ($1).id AND t.to_state = 'verified'
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS checker) l$g$
+ WHERE guard = 'corrective_action_effective';
 UPDATE isms.workflow_guard SET description = 'A nonconformity closes only when none of its corrective actions is open, and at least one of them was closed as effective or the decision that no action is needed is recorded with its justification',
   check_sql = $g$SELECT coalesce(
            (SELECT format('corrective action %s is still %s', ca.id, ca.status)

@@ -1177,7 +1177,8 @@ BEGIN
                 PERFORM set_config('isms.actor',
                     CASE relname
                         WHEN 'treatment_plan' THEN 'Risk manager' WHEN 'audit' THEN 'Internal audit lead'
-                        WHEN 'incident' THEN 'SOC analyst' WHEN 'corrective_action' THEN 'Quality lead'
+                        WHEN 'incident' THEN 'SOC analyst'
+                        WHEN 'corrective_action' THEN CASE mv.to_state WHEN 'verified' THEN 'Internal audit lead' ELSE 'Quality lead' END
                         WHEN 'nonconformity' THEN 'Quality lead' WHEN 'audit_finding' THEN 'Internal audit lead'
                         WHEN 'review_action' THEN 'CEO office' WHEN 'improvement' THEN 'ISMS manager'
                         WHEN 'planned_change' THEN 'CISO' ELSE 'ISMS manager' END, true);
