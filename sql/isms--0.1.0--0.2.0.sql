@@ -448,6 +448,8 @@ CREATE TRIGGER corrective_action_nonconformity_check
     FOR EACH ROW EXECUTE FUNCTION isms.corrective_action_nonconformity_check();
 
 -- The guards
+UPDATE isms.workflow SET description = 'Clause 10.2: a nonconformity, closed only when none of its corrective actions is open and one was closed as effective, or no action is needed' WHERE workflow = 'nonconformity';
+UPDATE isms.workflow SET description = 'Clause 6.2: an information security objective, achieved only when its latest measurement meets its target' WHERE workflow = 'objective';
 UPDATE isms.workflow_guard SET description = 'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer: the names recorded differ, and so do the persons the log records moving it to implemented and to verified',
   check_sql = $g$SELECT CASE WHEN coalesce(btrim(($1).root_cause), '') = '' THEN 'no root cause is recorded'
                WHEN ($1).effectiveness_checked_by IS NULL OR ($1).effectiveness_checked_at IS NULL

@@ -4,11 +4,11 @@
 INSERT INTO isms.workflow (workflow, record_label, description) VALUES
  ('treatment_plan',    'risk treatment plan',      'Clause 6.1.3 / 8.3: a plan to treat a risk, implemented and verified with evidence'),
  ('corrective_action', 'corrective action',        'Clause 10.2: action on a nonconformity, closed only after an independent effectiveness check'),
- ('nonconformity',     'nonconformity',            'Clause 10.2: a nonconformity, closed only when all its corrective actions are closed'),
+ ('nonconformity',     'nonconformity',            'Clause 10.2: a nonconformity, closed only when none of its corrective actions is open and one was closed as effective, or no action is needed'),
  ('audit',             'audit',                    'Clause 9.2: an internal audit from planning to report'),
  ('audit_finding',     'audit finding',            'Clause 9.2: a finding, a nonconformity finding closed only once linked to a nonconformity record'),
  ('review_action',     'management review action', 'Clause 9.3.3: an action decided by a management review'),
- ('objective',         'objective',                'Clause 6.2: an information security objective, achieved only with a measurement meeting its target'),
+ ('objective',         'objective',                'Clause 6.2: an information security objective, achieved only when its latest measurement meets its target'),
  ('incident',          'incident',                 'Annex A 5.24-5.28: an information security incident, closed only with lessons learned'),
  ('improvement',       'improvement',              'Clause 10.1: a continual improvement'),
  ('planned_change',    'planned change',           'Clause 6.3: a change to the ISMS, carried out in a planned manner');
