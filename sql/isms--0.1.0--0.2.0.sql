@@ -236,9 +236,9 @@ BEGIN
         END IF;
     END LOOP;
     SELECT string_agg(format('organisation %s control %s', e.org_id, e.control), ', ' ORDER BY e.org_id, e.control)
-      INTO bad FROM isms.soa_entry e WHERE NOT isms.is_meaningful(e.justification, 10);
+      INTO bad FROM isms.soa_entry e WHERE e.justification IS NOT NULL AND NOT isms.is_meaningful(e.justification, 10);
     IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'isms 0.2.0 requires a justification of every SoA inclusion and exclusion, and some SoA entries have none'
+        RAISE EXCEPTION 'isms 0.2.0 requires SoA justifications that say something, and some SoA entries have a placeholder'
             USING ERRCODE = 'check_violation', DETAIL = format('Without a meaningful justification: %s.', bad),
                   HINT = 'Record why each control is included or excluded (at least 10 characters, not "-" or "n/a"), then run ALTER EXTENSION isms UPDATE again.';
     END IF;
@@ -275,15 +275,17 @@ ALTER TABLE isms.register_setting DROP CONSTRAINT register_setting_positive_inte
 -- Statement of Applicability: a justification of every inclusion and
 -- exclusion; entries on controls only; no exclusion of a control a risk
 -- treatment uses
-ALTER TABLE isms.soa_entry DROP CONSTRAINT soa_entry_justification_of_exclusion,
-    ADD CONSTRAINT soa_entry_justification_meaningful
-    CHECK (isms.is_meaningful(justification, 10));
+ALTER TABLE isms.soa_entry ADD CONSTRAINT soa_entry_justification_meaningful
+    CHECK (justification IS NULL OR isms.is_meaningful(justification, 10));
 COMMENT ON TABLE isms.soa_entry IS
     'Clause 6.1.3 d: Statement of Applicability: each Annex A control (a control, not a theme), whether it applies, the justification of its inclusion or exclusion (required, at least 10 characters and not a placeholder), and its implementation status; linked risks via isms.risk_control (a control a risk treatment uses cannot be excluded)';
 COMMENT ON COLUMN isms.soa_entry.justification IS 'Justification of the inclusion or exclusion (6.1.3 d); required, at least 10 characters, not a placeholder such as - or n/a';
+COMMENT ON COLUMN isms_history.soa_entry.justification IS 'Justification of the inclusion or exclusion (6.1.3 d); required, at least 10 characters, not a placeholder such as - or n/a';
 
--- The Statement of Applicability decides on controls, not on themes (A.5 is
--- a theme, A.5.1 a control), and cannot exclude a control that a risk
+-- The Statement of Applicability justifies each new or changed decision,
+-- inclusion or exclusion (rows kept from before 0.2.0 may lack the
+-- justification of an inclusion until they are changed), decides on
+-- controls, not on themes (A.5 is a theme, A.5.1 a control), and cannot exclude a control that a risk
 -- treatment uses (isms.risk_control); nor can a risk treatment use a control
 -- the organisation's SoA excludes.  A superuser's write is trusted (a
 -- restore, or rows kept from before these rules).
@@ -297,6 +299,17 @@ BEGIN
     IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
        OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
         RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    IF NOT isms.is_meaningful(NEW.justification, 10)
+       AND (TG_OP = 'INSERT' OR NEW.applicable IS DISTINCT FROM OLD.applicable
+            OR NEW.justification IS DISTINCT FROM OLD.justification) THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % has no justification', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_justification_required',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The control is %s; its justification is %s.',
+                                  CASE WHEN NEW.applicable THEN 'included' ELSE 'excluded' END,
+                                  coalesce(quote_literal(NEW.justification), 'missing')),
+                  HINT = 'Clause 6.1.3 d asks why each control is included or excluded: record it (at least 10 characters, not "-" or "n/a").';
     END IF;
     SELECT r.kind INTO kind FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
     IF kind IS DISTINCT FROM 'control' THEN
@@ -322,11 +335,11 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.soa_entry_check() IS
-    'Trigger: an SoA entry is on a control, not a theme (23514), and excludes no control a risk treatment uses (IS070)';
+    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control, not a theme (23514), and excludes no control a risk treatment uses (IS070)';
 REVOKE ALL ON FUNCTION isms.soa_entry_check() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.soa_entry_check() TO isms_reader;
 CREATE TRIGGER soa_entry_check
-    BEFORE INSERT OR UPDATE OF org_id, framework, control, applicable ON isms.soa_entry
+    BEFORE INSERT OR UPDATE OF org_id, framework, control, applicable, justification ON isms.soa_entry
     FOR EACH ROW EXECUTE FUNCTION isms.soa_entry_check();
 
 CREATE FUNCTION isms.risk_control_check() RETURNS trigger
@@ -378,6 +391,7 @@ ALTER TABLE isms.management_review DROP CONSTRAINT management_review_inputs_when
     ADD CONSTRAINT management_review_held_not_in_future
         CHECK (held_on <= current_date);
 COMMENT ON COLUMN isms.management_review.held_on IS 'Date held, not in the future; once set, every input a-g and the decisions are required, each a text that says something (isms.is_meaningful: not blank, not n/a)';
+COMMENT ON COLUMN isms_history.management_review.held_on IS 'Date held, not in the future; once set, every input a-g and the decisions are required, each a text that says something (isms.is_meaningful: not blank, not n/a)';
 
 -- Nonconformity: the decision that no corrective action is needed; the
 -- actions of a closed nonconformity stay with it
@@ -389,6 +403,8 @@ ALTER TABLE isms.nonconformity
 COMMENT ON COLUMN isms.nonconformity.no_action_needed IS 'The recorded decision that no corrective action is needed (10.2 b: evaluate the need for action); lets the nonconformity close without an action checked effective';
 COMMENT ON COLUMN isms.nonconformity.no_action_justification IS 'Why no corrective action is needed; required with no_action_needed, at least 10 characters, not a placeholder';
 SELECT isms.history_sync_columns('isms.nonconformity');
+COMMENT ON COLUMN isms_history.nonconformity.no_action_needed IS 'The recorded decision that no corrective action is needed (10.2 b: evaluate the need for action); lets the nonconformity close without an action checked effective';
+COMMENT ON COLUMN isms_history.nonconformity.no_action_justification IS 'Why no corrective action is needed; required with no_action_needed, at least 10 characters, not a placeholder';
 
 -- The corrective actions of a nonconformity in a final state are part of
 -- how it was closed: they cannot be moved to another nonconformity, moved

@@ -602,8 +602,10 @@ CREATE TABLE isms.soa_entry (
     FOREIGN KEY (framework, control) REFERENCES isms.requirement (framework, ref),
     CONSTRAINT soa_entry_is_annex_control CHECK (control::text ~ '^[A-Z]\.'),
     CONSTRAINT soa_entry_unique UNIQUE (org_id, framework, control),
+    CONSTRAINT soa_entry_justification_of_exclusion
+        CHECK (applicable OR coalesce(btrim(justification), '') <> ''),
     CONSTRAINT soa_entry_justification_meaningful
-        CHECK (isms.is_meaningful(justification, 10))
+        CHECK (justification IS NULL OR isms.is_meaningful(justification, 10))
 );
 COMMENT ON TABLE isms.soa_entry IS
     'Clause 6.1.3 d: Statement of Applicability: each Annex A control (a control, not a theme), whether it applies, the justification of its inclusion or exclusion (required, at least 10 characters and not a placeholder), and its implementation status; linked risks via isms.risk_control (a control a risk treatment uses cannot be excluded)';
@@ -613,8 +615,10 @@ COMMENT ON COLUMN isms.soa_entry.applicable IS 'True when the control is include
 COMMENT ON COLUMN isms.soa_entry.justification IS 'Justification of the inclusion or exclusion (6.1.3 d); required, at least 10 characters, not a placeholder such as - or n/a';
 COMMENT ON COLUMN isms.soa_entry.implementation_status IS 'not_implemented, planned, partially_implemented or implemented';
 
--- The Statement of Applicability decides on controls, not on themes (A.5 is
--- a theme, A.5.1 a control), and cannot exclude a control that a risk
+-- The Statement of Applicability justifies each new or changed decision,
+-- inclusion or exclusion (rows kept from before 0.2.0 may lack the
+-- justification of an inclusion until they are changed), decides on
+-- controls, not on themes (A.5 is a theme, A.5.1 a control), and cannot exclude a control that a risk
 -- treatment uses (isms.risk_control); nor can a risk treatment use a control
 -- the organisation's SoA excludes.  A superuser's write is trusted (a
 -- restore, or rows kept from before these rules).
@@ -628,6 +632,17 @@ BEGIN
     IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
        OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
         RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    IF NOT isms.is_meaningful(NEW.justification, 10)
+       AND (TG_OP = 'INSERT' OR NEW.applicable IS DISTINCT FROM OLD.applicable
+            OR NEW.justification IS DISTINCT FROM OLD.justification) THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % has no justification', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_justification_required',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The control is %s; its justification is %s.',
+                                  CASE WHEN NEW.applicable THEN 'included' ELSE 'excluded' END,
+                                  coalesce(quote_literal(NEW.justification), 'missing')),
+                  HINT = 'Clause 6.1.3 d asks why each control is included or excluded: record it (at least 10 characters, not "-" or "n/a").';
     END IF;
     SELECT r.kind INTO kind FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
     IF kind IS DISTINCT FROM 'control' THEN
@@ -653,11 +668,11 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.soa_entry_check() IS
-    'Trigger: an SoA entry is on a control, not a theme (23514), and excludes no control a risk treatment uses (IS070)';
+    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control, not a theme (23514), and excludes no control a risk treatment uses (IS070)';
 REVOKE ALL ON FUNCTION isms.soa_entry_check() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.soa_entry_check() TO isms_reader;
 CREATE TRIGGER soa_entry_check
-    BEFORE INSERT OR UPDATE OF org_id, framework, control, applicable ON isms.soa_entry
+    BEFORE INSERT OR UPDATE OF org_id, framework, control, applicable, justification ON isms.soa_entry
     FOR EACH ROW EXECUTE FUNCTION isms.soa_entry_check();
 
 CREATE FUNCTION isms.risk_control_check() RETURNS trigger

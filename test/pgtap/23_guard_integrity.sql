@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(43);
+SELECT plan(45);
 
 SET LOCAL ROLE wf_editor;
 SET LOCAL isms.actor = 'alice';
@@ -143,6 +143,12 @@ SELECT throws_ok($$INSERT INTO isms.risk_control (org_id, risk_id, control) VALU
     'risk treatment: a theme row is refused (23514)');
 SELECT throws_ok($$UPDATE isms.soa_entry SET justification = '-' WHERE org_id = 1 AND control::text = 'A.8.5'$$,
     '23514', NULL, 'SoA: "-" is no justification of an inclusion (23514)');
+SELECT throws_ok($$INSERT INTO isms.soa_entry (org_id, control, applicable, owner) VALUES (1, 'A.8.1', true, 'CISO')$$,
+    '23514', 'SoA entry for A.8.1 of organisation 1 has no justification',
+    'SoA: an inclusion needs a justification too (23514)');
+SELECT throws_ok($$UPDATE isms.soa_entry SET justification = NULL WHERE org_id = 1 AND control::text = 'A.8.5'$$,
+    '23514', 'SoA entry for A.8.5 of organisation 1 has no justification',
+    'SoA: the justification of an inclusion cannot be removed (23514)');
 
 ------------------------------------------------------------------------------
 -- Review intervals are bounded; the staleness reports keep working
