@@ -281,7 +281,10 @@ $$;
 COMMENT ON FUNCTION isms.library_refused(text, text, text, text) IS
     'Raises IS060 for a library that breaks a rule of the format: the message names the library and the node, the detail gives the facts';
 
-CREATE FUNCTION isms.import_library(library jsonb)
+-- The import proper runs as the extension owner; isms.import_library (below)
+-- calls it with the acting person, whom a SECURITY DEFINER function cannot
+-- see.
+CREATE FUNCTION isms.library_import(library jsonb, actor text)
 RETURNS TABLE (object text, code text, change text, detail text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -289,6 +292,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     lib constant jsonb := $1;
+    who constant text := coalesce($2, session_user::text);
     lib_urn text;
     lib_version integer;
     old isms.library;
@@ -372,15 +376,15 @@ BEGIN
     END IF;
 
     INSERT INTO isms.library AS l (urn, ref_id, name, version, content, provider, packager, publication_date,
-                                   copyright, description, sha256)
+                                   copyright, description, sha256, imported_by)
     VALUES (lib_urn, lib->>'ref_id', btrim(lib->>'name'), lib_version, kind_of, lib->>'provider', lib->>'packager',
-            lib->>'publication_date', lib->>'copyright', lib->>'description', digest)
+            lib->>'publication_date', lib->>'copyright', lib->>'description', digest, who)
     ON CONFLICT (urn) DO UPDATE
        SET ref_id = EXCLUDED.ref_id, name = EXCLUDED.name, version = EXCLUDED.version,
            provider = EXCLUDED.provider, packager = EXCLUDED.packager,
            publication_date = EXCLUDED.publication_date, copyright = EXCLUDED.copyright,
            description = EXCLUDED.description, sha256 = EXCLUDED.sha256,
-           imported_at = now(), imported_by = isms.current_actor();
+           imported_at = now(), imported_by = EXCLUDED.imported_by;
     object := 'library'; code := lib_urn;
     change := CASE WHEN old.urn IS NULL THEN 'added' ELSE 'updated' END;
     detail := CASE WHEN old.urn IS NULL THEN format('version %s', lib_version)
@@ -737,8 +741,18 @@ BEGIN
     END IF;
 END
 $$;
+COMMENT ON FUNCTION isms.library_import(jsonb, text) IS
+    'The import of isms.import_library, run as the extension owner with the acting person recorded as imported_by; granted to isms_admin only, who is trusted with the catalog';
+
+CREATE FUNCTION isms.import_library(library jsonb)
+RETURNS TABLE (object text, code text, change text, detail text)
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT i.object, i.code, i.change, i.detail FROM isms.library_import($1, isms.current_actor()) i
+$$;
 COMMENT ON FUNCTION isms.import_library(jsonb) IS
-    'Imports a library in CISO Assistant''s format (as JSON: tools/library2json converts the YAML): a framework with its requirement nodes, or requirement mapping sets between frameworks in the catalog. A newer version updates the library in place (nodes matched by urn; nodes it lacks are kept as withdrawn; mappings replaced). Returns one row per change (object, code, change, detail). A file that breaks a rule raises IS060 naming the node and changes nothing; an older version raises IS061; a library of a shipped framework IS062. Runs as the extension owner; granted to isms_admin';
+    'Imports a library in CISO Assistant''s format (as JSON: tools/library2json converts the YAML): a framework with its requirement nodes, or requirement mapping sets between frameworks in the catalog. A newer version updates the library in place (nodes matched by urn; nodes it lacks are kept as withdrawn; mappings replaced). Returns one row per change (object, code, change, detail). A file that breaks a rule raises IS060 naming the node and changes nothing; an older version raises IS061; a library of a shipped framework IS062. The import runs as the extension owner (isms.library_import); granted to isms_admin';
 
 ------------------------------------------------------------------------------
 -- Privileges and pg_dump.  The catalog is read-only to every role; the
@@ -747,9 +761,9 @@ COMMENT ON FUNCTION isms.import_library(jsonb) IS
 REVOKE ALL ON isms.library, isms.mapping_set, isms.requirement_mapping FROM PUBLIC;
 GRANT SELECT ON isms.library, isms.mapping_set, isms.requirement_mapping TO isms_reader;
 REVOKE ALL ON FUNCTION isms.library_code(text), isms.library_refused(text, text, text, text),
-    isms.import_library(jsonb) FROM PUBLIC;
+    isms.library_import(jsonb, text), isms.import_library(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.library_code(text) TO isms_reader;
-GRANT EXECUTE ON FUNCTION isms.import_library(jsonb) TO isms_admin;
+GRANT EXECUTE ON FUNCTION isms.library_import(jsonb, text), isms.import_library(jsonb) TO isms_admin;
 SELECT pg_catalog.pg_extension_config_dump('isms.library', '');
 SELECT pg_catalog.pg_extension_config_dump('isms.mapping_set', '');
 SELECT pg_catalog.pg_extension_config_dump('isms.requirement_mapping', '');
