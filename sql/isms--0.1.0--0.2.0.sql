@@ -178,7 +178,7 @@ CREATE TABLE isms.library (
     imported_by text NOT NULL DEFAULT isms.current_actor()
 );
 COMMENT ON TABLE isms.library IS
-    'Catalog: the framework and mapping libraries imported by isms.import_library, one row per library at its latest imported version';
+    'Catalog (4.2, 6.1.3): the framework and mapping libraries imported by isms.import_library, one row per library at its latest imported version';
 COMMENT ON COLUMN isms.library.urn IS 'URN of the library, such as urn:intuitem:risk:library:nist-csf-2.0';
 COMMENT ON COLUMN isms.library.ref_id IS 'Short identifier the library gives itself';
 COMMENT ON COLUMN isms.library.name IS 'Name of the library';
@@ -208,7 +208,7 @@ CREATE TABLE isms.mapping_set (
     CONSTRAINT mapping_set_frameworks_key UNIQUE (code, source_framework, target_framework)
 );
 COMMENT ON TABLE isms.mapping_set IS
-    'Catalog: sets of requirement mappings from one framework to another, such as NIST CSF 2.0 to ISO/IEC 27001:2022';
+    'Catalog (4.2, 6.1.3 c): sets of requirement mappings from one framework to another, such as NIST CSF 2.0 to ISO/IEC 27001:2022';
 COMMENT ON COLUMN isms.mapping_set.code IS 'Short lower-case key of the set, from its URN, such as nist-csf-2.0-to-iso27001-2022';
 COMMENT ON COLUMN isms.mapping_set.urn IS 'URN of the set, such as urn:intuitem:risk:req_mapping_set:nist-csf-2.0-to-iso27001-2022';
 COMMENT ON COLUMN isms.mapping_set.title IS 'Name of the set';
@@ -236,7 +236,7 @@ CREATE TABLE isms.requirement_mapping (
 CREATE INDEX requirement_mapping_source_idx ON isms.requirement_mapping (source_framework, source_code);
 CREATE INDEX requirement_mapping_target_idx ON isms.requirement_mapping (target_framework, target_code);
 COMMENT ON TABLE isms.requirement_mapping IS
-    'Catalog: how a requirement of one framework relates to one of another (CISO Assistant''s requirement mappings)';
+    'Catalog (4.2, 6.1.3 c): how a requirement of one framework relates to one of another (CISO Assistant''s requirement mappings)';
 COMMENT ON COLUMN isms.requirement_mapping.mapping_set IS 'Set the mapping belongs to';
 COMMENT ON COLUMN isms.requirement_mapping.source_framework IS 'Framework of the source requirement (the set''s source framework)';
 COMMENT ON COLUMN isms.requirement_mapping.source_code IS 'Source requirement, such as GV.OC-01';
@@ -823,7 +823,7 @@ BEGIN
         SELECT r.code, t.anc || t.code
           FROM tree t JOIN isms.requirement r ON r.framework = fw AND r.parent_code = t.code
     ),
-    m AS (
+    m AS MATERIALIZED (
         SELECT DISTINCT ON (x.req, x.iso) x.req, x.iso, x.rel
           FROM (SELECT rm.source_code AS req, rm.target_code AS iso, rm.relationship AS rel
                   FROM isms.requirement_mapping rm
@@ -837,7 +837,7 @@ BEGIN
          WHERE x.rel <> 'not_related'
          ORDER BY x.req, x.iso, CASE x.rel WHEN 'equal' THEN 1 WHEN 'subset' THEN 2 WHEN 'superset' THEN 3 ELSE 4 END
     ),
-    st AS (
+    st AS MATERIALIZED (
         SELECT m.req, m.iso, m.rel, q.kind, q.ref, e.id AS entry_id,
                CASE WHEN q.kind = 'clause' THEN 'clause'
                     WHEN e.id IS NULL THEN 'not decided'
@@ -848,7 +848,7 @@ BEGIN
           LEFT JOIN isms.soa_entry e ON q.kind = 'control' AND e.org_id = o AND e.framework = iso_fw
                                     AND e.control OPERATOR(isms.=) q.ref
     ),
-    agg AS (
+    agg AS MATERIALIZED (
         SELECT st.req,
                count(*) FILTER (WHERE st.kind = 'control')::integer AS n_ctl,
                count(*) FILTER (WHERE st.state = 'implemented')::integer AS n_impl,
@@ -864,10 +864,20 @@ BEGIN
                string_agg(st.iso, ', ' ORDER BY st.ref) FILTER (WHERE st.kind = 'clause') AS clauses
           FROM st GROUP BY st.req
     ),
-    ev AS (
-        SELECT st.req, count(*)::integer AS n, max(v.collected_at) AS latest
-          FROM st JOIN isms.evidence v ON v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
-                                      AND v.record_id = st.entry_id
+    -- (each step computed once: materialized, whatever the statistics of a
+    -- just-imported library say); evidence counted once per SoA entry
+    ent AS MATERIALIZED (
+        SELECT s.entry_id AS record_id, x.n, x.latest
+          FROM (SELECT DISTINCT st.entry_id FROM st WHERE st.entry_id IS NOT NULL) s
+         CROSS JOIN LATERAL (
+               SELECT count(*) AS n, max(v.collected_at) AS latest
+                 FROM isms.evidence v
+                WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass AND v.record_id = s.entry_id) x
+         WHERE x.n > 0
+    ),
+    ev AS MATERIALIZED (
+        SELECT st.req, sum(ent.n)::integer AS n, max(ent.latest) AS latest
+          FROM st JOIN ent ON ent.record_id = st.entry_id
          GROUP BY st.req
     ),
     out AS (
@@ -1042,3 +1052,4 @@ REVOKE ALL ON FUNCTION isms.framework_coverage(bigint, text), isms.framework_cov
     isms.soa_transition(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.framework_coverage(bigint, text), isms.framework_coverage_summary(bigint, text, integer),
     isms.soa_transition(bigint, text) TO isms_reader;
+-- end of the frameworks section

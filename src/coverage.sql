@@ -52,7 +52,7 @@ BEGIN
         SELECT r.code, t.anc || t.code
           FROM tree t JOIN isms.requirement r ON r.framework = fw AND r.parent_code = t.code
     ),
-    m AS (
+    m AS MATERIALIZED (
         SELECT DISTINCT ON (x.req, x.iso) x.req, x.iso, x.rel
           FROM (SELECT rm.source_code AS req, rm.target_code AS iso, rm.relationship AS rel
                   FROM isms.requirement_mapping rm
@@ -66,7 +66,7 @@ BEGIN
          WHERE x.rel <> 'not_related'
          ORDER BY x.req, x.iso, CASE x.rel WHEN 'equal' THEN 1 WHEN 'subset' THEN 2 WHEN 'superset' THEN 3 ELSE 4 END
     ),
-    st AS (
+    st AS MATERIALIZED (
         SELECT m.req, m.iso, m.rel, q.kind, q.ref, e.id AS entry_id,
                CASE WHEN q.kind = 'clause' THEN 'clause'
                     WHEN e.id IS NULL THEN 'not decided'
@@ -77,7 +77,7 @@ BEGIN
           LEFT JOIN isms.soa_entry e ON q.kind = 'control' AND e.org_id = o AND e.framework = iso_fw
                                     AND e.control OPERATOR(isms.=) q.ref
     ),
-    agg AS (
+    agg AS MATERIALIZED (
         SELECT st.req,
                count(*) FILTER (WHERE st.kind = 'control')::integer AS n_ctl,
                count(*) FILTER (WHERE st.state = 'implemented')::integer AS n_impl,
@@ -93,10 +93,20 @@ BEGIN
                string_agg(st.iso, ', ' ORDER BY st.ref) FILTER (WHERE st.kind = 'clause') AS clauses
           FROM st GROUP BY st.req
     ),
-    ev AS (
-        SELECT st.req, count(*)::integer AS n, max(v.collected_at) AS latest
-          FROM st JOIN isms.evidence v ON v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
-                                      AND v.record_id = st.entry_id
+    -- (each step computed once: materialized, whatever the statistics of a
+    -- just-imported library say); evidence counted once per SoA entry
+    ent AS MATERIALIZED (
+        SELECT s.entry_id AS record_id, x.n, x.latest
+          FROM (SELECT DISTINCT st.entry_id FROM st WHERE st.entry_id IS NOT NULL) s
+         CROSS JOIN LATERAL (
+               SELECT count(*) AS n, max(v.collected_at) AS latest
+                 FROM isms.evidence v
+                WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass AND v.record_id = s.entry_id) x
+         WHERE x.n > 0
+    ),
+    ev AS MATERIALIZED (
+        SELECT st.req, sum(ent.n)::integer AS n, max(ent.latest) AS latest
+          FROM st JOIN ent ON ent.record_id = st.entry_id
          GROUP BY st.req
     ),
     out AS (

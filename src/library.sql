@@ -27,7 +27,7 @@ CREATE TABLE isms.library (
     imported_by text NOT NULL DEFAULT isms.current_actor()
 );
 COMMENT ON TABLE isms.library IS
-    'Catalog: the framework and mapping libraries imported by isms.import_library, one row per library at its latest imported version';
+    'Catalog (4.2, 6.1.3): the framework and mapping libraries imported by isms.import_library, one row per library at its latest imported version';
 COMMENT ON COLUMN isms.library.urn IS 'URN of the library, such as urn:intuitem:risk:library:nist-csf-2.0';
 COMMENT ON COLUMN isms.library.ref_id IS 'Short identifier the library gives itself';
 COMMENT ON COLUMN isms.library.name IS 'Name of the library';
@@ -57,7 +57,7 @@ CREATE TABLE isms.mapping_set (
     CONSTRAINT mapping_set_frameworks_key UNIQUE (code, source_framework, target_framework)
 );
 COMMENT ON TABLE isms.mapping_set IS
-    'Catalog: sets of requirement mappings from one framework to another, such as NIST CSF 2.0 to ISO/IEC 27001:2022';
+    'Catalog (4.2, 6.1.3 c): sets of requirement mappings from one framework to another, such as NIST CSF 2.0 to ISO/IEC 27001:2022';
 COMMENT ON COLUMN isms.mapping_set.code IS 'Short lower-case key of the set, from its URN, such as nist-csf-2.0-to-iso27001-2022';
 COMMENT ON COLUMN isms.mapping_set.urn IS 'URN of the set, such as urn:intuitem:risk:req_mapping_set:nist-csf-2.0-to-iso27001-2022';
 COMMENT ON COLUMN isms.mapping_set.title IS 'Name of the set';
@@ -85,7 +85,7 @@ CREATE TABLE isms.requirement_mapping (
 CREATE INDEX requirement_mapping_source_idx ON isms.requirement_mapping (source_framework, source_code);
 CREATE INDEX requirement_mapping_target_idx ON isms.requirement_mapping (target_framework, target_code);
 COMMENT ON TABLE isms.requirement_mapping IS
-    'Catalog: how a requirement of one framework relates to one of another (CISO Assistant''s requirement mappings)';
+    'Catalog (4.2, 6.1.3 c): how a requirement of one framework relates to one of another (CISO Assistant''s requirement mappings)';
 COMMENT ON COLUMN isms.requirement_mapping.mapping_set IS 'Set the mapping belongs to';
 COMMENT ON COLUMN isms.requirement_mapping.source_framework IS 'Framework of the source requirement (the set''s source framework)';
 COMMENT ON COLUMN isms.requirement_mapping.source_code IS 'Source requirement, such as GV.OC-01';

@@ -8,7 +8,7 @@
 \set iso13map `tools/library2json test/libraries/mapping-iso27001-2013-to-iso27001-2022-excerpt.yaml`
 BEGIN;
 CREATE EXTENSION isms;
-SELECT plan(112);
+SELECT plan(113);
 
 CREATE ROLE tap_fw_admin;  GRANT isms_admin TO tap_fw_admin;
 CREATE ROLE tap_fw_editor; GRANT isms_editor TO tap_fw_editor;
@@ -268,6 +268,16 @@ DROP TABLE pg_temp.isms_import_node;
 RESET ROLE;
 SELECT ok((SELECT prosecdef AND proconfig = '{"search_path=pg_catalog, pg_temp"}' FROM pg_proc WHERE oid = 'isms.library_import(jsonb, text)'::regprocedure),
     'the import proper is SECURITY DEFINER with search_path = pg_catalog, pg_temp');
+SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.oid IN ('isms.library_code(text)'::regprocedure, 'isms.library_refused(text, text, text, text)'::regprocedure,
+                                 'isms.library_import(jsonb, text)'::regprocedure, 'isms.import_library(jsonb)'::regprocedure,
+                                 'isms.framework_coverage(bigint, text)'::regprocedure,
+                                 'isms.framework_coverage_summary(bigint, text, integer)'::regprocedure,
+                                 'isms.soa_transition(bigint, text)'::regprocedure,
+                                 'isms.requirement_defaults()'::regprocedure, 'isms.requirement_parent_check()'::regprocedure)
+                   AND p.proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}'
+                 ORDER BY 1),
+    '{}'::text[], 'the new functions and triggers pin search_path = pg_catalog, pg_temp (pg_temp last)');
 SELECT is(ARRAY(SELECT r FROM unnest(ARRAY['isms_reader', 'isms_auditor', 'isms_editor', 'isms_admin']) r
                  WHERE has_function_privilege(r, 'isms.import_library(jsonb)', 'EXECUTE')
                     OR has_function_privilege(r, 'isms.library_import(jsonb, text)', 'EXECUTE')),
