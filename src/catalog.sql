@@ -98,6 +98,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.requirement_defaults() IS
     'Trigger: a requirement with a ref has that ref (as text) as its code, and a parent given as an isms.ref is its parent_code';
+REVOKE ALL ON FUNCTION isms.requirement_defaults() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.requirement_defaults() TO isms_reader;
 CREATE TRIGGER requirement_defaults
     BEFORE INSERT OR UPDATE OF ref, parent, code, parent_code ON isms.requirement
     FOR EACH ROW EXECUTE FUNCTION isms.requirement_defaults();
@@ -125,6 +127,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.requirement_parent_check() IS
     'Constraint trigger: the parent of a requirement exists in its framework (23503)';
+REVOKE ALL ON FUNCTION isms.requirement_parent_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.requirement_parent_check() TO isms_reader;
 CREATE CONSTRAINT TRIGGER requirement_parent_exists
     AFTER INSERT OR UPDATE OF framework, ref, parent, code, parent_code ON isms.requirement
     FOR EACH ROW EXECUTE FUNCTION isms.requirement_parent_check();
