@@ -14,7 +14,8 @@ OBJS = \
 	src/workflow.o \
 	src/trail.o \
 	src/history.o \
-	src/document.o
+	src/document.o \
+	src/restrict.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \

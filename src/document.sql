@@ -163,7 +163,7 @@ $$;
 
 -- The document, locked, or no_data_found.
 CREATE FUNCTION isms.document_lock(document_id bigint) RETURNS isms.document
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document;
@@ -183,7 +183,7 @@ COMMENT ON FUNCTION isms.document_lock(bigint) IS
 
 -- The version, after locking its document, or no_data_found.
 CREATE FUNCTION isms.document_version_lock(version_id bigint) RETURNS isms.document_version
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version;
@@ -211,7 +211,7 @@ COMMENT ON FUNCTION isms.document_version_lock(bigint) IS
 -- rule to an INSERT that leaves version NULL.
 CREATE FUNCTION isms.document_next_version(document_id bigint, major boolean DEFAULT false)
     RETURNS isms.docver
-    LANGUAGE sql STABLE SET search_path = pg_catalog, isms
+    LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT CASE WHEN major THEN isms.next_major(coalesce(latest, '0.0'))
                 WHEN latest IS NULL THEN '0.1'::isms.docver
@@ -231,7 +231,7 @@ CREATE FUNCTION isms.draft_document(document_id bigint,
                                     change_reason text DEFAULT NULL,
                                     major boolean DEFAULT false)
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document := isms.document_lock(document_id);
@@ -250,7 +250,7 @@ COMMENT ON FUNCTION isms.draft_document(bigint, text, bytea, text, text, text, b
 
 CREATE FUNCTION isms.revise_document(document_id bigint, change_reason text, major boolean DEFAULT false)
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document := isms.document_lock(document_id);
@@ -279,7 +279,7 @@ COMMENT ON FUNCTION isms.revise_document(bigint, text, boolean) IS
     'Opens a new draft of a document, a copy of the version in force (else of the latest version), numbered the next minor (major with major => true) above the latest; returns its id. Edit the draft with UPDATE, then submit it';
 
 CREATE FUNCTION isms.submit_document(version_id bigint) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version := isms.document_version_lock(version_id);
@@ -292,7 +292,7 @@ COMMENT ON FUNCTION isms.submit_document(bigint) IS
 
 CREATE FUNCTION isms.approve_document(version_id bigint, decision text DEFAULT 'approved', comment text DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version := isms.document_version_lock(version_id);
@@ -313,7 +313,7 @@ COMMENT ON FUNCTION isms.approve_document(bigint, text, text) IS
     'Records a decision on a version in review, by the person acting (never its author: IS011): approved moves it to approved, rejected (with a comment) back to draft; returns the approval id';
 
 CREATE FUNCTION isms.publish_document(version_id bigint) RETURNS tstzrange
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version := isms.document_version_lock(version_id);
@@ -340,7 +340,7 @@ COMMENT ON FUNCTION isms.publish_document(bigint) IS
     'Publishes an approved version: it is in force from now on, and the version in force until now is superseded; returns the new version''s validity';
 
 CREATE FUNCTION isms.retire_document(document_id bigint, reason text) RETURNS integer
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document := isms.document_lock(document_id);
@@ -372,7 +372,7 @@ COMMENT ON FUNCTION isms.retire_document(bigint, text) IS
 
 CREATE FUNCTION isms.document_as_of(document_id bigint, at timestamptz)
     RETURNS SETOF isms.document_version
-    LANGUAGE sql STABLE ROWS 1 SET search_path = pg_catalog, isms
+    LANGUAGE sql STABLE ROWS 1 SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT v.* FROM isms.document_version v
      WHERE int8range(v.document_id, v.document_id, '[]') && int8range(document_as_of.document_id, document_as_of.document_id, '[]')

@@ -3,6 +3,31 @@
 
 \echo Use "CREATE EXTENSION isms" to load this file. \quit
 
+-- The schemas must be the installer's own.  A schema isms or isms_report
+-- that a non-superuser created beforehand would let its owner drop or
+-- replace the extension's objects, and an operator planted in it would run
+-- with the installer's rights during this very script; so the first
+-- statement, before anything resolves a name in them, refuses them.  Only
+-- qualified operators and catalogs are used here for the same reason.
+DO $$
+DECLARE
+    s record;
+BEGIN
+    FOR s IN SELECT n.nspname, r.rolname
+               FROM pg_catalog.pg_namespace n
+               JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+              WHERE n.nspname OPERATOR(pg_catalog.=) ANY (ARRAY['isms', 'isms_report']::pg_catalog.name[])
+                AND NOT r.rolsuper
+              ORDER BY n.nspname
+    LOOP
+        RAISE EXCEPTION 'cannot install isms into schema "%": it exists already and is owned by role "%", who is not a superuser', s.nspname, s.rolname
+            USING ERRCODE = 'IS030',
+                  DETAIL = pg_catalog.format('The owner of schema %I can drop or replace any object in it and can plant operators that would run with the installer''s rights.', s.nspname),
+                  HINT = pg_catalog.format('Check what schema %I holds, then drop it (or, if a superuser made it on purpose, ALTER SCHEMA %I OWNER TO a superuser) and run CREATE EXTENSION isms again.', s.nspname, s.nspname);
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION isms.version() RETURNS text
     AS 'MODULE_PATHNAME', 'isms_version'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

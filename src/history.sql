@@ -32,7 +32,7 @@ REVOKE ALL ON FUNCTION isms.capture_history() FROM PUBLIC;
 CREATE FUNCTION isms.history_sync_columns(register regclass)
     RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     hist regclass;
@@ -74,7 +74,7 @@ CREATE FUNCTION isms.enable_history(register regclass,
                                     valid_from_column name DEFAULT 'updated_at')
     RETURNS regclass
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     nsp      name;
@@ -194,7 +194,7 @@ COMMENT ON FUNCTION isms.enable_history(regclass, name) IS
 CREATE FUNCTION isms.disable_history(register regclass, drop_history boolean DEFAULT false)
     RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     hist regclass;
@@ -219,7 +219,7 @@ COMMENT ON FUNCTION isms.disable_history(regclass, boolean) IS
 CREATE FUNCTION isms.as_of(register anyelement, at timestamptz)
     RETURNS SETOF anyelement
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     reg  regclass;
@@ -258,7 +258,7 @@ COMMENT ON FUNCTION isms.as_of(anyelement, timestamptz) IS
 -- added column does not make every later UPDATE fail with IS022.
 CREATE FUNCTION isms.history_sync_ddl() RETURNS event_trigger
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     r record;

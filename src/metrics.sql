@@ -37,7 +37,7 @@ CREATE INDEX evidence_collected_idx ON isms.evidence (org_id, record_table, reco
 CREATE FUNCTION isms.report_bad_argument(argument text, value text, problem text, hint text)
     RETURNS void
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     RAISE EXCEPTION 'invalid argument %: %', argument, problem
@@ -53,7 +53,7 @@ COMMENT ON FUNCTION isms.report_bad_argument(text, text, text, text) IS
 -- (row-level security: a non-member is told the same as for a missing one).
 CREATE FUNCTION isms.report_org(org_id bigint) RETURNS bigint
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF $1 IS NULL OR NOT EXISTS (SELECT 1 FROM isms.organization o WHERE o.org_id = $1) THEN
@@ -69,7 +69,7 @@ COMMENT ON FUNCTION isms.report_org(bigint) IS
 
 CREATE FUNCTION isms.report_time(argument text, value timestamptz) RETURNS timestamptz
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF value IS NULL OR NOT isfinite(value) THEN
@@ -99,7 +99,7 @@ COMMENT ON FUNCTION isms.report_time(text, timestamptz) IS
 
 CREATE FUNCTION isms.build_register_row() RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;
@@ -219,7 +219,7 @@ BEGIN
     EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
             'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
             'oldest_review interval, last_change_at timestamptz) '
-            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms SET plan_cache_mode = force_generic_plan SET jit = off '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
             'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
     COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
         'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
@@ -246,7 +246,7 @@ RETURNS TABLE (org_id bigint, register text, clause text, record_id bigint, labe
                owner text, last_reviewed_at timestamptz, review_interval interval, due_at timestamptz,
                days_overdue integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -281,7 +281,7 @@ RETURNS TABLE (register text, clause text, title text, reviewable boolean, revie
                oldest_review_days integer, last_change_at timestamptz, days_since_change integer,
                untouched boolean)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -332,7 +332,7 @@ CREATE FUNCTION isms.risk_rating_at(org_id bigint, at timestamptz)
 RETURNS TABLE (risk_id bigint, inherent_rating integer, residual_rating integer,
                treated_at timestamptz, rating integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -376,7 +376,7 @@ RETURNS TABLE (period_start timestamptz, period_end timestamptz,
                pdca_cycles_completed integer, pdca_cycles_by_workflow jsonb,
                improvements_implemented integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -511,7 +511,7 @@ CREATE FUNCTION isms.process_interactions(org_id bigint)
 RETURNS TABLE (from_process_id bigint, from_process text, from_phase text, artifact text,
                to_process_id bigint, to_process text, to_phase text)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -539,7 +539,7 @@ CREATE FUNCTION isms.process_links(org_id bigint)
 RETURNS TABLE (process_id bigint, name text, pdca_phase text, owner text,
                inputs integer, outputs integer, fed_by integer, feeds integer, siloed boolean)
     LANGUAGE sql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT p.id, p.name, p.pdca_phase, p.owner,
            (SELECT count(*) FROM isms.process_input i WHERE i.org_id = p.org_id AND i.process_id = p.id)::integer,
@@ -565,7 +565,7 @@ COMMENT ON FUNCTION isms.process_links(bigint) IS
 
 CREATE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -664,7 +664,7 @@ RETURNS TABLE (control text, title text, theme text, applicable boolean, decisio
                justification text, implementation_status text, linked_risks integer, risk_ids text,
                latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -710,7 +710,7 @@ CREATE FUNCTION isms.clause_4_4_readiness(org_id bigint,
 RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
                evidence bigint, figures text, action text)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$

@@ -44,7 +44,7 @@ $$;
 -- Comments of the columns every register shares.
 
 CREATE FUNCTION isms.comment_common_columns(rel regclass) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     c record;
@@ -85,7 +85,7 @@ COMMENT ON FUNCTION isms.comment_common_columns(regclass) IS
 -- per statement.  Superusers bypass row-level security.
 
 CREATE FUNCTION isms.setup_register(rel regclass) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     reg isms.register;
