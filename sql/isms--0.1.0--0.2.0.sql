@@ -265,3 +265,16 @@ CREATE POLICY member ON isms.outbox FOR SELECT
                       AND l.log_id OPERATOR(pg_catalog.<=) outbox.last_log_id
                       AND l.xact_id OPERATOR(pg_catalog.=) outbox.xact_id));
 
+
+-- The two inlined report predicates qualify their operators.
+CREATE OR REPLACE FUNCTION isms.reported_move(from_state text, to_state text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined, so index predicates match
+AS $$
+    SELECT $2 OPERATOR(pg_catalog.=) ANY ('{verified,closed,completed,implemented,achieved,not_achieved}'::pg_catalog.text[])
+        OR $1 OPERATOR(pg_catalog.=) 'verified'::pg_catalog.text
+$$;
+CREATE OR REPLACE FUNCTION isms.document_in_force(status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
+AS $$
+    SELECT $1 OPERATOR(pg_catalog.=) ANY ('{approved,published,revision}'::pg_catalog.text[])
+$$;

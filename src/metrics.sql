@@ -18,11 +18,14 @@
 -- and out of verified (the end of an effectiveness check).  Only those are
 -- indexed, so the workflow engine pays nothing for the many other moves.
 -- A workflow an owner adds should name its final act states alike to be
--- counted by the PDCA-cycle figures.
+-- counted by the PDCA-cycle figures.  Without a SET clause the body is
+-- parsed wherever it is inlined, under any search_path (also when a
+-- backend builds the index predicate): its operators are qualified.
 CREATE FUNCTION isms.reported_move(from_state text, to_state text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined, so index predicates match
 AS $$
-    SELECT $2 IN ('verified', 'closed', 'completed', 'implemented', 'achieved', 'not_achieved') OR $1 = 'verified'
+    SELECT $2 OPERATOR(pg_catalog.=) ANY ('{verified,closed,completed,implemented,achieved,not_achieved}'::pg_catalog.text[])
+        OR $1 OPERATOR(pg_catalog.=) 'verified'::pg_catalog.text
 $$;
 COMMENT ON FUNCTION isms.reported_move(text, text) IS
     'True for the workflow moves the reports look up (into verified, closed, completed, implemented, achieved, not_achieved, or out of verified): the predicate of the transition log''s report index';
@@ -694,9 +697,9 @@ COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text) IS
 -- Documents in force (document control owns the states; this is the one
 -- place reports decide which states count as controlled and in force).
 CREATE FUNCTION isms.document_in_force(status text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
 AS $$
-    SELECT $1 IN ('approved', 'published', 'revision')
+    SELECT $1 OPERATOR(pg_catalog.=) ANY ('{approved,published,revision}'::pg_catalog.text[])
 $$;
 COMMENT ON FUNCTION isms.document_in_force(text) IS
     'True for the document statuses whose content is controlled and in force (approved, published, under revision); drafts, reviews and retired documents are not';
