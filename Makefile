@@ -53,12 +53,15 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 
 # pg_regress suites: test/sql/NAME.sql against test/expected/NAME.out
 REGRESS = ref docver reports sample
-REGRESS_OPTS = --inputdir=test --load-extension=isms
+# tools/dev points the outputs into the run's own directory
+REGRESS_OUTDIR ?= .
+ISOLATION_OUTDIR ?= output_iso
+REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
 	workflow_seal document_concurrent
-ISOLATION_OPTS = --inputdir=test/isolation --load-extension=isms
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -91,13 +94,14 @@ installcheck-pgtap:
 # then the isolation specs of test/security/specs (LISTEN, pollers).
 SECURITY_DB ?= isms_security
 SECURITY_ISOLATION = listen
+SECURITY_OUTDIR ?= test/security/output_iso
 installcheck-security:
 	dropdb --if-exists $(SECURITY_DB)
 	createdb $(SECURITY_DB)
 	psql -X -q -v ON_ERROR_STOP=1 -d $(SECURITY_DB) -c 'CREATE EXTENSION pgtap'
 	pg_prove -d $(SECURITY_DB) --ext .sql test/security/*.sql
 	$(pg_isolation_regress_installcheck) --inputdir=test/security \
-		--outputdir=test/security/output_iso --dbname=$(SECURITY_DB)_iso $(SECURITY_ISOLATION)
+		--outputdir=$(SECURITY_OUTDIR) --dbname=$(SECURITY_DB)_iso $(SECURITY_ISOLATION)
 
 # pg_dump | psql round trip of a database holding an ISMS.
 installcheck-dump:

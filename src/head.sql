@@ -29,9 +29,9 @@ END
 $$;
 
 ------------------------------------------------------------------------------
--- Roles, before anything is granted to them.  Roles are global to the
--- cluster: they may exist already (another database, an earlier install),
--- and DROP EXTENSION leaves them behind.
+-- Roles, first: every object below is granted to them as it is made.
+-- Roles are global to the cluster: they may exist already (another
+-- database, an earlier install), and DROP EXTENSION leaves them behind.
 
 DO $$
 DECLARE
