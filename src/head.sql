@@ -21,7 +21,7 @@ BEGIN
               ORDER BY n.nspname
     LOOP
         RAISE EXCEPTION 'cannot install isms into schema "%": it exists already and is owned by role "%", who is not a superuser', s.nspname, s.rolname
-            USING ERRCODE = 'IS030',
+            USING ERRCODE = 'IS050',
                   DETAIL = pg_catalog.format('The owner of schema %I can drop or replace any object in it and can plant operators that would run with the installer''s rights.', s.nspname),
                   HINT = pg_catalog.format('Check what schema %I holds, then drop it (or, if a superuser made it on purpose, ALTER SCHEMA %I OWNER TO a superuser) and run CREATE EXTENSION isms again.', s.nspname, s.nspname);
     END LOOP;

@@ -38,8 +38,8 @@
 /* IS022: a register whose history table no longer matches its columns */
 #define ERRCODE_ISMS_HISTORY_MISMATCH		MAKE_SQLSTATE('I','S','0','2','2')
 
-/* IS030: CREATE EXTENSION into a schema a non-superuser created */
-#define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','3','0')
+/* IS050: CREATE EXTENSION into a schema a non-superuser created */
+#define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
 
 /*
  * The context of SQL run from C (restrict.c): search_path pinned to

@@ -1,5 +1,5 @@
 -- A schema made beforehand cannot hand over the install: CREATE EXTENSION
--- refuses a schema isms or isms_report that a non-superuser owns (IS030)
+-- refuses a schema isms or isms_report that a non-superuser owns (IS050)
 -- before anything resolves a name in it, so an operator planted there
 -- never runs with the installer's rights.
 \set ON_ERROR_STOP 1
@@ -31,9 +31,9 @@ END $$;
 CREATE OPERATOR isms.= (LEFTARG = text, RIGHTARG = text, FUNCTION = isms.sec_trap_text);
 RESET ROLE;
 
-SELECT throws_ok('CREATE EXTENSION isms', 'IS030',
+SELECT throws_ok('CREATE EXTENSION isms', 'IS050',
     'cannot install isms into schema "isms": it exists already and is owned by role "sec_squatter", who is not a superuser',
-    'CREATE EXTENSION refuses a schema isms a non-superuser made (IS030)');
+    'CREATE EXTENSION refuses a schema isms a non-superuser made (IS050)');
 SELECT is((SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.sec_install_trap), 0::bigint,
     'the operators planted in it never ran');
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'sec_squatter'), false, 'the squatter did not become superuser');
@@ -44,9 +44,9 @@ DROP SCHEMA isms CASCADE;
 SET ROLE sec_squatter;
 CREATE SCHEMA isms_report;
 RESET ROLE;
-SELECT throws_ok('CREATE EXTENSION isms', 'IS030',
+SELECT throws_ok('CREATE EXTENSION isms', 'IS050',
     'cannot install isms into schema "isms_report": it exists already and is owned by role "sec_squatter", who is not a superuser',
-    'CREATE EXTENSION refuses a schema isms_report a non-superuser made (IS030)');
+    'CREATE EXTENSION refuses a schema isms_report a non-superuser made (IS050)');
 DROP SCHEMA isms_report;
 
 -- a schema a superuser made on purpose is used
