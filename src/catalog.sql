@@ -110,7 +110,7 @@ CREATE TRIGGER requirement_defaults
 -- a foreign key it is checked at the end of the statement, so a COPY or a
 -- multi-row INSERT may list children before their parents.
 CREATE FUNCTION isms.requirement_parent_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF NEW.parent_code IS NOT NULL

@@ -274,7 +274,7 @@ SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                                  'isms.framework_coverage(bigint, text)'::regprocedure,
                                  'isms.framework_coverage_summary(bigint, text, integer)'::regprocedure,
                                  'isms.soa_transition(bigint, text)'::regprocedure,
-                                 'isms.requirement_defaults()'::regprocedure, 'isms.requirement_parent_check()'::regprocedure)
+                                 'isms.requirement_defaults()'::regprocedure)
                    AND p.proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}'
                  ORDER BY 1),
     '{}'::text[], 'the new functions and triggers pin search_path = pg_catalog, pg_temp (pg_temp last)');
