@@ -461,7 +461,7 @@ COMMENT ON COLUMN isms.risk.accepted_until IS 'When the acceptance lapses and mu
 -- The likelihood and impact of a risk lie on its organisation's scale, and a
 -- scale cannot shrink below the levels its risks use.
 CREATE FUNCTION isms.risk_within_scale() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     s isms.risk_scale;
@@ -644,7 +644,8 @@ BEGIN
                                   coalesce(quote_literal(NEW.justification), 'missing')),
                   HINT = 'Clause 6.1.3 d asks why each control is included or excluded: record it (at least 10 characters, not "-" or "n/a").';
     END IF;
-    SELECT r.kind INTO kind FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
     IF kind IS DISTINCT FROM 'control' THEN
         RAISE EXCEPTION 'SoA entry for % of organisation % is not on a control', NEW.control, NEW.org_id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_on_control',
@@ -685,7 +686,8 @@ BEGIN
        OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
         RETURN NEW;                     -- trusted, or refused by row-level security
     END IF;
-    SELECT r.kind INTO kind FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
     IF kind IS DISTINCT FROM 'control' THEN
         RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: it is not a control', NEW.risk_id, NEW.org_id, NEW.control
             USING ERRCODE = 'check_violation', CONSTRAINT = 'risk_control_on_control',
@@ -1129,7 +1131,7 @@ COMMENT ON COLUMN isms.audit_finding.raised_by IS 'Auditor who raised the findin
 -- foreign keys.  A superuser's write is trusted (a restore loads
 -- nonconformity before audit_finding).
 CREATE FUNCTION isms.nonconformity_finding_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF NEW.finding_id IS NOT NULL
@@ -1414,7 +1416,7 @@ COMMENT ON COLUMN isms.evidence.collected_by IS 'Who collected the evidence';
 -- A superuser's write is trusted (a restore loads evidence before the rows
 -- it points at).
 CREATE FUNCTION isms.evidence_record_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     found_it boolean;
