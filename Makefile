@@ -36,7 +36,8 @@ SQL_PARTS = \
 	src/review.sql \
 	src/document.sql \
 	src/metrics.sql \
-	src/reports.sql
+	src/reports.sql \
+	src/signoff.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written

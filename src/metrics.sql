@@ -980,7 +980,8 @@ DECLARE
     n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
     -- (12)
     n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
-    mr_incomplete text; mr_late text;
+    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
+    soa_signed text; soa_status text;
     s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
     iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
     iv_party interval; iv_requirement interval;
@@ -1058,18 +1059,25 @@ BEGIN
       INTO n_soa, n_app, n_impl, n_ev
       FROM isms.known_as_of(NULL::isms.soa_entry, t) e
      WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
+    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
+           z.status
+      INTO soa_signed, soa_status
+      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
+     ORDER BY z.soa_version DESC LIMIT 1;
     s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
     st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
     check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
     evidence := n_ev;
-    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s',
-                      n_soa, n_controls, n_app, n_impl, n_ev, d_since);
+    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
+                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
     action := CASE WHEN st = 'pass' THEN 'None'
                    ELSE concat_ws('; ',
                         CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
                         CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
                         CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
-                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END) END;
+                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
+                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
+                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
     RETURN NEXT;
 
     -- (3) Continually improving: completed PDCA cycles of the improvement workflows
@@ -1163,20 +1171,38 @@ BEGIN
       INTO mr_late
       FROM isms.known_as_of(NULL::isms.management_review, t) m
      WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
+    -- minutes signed by top management (isms.sign_off), as they stand at t
+    WITH so AS MATERIALIZED (
+        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
+          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
+         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
+    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
+      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+      LEFT JOIN so ON so.record_id = m.id
+     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
     s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
               WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
-    st := CASE WHEN n_mr_held = 0 THEN 'fail' WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    st := CASE WHEN n_mr_held = 0 THEN 'fail'
+               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
     check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
     evidence := n_mr_held;
     figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
                       to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
                       coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
-                      coalesce('; incomplete: ' || mr_incomplete, ''));
+                      coalesce('; incomplete: ' || mr_incomplete, ''))
+               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
+                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
+                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
     action := CASE WHEN st = 'pass' THEN 'None'
                    ELSE concat_ws('; ',
                         CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
                         CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
-                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END) END;
+                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
+                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
+                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
     RETURN NEXT;
 
     -- (7) Evidence of improvement outcomes
