@@ -37,7 +37,8 @@ SQL_PARTS = \
 	src/document.sql \
 	src/metrics.sql \
 	src/reports.sql \
-	src/signoff.sql
+	src/signoff.sql \
+	src/import.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written

@@ -22,7 +22,7 @@ SELECT matches((SELECT figures FROM isms.clause_4_4_readiness(1) WHERE check_no 
 -- Signing management review minutes
 
 SET LOCAL ROLE rep_editor;
-SELECT (isms.sign_off(1, 'management_review', :mr2, 'CEO, top management', 'Minutes approved')).* \gset s_
+SELECT * FROM isms.sign_off(1, 'management_review', :mr2, 'CEO, top management', 'Minutes approved') \gset s_
 RESET ROLE;
 SELECT is(:'s_signer'::text, 'rep_editor', 'the signer is the person acting (isms.current_actor())');
 SELECT is(:'s_login_role'::text, session_user::text, 'the login role is recorded (session_user)');
