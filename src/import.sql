@@ -101,6 +101,7 @@ REVOKE ALL ON TABLE isms.import_batch FROM PUBLIC;
 GRANT SELECT ON TABLE isms.import_batch TO isms_admin, isms_editor, isms_auditor, isms_reader;
 CREATE TRIGGER import_batch_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON isms.import_batch
     FOR EACH STATEMENT EXECUTE FUNCTION isms.signoff_keep();
+ALTER TABLE isms.import_batch ENABLE ALWAYS TRIGGER import_batch_append_only;
 
 ------------------------------------------------------------------------------
 -- Applying a batch.  The work is done as the extension's owner (it writes

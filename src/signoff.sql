@@ -199,14 +199,20 @@ CREATE FUNCTION isms.signoff_keep() RETURNS trigger
     SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
-    RAISE EXCEPTION 'a sign-off cannot be changed or removed (% on isms.signoff)', TG_OP
+    IF TG_TABLE_NAME = 'signoff' THEN
+        RAISE EXCEPTION 'a sign-off cannot be changed or removed (% on isms.signoff)', TG_OP
+            USING ERRCODE = 'IS031',
+                  DETAIL = 'A sign-off is evidence: it records who signed which content when.',
+                  HINT = 'Sign again: the newer sign-off covers the current content, the older one shows as superseded.';
+    END IF;
+    RAISE EXCEPTION 'an import record cannot be changed or removed (% on isms.%)', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'IS031',
-              DETAIL = 'A sign-off is evidence: it records who signed which content when.',
-              HINT = 'Sign again: the newer sign-off covers the current content, the older one shows as superseded.';
+              DETAIL = 'An import record is evidence: it records who brought which records in, when, and their digest.',
+              HINT = 'Import corrections as a new batch.';
 END
 $$;
 COMMENT ON FUNCTION isms.signoff_keep() IS
-    'Trigger refusing UPDATE, DELETE and TRUNCATE of isms.signoff (IS031), for every role';
+    'Trigger refusing UPDATE, DELETE and TRUNCATE of isms.signoff and isms.import_batch (IS031), for every role';
 
 CREATE TRIGGER signoff_fill BEFORE INSERT ON isms.signoff FOR EACH ROW EXECUTE FUNCTION isms.signoff_fill();
 CREATE TRIGGER signoff_trail AFTER INSERT ON isms.signoff FOR EACH ROW EXECUTE FUNCTION isms.signoff_trail();
