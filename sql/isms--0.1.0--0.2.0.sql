@@ -11,6 +11,187 @@ DROP FUNCTION isms.load_sample(integer, date);
 DROP FUNCTION isms.sample_u(integer, integer, integer);
 
 --------------------------------------------------------------------------
+-- Install-time builders are idempotent, so that upgrade scripts can run
+-- them again over existing registers.
+CREATE OR REPLACE FUNCTION isms.setup_register(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+AS $$
+DECLARE
+    reg isms.register;
+    relname text;
+    seq text;
+BEGIN
+    SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
+    SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
+    PERFORM isms.comment_common_columns(rel);
+    -- idempotent: an upgrade script runs it again over every register
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
+    EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
+    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
+                   'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
+    EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+    EXECUTE format('GRANT SELECT ON %s TO isms_reader', rel);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO isms_editor', rel);
+    IF reg.audit_record THEN
+        EXECUTE format('GRANT INSERT, UPDATE ON %s TO isms_auditor', rel);
+    END IF;
+    PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+    seq := pg_catalog.pg_get_serial_sequence(rel::text, 'id');
+    IF seq IS NOT NULL THEN
+        PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.setup_register(regclass) IS
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments; idempotent, so an upgrade script can run it again';
+REVOKE ALL ON FUNCTION isms.setup_register(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION isms.build_register_row() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog
+AS $$
+DECLARE
+    r record;
+    parts text[] := '{}';
+    label_col text;
+    label text;
+    cols text[];
+    extra text[];
+    tbl text;
+    common text;
+    retired text;
+    in_force text;
+    activity text[] := '{}';
+BEGIN
+    FOR r IN SELECT * FROM isms.register ORDER BY name LOOP
+        SELECT array_agg(a.attname::text) INTO cols
+          FROM pg_attribute a WHERE a.attrelid = r.relid AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT c.col INTO label_col
+          FROM unnest(ARRAY['title', 'name', 'subject', 'control', 'requirement', 'action', 'statement',
+                            'artifact', 'competence', 'activity', 'role', 'description', 'url'])
+               WITH ORDINALITY AS c(col, ord)
+         WHERE c.col = ANY (cols)
+         ORDER BY c.ord LIMIT 1;
+        label := CASE WHEN label_col IS NOT NULL THEN format('t.%I::text', label_col)
+                      ELSE quote_literal(r.title) || '::text' END;
+        retired := CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                        WHEN r.has_workflow
+                        THEN format('CASE WHEN EXISTS (SELECT 1 FROM isms.workflow w JOIN isms.workflow_state ws '
+                                    'ON ws.workflow = w.workflow WHERE w.relid = %L::regclass AND ws.state = t.status '
+                                    'AND ws.is_terminal) THEN t.updated_at END', r.relid)
+                        WHEN 'status' = ANY (cols) THEN 'CASE WHEN t.status = ''retired'' THEN t.updated_at END'
+                        WHEN 'period_end' = ANY (cols) THEN '(t.period_end + 1)::timestamptz'
+                        WHEN 'ended_on' = ANY (cols) THEN '(t.ended_on + 1)::timestamptz'
+                        ELSE 'NULL::timestamptz' END;
+        common := format(
+            'SELECT t.org_id, %L::regclass AS relid, %L::text AS register, t.id, %s AS label, %s AS owner, '
+            '%s AS reviewable, %s AS review_interval, %s AS last_reviewed_at, t.created_at, t.updated_at, '
+            '%s AS status, %s AS retired_at, %s AS basis',
+            r.relid, r.name, label,
+            CASE WHEN 'owner' = ANY (cols) THEN 't.owner' ELSE 'NULL::text' END,
+            r.reviewable::text,
+            CASE WHEN r.reviewable THEN 't.review_interval' ELSE 'NULL::interval' END,
+            CASE WHEN r.reviewable THEN 't.last_reviewed_at' ELSE 'NULL::timestamptz' END,
+            CASE WHEN 'status' = ANY (cols) THEN 't.status' ELSE 'NULL::text' END,
+            retired,
+            CASE WHEN r.reviewable THEN 'coalesce(t.last_reviewed_at, t.created_at)' ELSE 'NULL::timestamptz' END);
+        IF NOT r.reviewable THEN
+            parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
+            activity := activity || format(
+                'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
+                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
+                'FROM %s t WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+            CONTINUE;
+        END IF;
+        in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
+        activity := activity || format(
+            'SELECT %L::regclass, count(*), '
+            'count(*) FILTER (WHERE %s AND coalesce(t.last_reviewed_at, t.created_at) + coalesce(t.review_interval, '
+            '(SELECT coalesce(s.review_interval, g.default_review_interval) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
+            'count(*) FILTER (WHERE %s AND t.last_reviewed_at IS NULL), '
+            'max($2 - coalesce(t.last_reviewed_at, t.created_at)) FILTER (WHERE %s), '
+            'max(greatest(t.updated_at, t.last_reviewed_at)) FILTER (WHERE greatest(t.updated_at, t.last_reviewed_at) <= $2) '
+            'FROM %s t WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, r.relid, in_force, in_force, r.relid);
+        -- rows on the default interval: review_interval is NULL by the branch's
+        -- condition, said as a constant so the review index covers the branch
+        parts := parts || format(
+            '%s, (SELECT least(g.default_review_interval, min(s.review_interval)) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.relid = g.relid WHERE g.relid = %L::regclass '
+            'GROUP BY g.default_review_interval) AS candidate_interval FROM %s t WHERE t.review_interval IS NULL',
+            replace(common, 't.review_interval AS review_interval', 'NULL::interval AS review_interval'),
+            r.relid, r.relid);
+        parts := parts || format(
+            '%s, interval ''0'' AS candidate_interval FROM %s t WHERE t.review_interval IS NOT NULL',
+            common, r.relid);
+        -- the review indexes, covering what the stale list shows
+        extra := ARRAY['org_id', 'id', 'last_reviewed_at', 'created_at', 'updated_at']
+                 || ARRAY(SELECT c FROM unnest(ARRAY['owner', label_col, 'status', 'period_end', 'ended_on']) c
+                           WHERE c = ANY (cols) AND c IS NOT NULL);
+        SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
+        IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NULL',
+                           tbl || '_review_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NOT NULL',
+                           tbl || '_review_own_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));
+        END IF;
+    END LOOP;
+    EXECUTE 'CREATE OR REPLACE VIEW isms.register_row WITH (security_invoker = true) AS '
+            || array_to_string(parts, E'\nUNION ALL ');
+    COMMENT ON VIEW isms.register_row IS
+        'Reports (9.1): every row of every register (branches generated from isms.register) with its review interval, last review, last change and whether it is in force; row-level security of each register applies';
+    COMMENT ON COLUMN isms.register_row.org_id IS 'Organisation of the row';
+    COMMENT ON COLUMN isms.register_row.relid IS 'Register table of the row';
+    COMMENT ON COLUMN isms.register_row.register IS 'Register name (isms.register.name)';
+    COMMENT ON COLUMN isms.register_row.id IS 'id of the row in its register';
+    COMMENT ON COLUMN isms.register_row.label IS 'Human-readable label of the row: its title, name, subject, control or similar';
+    COMMENT ON COLUMN isms.register_row.owner IS 'Person accountable for the row; NULL where the register has no owner column';
+    COMMENT ON COLUMN isms.register_row.reviewable IS 'True when the register is reviewed periodically (isms.register.reviewable)';
+    COMMENT ON COLUMN isms.register_row.review_interval IS 'The row''s own review interval; NULL means the organisation''s setting or the register default (isms.review_interval)';
+    COMMENT ON COLUMN isms.register_row.last_reviewed_at IS 'When the row was last reviewed; NULL if never or not reviewable';
+    COMMENT ON COLUMN isms.register_row.created_at IS 'When the row was created';
+    COMMENT ON COLUMN isms.register_row.updated_at IS 'When the row was last changed';
+    COMMENT ON COLUMN isms.register_row.status IS 'Workflow or document status; NULL where the register has none';
+    COMMENT ON COLUMN isms.register_row.retired_at IS 'When a reviewable row went out of force and stopped needing review: a workflow record''s final state, a retired document, the end of an audit programme''s period or of a role assignment; NULL while in force';
+    COMMENT ON COLUMN isms.register_row.basis IS 'When the review interval of a reviewable row is counted from: its last review, else its creation';
+    COMMENT ON COLUMN isms.register_row.candidate_interval IS 'Shortest review interval the row can have without its own (register default or any organisation''s setting); 0 for rows with their own; lets a stale list read only the rows whose basis is older than as_of minus it';
+    REVOKE ALL ON isms.register_row FROM PUBLIC;
+    GRANT SELECT ON isms.register_row TO isms_reader;
+
+    -- Per register, what one organisation's rows say about staleness: one
+    -- small aggregate per register table (cheaper than grouping the view).
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
+            'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
+            'oldest_review interval, last_change_at timestamptz) '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms SET plan_cache_mode = force_generic_plan SET jit = off '
+            'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
+    COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
+        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
+    REVOKE ALL ON FUNCTION isms.register_activity(bigint, timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_activity(bigint, timestamptz) TO isms_reader;
+END
+$$;
+COMMENT ON FUNCTION isms.build_register_row() IS
+    'Install helper: (re)creates the view isms.register_row and the review indexes of the reviewable registers from isms.register; call it again after adding a register';
+REVOKE ALL ON FUNCTION isms.build_register_row() FROM PUBLIC;
+
+-- Run them again: every register then has the triggers, policies, grants and
+-- indexes that a fresh install gives it (quietly: "already exists").
+SET LOCAL client_min_messages = warning;
+SELECT isms.setup_register(relid) FROM isms.register ORDER BY name;
+SELECT isms.build_register_row();
+RESET client_min_messages;
+
+--------------------------------------------------------------------------
 -- Reports as of any instant, from the register history: the metrics part
 -- (src/metrics.sql) again, every function replaced; the functions whose
 -- arguments or columns changed are dropped first.  Register history
@@ -49,6 +230,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.reported_move(text, text) IS
     'True for the workflow moves the reports look up (into verified, closed, completed, implemented, achieved, not_achieved, or out of verified): the predicate of the transition log''s report index';
+REVOKE ALL ON FUNCTION isms.reported_move(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.reported_move(text, text) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Argument checks.
@@ -67,6 +250,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.report_bad_argument(text, text, text, text) IS
     'Raises SQLSTATE 22023 for a report function''s argument: the message names the argument, the detail gives its value, the hint what to pass instead';
+REVOKE ALL ON FUNCTION isms.report_bad_argument(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.report_bad_argument(text, text, text, text) TO isms_reader;
 
 -- The organisation of a report: it must exist and be visible to the caller
 -- (row-level security: a non-member is told the same as for a missing one).
@@ -85,6 +270,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.report_org(bigint) IS
     'Checks the org_id argument of a report: raises 22023 unless the organisation exists and is visible to the caller; returns it';
+REVOKE ALL ON FUNCTION isms.report_org(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.report_org(bigint) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.report_time(argument text, value timestamptz) RETURNS timestamptz
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -100,6 +287,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.report_time(text, timestamptz) IS
     'Checks a point-in-time argument of a report (not NULL, finite): raises 22023 naming it';
+REVOKE ALL ON FUNCTION isms.report_time(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.report_time(text, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- The one source of every report: the register as it stood at an instant.
@@ -158,6 +347,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.known_as_of(anyelement, timestamptz) IS
     'The rows of a register as the reports see them at an instant: the version valid then (isms.as_of), and for a row created by then whose known history starts later, its earliest known version; at or after the current transaction''s start, the register itself';
+REVOKE ALL ON FUNCTION isms.known_as_of(anyelement, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.known_as_of(anyelement, timestamptz) TO isms_reader;
 
 -- "In force" and "reviewed" for documents: one definition each, used by
 -- every report.  A document is in force while one of its versions is
@@ -178,6 +369,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) IS
     'When a register row''s review interval is counted from at as_of: its last review if recorded by then, else its creation';
+REVOKE ALL ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.document_in_force(status text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used
@@ -186,6 +379,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.document_in_force(text) IS
     'True for the document statuses with a version in force (published; under_revision: a version in force and a newer one being prepared); drafts, reviews, approved but unpublished first versions and retired documents are not';
+REVOKE ALL ON FUNCTION isms.document_in_force(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_in_force(text) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.document_reviewed_at(org_id bigint, document_id bigint, last_reviewed_at timestamptz,
                                           as_of timestamptz)
@@ -201,6 +396,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz) IS
     'When a document was last reviewed by as_of: its last recorded review (isms.mark_reviewed) or the publication of its latest version by then, whichever is later; NULL if neither';
+REVOKE ALL ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Every row of every register, with what staleness needs: its review
@@ -318,11 +515,11 @@ BEGIN
                            WHERE c = ANY (cols) AND c IS NOT NULL);
         SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
         IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
-            EXECUTE format('CREATE INDEX %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
                            'WHERE review_interval IS NULL',
                            tbl || '_review_idx', r.relid,
                            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
-            EXECUTE format('CREATE INDEX %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
                            'WHERE review_interval IS NOT NULL',
                            tbl || '_review_own_idx', r.relid,
                            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));
@@ -374,6 +571,7 @@ END
 $$;
 COMMENT ON FUNCTION isms.build_register_row() IS
     'Install helper: (re)creates the view isms.register_row and the review indexes of the reviewable registers from isms.register; call it again after adding a register';
+REVOKE ALL ON FUNCTION isms.build_register_row() FROM PUBLIC;
 
 SELECT isms.build_register_row();
 
@@ -436,6 +634,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.stale_items(timestamptz) IS
     'Every register row whose periodic review is overdue at as_of (last review, or creation if never reviewed, plus the effective review interval, is before as_of), across all registers and the caller''s organisations, in no particular order (ORDER BY days_overdue DESC for the oldest first); rows out of force (closed workflow records, retired documents, ended audit programmes and role assignments) are not reviewed';
+REVOKE ALL ON FUNCTION isms.stale_items(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.stale_items(timestamptz) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.staleness_summary(org_id bigint, as_of timestamptz DEFAULT now(),
                                        untouched_after interval DEFAULT interval '1 year')
@@ -477,6 +677,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) IS
     'Per register of an organisation at as_of: rows, overdue reviews and their share, rows never reviewed, age in days of the oldest review, last change and days since, and whether nothing changed for untouched_after (the classic shelf-ware finding)';
+REVOKE ALL ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Residual risk over time.
@@ -513,6 +715,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.risk_rating_at(bigint, timestamptz) IS
     'Risk levels of an organisation at a moment, from the register history: each risk recorded and identified by then with its ratings then and its rating (residual where assessed, else inherent: isms_report.risk_register.current_rating); treated_at is the first treatment plan verification or acceptance by then; the single source of residual-risk trends';
+REVOKE ALL ON FUNCTION isms.risk_rating_at(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.risk_rating_at(bigint, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Continual improvement, per period.
@@ -662,6 +866,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
     'Continual improvement (10.1) per period [start, end) from from_at to to_at, from the records as they stood at to_at (register history) and the transition log: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Process interactions (4.4): an output artifact of one process that is an
@@ -677,6 +883,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.artifact_key(text) IS
     'The comparison key of a process artifact name: lower case, every run of characters other than letters and digits one space, trimmed; an output and an input with equal keys but different names are a near miss';
+REVOKE ALL ON FUNCTION isms.artifact_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.artifact_key(text) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.process_interactions(org_id bigint, as_of timestamptz DEFAULT now())
 RETURNS TABLE (from_process_id bigint, from_process text, from_phase text, artifact text,
@@ -720,6 +928,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.process_interactions(bigint, timestamptz) IS
     'Clause 4.4: the interactions of an organisation''s processes at as_of (register history): match exact, one row per artifact that one process outputs and another takes as input; near_miss, an output and an input whose names differ only in case, spacing or punctuation (isms.artifact_key), not joined; dangling, an input no other process outputs (from_process NULL)';
+REVOKE ALL ON FUNCTION isms.process_interactions(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_interactions(bigint, timestamptz) TO isms_reader;
 
 -- Each process with its interactions counted; siloed: no input from and no
 -- output to any other process.
@@ -753,6 +963,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.process_links(bigint, timestamptz) IS
     'Clause 4.4: each process of an organisation at as_of (register history) with its inputs and outputs, how many other processes feed it and it feeds, and whether it is siloed (neither)';
+REVOKE ALL ON FUNCTION isms.process_links(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_links(bigint, timestamptz) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.process_links(org_id bigint)
 RETURNS TABLE (process_id bigint, name text, pdca_phase text, owner text,
@@ -764,6 +976,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.process_links(bigint) IS
     'Clause 4.4: each process of an organisation now with its inputs and outputs, how many other processes feed it and it feeds, and whether it is siloed (neither): isms.process_links(org_id, now())';
+REVOKE ALL ON FUNCTION isms.process_links(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_links(bigint) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.process_map(org_id bigint, format text, as_of timestamptz) RETURNS text
     LANGUAGE plpgsql STABLE
@@ -885,6 +1099,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.process_map(bigint, text, timestamptz) IS
     'Clause 4.4: the process map of an organisation at as_of (register history) as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): processes grouped by PDCA phase, edges labelled with the artifacts they pass, siloed processes, near misses and inputs no process outputs in red';
+REVOKE ALL ON FUNCTION isms.process_map(bigint, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text, timestamptz) TO isms_reader;
 
 CREATE OR REPLACE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
     LANGUAGE sql STABLE
@@ -894,6 +1110,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.process_map(bigint, text) IS
     'Clause 4.4: the process map of an organisation now as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): isms.process_map(org_id, format, now())';
+REVOKE ALL ON FUNCTION isms.process_map(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- The Statement of Applicability (6.1.3 d): every control of the framework's
@@ -949,6 +1167,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) IS
     'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Clause 4.4 readiness: the auditor's checklist, one row per check.
@@ -1424,55 +1644,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
     'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs) and shelf-ware in the core registers, one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
-
-------------------------------------------------------------------------------
--- Privileges: nothing to PUBLIC; every role reads the reports.
-
-REVOKE ALL ON FUNCTION
-    isms.report_bad_argument(text, text, text, text),
-    isms.report_org(bigint),
-    isms.report_time(text, timestamptz),
-    isms.build_register_row(),
-    isms.stale_items(timestamptz),
-    isms.staleness_summary(bigint, timestamptz, interval),
-    isms.risk_rating_at(bigint, timestamptz),
-    isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval),
-    isms.known_as_of(anyelement, timestamptz),
-    isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz),
-    isms.artifact_key(text),
-    isms.review_basis(timestamptz, timestamptz, timestamptz),
-    isms.process_interactions(bigint, timestamptz),
-    isms.process_links(bigint),
-    isms.process_links(bigint, timestamptz),
-    isms.process_map(bigint, text),
-    isms.process_map(bigint, text, timestamptz),
-    isms.statement_of_applicability(bigint, text, timestamptz),
-    isms.document_in_force(text),
-    isms.reported_move(text, text),
-    isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval)
-  FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION
-    isms.report_bad_argument(text, text, text, text),
-    isms.report_org(bigint),
-    isms.report_time(text, timestamptz),
-    isms.stale_items(timestamptz),
-    isms.staleness_summary(bigint, timestamptz, interval),
-    isms.risk_rating_at(bigint, timestamptz),
-    isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval),
-    isms.known_as_of(anyelement, timestamptz),
-    isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz),
-    isms.artifact_key(text),
-    isms.review_basis(timestamptz, timestamptz, timestamptz),
-    isms.process_interactions(bigint, timestamptz),
-    isms.process_links(bigint),
-    isms.process_links(bigint, timestamptz),
-    isms.process_map(bigint, text),
-    isms.process_map(bigint, text, timestamptz),
-    isms.statement_of_applicability(bigint, text, timestamptz),
-    isms.document_in_force(text),
-    isms.reported_move(text, text),
-    isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval)
-  TO isms_reader;
+REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
 
 CREATE OR REPLACE VIEW isms_report.documents WITH (security_invoker = true) AS
 SELECT d.org_id, o.code AS org_code, d.id AS document_id, d.code, d.title, d.kind, d.classification, d.origin,
