@@ -1783,11 +1783,12 @@ COMMENT ON FUNCTION isms.signoff_digest(jsonb) IS
 ------------------------------------------------------------------------------
 -- The database fills in and checks every sign-off, however it is inserted.
 
-CREATE FUNCTION isms.signoff_fill() RETURNS trigger
+CREATE FUNCTION isms.signoff_complete(s isms.signoff) RETURNS isms.signoff
     LANGUAGE plpgsql
     SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
+    NEW isms.signoff := s;
     what text;
     ok boolean;
     why text;
@@ -1815,8 +1816,8 @@ BEGIN
         ok := EXISTS (SELECT 1 FROM isms.soa_entry e WHERE e.org_id = NEW.org_id);
         why := 'it has no entry';
         PERFORM pg_advisory_xact_lock(hashtext('isms.signoff soa_version'), hashtext(NEW.org_id::text));
-        NEW.soa_version := coalesce((SELECT max(s.soa_version) FROM isms.signoff s
-                                      WHERE s.org_id = NEW.org_id AND s.subject = 'statement_of_applicability'), 0) + 1;
+        NEW.soa_version := coalesce((SELECT max(x.soa_version) FROM isms.signoff x
+                                      WHERE x.org_id = NEW.org_id AND x.subject = 'statement_of_applicability'), 0) + 1;
     ELSE
         NULL;   -- the CHECK constraint refuses it
     END CASE;
@@ -1841,24 +1842,56 @@ BEGIN
     RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION isms.signoff_complete(isms.signoff) IS
+    'A sign-off as the database records it: signer (isms.current_actor()), login role (session_user), signed_at, the SoA version, the content from the register and its SHA-256; refuses (IS030) a missing record, a review not held, a risk not accepted, a withdrawn plan, an empty SoA';
+
+-- A superuser's INSERT is a restore (pg_dump) and is kept as it is, without
+-- a trail entry: the trail's own copy is restored beside it.
+CREATE FUNCTION isms.signoff_fill() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = current_user AND rolsuper) THEN
+        RETURN NEW;
+    END IF;
+    RETURN isms.signoff_complete(NEW);
+END
+$$;
 COMMENT ON FUNCTION isms.signoff_fill() IS
-    'BEFORE INSERT trigger of isms.signoff: sets signer (isms.current_actor()), login role (session_user), signed_at, the SoA version, the content from the register and its SHA-256; refuses (IS030) a missing record, a review not held, a risk not accepted, a withdrawn plan, an empty SoA';
+    'BEFORE INSERT trigger of isms.signoff: completes the row with isms.signoff_complete() (who, when, what, its SHA-256), whatever the INSERT gave; a superuser''s INSERT (a restore) is kept as it is';
 
 CREATE FUNCTION isms.signoff_trail() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
-    PERFORM isms.trail_append(NEW.org_id, 'isms.signoff'::regclass, NEW.id, 'sign-off',
-        jsonb_build_object('subject', NEW.subject, 'record_id', NEW.record_id, 'soa_version', NEW.soa_version,
-                           'signer', NEW.signer, 'login_role', NEW.login_role, 'signer_role', NEW.signer_role,
-                           'statement', NEW.statement, 'signed_at', NEW.signed_at,
-                           'sha256', encode(NEW.sha256, 'hex')));
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = current_user AND rolsuper) THEN
+        RETURN NULL;    -- a restore; isms.sign_off() appends a superuser's own sign-off itself
+    END IF;
+    PERFORM isms.signoff_trail_entry(NEW);
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION isms.signoff_trail() IS
-    'AFTER INSERT trigger of isms.signoff: records the sign-off in the evidence trail (action sign-off, with the SHA-256 of the content)';
+    'AFTER INSERT trigger of isms.signoff: records the sign-off in the evidence trail (action sign-off, with the SHA-256 of the content); not for a superuser''s INSERT (a restore)';
+
+CREATE FUNCTION isms.signoff_trail_entry(s isms.signoff) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    NEW isms.signoff := s;
+BEGIN
+    RETURN isms.trail_append(NEW.org_id, 'isms.signoff'::regclass, NEW.id, 'sign-off',
+        jsonb_build_object('subject', NEW.subject, 'record_id', NEW.record_id, 'soa_version', NEW.soa_version,
+                           'signer', NEW.signer, 'login_role', NEW.login_role, 'signer_role', NEW.signer_role,
+                           'statement', NEW.statement, 'signed_at', NEW.signed_at,
+                           'sha256', encode(NEW.sha256, 'hex')));
+END
+$$;
+COMMENT ON FUNCTION isms.signoff_trail_entry(isms.signoff) IS
+    'Appends a sign-off to the evidence trail (action sign-off: subject, record, SoA version, signer, login role, role, statement, time, SHA-256)';
 
 CREATE FUNCTION isms.signoff_keep() RETURNS trigger
     LANGUAGE plpgsql
@@ -1913,10 +1946,20 @@ BEGIN
         PERFORM isms.report_bad_argument('signer_role', signer_role, 'the capacity in which you sign is required',
             'Pass it, such as ''CEO, top management'' or ''risk owner''.');
     END IF;
-    INSERT INTO isms.signoff (org_id, subject, record_id, signer_role, statement, signer, login_role, signed_at, content, sha256)
-    VALUES (sign_off.org_id, sign_off.subject, sign_off.record_id, sign_off.signer_role, sign_off.statement,
-            '', '', now(), '{}', '\x0000000000000000000000000000000000000000000000000000000000000000')
+    s.org_id := sign_off.org_id;
+    s.subject := sign_off.subject;
+    s.record_id := sign_off.record_id;
+    s.signer_role := sign_off.signer_role;
+    s.statement := sign_off.statement;
+    s := isms.signoff_complete(s);
+    INSERT INTO isms.signoff (org_id, subject, record_id, soa_version, signer_role, statement, signer, login_role,
+                              signed_at, content, sha256)
+    VALUES (s.org_id, s.subject, s.record_id, s.soa_version, s.signer_role, s.statement, s.signer, s.login_role,
+            s.signed_at, s.content, s.sha256)
     RETURNING * INTO s;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = current_user AND rolsuper) THEN
+        PERFORM isms.signoff_trail_entry(s);
+    END IF;
     RETURN s;
 END
 $$;
@@ -1951,11 +1994,13 @@ COMMENT ON FUNCTION isms.signoff_status(bigint, timestamptz) IS
     'The sign-offs of an organisation made by as_of, each with the SHA-256 of what was signed and of the same content at as_of: status signed (unchanged), signed version superseded (changed since), or record gone';
 
 REVOKE ALL ON FUNCTION isms.signoff_content(bigint, text, bigint, timestamptz), isms.signoff_digest(jsonb),
+    isms.signoff_complete(isms.signoff), isms.signoff_trail_entry(isms.signoff),
     isms.signoff_fill(), isms.signoff_trail(), isms.signoff_keep(),
     isms.sign_off(bigint, text, bigint, text, text), isms.signoff_status(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.signoff_content(bigint, text, bigint, timestamptz), isms.signoff_digest(jsonb),
     isms.signoff_status(bigint, timestamptz) TO isms_reader;
-GRANT EXECUTE ON FUNCTION isms.sign_off(bigint, text, bigint, text, text) TO isms_admin, isms_editor;
+GRANT EXECUTE ON FUNCTION isms.sign_off(bigint, text, bigint, text, text), isms.signoff_complete(isms.signoff),
+    isms.signoff_trail_entry(isms.signoff) TO isms_admin, isms_editor;
 
 --------------------------------------------------------------------------
 -- Bringing existing records in (src/import.sql); the transition log's
@@ -2036,6 +2081,8 @@ CREATE TABLE isms.import_staging (
     PRIMARY KEY (org_id, line)
 );
 CREATE INDEX import_staging_batch_idx ON isms.import_staging (org_id, batch);
+SELECT pg_catalog.pg_extension_config_dump('isms.import_staging', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('isms.import_staging', 'line')::regclass, '');
 COMMENT ON TABLE isms.import_staging IS
     'Clause 7.5.3: records waiting to be imported, one row per version of a record; fill with COPY, apply with isms.import_apply(org_id, batch)';
 COMMENT ON COLUMN isms.import_staging.org_id IS 'Organisation the records belong to; by default the one the setting isms.org names (isms.import_org())';

@@ -40,6 +40,8 @@ CREATE TABLE isms.import_staging (
     PRIMARY KEY (org_id, line)
 );
 CREATE INDEX import_staging_batch_idx ON isms.import_staging (org_id, batch);
+SELECT pg_catalog.pg_extension_config_dump('isms.import_staging', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('isms.import_staging', 'line')::regclass, '');
 COMMENT ON TABLE isms.import_staging IS
     'Clause 7.5.3: records waiting to be imported, one row per version of a record; fill with COPY, apply with isms.import_apply(org_id, batch)';
 COMMENT ON COLUMN isms.import_staging.org_id IS 'Organisation the records belong to; by default the one the setting isms.org names (isms.import_org())';
