@@ -46,6 +46,33 @@
 /* IS041: an import batch with bad rows: nothing applied (SQL) */
 #define ERRCODE_ISMS_IMPORT_BAD_ROWS		MAKE_SQLSTATE('I','S','0','4','1')
 
+/* IS050: CREATE EXTENSION into a schema a non-superuser created */
+#define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
+
+/*
+ * The context of SQL run from C (restrict.c): search_path pinned to
+ * ISMS_SAFE_SEARCH_PATH, and, when owner is valid, the extension owner's
+ * rights in a security-restricted operation.
+ */
+#define ISMS_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+typedef struct IsmsRestrict
+{
+	int			nestlevel;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		as_owner;
+} IsmsRestrict;
+
+extern void isms_restrict_begin(IsmsRestrict *r, Oid owner);
+extern void isms_restrict_end(IsmsRestrict *r);
+
+/*
+ * Refuses (42501) a caller that is not a superuser and not a member of the
+ * organisation under row-level security (trail.c); what names the act.
+ */
+extern void isms_require_member(int64 org_id, const char *what);
+
 /* settings, defined in isms.c */
 extern char *isms_actor;
 extern char *isms_reason;

@@ -18,11 +18,14 @@
 -- and out of verified (the end of an effectiveness check).  Only those are
 -- indexed, so the workflow engine pays nothing for the many other moves.
 -- A workflow an owner adds should name its final act states alike to be
--- counted by the PDCA-cycle figures.
+-- counted by the PDCA-cycle figures.  Without a SET clause the body is
+-- parsed wherever it is inlined, under any search_path (also when a
+-- backend builds the index predicate): its operators are qualified.
 CREATE FUNCTION isms.reported_move(from_state text, to_state text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined, so index predicates match
 AS $$
-    SELECT $2 IN ('verified', 'closed', 'completed', 'implemented', 'achieved', 'not_achieved') OR $1 = 'verified'
+    SELECT $2 OPERATOR(pg_catalog.=) ANY ('{verified,closed,completed,implemented,achieved,not_achieved}'::pg_catalog.text[])
+        OR $1 OPERATOR(pg_catalog.=) 'verified'::pg_catalog.text
 $$;
 COMMENT ON FUNCTION isms.reported_move(text, text) IS
     'True for the workflow moves the reports look up (into verified, closed, completed, implemented, achieved, not_achieved, or out of verified): the predicate of the transition log''s report index';
@@ -39,7 +42,7 @@ CREATE INDEX evidence_collected_idx ON isms.evidence (org_id, record_table, reco
 CREATE FUNCTION isms.report_bad_argument(argument text, value text, problem text, hint text)
     RETURNS void
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     RAISE EXCEPTION 'invalid argument %: %', argument, problem
@@ -57,7 +60,7 @@ GRANT EXECUTE ON FUNCTION isms.report_bad_argument(text, text, text, text) TO is
 -- (row-level security: a non-member is told the same as for a missing one).
 CREATE FUNCTION isms.report_org(org_id bigint) RETURNS bigint
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF $1 IS NULL OR NOT EXISTS (SELECT 1 FROM isms.organization o WHERE o.org_id = $1) THEN
@@ -75,7 +78,7 @@ GRANT EXECUTE ON FUNCTION isms.report_org(bigint) TO isms_reader;
 
 CREATE FUNCTION isms.report_time(argument text, value timestamptz) RETURNS timestamptz
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF value IS NULL OR NOT isfinite(value) THEN
@@ -163,9 +166,9 @@ GRANT EXECUTE ON FUNCTION isms.known_as_of(anyelement, timestamptz) TO isms_read
 -- row's earliest known version, does not count before it happened.)
 CREATE FUNCTION isms.review_basis(last_reviewed_at timestamptz, created_at timestamptz, as_of timestamptz)
     RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
 AS $$
-    SELECT coalesce(CASE WHEN $1 <= $3 THEN $1 END, $2)
+    SELECT coalesce(CASE WHEN $1 OPERATOR(pg_catalog.<=) $3 THEN $1 END, $2)
 $$;
 COMMENT ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) IS
     'When a register row''s review interval is counted from at as_of: its last review if recorded by then, else its creation';
@@ -173,9 +176,9 @@ REVOKE ALL ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) 
 GRANT EXECUTE ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) TO isms_reader;
 
 CREATE FUNCTION isms.document_in_force(status text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
 AS $$
-    SELECT $1 IN ('published', 'under_revision')
+    SELECT $1 OPERATOR(pg_catalog.=) ANY ('{published,under_revision}'::pg_catalog.text[])
 $$;
 COMMENT ON FUNCTION isms.document_in_force(text) IS
     'True for the document statuses with a version in force (published; under_revision: a version in force and a newer one being prepared); drafts, reviews, approved but unpublished first versions and retired documents are not';
@@ -216,7 +219,7 @@ GRANT EXECUTE ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz,
 
 CREATE FUNCTION isms.build_register_row() RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;
@@ -361,7 +364,7 @@ BEGIN
     EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
             'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
             'oldest_review interval, last_change_at timestamptz) '
-            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms SET plan_cache_mode = force_generic_plan SET jit = off '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
             'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
     COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
         'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
@@ -389,7 +392,7 @@ RETURNS TABLE (org_id bigint, register text, clause text, record_id bigint, labe
                owner text, last_reviewed_at timestamptz, review_interval interval, due_at timestamptz,
                days_overdue integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -444,7 +447,7 @@ RETURNS TABLE (register text, clause text, title text, reviewable boolean, revie
                oldest_review_days integer, last_change_at timestamptz, days_since_change integer,
                untouched boolean)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -493,7 +496,7 @@ CREATE FUNCTION isms.risk_rating_at(org_id bigint, at timestamptz)
 RETURNS TABLE (risk_id bigint, inherent_rating integer, residual_rating integer,
                treated_at timestamptz, rating integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -539,7 +542,7 @@ RETURNS TABLE (period_start timestamptz, period_end timestamptz,
                pdca_cycles_completed integer, pdca_cycles_by_workflow jsonb,
                improvements_implemented integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -677,7 +680,7 @@ GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestam
 -- ("Training records", "training-records ") name the same thing: an output
 -- and an input that match only so are a near miss, reported, not joined.
 CREATE FUNCTION isms.artifact_key(artifact text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
 AS $$
     SELECT pg_catalog.lower(pg_catalog.btrim(pg_catalog.regexp_replace($1, '[^[:alnum:]]+', ' ', 'g')))
 $$;
@@ -770,7 +773,7 @@ CREATE FUNCTION isms.process_links(org_id bigint)
 RETURNS TABLE (process_id bigint, name text, pdca_phase text, owner text,
                inputs integer, outputs integer, fed_by integer, feeds integer, siloed boolean)
     LANGUAGE sql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT * FROM isms.process_links($1, now())
 $$;
@@ -904,9 +907,9 @@ GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text, timestamptz) TO isms_re
 
 CREATE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
     LANGUAGE sql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
-    SELECT isms.process_map($1, $2, now())
+    SELECT isms.process_map($1, $2, pg_catalog.now())
 $$;
 COMMENT ON FUNCTION isms.process_map(bigint, text) IS
     'Clause 4.4: the process map of an organisation now as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): isms.process_map(org_id, format, now())';
@@ -982,7 +985,7 @@ CREATE FUNCTION isms.clause_4_4_readiness(org_id bigint,
 RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
                evidence bigint, figures text, action text)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
