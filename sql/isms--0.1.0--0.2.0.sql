@@ -637,7 +637,8 @@ GRANT EXECUTE ON FUNCTION isms.known_as_of(anyelement, timestamptz) TO isms_read
 -- row's earliest known version, does not count before it happened.)
 CREATE OR REPLACE FUNCTION isms.review_basis(last_reviewed_at timestamptz, created_at timestamptz, as_of timestamptz)
     RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT coalesce(CASE WHEN $1 OPERATOR(pg_catalog.<=) $3 THEN $1 END, $2)
 $$;
@@ -1151,7 +1152,8 @@ GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestam
 -- ("Training records", "training-records ") name the same thing: an output
 -- and an input that match only so are a near miss, reported, not joined.
 CREATE OR REPLACE FUNCTION isms.artifact_key(artifact text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT pg_catalog.lower(pg_catalog.btrim(pg_catalog.regexp_replace($1, '[^[:alnum:]]+', ' ', 'g')))
 $$;
