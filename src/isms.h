@@ -45,6 +45,13 @@
 #define ERRCODE_ISMS_IMPORT_REFUSED			MAKE_SQLSTATE('I','S','0','4','0')
 /* IS041: an import batch with bad rows: nothing applied (SQL) */
 #define ERRCODE_ISMS_IMPORT_BAD_ROWS		MAKE_SQLSTATE('I','S','0','4','1')
+/* IS060: a framework or mapping library that breaks a rule of the format
+ * (raised in SQL by isms.import_library) */
+#define ERRCODE_ISMS_LIBRARY_INVALID		MAKE_SQLSTATE('I','S','0','6','0')
+/* IS061: a library older than the version already imported */
+#define ERRCODE_ISMS_LIBRARY_OLDER			MAKE_SQLSTATE('I','S','0','6','1')
+/* IS062: a library of a framework shipped with the extension */
+#define ERRCODE_ISMS_LIBRARY_SHIPPED		MAKE_SQLSTATE('I','S','0','6','2')
 
 /* IS050: CREATE EXTENSION into a schema a non-superuser created */
 #define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
