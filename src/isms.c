@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,9 +28,30 @@ char	   *isms_org = NULL;
 
 void		_PG_init(void);
 
+/*
+ * The module's one relcache callback.  A backend has MAX_RELCACHE_CALLBACKS
+ * (10) slots for all of PostgreSQL and every loaded library; PostgreSQL
+ * itself takes two or three, and Citus, pg_cron and others take theirs, so
+ * isms takes exactly one, registered when the library is loaded, and hands
+ * every invalidation to each concept.  None of the concepts caches anything
+ * keyed by a system catalog other than pg_class, so no syscache callback is
+ * registered.
+ */
+static void
+isms_relcache_callback(Datum arg, Oid relid)
+{
+	workflow_relcache_invalidate(relid);
+	document_relcache_invalidate(relid);
+	history_relcache_invalidate(relid);
+	stamp_relcache_invalidate(relid);
+	trail_relcache_invalidate(relid);
+}
+
 void
 _PG_init(void)
 {
+	CacheRegisterRelcacheCallback(isms_relcache_callback, (Datum) 0);
+
 	DefineCustomStringVariable("isms.actor",
 							   "The person acting in this session or transaction.",
 							   "Recorded as created_by, updated_by, and in the transition log and trail. Empty means the current user.",

@@ -258,8 +258,9 @@ wf_invalidate_all(void)
 	outbox_seqid = InvalidOid;
 }
 
-static void
-wf_relcache_callback(Datum arg, Oid relid)
+/* Drops cached workflows of relid (all of them for InvalidOid); see isms.c. */
+void
+workflow_relcache_invalidate(Oid relid)
 {
 	WfTable    *t;
 
@@ -373,7 +374,6 @@ wf_init(void)
 
 	if (!callbacks_registered)
 	{
-		CacheRegisterRelcacheCallback(wf_relcache_callback, (Datum) 0);
 		RegisterXactCallback(wf_xact_callback, NULL);
 		RegisterSubXactCallback(wf_subxact_callback, NULL);
 		callbacks_registered = true;
