@@ -887,14 +887,21 @@ static void
 append_seals(void)
 {
 	StringInfoData json;
-	FullTransactionId xid = GetTopFullTransactionId();
+	FullTransactionId xid;
 	Relation	logrel;
 	Oid			pkey;
 	int			start = 0;
 	int			i;
 
+	/*
+	 * Every commit passes here, read-only ones too: take the transaction id
+	 * only when there is something to seal, or a read-only transaction
+	 * would be given one (an extra commit record on a primary, and "cannot
+	 * assign TransactionIds during recovery" on a hot standby).
+	 */
 	if (nseal_batches == 0)
 		return;
+	xid = GetTopFullTransactionId();
 	qsort(seal_batches, nseal_batches, sizeof(SealBatch), seal_batch_cmp);
 	logrel = table_open(log_relid, AccessShareLock);
 	pkey = RelationGetPrimaryKeyIndex(logrel);
