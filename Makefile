@@ -78,7 +78,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-standby installcheck-coexist installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -95,6 +95,16 @@ installcheck-dump:
 installcheck-upgrade:
 	test/upgrade/run.sh
 
+# A streaming hot standby of the current cluster (pg_basebackup, pg_ctl on
+# loopback) runs every read-only function and BI view; run from tools/dev test.
+installcheck-standby:
+	test/standby/run.sh
+
+# A cluster of its own with pg_cron and pgaudit preloaded runs isms beside
+# them; run from tools/dev test.
+installcheck-coexist:
+	test/coexist/run.sh
+
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
 	test/docs/readme_check.sh
@@ -110,7 +120,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-standby installcheck-coexist installcheck-docs fuzz
 
 bench:
 	bench/run.sh
