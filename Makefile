@@ -51,12 +51,15 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 
 # pg_regress suites: test/sql/NAME.sql against test/expected/NAME.out
 REGRESS = ref docver reports sample
-REGRESS_OPTS = --inputdir=test --load-extension=isms
+# tools/dev points the outputs into the run's own directory
+REGRESS_OUTDIR ?= .
+ISOLATION_OUTDIR ?= output_iso
+REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
 	workflow_seal document_concurrent
-ISOLATION_OPTS = --inputdir=test/isolation --load-extension=isms
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -78,7 +81,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-standby installcheck-coexist installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -94,6 +97,11 @@ installcheck-dump:
 # install's schema and keeps every row; run from tools/dev test.
 installcheck-upgrade:
 	test/upgrade/run.sh
+
+# The Debian package builds, holds every script and installs; run from
+# tools/dev test.
+installcheck-package:
+	test/package/run.sh
 
 # A streaming hot standby of the current cluster (pg_basebackup, pg_ctl on
 # loopback) runs every read-only function and BI view; run from tools/dev test.
@@ -120,7 +128,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-standby installcheck-coexist installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-docs fuzz
 
 bench:
 	bench/run.sh
