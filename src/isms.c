@@ -13,6 +13,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/syscache.h"
 
 PG_MODULE_MAGIC;
 
@@ -33,9 +34,7 @@ void		_PG_init(void);
  * (10) slots for all of PostgreSQL and every loaded library; PostgreSQL
  * itself takes two or three, and Citus, pg_cron and others take theirs, so
  * isms takes exactly one, registered when the library is loaded, and hands
- * every invalidation to each concept.  None of the concepts caches anything
- * keyed by a system catalog other than pg_class, so no syscache callback is
- * registered.
+ * every invalidation to each concept.
  */
 static void
 isms_relcache_callback(Datum arg, Oid relid)
@@ -47,10 +46,24 @@ isms_relcache_callback(Datum arg, Oid relid)
 	trail_relcache_invalidate(relid);
 }
 
+/*
+ * The one syscache callback, on pg_namespace.  The workflow engine and the
+ * trail cache schema-qualified table names, and ALTER SCHEMA ... RENAME
+ * invalidates no relcache entry of the tables in the schema: a change of
+ * any schema drops every cache, as a relcache reset does.  Schemas change
+ * rarely; nothing else cached depends on another catalog.
+ */
+static void
+isms_namespace_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	isms_relcache_callback(arg, InvalidOid);
+}
+
 void
 _PG_init(void)
 {
 	CacheRegisterRelcacheCallback(isms_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, isms_namespace_callback, (Datum) 0);
 
 	DefineCustomStringVariable("isms.actor",
 							   "The person acting in this session or transaction.",
