@@ -68,8 +68,9 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'standby_reader') THEN CREATE ROLE standby_reader; END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'standby_author') THEN CREATE ROLE standby_author; END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'standby_approver') THEN CREATE ROLE standby_approver; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'standby_outsider') THEN CREATE ROLE standby_outsider; END IF;
 END $$;
-GRANT isms_reader TO standby_reader;
+GRANT isms_reader TO standby_reader, standby_outsider;
 GRANT isms_editor TO standby_author, standby_approver;
 INSERT INTO isms.membership (org_id, role_name)
 SELECT org_id, r FROM isms.organization, unnest(ARRAY['standby_reader', 'standby_author', 'standby_approver']) r;
@@ -155,6 +156,7 @@ isms.current_actor()|SELECT isms.current_actor()
 isms.review_interval(bigint,regclass)|SELECT isms.review_interval($org, 'isms.risk')
 isms.member_orgs(name)|SELECT isms.member_orgs('standby_reader')
 isms.report_org(bigint)|SELECT isms.report_org($org)
+isms.require_member(bigint,text)|SELECT count(*) FROM (SELECT isms.require_member($org)) m
 isms.transition_log_encoding(isms.transition_log)|SELECT md5(string_agg(isms.transition_log_encoding(l), '' ORDER BY log_id)) FROM isms.transition_log l
 isms.events_after(bigint,integer)|SELECT count(*), md5(string_agg(e::text, '|' ORDER BY seq, log_id)) FROM isms.events_after(0, 1000000) e
 isms.trail_head(bigint)|SELECT h.seq > 0 FROM isms.trail_head($org) h
@@ -252,6 +254,10 @@ done
 # a reader's report, under row-level security
 sql="SET ROLE standby_reader; SELECT md5(string_agg(c::text, '|' ORDER BY c.check_no)) FROM isms.clause_4_4_readiness($org, '2025-06-30') c"
 check "a reader's readiness report is the primary's" "$(r "$sql")" "$(p "$sql")"
+
+# a refusal there: verification by a non-member
+check "verify_trail by a non-member is refused on the replica (42501)" \
+	"$(r "SET ROLE standby_outsider; SELECT count(*) FROM isms.verify_trail($org)" | grep -o 42501 | head -1)" 42501
 
 # and nothing can be written there: a move and a review are refused
 check "a workflow move on the replica is refused (25006)" \
