@@ -115,14 +115,14 @@ for _ in $(seq 1 100); do [ -s "$work/session.out" ] && break; sleep 0.1; done
 backend=$(head -1 "$work/session.out")
 cat > "$work/gdb.cmd" <<'GDB'
 set pagination off
-break CacheRegisterRelcacheCallback
+break *CacheRegisterRelcacheCallback
 commands
 silent
 printf "relcache callback registered by "
 info symbol *(void **) $rsp
 continue
 end
-break CacheRegisterSyscacheCallback
+break *CacheRegisterSyscacheCallback
 commands
 silent
 printf "syscache callback registered by "
