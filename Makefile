@@ -87,7 +87,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -122,6 +122,16 @@ installcheck-upgrade:
 installcheck-package:
 	test/package/run.sh
 
+# A streaming hot standby of the current cluster (pg_basebackup, pg_ctl on
+# loopback) runs every read-only function and BI view; run from tools/dev test.
+installcheck-standby:
+	test/standby/run.sh
+
+# A cluster of its own with pg_cron and pgaudit preloaded runs isms beside
+# them; run from tools/dev test.
+installcheck-coexist:
+	test/coexist/run.sh
+
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
 	test/docs/readme_check.sh
@@ -137,7 +147,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-docs fuzz
 
 bench:
 	bench/run.sh

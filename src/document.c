@@ -150,7 +150,6 @@ typedef struct DocRel
 } DocRel;
 
 static DocRel doc_rels[DOC_NTABLES];
-static bool doc_callback_registered = false;
 
 /* plans, prepared on first use and kept for the life of the backend */
 typedef enum DocPlan
@@ -242,8 +241,9 @@ static const char *const allowed_moves[][4] = {
  * Metadata
  */
 
-static void
-doc_relcache_callback(Datum arg, Oid relid)
+/* Forgets the metadata of relid (all for InvalidOid); see isms.c. */
+void
+document_relcache_invalidate(Oid relid)
 {
 	int			i;
 
@@ -307,11 +307,6 @@ doc_table_of(Relation rel)
 	Oid			relid = RelationGetRelid(rel);
 	int			t;
 
-	if (!doc_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(doc_relcache_callback, (Datum) 0);
-		doc_callback_registered = true;
-	}
 	for (t = 0; t < DOC_NTABLES; t++)
 		if (!doc_rels[t].valid)
 			doc_load((DocTable) t);

@@ -80,8 +80,9 @@ static HTAB *history_cache = NULL;
 
 PG_FUNCTION_INFO_V1(capture_history);
 
-static void
-history_relcache_cb(Datum arg, Oid relid)
+/* Marks the cached column maps of relid stale (all for InvalidOid); see isms.c. */
+void
+history_relcache_invalidate(Oid relid)
 {
 	HASH_SEQ_STATUS status;
 	HistoryEntry *entry;
@@ -107,7 +108,6 @@ history_init_cache(void)
 	ctl.hcxt = CacheMemoryContext;
 	history_cache = hash_create("isms history cache", 32, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	CacheRegisterRelcacheCallback(history_relcache_cb, (Datum) 0);
 }
 
 static void

@@ -12,6 +12,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,9 +29,42 @@ char	   *isms_org = NULL;
 
 void		_PG_init(void);
 
+/*
+ * The module's one relcache callback.  A backend has MAX_RELCACHE_CALLBACKS
+ * (10) slots for all of PostgreSQL and every loaded library; PostgreSQL
+ * itself takes two or three, and Citus, pg_cron and others take theirs, so
+ * isms takes exactly one, registered when the library is loaded, and hands
+ * every invalidation to each concept.
+ */
+static void
+isms_relcache_callback(Datum arg, Oid relid)
+{
+	workflow_relcache_invalidate(relid);
+	document_relcache_invalidate(relid);
+	history_relcache_invalidate(relid);
+	stamp_relcache_invalidate(relid);
+	trail_relcache_invalidate(relid);
+}
+
+/*
+ * The one syscache callback, on pg_namespace.  The workflow engine and the
+ * trail cache schema-qualified table names, and ALTER SCHEMA ... RENAME
+ * invalidates no relcache entry of the tables in the schema: a change of
+ * any schema drops every cache, as a relcache reset does.  Schemas change
+ * rarely; nothing else cached depends on another catalog.
+ */
+static void
+isms_namespace_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	isms_relcache_callback(arg, InvalidOid);
+}
+
 void
 _PG_init(void)
 {
+	CacheRegisterRelcacheCallback(isms_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, isms_namespace_callback, (Datum) 0);
+
 	DefineCustomStringVariable("isms.actor",
 							   "The person acting in this session or transaction.",
 							   "Recorded as created_by, updated_by, and in the transition log and trail. Empty means the current user.",

@@ -88,4 +88,18 @@ extern char *isms_org;
 /* the acting person: isms.actor when set, else the session user name */
 extern const char *isms_current_actor(void);
 
+/*
+ * What each concept does when a relation's cache entry is invalidated
+ * (InvalidOid: every relation, also after a change of a schema).  The
+ * module registers one relcache callback for all of them, and one syscache
+ * callback on pg_namespace (isms.c): PostgreSQL has a few such slots per
+ * backend, and other preloaded extensions need theirs.  Each is safe to
+ * call before its concept has cached anything.
+ */
+extern void workflow_relcache_invalidate(Oid relid);	/* workflow.c */
+extern void document_relcache_invalidate(Oid relid);	/* document.c */
+extern void history_relcache_invalidate(Oid relid);	/* history.c */
+extern void stamp_relcache_invalidate(Oid relid);	/* stamp.c */
+extern void trail_relcache_invalidate(Oid relid);	/* trail.c */
+
 #endif							/* ISMS_H */

@@ -60,8 +60,9 @@ typedef struct StampEntry
 
 static HTAB *stamp_cache = NULL;
 
-static void
-stamp_invalidate(Datum arg, Oid relid)
+/* Forgets the audit columns of relid (all for InvalidOid); see isms.c. */
+void
+stamp_relcache_invalidate(Oid relid)
 {
 	HASH_SEQ_STATUS status;
 	StampEntry *entry;
@@ -96,7 +97,6 @@ stamp_lookup(Relation rel)
 		ctl.entrysize = sizeof(StampEntry);
 		stamp_cache = hash_create("isms stamp columns", 64, &ctl,
 								  HASH_ELEM | HASH_BLOBS);
-		CacheRegisterRelcacheCallback(stamp_invalidate, (Datum) 0);
 	}
 
 	entry = (StampEntry *) hash_search(stamp_cache, &relid, HASH_FIND, NULL);

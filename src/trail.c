@@ -125,8 +125,9 @@ PG_FUNCTION_INFO_V1(trail_append_sql);
 PG_FUNCTION_INFO_V1(verify_trail);
 PG_FUNCTION_INFO_V1(append_only);
 
-static void
-trail_relcache_cb(Datum arg, Oid relid)
+/* Forgets the trail's relations and head (all for InvalidOid); see isms.c. */
+void
+trail_relcache_invalidate(Oid relid)
 {
 	if (relid == InvalidOid || relid == trail_relid ||
 		relid == trail_pkey_relid)
@@ -158,7 +159,6 @@ trail_register_callbacks(void)
 {
 	if (callbacks_registered)
 		return;
-	CacheRegisterRelcacheCallback(trail_relcache_cb, (Datum) 0);
 	RegisterXactCallback(trail_xact_cb, NULL);
 	RegisterSubXactCallback(trail_subxact_cb, NULL);
 	callbacks_registered = true;

@@ -261,8 +261,9 @@ wf_invalidate_all(void)
 	outbox_seqid = InvalidOid;
 }
 
-static void
-wf_relcache_callback(Datum arg, Oid relid)
+/* Drops cached workflows of relid (all of them for InvalidOid); see isms.c. */
+void
+workflow_relcache_invalidate(Oid relid)
 {
 	WfTable    *t;
 
@@ -381,7 +382,6 @@ wf_init(void)
 
 	if (!callbacks_registered)
 	{
-		CacheRegisterRelcacheCallback(wf_relcache_callback, (Datum) 0);
 		RegisterXactCallback(wf_xact_callback, NULL);
 		RegisterSubXactCallback(wf_subxact_callback, NULL);
 		callbacks_registered = true;
@@ -903,14 +903,21 @@ static void
 append_seals(void)
 {
 	StringInfoData json;
-	FullTransactionId xid = GetTopFullTransactionId();
+	FullTransactionId xid;
 	Relation	logrel;
 	Oid			pkey;
 	int			start = 0;
 	int			i;
 
+	/*
+	 * Every commit passes here, read-only ones too: take the transaction id
+	 * only when there is something to seal, or a read-only transaction
+	 * would be given one (an extra commit record on a primary, and "cannot
+	 * assign TransactionIds during recovery" on a hot standby).
+	 */
 	if (nseal_batches == 0)
 		return;
+	xid = GetTopFullTransactionId();
 	qsort(seal_batches, nseal_batches, sizeof(SealBatch), seal_batch_cmp);
 	logrel = table_open(log_relid, AccessShareLock);
 	pkey = RelationGetPrimaryKeyIndex(logrel);
