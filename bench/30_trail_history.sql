@@ -84,7 +84,8 @@ CREATE TRIGGER history_update AFTER UPDATE ON bench.reg_row
 CREATE TRIGGER history_delete AFTER DELETE ON bench.reg_row
     FOR EACH ROW EXECUTE FUNCTION bench.row_history();
 
-\if :have_tablelog
+SELECT EXISTS (SELECT FROM bench.variant WHERE v = 'tablelog') AS do_tablelog \gset
+\if :do_tablelog
 CREATE EXTENSION table_log SCHEMA public;
 -- level 3: the row plus operation, NEW/OLD marker and time (no user, no id)
 SELECT public.table_log_init(3, 'bench', 'reg_tablelog', 'bench', 'reg_tablelog_log');

@@ -36,6 +36,8 @@
 #include "utils/rel.h"
 
 #define TABLE_INSERTER_BATCH	1000
+/* memory kept for a batch's formed tuples: 1000 rows of about 500 bytes */
+#define TABLE_INSERTER_TUPLE_MEMORY	(512 * 1024)
 
 struct TableInserter
 {
@@ -100,9 +102,6 @@ table_inserter_begin_ext(Oid relid, int flags)
 	 */
 	if (flags & TABLE_INSERTER_APPEND_ONLY)
 		ti->options |= HEAP_INSERT_SKIP_FSM;
-	ti->tuplecxt = AllocSetContextCreate(CurrentMemoryContext,
-										 "isms table inserter tuples",
-										 ALLOCSET_DEFAULT_SIZES);
 
 	/*
 	 * Slots made from the relation's own descriptor would each pin it, and
@@ -137,6 +136,17 @@ table_inserter_rel(TableInserter *ti)
 MemoryContext
 table_inserter_tuple_context(TableInserter *ti)
 {
+	/*
+	 * A batch of rows fits in the context's first block, which a reset
+	 * keeps: freeing and reallocating it for every batch would return the
+	 * memory to the C library and fault it in again each time.
+	 */
+	if (ti->tuplecxt == NULL)
+		ti->tuplecxt = AllocSetContextCreate(CurrentMemoryContext,
+											 "isms table inserter tuples",
+											 TABLE_INSERTER_TUPLE_MEMORY,
+											 TABLE_INSERTER_TUPLE_MEMORY,
+											 ALLOCSET_DEFAULT_MAXSIZE);
 	return ti->tuplecxt;
 }
 
@@ -164,7 +174,8 @@ table_inserter_flush(TableInserter *ti)
 	}
 	ti->nslots = 0;
 	ResetPerTupleExprContext(ti->estate);
-	MemoryContextReset(ti->tuplecxt);
+	if (ti->tuplecxt)
+		MemoryContextReset(ti->tuplecxt);
 }
 
 static TupleTableSlot *
@@ -254,7 +265,8 @@ table_inserter_end(TableInserter *ti)
 		ExecDropSingleTupleTableSlot(ti->slots[i]);
 	if (ti->bistate)
 		FreeBulkInsertState(ti->bistate);
-	MemoryContextDelete(ti->tuplecxt);
+	if (ti->tuplecxt)
+		MemoryContextDelete(ti->tuplecxt);
 	ExecCloseIndices(ti->rri);
 	ExecResetTupleTable(ti->estate->es_tupleTable, false);
 	FreeExecutorState(ti->estate);
