@@ -78,7 +78,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -95,6 +95,11 @@ installcheck-dump:
 installcheck-upgrade:
 	test/upgrade/run.sh
 
+# The Debian package builds, holds every script and installs; run from
+# tools/dev test.
+installcheck-package:
+	test/package/run.sh
+
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
 	test/docs/readme_check.sh
@@ -110,7 +115,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-package installcheck-docs fuzz
 
 bench:
 	bench/run.sh

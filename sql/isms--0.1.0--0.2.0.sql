@@ -9,3 +9,184 @@
 -- Rows a 0.1.0 sample loaded stay; only the loader goes.
 DROP FUNCTION isms.load_sample(integer, date);
 DROP FUNCTION isms.sample_u(integer, integer, integer);
+
+--------------------------------------------------------------------------
+-- Install-time builders are idempotent, so that upgrade scripts can run
+-- them again over existing registers.
+CREATE OR REPLACE FUNCTION isms.setup_register(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+AS $$
+DECLARE
+    reg isms.register;
+    relname text;
+    seq text;
+BEGIN
+    SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
+    SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
+    PERFORM isms.comment_common_columns(rel);
+    -- idempotent: an upgrade script runs it again over every register
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
+    EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
+    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
+                   'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
+    EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+    EXECUTE format('GRANT SELECT ON %s TO isms_reader', rel);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO isms_editor', rel);
+    IF reg.audit_record THEN
+        EXECUTE format('GRANT INSERT, UPDATE ON %s TO isms_auditor', rel);
+    END IF;
+    PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+    seq := pg_catalog.pg_get_serial_sequence(rel::text, 'id');
+    IF seq IS NOT NULL THEN
+        PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.setup_register(regclass) IS
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments; idempotent, so an upgrade script can run it again';
+REVOKE ALL ON FUNCTION isms.setup_register(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION isms.build_register_row() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog
+AS $$
+DECLARE
+    r record;
+    parts text[] := '{}';
+    label_col text;
+    label text;
+    cols text[];
+    extra text[];
+    tbl text;
+    common text;
+    retired text;
+    in_force text;
+    activity text[] := '{}';
+BEGIN
+    FOR r IN SELECT * FROM isms.register ORDER BY name LOOP
+        SELECT array_agg(a.attname::text) INTO cols
+          FROM pg_attribute a WHERE a.attrelid = r.relid AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT c.col INTO label_col
+          FROM unnest(ARRAY['title', 'name', 'subject', 'control', 'requirement', 'action', 'statement',
+                            'artifact', 'competence', 'activity', 'role', 'description', 'url'])
+               WITH ORDINALITY AS c(col, ord)
+         WHERE c.col = ANY (cols)
+         ORDER BY c.ord LIMIT 1;
+        label := CASE WHEN label_col IS NOT NULL THEN format('t.%I::text', label_col)
+                      ELSE quote_literal(r.title) || '::text' END;
+        retired := CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                        WHEN r.has_workflow
+                        THEN format('CASE WHEN EXISTS (SELECT 1 FROM isms.workflow w JOIN isms.workflow_state ws '
+                                    'ON ws.workflow = w.workflow WHERE w.relid = %L::regclass AND ws.state = t.status '
+                                    'AND ws.is_terminal) THEN t.updated_at END', r.relid)
+                        WHEN 'status' = ANY (cols) THEN 'CASE WHEN t.status = ''retired'' THEN t.updated_at END'
+                        WHEN 'period_end' = ANY (cols) THEN '(t.period_end + 1)::timestamptz'
+                        WHEN 'ended_on' = ANY (cols) THEN '(t.ended_on + 1)::timestamptz'
+                        ELSE 'NULL::timestamptz' END;
+        common := format(
+            'SELECT t.org_id, %L::regclass AS relid, %L::text AS register, t.id, %s AS label, %s AS owner, '
+            '%s AS reviewable, %s AS review_interval, %s AS last_reviewed_at, t.created_at, t.updated_at, '
+            '%s AS status, %s AS retired_at, %s AS basis',
+            r.relid, r.name, label,
+            CASE WHEN 'owner' = ANY (cols) THEN 't.owner' ELSE 'NULL::text' END,
+            r.reviewable::text,
+            CASE WHEN r.reviewable THEN 't.review_interval' ELSE 'NULL::interval' END,
+            CASE WHEN r.reviewable THEN 't.last_reviewed_at' ELSE 'NULL::timestamptz' END,
+            CASE WHEN 'status' = ANY (cols) THEN 't.status' ELSE 'NULL::text' END,
+            retired,
+            CASE WHEN r.reviewable THEN 'coalesce(t.last_reviewed_at, t.created_at)' ELSE 'NULL::timestamptz' END);
+        IF NOT r.reviewable THEN
+            parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
+            activity := activity || format(
+                'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
+                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
+                'FROM %s t WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+            CONTINUE;
+        END IF;
+        in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
+        activity := activity || format(
+            'SELECT %L::regclass, count(*), '
+            'count(*) FILTER (WHERE %s AND coalesce(t.last_reviewed_at, t.created_at) + coalesce(t.review_interval, '
+            '(SELECT coalesce(s.review_interval, g.default_review_interval) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
+            'count(*) FILTER (WHERE %s AND t.last_reviewed_at IS NULL), '
+            'max($2 - coalesce(t.last_reviewed_at, t.created_at)) FILTER (WHERE %s), '
+            'max(greatest(t.updated_at, t.last_reviewed_at)) FILTER (WHERE greatest(t.updated_at, t.last_reviewed_at) <= $2) '
+            'FROM %s t WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, r.relid, in_force, in_force, r.relid);
+        -- rows on the default interval: review_interval is NULL by the branch's
+        -- condition, said as a constant so the review index covers the branch
+        parts := parts || format(
+            '%s, (SELECT least(g.default_review_interval, min(s.review_interval)) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.relid = g.relid WHERE g.relid = %L::regclass '
+            'GROUP BY g.default_review_interval) AS candidate_interval FROM %s t WHERE t.review_interval IS NULL',
+            replace(common, 't.review_interval AS review_interval', 'NULL::interval AS review_interval'),
+            r.relid, r.relid);
+        parts := parts || format(
+            '%s, interval ''0'' AS candidate_interval FROM %s t WHERE t.review_interval IS NOT NULL',
+            common, r.relid);
+        -- the review indexes, covering what the stale list shows
+        extra := ARRAY['org_id', 'id', 'last_reviewed_at', 'created_at', 'updated_at']
+                 || ARRAY(SELECT c FROM unnest(ARRAY['owner', label_col, 'status', 'period_end', 'ended_on']) c
+                           WHERE c = ANY (cols) AND c IS NOT NULL);
+        SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
+        IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NULL',
+                           tbl || '_review_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NOT NULL',
+                           tbl || '_review_own_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));
+        END IF;
+    END LOOP;
+    EXECUTE 'CREATE OR REPLACE VIEW isms.register_row WITH (security_invoker = true) AS '
+            || array_to_string(parts, E'\nUNION ALL ');
+    COMMENT ON VIEW isms.register_row IS
+        'Reports (9.1): every row of every register (branches generated from isms.register) with its review interval, last review, last change and whether it is in force; row-level security of each register applies';
+    COMMENT ON COLUMN isms.register_row.org_id IS 'Organisation of the row';
+    COMMENT ON COLUMN isms.register_row.relid IS 'Register table of the row';
+    COMMENT ON COLUMN isms.register_row.register IS 'Register name (isms.register.name)';
+    COMMENT ON COLUMN isms.register_row.id IS 'id of the row in its register';
+    COMMENT ON COLUMN isms.register_row.label IS 'Human-readable label of the row: its title, name, subject, control or similar';
+    COMMENT ON COLUMN isms.register_row.owner IS 'Person accountable for the row; NULL where the register has no owner column';
+    COMMENT ON COLUMN isms.register_row.reviewable IS 'True when the register is reviewed periodically (isms.register.reviewable)';
+    COMMENT ON COLUMN isms.register_row.review_interval IS 'The row''s own review interval; NULL means the organisation''s setting or the register default (isms.review_interval)';
+    COMMENT ON COLUMN isms.register_row.last_reviewed_at IS 'When the row was last reviewed; NULL if never or not reviewable';
+    COMMENT ON COLUMN isms.register_row.created_at IS 'When the row was created';
+    COMMENT ON COLUMN isms.register_row.updated_at IS 'When the row was last changed';
+    COMMENT ON COLUMN isms.register_row.status IS 'Workflow or document status; NULL where the register has none';
+    COMMENT ON COLUMN isms.register_row.retired_at IS 'When a reviewable row went out of force and stopped needing review: a workflow record''s final state, a retired document, the end of an audit programme''s period or of a role assignment; NULL while in force';
+    COMMENT ON COLUMN isms.register_row.basis IS 'When the review interval of a reviewable row is counted from: its last review, else its creation';
+    COMMENT ON COLUMN isms.register_row.candidate_interval IS 'Shortest review interval the row can have without its own (register default or any organisation''s setting); 0 for rows with their own; lets a stale list read only the rows whose basis is older than as_of minus it';
+    REVOKE ALL ON isms.register_row FROM PUBLIC;
+    GRANT SELECT ON isms.register_row TO isms_reader;
+
+    -- Per register, what one organisation's rows say about staleness: one
+    -- small aggregate per register table (cheaper than grouping the view).
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
+            'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
+            'oldest_review interval, last_change_at timestamptz) '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms SET plan_cache_mode = force_generic_plan SET jit = off '
+            'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
+    COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
+        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
+    REVOKE ALL ON FUNCTION isms.register_activity(bigint, timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_activity(bigint, timestamptz) TO isms_reader;
+END
+$$;
+COMMENT ON FUNCTION isms.build_register_row() IS
+    'Install helper: (re)creates the view isms.register_row and the review indexes of the reviewable registers from isms.register; call it again after adding a register';
+REVOKE ALL ON FUNCTION isms.build_register_row() FROM PUBLIC;
+
+-- Run them again: every register then has the triggers, policies, grants and
+-- indexes that a fresh install gives it (quietly: "already exists").
+SET LOCAL client_min_messages = warning;
+SELECT isms.setup_register(relid) FROM isms.register ORDER BY name;
+SELECT isms.build_register_row();
+RESET client_min_messages;

@@ -74,6 +74,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.requirement_parent_check() IS
     'Constraint trigger: the parent of a requirement exists in its framework (23503)';
+REVOKE ALL ON FUNCTION isms.requirement_parent_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.requirement_parent_check() TO isms_reader;
 CREATE CONSTRAINT TRIGGER requirement_parent_exists
     AFTER INSERT OR UPDATE OF framework, ref, parent ON isms.requirement
     FOR EACH ROW EXECUTE FUNCTION isms.requirement_parent_check();

@@ -14,6 +14,8 @@ CREATE FUNCTION isms.content_sha256(content_text text, content_bytes bytea, url 
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION isms.content_sha256(text, bytea, text) IS
     'SHA-256 of a document version''s content: content_bytes as stored, else content_text in UTF-8, else the URL text; NULL when all are NULL';
+REVOKE ALL ON FUNCTION isms.content_sha256(text, bytea, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.content_sha256(text, bytea, text) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Versions
@@ -137,6 +139,7 @@ CREATE FUNCTION isms.document_control() RETURNS trigger
     LANGUAGE C;
 COMMENT ON FUNCTION isms.document_control() IS
     'Trigger of document control on isms.document, isms.document_version and isms.document_approval: lifecycle, immutability of published versions (IS010), segregation of duties (IS011), no DELETE or TRUNCATE (IS012), approvals (IS013), version order (IS014), document status, trail entries';
+REVOKE ALL ON FUNCTION isms.document_control() FROM PUBLIC;
 
 DO $$
 DECLARE
@@ -180,6 +183,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.document_lock(bigint) IS
     'The document with this id, locked until the end of the transaction (FOR NO KEY UPDATE); no_data_found when it is not visible';
+REVOKE ALL ON FUNCTION isms.document_lock(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_lock(bigint) TO isms_editor;
 
 -- The version, after locking its document, or no_data_found.
 CREATE FUNCTION isms.document_version_lock(version_id bigint) RETURNS isms.document_version
@@ -205,6 +210,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.document_version_lock(bigint) IS
     'The version with this id, read after locking its document; no_data_found when it is not visible';
+REVOKE ALL ON FUNCTION isms.document_version_lock(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_version_lock(bigint) TO isms_editor;
 
 -- The number a new version gets: 0.1 (1.0 if major) for the first, else
 -- the next minor (major) above the latest.  The trigger applies the same
@@ -222,6 +229,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.document_next_version(bigint, boolean) IS
     'Number of the next version of a document: 0.1 for the first (1.0 with major), else next_minor (next_major with major) of the latest version';
+REVOKE ALL ON FUNCTION isms.document_next_version(bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_next_version(bigint, boolean) TO isms_reader;
 
 CREATE FUNCTION isms.draft_document(document_id bigint,
                                     content_text text DEFAULT NULL,
@@ -247,6 +256,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.draft_document(bigint, text, bytea, text, text, text, boolean) IS
     'Opens a new draft version of a document with the given content (exactly one of content_text, content_bytes with media_type, url); returns its id. Numbered 0.1 (1.0 with major) for the first version, else the next minor (major) above the latest; change_reason is required after the first';
+REVOKE ALL ON FUNCTION isms.draft_document(bigint, text, bytea, text, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.draft_document(bigint, text, bytea, text, text, text, boolean) TO isms_editor;
 
 CREATE FUNCTION isms.revise_document(document_id bigint, change_reason text, major boolean DEFAULT false)
     RETURNS bigint
@@ -277,6 +288,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.revise_document(bigint, text, boolean) IS
     'Opens a new draft of a document, a copy of the version in force (else of the latest version), numbered the next minor (major with major => true) above the latest; returns its id. Edit the draft with UPDATE, then submit it';
+REVOKE ALL ON FUNCTION isms.revise_document(bigint, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.revise_document(bigint, text, boolean) TO isms_editor;
 
 CREATE FUNCTION isms.submit_document(version_id bigint) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, isms
@@ -289,6 +302,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.submit_document(bigint) IS
     'Submits a draft version for review: draft -> in_review';
+REVOKE ALL ON FUNCTION isms.submit_document(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.submit_document(bigint) TO isms_editor;
 
 CREATE FUNCTION isms.approve_document(version_id bigint, decision text DEFAULT 'approved', comment text DEFAULT NULL)
     RETURNS bigint
@@ -311,6 +326,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.approve_document(bigint, text, text) IS
     'Records a decision on a version in review, by the person acting (never its author: IS011): approved moves it to approved, rejected (with a comment) back to draft; returns the approval id';
+REVOKE ALL ON FUNCTION isms.approve_document(bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.approve_document(bigint, text, text) TO isms_editor;
 
 CREATE FUNCTION isms.publish_document(version_id bigint) RETURNS tstzrange
     LANGUAGE plpgsql SET search_path = pg_catalog, isms
@@ -338,6 +355,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.publish_document(bigint) IS
     'Publishes an approved version: it is in force from now on, and the version in force until now is superseded; returns the new version''s validity';
+REVOKE ALL ON FUNCTION isms.publish_document(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.publish_document(bigint) TO isms_editor;
 
 CREATE FUNCTION isms.retire_document(document_id bigint, reason text) RETURNS integer
     LANGUAGE plpgsql SET search_path = pg_catalog, isms
@@ -369,6 +388,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.retire_document(bigint, text) IS
     'Retires a document: its version in force ends now, and a version in preparation is withdrawn (both become retired, with the reason in the trail); returns how many versions were retired';
+REVOKE ALL ON FUNCTION isms.retire_document(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.retire_document(bigint, text) TO isms_editor;
 
 CREATE FUNCTION isms.document_as_of(document_id bigint, at timestamptz)
     RETURNS SETOF isms.document_version
@@ -380,21 +401,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.document_as_of(bigint, timestamptz) IS
     'The version of a document in force at an instant: one row, or none when no version was in force then';
+REVOKE ALL ON FUNCTION isms.document_as_of(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_as_of(bigint, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Privileges: nothing to PUBLIC; members read, editors (and admins) write.
 
-REVOKE ALL ON FUNCTION isms.content_sha256(text, bytea, text), isms.document_control(),
-    isms.document_lock(bigint), isms.document_version_lock(bigint),
-    isms.document_next_version(bigint, boolean),
-    isms.draft_document(bigint, text, bytea, text, text, text, boolean),
-    isms.revise_document(bigint, text, boolean), isms.submit_document(bigint),
-    isms.approve_document(bigint, text, text), isms.publish_document(bigint),
-    isms.retire_document(bigint, text), isms.document_as_of(bigint, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.content_sha256(text, bytea, text), isms.document_next_version(bigint, boolean),
-    isms.document_as_of(bigint, timestamptz) TO isms_reader;
-GRANT EXECUTE ON FUNCTION isms.document_lock(bigint), isms.document_version_lock(bigint),
-    isms.draft_document(bigint, text, bytea, text, text, text, boolean),
-    isms.revise_document(bigint, text, boolean), isms.submit_document(bigint),
-    isms.approve_document(bigint, text, text), isms.publish_document(bigint),
-    isms.retire_document(bigint, text) TO isms_editor;

@@ -46,19 +46,47 @@ CREATE FUNCTION isms.docver_hash_extended(isms.docver, bigint) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
 
 COMMENT ON FUNCTION isms.docver_in(cstring) IS 'Text input of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_in(cstring) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_in(cstring) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_out(isms.docver) IS 'Text output of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_out(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_out(isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_recv(internal) IS 'Binary input of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_recv(internal) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_recv(internal) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_send(isms.docver) IS 'Binary output of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_send(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_send(isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_eq(isms.docver, isms.docver) IS 'Implements = for isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_eq(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_eq(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_ne(isms.docver, isms.docver) IS 'Implements <> for isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_ne(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_ne(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_lt(isms.docver, isms.docver) IS 'Implements < for isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_lt(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_lt(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_le(isms.docver, isms.docver) IS 'Implements <= for isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_le(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_le(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_gt(isms.docver, isms.docver) IS 'Implements > for isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_gt(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_gt(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_ge(isms.docver, isms.docver) IS 'Implements >= for isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_ge(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_ge(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_cmp(isms.docver, isms.docver) IS 'B-tree comparison of isms.docver: -1, 0 or 1';
+REVOKE ALL ON FUNCTION isms.docver_cmp(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_cmp(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_sortsupport(internal) IS 'B-tree sort support of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_sortsupport(internal) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_sortsupport(internal) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_hash(isms.docver) IS 'Hash of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_hash(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_hash(isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_hash_extended(isms.docver, bigint) IS 'Seeded 64-bit hash of isms.docver';
+REVOKE ALL ON FUNCTION isms.docver_hash_extended(isms.docver, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_hash_extended(isms.docver, bigint) TO isms_reader;
 
 CREATE OPERATOR isms.= (
     LEFTARG = isms.docver, RIGHTARG = isms.docver, PROCEDURE = isms.docver_eq,
@@ -112,17 +140,25 @@ CREATE FUNCTION isms.docver_larger(isms.docver, isms.docver) RETURNS isms.docver
 CREATE FUNCTION isms.docver_smaller(isms.docver, isms.docver) RETURNS isms.docver
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION isms.docver_larger(isms.docver, isms.docver) IS 'The larger of two isms.docver values (state function of max)';
+REVOKE ALL ON FUNCTION isms.docver_larger(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_larger(isms.docver, isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.docver_smaller(isms.docver, isms.docver) IS 'The smaller of two isms.docver values (state function of min)';
+REVOKE ALL ON FUNCTION isms.docver_smaller(isms.docver, isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver_smaller(isms.docver, isms.docver) TO isms_reader;
 CREATE AGGREGATE isms.max(isms.docver) (
     SFUNC = isms.docver_larger, STYPE = isms.docver, SORTOP = OPERATOR(isms.>),
     COMBINEFUNC = isms.docver_larger, PARALLEL = SAFE
 );
+REVOKE ALL ON FUNCTION isms.max(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.max(isms.docver) TO isms_reader;
 CREATE AGGREGATE isms.min(isms.docver) (
     SFUNC = isms.docver_smaller, STYPE = isms.docver, SORTOP = OPERATOR(isms.<),
     COMBINEFUNC = isms.docver_smaller, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE isms.max(isms.docver) IS 'Largest isms.docver in a group';
 COMMENT ON AGGREGATE isms.min(isms.docver) IS 'Smallest isms.docver in a group';
+REVOKE ALL ON FUNCTION isms.min(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.min(isms.docver) TO isms_reader;
 CREATE CAST (text AS isms.docver) WITH INOUT AS ASSIGNMENT;
 CREATE CAST (isms.docver AS text) WITH INOUT AS ASSIGNMENT;
 
@@ -139,9 +175,19 @@ CREATE FUNCTION isms.next_major(isms.docver) RETURNS isms.docver
 
 COMMENT ON FUNCTION isms.docver(integer, integer) IS
     'Builds a document version from its major and minor numbers';
+REVOKE ALL ON FUNCTION isms.docver(integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.docver(integer, integer) TO isms_reader;
 COMMENT ON FUNCTION isms.major(isms.docver) IS 'Major number of a document version';
+REVOKE ALL ON FUNCTION isms.major(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.major(isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.minor(isms.docver) IS 'Minor number of a document version';
+REVOKE ALL ON FUNCTION isms.minor(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.minor(isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.next_minor(isms.docver) IS
     'The next minor version: 1.4 -> 1.5';
+REVOKE ALL ON FUNCTION isms.next_minor(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.next_minor(isms.docver) TO isms_reader;
 COMMENT ON FUNCTION isms.next_major(isms.docver) IS
     'The next major version: 1.4 -> 2.0';
+REVOKE ALL ON FUNCTION isms.next_major(isms.docver) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.next_major(isms.docver) TO isms_reader;

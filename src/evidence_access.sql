@@ -7,9 +7,6 @@ ALTER TABLE isms.trail ENABLE ROW LEVEL SECURITY;
 CREATE POLICY member ON isms.trail FOR SELECT
     USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
 
-REVOKE EXECUTE ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) FROM isms_reader, isms_auditor;
-REVOKE EXECUTE ON FUNCTION isms.enable_history(regclass, name), isms.disable_history(regclass, boolean),
-                           isms.history_sync_columns(regclass) FROM isms_reader;
 
 -- every register keeps its history
 SELECT isms.enable_history(relid) FROM isms.register ORDER BY name;

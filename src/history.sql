@@ -28,6 +28,7 @@ CREATE FUNCTION isms.capture_history() RETURNS trigger
 COMMENT ON FUNCTION isms.capture_history() IS
     'AFTER UPDATE / AFTER DELETE statement trigger with transition tables, made by isms.enable_history(): copies superseded register rows into the history table with their validity period';
 REVOKE ALL ON FUNCTION isms.capture_history() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.capture_history() TO isms_reader;
 
 CREATE FUNCTION isms.history_sync_columns(register regclass)
     RETURNS void
@@ -69,6 +70,7 @@ END
 $$;
 COMMENT ON FUNCTION isms.history_sync_columns(regclass) IS
     'Adds to a register''s history table the columns added to the register since; refuses (IS022) a column whose type changed';
+REVOKE ALL ON FUNCTION isms.history_sync_columns(regclass) FROM PUBLIC;
 
 CREATE FUNCTION isms.enable_history(register regclass,
                                     valid_from_column name DEFAULT 'updated_at')
@@ -190,6 +192,7 @@ END
 $$;
 COMMENT ON FUNCTION isms.enable_history(regclass, name) IS
     'Keeps the history of a register: creates its history table isms_history.<name> and the capture triggers; run again after adding columns to the register';
+REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
 
 CREATE FUNCTION isms.disable_history(register regclass, drop_history boolean DEFAULT false)
     RETURNS void
@@ -215,6 +218,7 @@ END
 $$;
 COMMENT ON FUNCTION isms.disable_history(regclass, boolean) IS
     'Stops keeping the history of a register; its history table is kept unless drop_history';
+REVOKE ALL ON FUNCTION isms.disable_history(regclass, boolean) FROM PUBLIC;
 
 CREATE FUNCTION isms.as_of(register anyelement, at timestamptz)
     RETURNS SETOF anyelement
@@ -253,6 +257,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.as_of(anyelement, timestamptz) IS
     'The rows of a register as they were at a past instant, with the register''s own column types: SELECT * FROM isms.as_of(NULL::isms.risk, ''2025-01-31'')';
+REVOKE ALL ON FUNCTION isms.as_of(anyelement, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.as_of(anyelement, timestamptz) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
 -- An ALTER TABLE of a register brings its history table along, so that an
 -- added column does not make every later UPDATE fail with IS022.
@@ -274,16 +280,11 @@ END
 $$;
 COMMENT ON FUNCTION isms.history_sync_ddl() IS
     'Event trigger function: after an ALTER TABLE of a register whose history is kept, adds its new columns to the history table';
+REVOKE ALL ON FUNCTION isms.history_sync_ddl() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.history_sync_ddl() TO isms_reader;
 CREATE EVENT TRIGGER isms_history_sync ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE')
     EXECUTE FUNCTION isms.history_sync_ddl();
 COMMENT ON EVENT TRIGGER isms_history_sync IS
     'Adds columns added to a register to its history table';
 
-REVOKE ALL ON FUNCTION isms.history_sync_ddl() FROM PUBLIC;
-REVOKE ALL ON FUNCTION isms.history_sync_columns(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION isms.disable_history(regclass, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION isms.as_of(anyelement, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.as_of(anyelement, timestamptz)
-    TO isms_admin, isms_editor, isms_auditor, isms_reader;

@@ -26,6 +26,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.reported_move(text, text) IS
     'True for the workflow moves the reports look up (into verified, closed, completed, implemented, achieved, not_achieved, or out of verified): the predicate of the transition log''s report index';
+REVOKE ALL ON FUNCTION isms.reported_move(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.reported_move(text, text) TO isms_reader;
 CREATE INDEX transition_log_report_idx ON isms.transition_log (org_id, record_table, to_state, at)
     WHERE isms.reported_move(from_state, to_state);
 CREATE INDEX evidence_collected_idx ON isms.evidence (org_id, record_table, record_id, collected_at)
@@ -48,6 +50,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.report_bad_argument(text, text, text, text) IS
     'Raises SQLSTATE 22023 for a report function''s argument: the message names the argument, the detail gives its value, the hint what to pass instead';
+REVOKE ALL ON FUNCTION isms.report_bad_argument(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.report_bad_argument(text, text, text, text) TO isms_reader;
 
 -- The organisation of a report: it must exist and be visible to the caller
 -- (row-level security: a non-member is told the same as for a missing one).
@@ -66,6 +70,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.report_org(bigint) IS
     'Checks the org_id argument of a report: raises 22023 unless the organisation exists and is visible to the caller; returns it';
+REVOKE ALL ON FUNCTION isms.report_org(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.report_org(bigint) TO isms_reader;
 
 CREATE FUNCTION isms.report_time(argument text, value timestamptz) RETURNS timestamptz
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -81,6 +87,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.report_time(text, timestamptz) IS
     'Checks a point-in-time argument of a report (not NULL, finite): raises 22023 naming it';
+REVOKE ALL ON FUNCTION isms.report_time(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.report_time(text, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Every row of every register, with what staleness needs: its review
@@ -182,11 +190,11 @@ BEGIN
                            WHERE c = ANY (cols) AND c IS NOT NULL);
         SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
         IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
-            EXECUTE format('CREATE INDEX %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
                            'WHERE review_interval IS NULL',
                            tbl || '_review_idx', r.relid,
                            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
-            EXECUTE format('CREATE INDEX %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
                            'WHERE review_interval IS NOT NULL',
                            tbl || '_review_own_idx', r.relid,
                            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));
@@ -229,6 +237,7 @@ END
 $$;
 COMMENT ON FUNCTION isms.build_register_row() IS
     'Install helper: (re)creates the view isms.register_row and the review indexes of the reviewable registers from isms.register; call it again after adding a register';
+REVOKE ALL ON FUNCTION isms.build_register_row() FROM PUBLIC;
 
 SELECT isms.build_register_row();
 
@@ -273,6 +282,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.stale_items(timestamptz) IS
     'Every register row whose periodic review is overdue at as_of (last review, or creation if never reviewed, plus the effective review interval, is before as_of), across all registers and the caller''s organisations, in no particular order (ORDER BY days_overdue DESC for the oldest first); rows out of force (closed workflow records, retired documents, ended audit programmes and role assignments) are not reviewed';
+REVOKE ALL ON FUNCTION isms.stale_items(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.stale_items(timestamptz) TO isms_reader;
 
 CREATE FUNCTION isms.staleness_summary(org_id bigint, as_of timestamptz DEFAULT now(),
                                        untouched_after interval DEFAULT interval '1 year')
@@ -314,6 +325,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) IS
     'Per register of an organisation at as_of: rows, overdue reviews and their share, rows never reviewed, age in days of the oldest review, last change and days since, and whether nothing changed for untouched_after (the classic shelf-ware finding)';
+REVOKE ALL ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Residual risk over time.
@@ -354,6 +367,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.risk_rating_at(bigint, timestamptz) IS
     'Risk levels of an organisation at a moment: each risk identified by then, its rating (residual once treated: first treatment plan verification or acceptance, else inherent); the single source of residual-risk trends, to be switched to register history';
+REVOKE ALL ON FUNCTION isms.risk_rating_at(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.risk_rating_at(bigint, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Continual improvement, per period.
@@ -502,6 +517,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
     'Continual improvement (10.1) per period [start, end) from from_at to to_at: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Process interactions (4.4): an output artifact of one process that is an
@@ -532,6 +549,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.process_interactions(bigint) IS
     'Clause 4.4: the interactions of an organisation''s processes, one row per artifact that one process outputs and another takes as input';
+REVOKE ALL ON FUNCTION isms.process_interactions(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_interactions(bigint) TO isms_reader;
 
 -- Each process with its interactions counted; siloed: no input from and no
 -- output to any other process.
@@ -562,6 +581,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.process_links(bigint) IS
     'Clause 4.4: each process of an organisation with its inputs and outputs, how many other processes feed it and it feeds, and whether it is siloed (neither)';
+REVOKE ALL ON FUNCTION isms.process_links(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_links(bigint) TO isms_reader;
 
 CREATE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
     LANGUAGE plpgsql STABLE
@@ -652,6 +673,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.process_map(bigint, text) IS
     'Clause 4.4: the process map of an organisation as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): processes grouped by PDCA phase, edges labelled with the artifacts they pass, siloed processes highlighted in red';
+REVOKE ALL ON FUNCTION isms.process_map(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- The Statement of Applicability (6.1.3 d): every control of the framework's
@@ -687,6 +710,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text) IS
     'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks and the latest evidence attached to its SoA entry; export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Clause 4.4 readiness: the auditor's checklist, one row per check.
@@ -700,6 +725,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.document_in_force(text) IS
     'True for the document statuses whose content is controlled and in force (approved, published, under revision); drafts, reviews and retired documents are not';
+REVOKE ALL ON FUNCTION isms.document_in_force(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_in_force(text) TO isms_reader;
 
 CREATE FUNCTION isms.clause_4_4_readiness(org_id bigint,
                                           as_of timestamptz DEFAULT now(),
@@ -1070,40 +1097,9 @@ END
 $$;
 COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
     'Clause 4.4 audit readiness at as_of: the 10-point audit checklist plus process interactions, one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Privileges: nothing to PUBLIC; every role reads the reports.
 
-REVOKE ALL ON FUNCTION
-    isms.report_bad_argument(text, text, text, text),
-    isms.report_org(bigint),
-    isms.report_time(text, timestamptz),
-    isms.build_register_row(),
-    isms.stale_items(timestamptz),
-    isms.staleness_summary(bigint, timestamptz, interval),
-    isms.risk_rating_at(bigint, timestamptz),
-    isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval),
-    isms.process_interactions(bigint),
-    isms.process_links(bigint),
-    isms.process_map(bigint, text),
-    isms.statement_of_applicability(bigint, text),
-    isms.document_in_force(text),
-    isms.reported_move(text, text),
-    isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval)
-  FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION
-    isms.report_bad_argument(text, text, text, text),
-    isms.report_org(bigint),
-    isms.report_time(text, timestamptz),
-    isms.stale_items(timestamptz),
-    isms.staleness_summary(bigint, timestamptz, interval),
-    isms.risk_rating_at(bigint, timestamptz),
-    isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval),
-    isms.process_interactions(bigint),
-    isms.process_links(bigint),
-    isms.process_map(bigint, text),
-    isms.statement_of_applicability(bigint, text),
-    isms.document_in_force(text),
-    isms.reported_move(text, text),
-    isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval)
-  TO isms_reader;

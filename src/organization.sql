@@ -5,6 +5,8 @@ CREATE FUNCTION isms.stamp() RETURNS trigger
     AS 'MODULE_PATHNAME', 'isms_stamp' LANGUAGE C;
 COMMENT ON FUNCTION isms.stamp() IS
     'BEFORE INSERT OR UPDATE row trigger keeping created_at/created_by (set once) and updated_at/updated_by (every change) from isms.current_actor()';
+REVOKE ALL ON FUNCTION isms.stamp() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.stamp() TO isms_reader;
 
 CREATE TABLE isms.organization (
     org_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -61,6 +63,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.membership_check() IS
     'Trigger: a membership names an existing role (23503)';
+REVOKE ALL ON FUNCTION isms.membership_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.membership_check() TO isms_reader;
 CREATE TRIGGER membership_check BEFORE INSERT OR UPDATE OF role_name ON isms.membership
     FOR EACH ROW EXECUTE FUNCTION isms.membership_check();
 
@@ -121,6 +125,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.review_interval(bigint, regclass) IS
     'Review interval of an organisation''s rows of a register whose own review_interval is NULL: the organisation''s setting, else the register default';
+REVOKE ALL ON FUNCTION isms.review_interval(bigint, regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.review_interval(bigint, regclass) TO isms_reader;
 
 -- The organisations the calling role may see under row-level security.
 -- who defaults to current_user, evaluated by the caller (a default argument
@@ -144,3 +150,5 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.member_orgs(name) IS
     'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
+REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;

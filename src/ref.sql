@@ -50,21 +50,53 @@ CREATE FUNCTION isms.ref_contained(isms.ref, isms.ref) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
 
 COMMENT ON FUNCTION isms.ref_in(cstring) IS 'Text input of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_in(cstring) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_in(cstring) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_out(isms.ref) IS 'Text output of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_out(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_out(isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_recv(internal) IS 'Binary input of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_recv(internal) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_recv(internal) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_send(isms.ref) IS 'Binary output of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_send(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_send(isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_eq(isms.ref, isms.ref) IS 'Implements = for isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_eq(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_eq(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_ne(isms.ref, isms.ref) IS 'Implements <> for isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_ne(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_ne(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_lt(isms.ref, isms.ref) IS 'Implements < for isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_lt(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_lt(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_le(isms.ref, isms.ref) IS 'Implements <= for isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_le(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_le(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_gt(isms.ref, isms.ref) IS 'Implements > for isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_gt(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_gt(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_ge(isms.ref, isms.ref) IS 'Implements >= for isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_ge(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_ge(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_cmp(isms.ref, isms.ref) IS 'B-tree comparison of isms.ref: -1, 0 or 1';
+REVOKE ALL ON FUNCTION isms.ref_cmp(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_cmp(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_sortsupport(internal) IS 'B-tree sort support of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_sortsupport(internal) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_sortsupport(internal) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_hash(isms.ref) IS 'Hash of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_hash(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_hash(isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_hash_extended(isms.ref, bigint) IS 'Seeded 64-bit hash of isms.ref';
+REVOKE ALL ON FUNCTION isms.ref_hash_extended(isms.ref, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_hash_extended(isms.ref, bigint) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_contains(isms.ref, isms.ref) IS 'Implements @>: the first reference is the second or one of its ancestors';
+REVOKE ALL ON FUNCTION isms.ref_contains(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_contains(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_contained(isms.ref, isms.ref) IS 'Implements <@: the first reference is the second or one of its descendants';
+REVOKE ALL ON FUNCTION isms.ref_contained(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_contained(isms.ref, isms.ref) TO isms_reader;
 
 CREATE OPERATOR isms.= (
     LEFTARG = isms.ref, RIGHTARG = isms.ref, PROCEDURE = isms.ref_eq,
@@ -128,17 +160,25 @@ CREATE FUNCTION isms.ref_larger(isms.ref, isms.ref) RETURNS isms.ref
 CREATE FUNCTION isms.ref_smaller(isms.ref, isms.ref) RETURNS isms.ref
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION isms.ref_larger(isms.ref, isms.ref) IS 'The larger of two isms.ref values (state function of max)';
+REVOKE ALL ON FUNCTION isms.ref_larger(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_larger(isms.ref, isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.ref_smaller(isms.ref, isms.ref) IS 'The smaller of two isms.ref values (state function of min)';
+REVOKE ALL ON FUNCTION isms.ref_smaller(isms.ref, isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.ref_smaller(isms.ref, isms.ref) TO isms_reader;
 CREATE AGGREGATE isms.max(isms.ref) (
     SFUNC = isms.ref_larger, STYPE = isms.ref, SORTOP = OPERATOR(isms.>),
     COMBINEFUNC = isms.ref_larger, PARALLEL = SAFE
 );
+REVOKE ALL ON FUNCTION isms.max(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.max(isms.ref) TO isms_reader;
 CREATE AGGREGATE isms.min(isms.ref) (
     SFUNC = isms.ref_smaller, STYPE = isms.ref, SORTOP = OPERATOR(isms.<),
     COMBINEFUNC = isms.ref_smaller, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE isms.max(isms.ref) IS 'Largest isms.ref in a group';
 COMMENT ON AGGREGATE isms.min(isms.ref) IS 'Smallest isms.ref in a group';
+REVOKE ALL ON FUNCTION isms.min(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.min(isms.ref) TO isms_reader;
 CREATE CAST (text AS isms.ref) WITH INOUT AS ASSIGNMENT;
 CREATE CAST (isms.ref AS text) WITH INOUT AS ASSIGNMENT;
 
@@ -153,9 +193,17 @@ CREATE FUNCTION isms.subpath(isms.ref, integer) RETURNS isms.ref
 
 COMMENT ON FUNCTION isms.parent(isms.ref) IS
     'Parent of a reference (6.1.2 -> 6.1, A.5.24 -> A.5), NULL at the top level';
+REVOKE ALL ON FUNCTION isms.parent(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.parent(isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.depth(isms.ref) IS
     'Number of numbers in a reference: 1 for 4 and A.5, 3 for 6.1.2';
+REVOKE ALL ON FUNCTION isms.depth(isms.ref) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.depth(isms.ref) TO isms_reader;
 COMMENT ON FUNCTION isms.subpath(isms.ref, integer, integer) IS
     'The numbers from offset (0-based) for len numbers, as ltree subpath; the letter is kept when offset is 0';
+REVOKE ALL ON FUNCTION isms.subpath(isms.ref, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.subpath(isms.ref, integer, integer) TO isms_reader;
 COMMENT ON FUNCTION isms.subpath(isms.ref, integer) IS
     'The numbers from offset (0-based) to the end; the letter is kept when offset is 0';
+REVOKE ALL ON FUNCTION isms.subpath(isms.ref, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.subpath(isms.ref, integer) TO isms_reader;

@@ -486,6 +486,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.risk_within_scale() IS
     'Trigger: risk likelihood and impact lie within the organisation''s isms.risk_scale (23514)';
+REVOKE ALL ON FUNCTION isms.risk_within_scale() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.risk_within_scale() TO isms_reader;
 CREATE TRIGGER risk_within_scale
     BEFORE INSERT OR UPDATE OF org_id, inherent_likelihood, inherent_impact, residual_likelihood, residual_impact
     ON isms.risk FOR EACH ROW EXECUTE FUNCTION isms.risk_within_scale();
@@ -1021,6 +1023,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.nonconformity_finding_check() IS
     'Trigger: nonconformity.finding_id names an audit finding of the same organisation (23503)';
+REVOKE ALL ON FUNCTION isms.nonconformity_finding_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.nonconformity_finding_check() TO isms_reader;
 CREATE TRIGGER nonconformity_finding_check
     BEFORE INSERT OR UPDATE OF org_id, finding_id ON isms.nonconformity
     FOR EACH ROW EXECUTE FUNCTION isms.nonconformity_finding_check();
@@ -1257,6 +1261,8 @@ END
 $$;
 COMMENT ON FUNCTION isms.evidence_record_check() IS
     'Trigger: evidence points at an existing register row of the same organisation (23503)';
+REVOKE ALL ON FUNCTION isms.evidence_record_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.evidence_record_check() TO isms_reader;
 CREATE TRIGGER evidence_record_check
     BEFORE INSERT OR UPDATE OF org_id, record_table, record_id ON isms.evidence
     FOR EACH ROW EXECUTE FUNCTION isms.evidence_record_check();

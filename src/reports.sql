@@ -19,6 +19,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.review_due_at(bigint, regclass, interval, timestamptz, timestamptz) IS
     'When a register row''s periodic review falls due: last review (or creation, if never reviewed) plus its review interval (row, else organisation setting, else register default)';
+REVOKE ALL ON FUNCTION isms.review_due_at(bigint, regclass, interval, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.review_due_at(bigint, regclass, interval, timestamptz, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 
@@ -754,7 +756,21 @@ $$;
 ------------------------------------------------------------------------------
 -- Privileges: readers read every view; nothing to PUBLIC.
 
-REVOKE ALL ON ALL TABLES IN SCHEMA isms_report FROM PUBLIC;
-GRANT SELECT ON ALL TABLES IN SCHEMA isms_report TO isms_reader;
-REVOKE ALL ON FUNCTION isms.review_due_at(bigint, regclass, interval, timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.review_due_at(bigint, regclass, interval, timestamptz, timestamptz) TO isms_reader;
+-- The BI views, each read by every member role (row-level security of the
+-- registers beneath decides which rows).
+REVOKE ALL ON TABLE isms_report.organizations, isms_report.risk_register, isms_report.treatment_plans,
+    isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.corrective_actions,
+    isms_report.audits, isms_report.audit_findings, isms_report.objectives,
+    isms_report.objective_measurements, isms_report.stale_items, isms_report.staleness,
+    isms_report.improvement_trend, isms_report.pdca_cycles, isms_report.workflow_activity,
+    isms_report.readiness, isms_report.documents, isms_report.incidents, isms_report.management_reviews,
+    isms_report.processes, isms_report.process_interactions, isms_report.improvements,
+    isms_report.party_requirements, isms_report.evidence_by_month FROM PUBLIC;
+GRANT SELECT ON TABLE isms_report.organizations, isms_report.risk_register, isms_report.treatment_plans,
+    isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.corrective_actions,
+    isms_report.audits, isms_report.audit_findings, isms_report.objectives,
+    isms_report.objective_measurements, isms_report.stale_items, isms_report.staleness,
+    isms_report.improvement_trend, isms_report.pdca_cycles, isms_report.workflow_activity,
+    isms_report.readiness, isms_report.documents, isms_report.incidents, isms_report.management_reviews,
+    isms_report.processes, isms_report.process_interactions, isms_report.improvements,
+    isms_report.party_requirements, isms_report.evidence_by_month TO isms_reader;

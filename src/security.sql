@@ -78,6 +78,7 @@ END
 $$;
 COMMENT ON FUNCTION isms.comment_common_columns(regclass) IS
     'Install helper: comments the columns a table shares with every register (org_id, id, owner, review and audit columns); fails on any other uncommented column';
+REVOKE ALL ON FUNCTION isms.comment_common_columns(regclass) FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Row-level security.  A row is visible and writable when its org_id is one
@@ -95,10 +96,13 @@ BEGIN
     SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
     SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
     PERFORM isms.comment_common_columns(rel);
-    EXECUTE format('CREATE INDEX %I ON %s (id)', relname || '_id_idx', rel);
+    -- idempotent: an upgrade script runs it again over every register
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
     EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
     EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
                    'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
     EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
@@ -115,7 +119,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.setup_register(regclass) IS
-    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments';
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments; idempotent, so an upgrade script can run it again';
+REVOKE ALL ON FUNCTION isms.setup_register(regclass) FROM PUBLIC;
 
 SELECT isms.setup_register(relid) FROM isms.register ORDER BY name;
 
@@ -128,9 +133,11 @@ BEGIN
     FOREACH rel IN ARRAY ARRAY['isms.organization', 'isms.membership', 'isms.register_setting']::regclass[]
     LOOP
         PERFORM isms.comment_common_columns(rel);
+        EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
         EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+        EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
         EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
                        'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
         PERFORM pg_catalog.pg_extension_config_dump(rel, '');
@@ -146,19 +153,38 @@ SELECT pg_catalog.pg_extension_config_dump('isms.requirement', 'WHERE NOT shippe
 SELECT pg_catalog.pg_extension_config_dump('isms.mandatory_information', 'WHERE NOT shipped');
 
 ------------------------------------------------------------------------------
--- Privileges.  Nothing to PUBLIC.  The catalog and isms.register are
--- read-only to all but the extension owner.
+-- Privileges, stated per object: nothing to PUBLIC.  The catalog and
+-- isms.register are read-only to all but the extension owner.  Every
+-- function is granted right after its definition.
 
 REVOKE ALL ON SCHEMA isms, isms_report FROM PUBLIC;
 GRANT USAGE ON SCHEMA isms, isms_report TO isms_reader, isms_auditor, isms_editor, isms_admin;
 
-REVOKE ALL ON ALL TABLES IN SCHEMA isms FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA isms FROM PUBLIC;
-GRANT SELECT ON ALL TABLES IN SCHEMA isms TO isms_reader;
+-- The tables above that are not registers (setup_register grants those):
+-- the catalog, the workflow definitions, the log and the outbox are read
+-- by every member role; organisations, memberships and settings are
+-- written by the roles below.  The trail and history_config grant in
+-- their own files.
+REVOKE ALL ON TABLE isms.framework, isms.requirement, isms.mandatory_information, isms.register,
+    isms.workflow, isms.workflow_state, isms.workflow_transition, isms.workflow_guard,
+    isms.outbox, isms.transition_log,
+    isms.organization, isms.membership, isms.register_setting, isms.workflow_restriction FROM PUBLIC;
+GRANT SELECT ON TABLE isms.framework, isms.requirement, isms.mandatory_information, isms.register,
+    isms.workflow, isms.workflow_state, isms.workflow_transition, isms.workflow_guard,
+    isms.outbox, isms.transition_log,
+    isms.organization, isms.membership, isms.register_setting, isms.workflow_restriction TO isms_reader;
+-- identity sequences: no role but the owner uses them directly
+REVOKE ALL ON SEQUENCE isms.asset_id_seq, isms.audit_finding_id_seq, isms.audit_id_seq, isms.audit_programme_id_seq,
+    isms.communication_id_seq, isms.competence_id_seq, isms.context_issue_id_seq,
+    isms.corrective_action_id_seq, isms.document_id_seq, isms.evidence_id_seq, isms.improvement_id_seq,
+    isms.incident_id_seq, isms.interested_party_id_seq, isms.management_review_id_seq,
+    isms.nonconformity_id_seq, isms.objective_id_seq, isms.objective_measurement_id_seq,
+    isms.organization_org_id_seq, isms.outbox_seq_seq, isms.party_requirement_id_seq,
+    isms.planned_change_id_seq, isms.policy_id_seq, isms.process_id_seq, isms.process_input_id_seq,
+    isms.process_output_id_seq, isms.review_action_id_seq, isms.risk_control_id_seq, isms.risk_id_seq,
+    isms.risk_scale_id_seq, isms.role_assignment_id_seq, isms.scope_item_id_seq, isms.soa_entry_id_seq,
+    isms.training_record_id_seq, isms.transition_log_log_id_seq, isms.treatment_plan_id_seq FROM PUBLIC;
 GRANT UPDATE (name, scope_statement) ON isms.organization TO isms_editor;
 GRANT INSERT, UPDATE, DELETE ON isms.organization, isms.membership TO isms_admin;
 GRANT INSERT, UPDATE, DELETE ON isms.register_setting TO isms_editor;
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA isms, isms_report FROM PUBLIC;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA isms TO isms_reader;
-REVOKE ALL ON FUNCTION isms.setup_register(regclass), isms.comment_common_columns(regclass) FROM isms_reader;

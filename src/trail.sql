@@ -51,6 +51,8 @@ CREATE FUNCTION isms.append_only() RETURNS trigger
     LANGUAGE C;
 COMMENT ON FUNCTION isms.append_only() IS
     'Trigger refusing UPDATE, DELETE and TRUNCATE for every role: IS020 on the trail, IS021 on history tables (argument ''history'')';
+REVOKE ALL ON FUNCTION isms.append_only() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.append_only() TO isms_reader;
 
 CREATE TRIGGER trail_append_only
     BEFORE UPDATE OR DELETE OR TRUNCATE ON isms.trail
@@ -66,6 +68,8 @@ CREATE FUNCTION isms.trail_append(org_id bigint, record_table regclass,
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) IS
     'Appends an entry to the organisation''s trail and returns its seq; holds the organisation''s trail lock until commit. A NULL payload is stored as {}';
+REVOKE ALL ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) TO isms_admin, isms_editor;
 
 CREATE FUNCTION isms.verify_trail(org_id bigint)
     RETURNS TABLE (seq bigint, expected_hash bytea, found_hash bytea, problem text)
@@ -73,6 +77,8 @@ CREATE FUNCTION isms.verify_trail(org_id bigint)
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION isms.verify_trail(bigint) IS
     'Recomputes the organisation''s hash chain and returns its first broken link (missing, altered or reordered entry), or no row when intact';
+REVOKE ALL ON FUNCTION isms.verify_trail(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.verify_trail(bigint) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
 CREATE FUNCTION isms.verify_trail(org_id bigint, head_seq bigint, head_hash text)
     RETURNS TABLE (seq bigint, expected_hash bytea, found_hash bytea, problem text)
@@ -80,6 +86,8 @@ CREATE FUNCTION isms.verify_trail(org_id bigint, head_seq bigint, head_hash text
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION isms.verify_trail(bigint, bigint, text) IS
     'As verify_trail(org_id), and also checks that entry head_seq still has the hash head_hash (hex) recorded earlier from isms.trail_head()';
+REVOKE ALL ON FUNCTION isms.verify_trail(bigint, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.verify_trail(bigint, bigint, text) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
 CREATE FUNCTION isms.trail_head(org_id bigint)
     RETURNS TABLE (seq bigint, hash text)
@@ -94,15 +102,9 @@ CREATE FUNCTION isms.trail_head(org_id bigint)
     END;
 COMMENT ON FUNCTION isms.trail_head(bigint) IS
     'The newest entry of the organisation''s trail (seq and hash in hex), to be recorded outside the database and checked later with verify_trail(org_id, seq, hash)';
+REVOKE ALL ON FUNCTION isms.trail_head(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.trail_head(bigint) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
 GRANT USAGE ON SCHEMA isms TO isms_admin, isms_editor, isms_auditor, isms_reader;
 REVOKE ALL ON TABLE isms.trail FROM PUBLIC;
 GRANT SELECT ON TABLE isms.trail TO isms_admin, isms_editor, isms_auditor, isms_reader;
-REVOKE ALL ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) TO isms_admin, isms_editor;
-REVOKE ALL ON FUNCTION isms.verify_trail(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION isms.verify_trail(bigint, bigint, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION isms.trail_head(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.verify_trail(bigint), isms.verify_trail(bigint, bigint, text),
-    isms.trail_head(bigint) TO isms_admin, isms_editor, isms_auditor, isms_reader;
-REVOKE ALL ON FUNCTION isms.append_only() FROM PUBLIC;

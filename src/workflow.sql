@@ -104,6 +104,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION isms.workflow_check_transition() IS
     'Trigger keeping workflow definitions in PDCA order: no transition skips a phase forward';
+REVOKE ALL ON FUNCTION isms.workflow_check_transition() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_check_transition() TO isms_reader;
 CREATE TRIGGER workflow_pdca_order BEFORE INSERT OR UPDATE ON isms.workflow_transition
     FOR EACH ROW EXECUTE FUNCTION isms.workflow_check_transition();
 
@@ -118,6 +120,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION isms.workflow_check_state() IS
     'Trigger re-checking the PDCA order of the transitions through a state whose phase changed';
+REVOKE ALL ON FUNCTION isms.workflow_check_state() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_check_state() TO isms_reader;
 CREATE TRIGGER workflow_pdca_order AFTER UPDATE OF phase ON isms.workflow_state
     FOR EACH ROW EXECUTE FUNCTION isms.workflow_check_state();
 
@@ -125,6 +129,8 @@ CREATE FUNCTION isms.workflow_definition_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'workflow_definition_changed' LANGUAGE C;
 COMMENT ON FUNCTION isms.workflow_definition_changed() IS
     'Trigger telling every backend to reload its cached workflows at its next transaction';
+REVOKE ALL ON FUNCTION isms.workflow_definition_changed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_definition_changed() TO isms_reader;
 CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow
     FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_definition_changed();
 CREATE TRIGGER workflow_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON isms.workflow_state
@@ -203,15 +209,21 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
 $$;
 COMMENT ON FUNCTION isms.events_after(bigint, integer) IS
     'Transitions of the transactions committed after outbox number last_seen, in commit order; remember the largest seq returned and pass it next time to never miss an event';
+REVOKE ALL ON FUNCTION isms.events_after(bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.events_after(bigint, integer) TO isms_reader;
 
 CREATE FUNCTION isms.workflow_enforce() RETURNS trigger
     AS 'MODULE_PATHNAME', 'workflow_enforce' LANGUAGE C;
 COMMENT ON FUNCTION isms.workflow_enforce() IS
     'Row trigger enforcing a table''s workflow on INSERT and UPDATE, and logging accepted transitions';
+REVOKE ALL ON FUNCTION isms.workflow_enforce() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_enforce() TO isms_reader;
 CREATE FUNCTION isms.workflow_flush() RETURNS trigger
     AS 'MODULE_PATHNAME', 'workflow_flush' LANGUAGE C;
 COMMENT ON FUNCTION isms.workflow_flush() IS
     'Statement trigger writing the transition log rows queued by isms.workflow_enforce()';
+REVOKE ALL ON FUNCTION isms.workflow_flush() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_flush() TO isms_reader;
 
 CREATE FUNCTION isms.attach_workflow(tbl regclass, workflow_name text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
@@ -233,6 +245,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION isms.attach_workflow(regclass, text) IS
     'Binds a workflow to a table (with org_id, id, status and cycle columns) and installs the engine''s triggers';
+REVOKE ALL ON FUNCTION isms.attach_workflow(regclass, text) FROM PUBLIC;
 
 CREATE FUNCTION isms.transition(tbl regclass, record_id bigint, to_state text, reason text DEFAULT NULL)
 RETURNS void
@@ -277,6 +290,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION isms.transition(regclass, bigint, text, text) IS
     'Moves a workflow record to a new status with a reason; checked exactly like a plain UPDATE of status';
+REVOKE ALL ON FUNCTION isms.transition(regclass, bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.transition(regclass, bigint, text, text) TO isms_reader;
 
 CREATE FUNCTION isms.next_states(tbl regclass, record_id bigint)
 RETURNS TABLE (state text, phase text, starts_new_cycle boolean, guard text,
@@ -284,6 +299,8 @@ RETURNS TABLE (state text, phase text, starts_new_cycle boolean, guard text,
     AS 'MODULE_PATHNAME', 'workflow_next_states' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION isms.next_states(regclass, bigint) IS
     'The moves open to a record now, and whether each one''s guards hold: for applications to build their buttons';
+REVOKE ALL ON FUNCTION isms.next_states(regclass, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.next_states(regclass, bigint) TO isms_reader;
 
 -- The transition log is sealed in the trail: at commit, each organisation
 -- whose records moved gets one trail entry (action 'transitions') listing
@@ -304,6 +321,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms AS $$
 $$;
 COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
     'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table, record_id, cycle, from_state, to_state, actor, reason and time (UTC)';
+REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
 
 CREATE FUNCTION isms.verify_transition_log(org bigint)
 RETURNS TABLE (trail_seq bigint, log_id bigint, problem text)
@@ -337,3 +356,5 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
 $$;
 COMMENT ON FUNCTION isms.verify_transition_log(bigint) IS
     'Recomputes the trail''s seals of an organisation''s transition log: returns each changed, missing or unsealed log row, or nothing when the log is intact';
+REVOKE ALL ON FUNCTION isms.verify_transition_log(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.verify_transition_log(bigint) TO isms_reader;

@@ -14,7 +14,6 @@ CREATE POLICY member ON isms.workflow_restriction
     WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
 GRANT INSERT, UPDATE, DELETE ON isms.workflow_restriction TO isms_admin;
 
-REVOKE ALL ON FUNCTION isms.attach_workflow(regclass, text) FROM isms_reader;
 
 SELECT pg_catalog.pg_extension_config_dump('isms.transition_log', '');
 SELECT pg_catalog.pg_extension_config_dump('isms.transition_log_log_id_seq', '');
