@@ -3,6 +3,26 @@
 
 \echo Use "CREATE EXTENSION isms" to load this file. \quit
 
+-- The roles of the security model (src/security.sql), before the first
+-- grant to them; later parts create them too, each only the ones missing.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT * FROM (VALUES
+        ('isms_reader',  'isms: read-only access to the ISMS of member organisations (BI, dashboards)'),
+        ('isms_auditor', 'isms: reads everything of member organisations, writes audit programmes, audits, findings and evidence'),
+        ('isms_editor',  'isms: reads and writes the registers of member organisations'),
+        ('isms_admin',   'isms: every organisation; manages organisations and memberships')) AS v(name, note)
+    LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+        END IF;
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION isms.version() RETURNS text
     AS 'MODULE_PATHNAME', 'isms_version'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
