@@ -18,6 +18,12 @@ SET max_parallel_workers_per_gather = 0;
 --   stmt_ix     the same, its history table indexed on (org_id, id)
 --   row         a PL/pgSQL row trigger, as most users write it
 --   tablelog    Debian's table_log (C), where it is installed
+-- and, as isms's own registers are, stamped by isms.stamp() (a BEFORE
+-- UPDATE row trigger that sets updated_at and updated_by):
+--   plain_st    the UPDATE of a stamped register: the baseline
+--   c_st        isms history of a stamped register, which needs no NEW
+--               transition table
+--   stmt_st     the PL/pgSQL statement trigger on a stamped register
 CREATE TABLE bench.reg_plain (
     org_id bigint NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
     title text NOT NULL, description text, owner text, status text NOT NULL,
@@ -42,7 +48,10 @@ INSERT INTO bench.variant VALUES
     (5, 'floor_ix', 'floor, copy indexed'),
     (6, 'c_ix', 'isms history, indexed'),
     (7, 'stmt_ix', 'PL/pgSQL statement trigger, indexed'),
-    (8, 'row', 'PL/pgSQL row trigger');
+    (8, 'row', 'PL/pgSQL row trigger'),
+    (10, 'plain_st', 'same UPDATE of a stamped register, no history'),
+    (11, 'c_st', 'isms history, stamped register'),
+    (12, 'stmt_st', 'PL/pgSQL statement trigger, stamped register');
 -- (BENCH_QUICK=1 bench/run.sh 30 leaves out table_log and the trail)
 INSERT INTO bench.variant SELECT 9, 'tablelog', 'table_log (C)' WHERE :'have_tablelog'::boolean AND NOT :{?quick};
 SELECT format('CREATE TABLE bench.reg_%s (LIKE bench.reg_plain INCLUDING ALL)', v),
@@ -52,13 +61,16 @@ SELECT format('CREATE TABLE bench.reg_%s (LIKE bench.reg_plain INCLUDING ALL)', 
 -- the history tables of the floor and of the PL/pgSQL triggers: the
 -- register's columns and the three history columns, as isms makes them
 SELECT format('CREATE TABLE bench.%s_history (LIKE bench.reg_plain, valid tstzrange NOT NULL, changed_by text NOT NULL, change text NOT NULL)', v)
-  FROM unnest(ARRAY['floor', 'floor_ix', 'stmt', 'stmt_ix', 'row']) v \gexec
+  FROM unnest(ARRAY['floor', 'floor_ix', 'stmt', 'stmt_ix', 'row', 'stmt_st']) v \gexec
+SELECT format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON bench.reg_%s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', v)
+  FROM unnest(ARRAY['plain_st', 'c_st', 'stmt_st']) v \gexec
 CREATE INDEX ON bench.floor_ix_history (org_id, id);
 CREATE INDEX ON bench.stmt_ix_history (org_id, id);
 
 SELECT isms.enable_history('bench.reg_c');
 SELECT isms.enable_history('bench.reg_c_ix');
 CREATE INDEX ON isms_history.reg_c_ix (org_id, id);
+SELECT isms.enable_history('bench.reg_c_st');
 
 -- TG_ARGV[0]: the history table
 CREATE FUNCTION bench.stmt_history() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -71,6 +83,8 @@ CREATE TRIGGER history_update AFTER UPDATE ON bench.reg_stmt REFERENCING OLD TAB
     FOR EACH STATEMENT EXECUTE FUNCTION bench.stmt_history('bench.stmt_history');
 CREATE TRIGGER history_update AFTER UPDATE ON bench.reg_stmt_ix REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION bench.stmt_history('bench.stmt_ix_history');
+CREATE TRIGGER history_update AFTER UPDATE ON bench.reg_stmt_st REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bench.stmt_history('bench.stmt_st_history');
 
 CREATE FUNCTION bench.row_history() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -148,6 +162,10 @@ SELECT bench.report_update('history: PL/pgSQL statement trigger (OLD table, INSE
 SELECT bench.report_update('history: PL/pgSQL statement trigger, indexed', 'stmt_ix', 'c_ix',
                            'isms >= 1.3x faster', ge => 1.3);
 SELECT bench.report_update('history: PL/pgSQL row trigger', 'row', 'c', 'isms >= 1.8x faster', ge => 1.8);
+SELECT bench.report_update('history: stamped register (isms.stamp()), UPDATE with isms history', 'c_st', 'plain_st',
+                           '<= 1.30x', le => 1.30);
+SELECT bench.report_update('history: stamped register, PL/pgSQL statement trigger', 'stmt_st', 'c_st',
+                           'isms >= 1.3x faster', ge => 1.3);
 SELECT bench.report_update('history: table_log (C)', 'tablelog', 'c', 'isms faster', ge => 1.0001);
 SELECT bench.report('history: table_log not installed, no C anchor', NULL, 'apt-get install postgresql-15-tablelog', NULL, NULL, NULL)
  WHERE NOT :'have_tablelog'::boolean AND NOT :{?quick};

@@ -29,12 +29,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -44,6 +46,9 @@
 #include "tableinsert.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "access/stratnum.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -387,9 +392,130 @@ history_copy_row(MinimalTuple old, int reg_natts, TupleDesc histdesc,
 }
 
 /*
+ * True when isms.stamp() is the last BEFORE UPDATE row trigger that fires
+ * on the register, for every row: then every new version of this UPDATE
+ * begins at the transaction's start, and capture needs no table of the new
+ * rows.  Triggers fire in name order, which is the order of trigdesc.
+ */
+static bool
+history_stamped(Relation reg)
+{
+	static Oid	stamp_oid = InvalidOid;
+	TriggerDesc *td = reg->trigdesc;
+	bool		last = false;
+	int			i;
+
+	if (!OidIsValid(stamp_oid))
+		stamp_oid = LookupFuncName(list_make2(makeString("isms"), makeString("stamp")),
+								   0, NULL, false);
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_BEFORE(t->tgtype) ||
+			!TRIGGER_FOR_UPDATE(t->tgtype) || t->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ?
+			t->tgenabled == TRIGGER_FIRES_ON_ORIGIN :
+			t->tgenabled == TRIGGER_FIRES_ON_REPLICA)
+			continue;
+		last = t->tgfoid == stamp_oid && t->tgnattr == 0 && t->tgqual == NULL;
+	}
+	return last;
+}
+
+/*
+ * Finding a new version's valid-from without a table of new rows, when the
+ * register is no longer stamped last (a trigger was added or disabled since
+ * isms.enable_history() chose its capture): the current version of each
+ * row, through the register's primary key.  SnapshotSelf sees this
+ * statement's new versions and not the versions it superseded.
+ */
+typedef struct HistoryLookup
+{
+	Relation	pk;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	int			nkeys;
+	ScanKeyData keys[INDEX_MAX_KEYS];
+} HistoryLookup;
+
+static void
+history_lookup_begin(HistoryLookup *hl, Relation reg)
+{
+	Oid			pkoid = RelationGetPrimaryKeyIndex(reg);
+	int			k;
+
+	if (!OidIsValid(pkoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_HISTORY_MISMATCH),
+				 errmsg("history of register %s cannot tell when the new versions began",
+						RelationGetRelationName(reg)),
+				 errdetail("isms.stamp() is no longer the last BEFORE UPDATE trigger of the register, and the register has no primary key."),
+				 errhint("Choose the capture again with SELECT isms.enable_history('%s').",
+						 RelationGetRelationName(reg))));
+	hl->pk = index_open(pkoid, AccessShareLock);
+	hl->nkeys = IndexRelationGetNumberOfKeyAttributes(hl->pk);
+	for (k = 0; k < hl->nkeys; k++)
+	{
+		Oid			opno = get_opfamily_member(hl->pk->rd_opfamily[k],
+											   hl->pk->rd_opcintype[k],
+											   hl->pk->rd_opcintype[k],
+											   BTEqualStrategyNumber);
+
+		ScanKeyEntryInitialize(&hl->keys[k], 0, k + 1, BTEqualStrategyNumber,
+							   hl->pk->rd_opcintype[k], hl->pk->rd_indcollation[k],
+							   get_opcode(opno), (Datum) 0);
+	}
+	hl->slot = table_slot_create(reg, NULL);
+	hl->scan = index_beginscan(reg, hl->pk, SnapshotSelf, hl->nkeys, 0);
+}
+
+/* the current version's valid-from of the row "old"; false if none */
+static bool
+history_lookup(HistoryLookup *hl, TupleTableSlot *old, AttrNumber vf_attno,
+			   Datum *vf)
+{
+	bool		isnull;
+	bool		found = false;
+	int			k;
+
+	for (k = 0; k < hl->nkeys; k++)
+	{
+		hl->keys[k].sk_argument =
+			slot_getattr(old, hl->pk->rd_index->indkey.values[k], &isnull);
+		if (isnull)
+			return false;
+	}
+	index_rescan(hl->scan, hl->keys, hl->nkeys, NULL, 0);
+	if (index_getnext_slot(hl->scan, ForwardScanDirection, hl->slot))
+	{
+		*vf = slot_getattr(hl->slot, vf_attno, &isnull);
+		found = !isnull;
+	}
+	ExecClearTuple(hl->slot);
+	return found;
+}
+
+static void
+history_lookup_end(HistoryLookup *hl)
+{
+	index_endscan(hl->scan);
+	ExecDropSingleTupleTableSlot(hl->slot);
+	index_close(hl->pk, AccessShareLock);
+}
+
+/*
  * isms.capture_history(history_table text, valid_from_column text):
  * AFTER UPDATE or AFTER DELETE, FOR EACH STATEMENT, with REFERENCING OLD
- * TABLE (and NEW TABLE for UPDATE).
+ * TABLE, and NEW TABLE for the UPDATE of a register that isms.stamp() does
+ * not stamp last (isms.enable_history() chooses).  Without the new rows,
+ * every superseded version of an UPDATE ends at the transaction's start,
+ * where isms.stamp() begins the new one; an intermediate version of one
+ * transaction is then kept with an empty validity even when the second
+ * UPDATE changed nothing.
  */
 Datum
 capture_history(PG_FUNCTION_ARGS)
@@ -414,6 +540,8 @@ capture_history(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	HistoryTail tail[3];
 	struct varlena *extra[3];
+	HistoryLookup lookup_data;
+	HistoryLookup *lookup = NULL;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -425,8 +553,7 @@ capture_history(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
 		!(is_update || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event)) ||
-		trigdata->tg_trigger->tgoldtable == NULL ||
-		(is_update && trigdata->tg_trigger->tgnewtable == NULL))
+		trigdata->tg_trigger->tgoldtable == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" does not call isms.capture_history() as an AFTER UPDATE or DELETE statement trigger with transition tables",
@@ -438,9 +565,14 @@ capture_history(PG_FUNCTION_ARGS)
 
 	if (old_ts == NULL || tuplestore_tuple_count(old_ts) == 0)
 		PG_RETURN_POINTER(NULL);
-	if (is_update && new_ts == NULL)
+	if (is_update && trigdata->tg_trigger->tgnewtable != NULL && new_ts == NULL)
 		elog(ERROR, "transition table of new rows of \"%s\" is missing",
 			 RelationGetRelationName(reg));
+	if (is_update && new_ts == NULL && !history_stamped(reg))
+	{
+		lookup = &lookup_data;
+		history_lookup_begin(lookup, reg);
+	}
 
 	/* history is append-only, and a statement's worth goes in at once */
 	ti = table_inserter_begin_ext(entry->hist_relid,
@@ -472,7 +604,7 @@ capture_history(PG_FUNCTION_ARGS)
 
 	oldslot = MakeSingleTupleTableSlot(RelationGetDescr(reg),
 									   &TTSOpsMinimalTuple);
-	if (is_update)
+	if (new_ts != NULL)
 	{
 		newslot = MakeSingleTupleTableSlot(RelationGetDescr(reg),
 										   &TTSOpsMinimalTuple);
@@ -497,7 +629,12 @@ capture_history(PG_FUNCTION_ARGS)
 
 		/* the old and new transition tables are filled in step */
 		upper.val = TimestampTzGetDatum(xact_start);
-		if (is_update)
+		if (lookup != NULL)
+		{
+			if (history_lookup(lookup, oldslot, entry->vf_attno, &vf))
+				upper.val = vf;
+		}
+		else if (newslot != NULL)
 		{
 			if (!tuplestore_gettupleslot(new_ts, true, false, newslot))
 				elog(ERROR, "transition tables of \"%s\" differ in length",
@@ -565,6 +702,8 @@ capture_history(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(oldslot);
 	if (newslot)
 		ExecDropSingleTupleTableSlot(newslot);
+	if (lookup)
+		history_lookup_end(lookup);
 	table_inserter_end(ti);
 
 	PG_RETURN_POINTER(NULL);
