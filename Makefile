@@ -51,12 +51,15 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 
 # pg_regress suites: test/sql/NAME.sql against test/expected/NAME.out
 REGRESS = ref docver reports sample
-REGRESS_OPTS = --inputdir=test --load-extension=isms
+# tools/dev points the outputs into the run's own directory
+REGRESS_OUTDIR ?= .
+ISOLATION_OUTDIR ?= output_iso
+REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
 	workflow_seal document_concurrent
-ISOLATION_OPTS = --inputdir=test/isolation --load-extension=isms
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -3,8 +3,11 @@
 
 \echo Use "CREATE EXTENSION isms" to load this file. \quit
 
--- The roles of the security model (src/security.sql), before the first
--- grant to them; later parts create them too, each only the ones missing.
+------------------------------------------------------------------------------
+-- Roles, first: every object below is granted to them as it is made.
+-- Roles are global to the cluster: they may exist already (another
+-- database, an earlier install), and DROP EXTENSION leaves them behind.
+
 DO $$
 DECLARE
     r record;
@@ -15,13 +18,25 @@ BEGIN
         ('isms_editor',  'isms: reads and writes the registers of member organisations'),
         ('isms_admin',   'isms: every organisation; manages organisations and memberships')) AS v(name, note)
     LOOP
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
-            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
-            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+        END IF;
+    END LOOP;
+    -- reader < auditor, reader < editor < admin
+    FOR r IN SELECT * FROM (VALUES
+        ('isms_reader', 'isms_auditor'),
+        ('isms_reader', 'isms_editor'),
+        ('isms_editor', 'isms_admin')) AS v(granted, member)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                        WHERE m.roleid = r.granted::regrole AND m.member = r.member::regrole) THEN
+            EXECUTE format('GRANT %I TO %I', r.granted, r.member);
         END IF;
     END LOOP;
 END
 $$;
+
 
 CREATE FUNCTION isms.version() RETURNS text
     AS 'MODULE_PATHNAME', 'isms_version'

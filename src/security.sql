@@ -8,39 +8,6 @@
 -- tables or functions grants on them itself (nothing is granted to PUBLIC).
 
 ------------------------------------------------------------------------------
--- Roles.  Roles are global to the cluster: they may exist already (another
--- database, an earlier install), and DROP EXTENSION leaves them behind.
-
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT * FROM (VALUES
-        ('isms_reader',  'isms: read-only access to the ISMS of member organisations (BI, dashboards)'),
-        ('isms_auditor', 'isms: reads everything of member organisations, writes audit programmes, audits, findings and evidence'),
-        ('isms_editor',  'isms: reads and writes the registers of member organisations'),
-        ('isms_admin',   'isms: every organisation; manages organisations and memberships')) AS v(name, note)
-    LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r.name);
-            EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
-        END IF;
-    END LOOP;
-    -- reader < auditor, reader < editor < admin
-    FOR r IN SELECT * FROM (VALUES
-        ('isms_reader', 'isms_auditor'),
-        ('isms_reader', 'isms_editor'),
-        ('isms_editor', 'isms_admin')) AS v(granted, member)
-    LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                        WHERE m.roleid = r.granted::regrole AND m.member = r.member::regrole) THEN
-            EXECUTE format('GRANT %I TO %I', r.granted, r.member);
-        END IF;
-    END LOOP;
-END
-$$;
-
-------------------------------------------------------------------------------
 -- Comments of the columns every register shares.
 
 CREATE FUNCTION isms.comment_common_columns(rel regclass) RETURNS void

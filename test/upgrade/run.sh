@@ -74,13 +74,13 @@ SELECT c.oid::regclass::text,
  GROUP BY c.oid ORDER BY 1;
 SQL
 psql_old -d "$up" -At -F '|' -f "$work/columns.sql" > "$work/columns" || fail "column list"
+# one query over every table: name|rows|md5 of its rows
+while IFS='|' read -r tbl cols; do
+	printf "SELECT '%s' || '|' || count(*) || '|' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM (SELECT %s FROM %s) r;\n" \
+		"$tbl" "$cols" "$tbl"
+done < "$work/columns" > "$work/snapshot.sql"
 snapshot() {
-	local tbl cols
-	while IFS='|' read -r tbl cols; do
-		printf '%s|' "$tbl"
-		psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "SELECT count(*) || '|' || md5(coalesce(string_agg(r::text, E'\n' ORDER BY r::text), ''))
-		                                             FROM (SELECT $cols FROM $tbl) r" || return 1
-	done < "$work/columns"
+	psql -X -At -v ON_ERROR_STOP=1 -d "$1" -f "$work/snapshot.sql"
 }
 snapshot "$up" > "$work/before" || fail "snapshot before"
 rows=$(awk -F'|' '{s += $2} END {print s}' "$work/before")
@@ -106,11 +106,10 @@ else
 fi
 # the shipped rows (catalog, workflow definitions) of a fresh install are there
 psql -X -At -d "$fresh" -f "$work/columns.sql" -F '|' | while IFS='|' read -r tbl cols; do
-	psql -X -At -d "$fresh" -c "SELECT md5(r::text) FROM (SELECT * FROM $tbl) r" | sed "s|^|$tbl |"
-done | sort > "$work/shipped-fresh"
-psql -X -At -d "$fresh" -f "$work/columns.sql" -F '|' | while IFS='|' read -r tbl cols; do
-	psql -X -At -d "$up" -c "SELECT md5(r::text) FROM (SELECT * FROM $tbl) r" | sed "s|^|$tbl |"
-done | sort > "$work/shipped-upgraded"
+	printf "SELECT '%s ' || md5(r::text) FROM (SELECT * FROM %s) r;\n" "$tbl" "$tbl"
+done > "$work/shipped.sql"
+psql -X -At -v ON_ERROR_STOP=1 -d "$fresh" -f "$work/shipped.sql" | sort > "$work/shipped-fresh"
+psql -X -At -v ON_ERROR_STOP=1 -d "$up" -f "$work/shipped.sql" | sort > "$work/shipped-upgraded"
 missing=$(comm -23 "$work/shipped-fresh" "$work/shipped-upgraded" | wc -l)
 if [ "$missing" -eq 0 ]; then
 	echo "upgrade $FROM -> $to: the $(wc -l < "$work/shipped-fresh") shipped rows of a fresh install ... ok"
