@@ -14,7 +14,8 @@ OBJS = \
 	src/workflow.o \
 	src/trail.o \
 	src/history.o \
-	src/document.o
+	src/document.o \
+	src/restrict.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
@@ -44,6 +45,7 @@ SQL_PARTS = \
 DATA_built = sql/isms--$(EXTVERSION).sql sql/isms_sample--$(EXTVERSION).sql
 DATA = $(wildcard sql/isms--*--*.sql)
 EXTRA_CLEAN = results/ output_iso/ regression.diffs regression.out \
+	test/security/output_iso/ \
 	test/fuzz/fuzz_codec
 
 PG_CPPFLAGS = -I$(srcdir)/src -DISMS_VERSION='"$(EXTVERSION)"'
@@ -81,12 +83,25 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
 	psql -X -q -v ON_ERROR_STOP=1 -d $(PGTAP_DB) -c 'CREATE EXTENSION pgtap'
 	pg_prove -d $(PGTAP_DB) --ext .sql -r test/pgtap/
+
+# The security suite: each attack as a pgTAP file (test/security/*.sql),
+# then the isolation specs of test/security/specs (LISTEN, pollers).
+SECURITY_DB ?= isms_security
+SECURITY_ISOLATION = listen
+SECURITY_OUTDIR ?= test/security/output_iso
+installcheck-security:
+	dropdb --if-exists $(SECURITY_DB)
+	createdb $(SECURITY_DB)
+	psql -X -q -v ON_ERROR_STOP=1 -d $(SECURITY_DB) -c 'CREATE EXTENSION pgtap'
+	pg_prove -d $(SECURITY_DB) --ext .sql test/security/*.sql
+	$(pg_isolation_regress_installcheck) --inputdir=test/security \
+		--outputdir=$(SECURITY_OUTDIR) --dbname=$(SECURITY_DB)_iso $(SECURITY_ISOLATION)
 
 # pg_dump | psql round trip of a database holding an ISMS.
 installcheck-dump:
@@ -118,7 +133,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-dump installcheck-upgrade installcheck-package installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-docs fuzz
 
 bench:
 	bench/run.sh

@@ -58,7 +58,7 @@ CREATE INDEX requirement_kind_idx ON isms.requirement (framework, kind);
 -- a foreign key it is checked at the end of the statement, so a COPY or a
 -- multi-row INSERT may list children before their parents.
 CREATE FUNCTION isms.requirement_parent_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF NEW.parent IS NOT NULL

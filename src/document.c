@@ -173,26 +173,33 @@ typedef struct DocPlanDef
 
 static const DocPlanDef doc_plan_defs[P_NPLANS] = {
 	{"SELECT d.code, d.status FROM isms.document d "
-		"WHERE d.org_id = $1 AND d.id = $2 FOR NO KEY UPDATE",
+		"WHERE d.org_id OPERATOR(pg_catalog.=) $1 AND d.id OPERATOR(pg_catalog.=) $2 "
+		"FOR NO KEY UPDATE",
 	2, {INT8OID, INT8OID}},
 	{"SELECT v.version, v.status FROM isms.document_version v "
-		"WHERE v.org_id = $1 AND v.document_id = $2 AND v.id <> $3 "
+		"WHERE v.org_id OPERATOR(pg_catalog.=) $1 "
+		"AND v.document_id OPERATOR(pg_catalog.=) $2 "
+		"AND v.id OPERATOR(pg_catalog.<>) $3 "
 		"ORDER BY v.version DESC",
 	3, {INT8OID, INT8OID, INT8OID}},
-	{"UPDATE isms.document d SET status = $3 WHERE d.org_id = $1 AND d.id = $2",
+	{"UPDATE isms.document d SET status = $3 "
+		"WHERE d.org_id OPERATOR(pg_catalog.=) $1 AND d.id OPERATOR(pg_catalog.=) $2",
 	3, {INT8OID, INT8OID, TEXTOID}},
 	{"SELECT a.id, a.decision, a.approver, a.sha256, a.decided_at "
-		"FROM isms.document_approval a WHERE a.org_id = $1 AND a.version_id = $2 "
+		"FROM isms.document_approval a WHERE a.org_id OPERATOR(pg_catalog.=) $1 "
+		"AND a.version_id OPERATOR(pg_catalog.=) $2 "
 		"ORDER BY a.decided_at DESC, a.id DESC LIMIT 1",
 	2, {INT8OID, INT8OID}},
 	{"UPDATE isms.document_version v SET status = 'superseded' "
-		"WHERE v.org_id = $1 AND v.document_id = $2 AND v.status = 'published' "
+		"WHERE v.org_id OPERATOR(pg_catalog.=) $1 AND v.document_id OPERATOR(pg_catalog.=) $2 "
+		"AND v.status OPERATOR(pg_catalog.=) 'published'::pg_catalog.text "
 		"RETURNING v.version",
 	2, {INT8OID, INT8OID}},
 	{"SELECT v.status, v.author, v.sha256, v.version, v.document_id, d.code "
 		"FROM isms.document_version v JOIN isms.document d "
-		"ON d.org_id = v.org_id AND d.id = v.document_id "
-		"WHERE v.org_id = $1 AND v.id = $2 FOR SHARE OF v",
+		"ON d.org_id OPERATOR(pg_catalog.=) v.org_id AND d.id OPERATOR(pg_catalog.=) v.document_id "
+		"WHERE v.org_id OPERATOR(pg_catalog.=) $1 AND v.id OPERATOR(pg_catalog.=) $2 "
+		"FOR SHARE OF v",
 	2, {INT8OID, INT8OID}}
 };
 
@@ -337,11 +344,19 @@ doc_plan(DocPlan p)
 	return doc_plans[p];
 }
 
+/*
+ * Runs a plan as the caller (row-level security applies), with search_path
+ * pinned for its preparation and execution.
+ */
 static int
 doc_exec(DocPlan p, Datum *args, const char *nulls, bool read_only, long count)
 {
-	int			rc = SPI_execute_plan(doc_plan(p), args, nulls, read_only, count);
+	IsmsRestrict safe;
+	int			rc;
 
+	isms_restrict_begin(&safe, InvalidOid);
+	rc = SPI_execute_plan(doc_plan(p), args, nulls, read_only, count);
+	isms_restrict_end(&safe);
 	if (rc < 0)
 		elog(ERROR, "document control: \"%s\" failed: %s",
 			 doc_plan_defs[p].sql, SPI_result_code_string(rc));

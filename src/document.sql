@@ -166,7 +166,7 @@ $$;
 
 -- The document, locked, or no_data_found.
 CREATE FUNCTION isms.document_lock(document_id bigint) RETURNS isms.document
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document;
@@ -188,7 +188,7 @@ GRANT EXECUTE ON FUNCTION isms.document_lock(bigint) TO isms_editor;
 
 -- The version, after locking its document, or no_data_found.
 CREATE FUNCTION isms.document_version_lock(version_id bigint) RETURNS isms.document_version
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version;
@@ -218,7 +218,7 @@ GRANT EXECUTE ON FUNCTION isms.document_version_lock(bigint) TO isms_editor;
 -- rule to an INSERT that leaves version NULL.
 CREATE FUNCTION isms.document_next_version(document_id bigint, major boolean DEFAULT false)
     RETURNS isms.docver
-    LANGUAGE sql STABLE SET search_path = pg_catalog, isms
+    LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT CASE WHEN major THEN isms.next_major(coalesce(latest, '0.0'))
                 WHEN latest IS NULL THEN '0.1'::isms.docver
@@ -240,7 +240,7 @@ CREATE FUNCTION isms.draft_document(document_id bigint,
                                     change_reason text DEFAULT NULL,
                                     major boolean DEFAULT false)
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document := isms.document_lock(document_id);
@@ -261,7 +261,7 @@ GRANT EXECUTE ON FUNCTION isms.draft_document(bigint, text, bytea, text, text, t
 
 CREATE FUNCTION isms.revise_document(document_id bigint, change_reason text, major boolean DEFAULT false)
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document := isms.document_lock(document_id);
@@ -292,7 +292,7 @@ REVOKE ALL ON FUNCTION isms.revise_document(bigint, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.revise_document(bigint, text, boolean) TO isms_editor;
 
 CREATE FUNCTION isms.submit_document(version_id bigint) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version := isms.document_version_lock(version_id);
@@ -307,7 +307,7 @@ GRANT EXECUTE ON FUNCTION isms.submit_document(bigint) TO isms_editor;
 
 CREATE FUNCTION isms.approve_document(version_id bigint, decision text DEFAULT 'approved', comment text DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version := isms.document_version_lock(version_id);
@@ -330,7 +330,7 @@ REVOKE ALL ON FUNCTION isms.approve_document(bigint, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.approve_document(bigint, text, text) TO isms_editor;
 
 CREATE FUNCTION isms.publish_document(version_id bigint) RETURNS tstzrange
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     ver isms.document_version := isms.document_version_lock(version_id);
@@ -359,7 +359,7 @@ REVOKE ALL ON FUNCTION isms.publish_document(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.publish_document(bigint) TO isms_editor;
 
 CREATE FUNCTION isms.retire_document(document_id bigint, reason text) RETURNS integer
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document := isms.document_lock(document_id);
@@ -393,7 +393,7 @@ GRANT EXECUTE ON FUNCTION isms.retire_document(bigint, text) TO isms_editor;
 
 CREATE FUNCTION isms.document_as_of(document_id bigint, at timestamptz)
     RETURNS SETOF isms.document_version
-    LANGUAGE sql STABLE ROWS 1 SET search_path = pg_catalog, isms
+    LANGUAGE sql STABLE ROWS 1 SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT v.* FROM isms.document_version v
      WHERE int8range(v.document_id, v.document_id, '[]') && int8range(document_as_of.document_id, document_as_of.document_id, '[]')

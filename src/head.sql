@@ -3,6 +3,31 @@
 
 \echo Use "CREATE EXTENSION isms" to load this file. \quit
 
+-- The schemas must be the installer's own.  A schema isms or isms_report
+-- that a non-superuser created beforehand would let its owner drop or
+-- replace the extension's objects, and an operator planted in it would run
+-- with the installer's rights during this very script; so the first
+-- statement, before anything resolves a name in them, refuses them.  Only
+-- qualified operators and catalogs are used here for the same reason.
+DO $$
+DECLARE
+    s record;
+BEGIN
+    FOR s IN SELECT n.nspname, r.rolname
+               FROM pg_catalog.pg_namespace n
+               JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+              WHERE n.nspname OPERATOR(pg_catalog.=) ANY (ARRAY['isms', 'isms_report']::pg_catalog.name[])
+                AND NOT r.rolsuper
+              ORDER BY n.nspname
+    LOOP
+        RAISE EXCEPTION 'cannot install isms into schema "%": it exists already and is owned by role "%", who is not a superuser', s.nspname, s.rolname
+            USING ERRCODE = 'IS050',
+                  DETAIL = pg_catalog.format('The owner of schema %I can drop or replace any object in it and can plant operators that would run with the installer''s rights.', s.nspname),
+                  HINT = pg_catalog.format('Check what schema %I holds, then drop it (or, if a superuser made it on purpose, ALTER SCHEMA %I OWNER TO a superuser) and run CREATE EXTENSION isms again.', s.nspname, s.nspname);
+    END LOOP;
+END
+$$;
+
 ------------------------------------------------------------------------------
 -- Roles, first: every object below is granted to them as it is made.
 -- Roles are global to the cluster: they may exist already (another
@@ -18,9 +43,9 @@ BEGIN
         ('isms_editor',  'isms: reads and writes the registers of member organisations'),
         ('isms_admin',   'isms: every organisation; manages organisations and memberships')) AS v(name, note)
     LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r.name);
-            EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r.name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.note);
         END IF;
     END LOOP;
     -- reader < auditor, reader < editor < admin
@@ -30,13 +55,13 @@ BEGIN
         ('isms_editor', 'isms_admin')) AS v(granted, member)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                        WHERE m.roleid = r.granted::regrole AND m.member = r.member::regrole) THEN
-            EXECUTE format('GRANT %I TO %I', r.granted, r.member);
+                        WHERE m.roleid OPERATOR(pg_catalog.=) r.granted::pg_catalog.regrole
+                          AND m.member OPERATOR(pg_catalog.=) r.member::pg_catalog.regrole) THEN
+            EXECUTE pg_catalog.format('GRANT %I TO %I', r.granted, r.member);
         END IF;
     END LOOP;
 END
 $$;
-
 
 CREATE FUNCTION isms.version() RETURNS text
     AS 'MODULE_PATHNAME', 'isms_version'

@@ -33,7 +33,7 @@ GRANT EXECUTE ON FUNCTION isms.capture_history() TO isms_reader;
 CREATE FUNCTION isms.history_sync_columns(register regclass)
     RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     hist regclass;
@@ -76,7 +76,7 @@ CREATE FUNCTION isms.enable_history(register regclass,
                                     valid_from_column name DEFAULT 'updated_at')
     RETURNS regclass
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     nsp      name;
@@ -212,7 +212,7 @@ REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
 CREATE FUNCTION isms.disable_history(register regclass, drop_history boolean DEFAULT false)
     RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     hist regclass;
@@ -238,7 +238,7 @@ REVOKE ALL ON FUNCTION isms.disable_history(regclass, boolean) FROM PUBLIC;
 CREATE FUNCTION isms.as_of(register anyelement, at timestamptz)
     RETURNS SETOF anyelement
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     reg  regclass;
@@ -279,7 +279,7 @@ GRANT EXECUTE ON FUNCTION isms.as_of(anyelement, timestamptz) TO isms_admin, ism
 -- added column does not make every later UPDATE fail with IS022.
 CREATE FUNCTION isms.history_sync_ddl() RETURNS event_trigger
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     r record;

@@ -38,6 +38,33 @@
 /* IS022: a register whose history table no longer matches its columns */
 #define ERRCODE_ISMS_HISTORY_MISMATCH		MAKE_SQLSTATE('I','S','0','2','2')
 
+/* IS050: CREATE EXTENSION into a schema a non-superuser created */
+#define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
+
+/*
+ * The context of SQL run from C (restrict.c): search_path pinned to
+ * ISMS_SAFE_SEARCH_PATH, and, when owner is valid, the extension owner's
+ * rights in a security-restricted operation.
+ */
+#define ISMS_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+typedef struct IsmsRestrict
+{
+	int			nestlevel;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		as_owner;
+} IsmsRestrict;
+
+extern void isms_restrict_begin(IsmsRestrict *r, Oid owner);
+extern void isms_restrict_end(IsmsRestrict *r);
+
+/*
+ * Refuses (42501) a caller that is not a superuser and not a member of the
+ * organisation under row-level security (trail.c); what names the act.
+ */
+extern void isms_require_member(int64 org_id, const char *what);
+
 /* settings, defined in isms.c */
 extern char *isms_actor;
 extern char *isms_reason;

@@ -18,11 +18,14 @@
 -- and out of verified (the end of an effectiveness check).  Only those are
 -- indexed, so the workflow engine pays nothing for the many other moves.
 -- A workflow an owner adds should name its final act states alike to be
--- counted by the PDCA-cycle figures.
+-- counted by the PDCA-cycle figures.  Without a SET clause the body is
+-- parsed wherever it is inlined, under any search_path (also when a
+-- backend builds the index predicate): its operators are qualified.
 CREATE FUNCTION isms.reported_move(from_state text, to_state text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined, so index predicates match
 AS $$
-    SELECT $2 IN ('verified', 'closed', 'completed', 'implemented', 'achieved', 'not_achieved') OR $1 = 'verified'
+    SELECT $2 OPERATOR(pg_catalog.=) ANY ('{verified,closed,completed,implemented,achieved,not_achieved}'::pg_catalog.text[])
+        OR $1 OPERATOR(pg_catalog.=) 'verified'::pg_catalog.text
 $$;
 COMMENT ON FUNCTION isms.reported_move(text, text) IS
     'True for the workflow moves the reports look up (into verified, closed, completed, implemented, achieved, not_achieved, or out of verified): the predicate of the transition log''s report index';
@@ -39,7 +42,7 @@ CREATE INDEX evidence_collected_idx ON isms.evidence (org_id, record_table, reco
 CREATE FUNCTION isms.report_bad_argument(argument text, value text, problem text, hint text)
     RETURNS void
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     RAISE EXCEPTION 'invalid argument %: %', argument, problem
@@ -57,7 +60,7 @@ GRANT EXECUTE ON FUNCTION isms.report_bad_argument(text, text, text, text) TO is
 -- (row-level security: a non-member is told the same as for a missing one).
 CREATE FUNCTION isms.report_org(org_id bigint) RETURNS bigint
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF $1 IS NULL OR NOT EXISTS (SELECT 1 FROM isms.organization o WHERE o.org_id = $1) THEN
@@ -75,7 +78,7 @@ GRANT EXECUTE ON FUNCTION isms.report_org(bigint) TO isms_reader;
 
 CREATE FUNCTION isms.report_time(argument text, value timestamptz) RETURNS timestamptz
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF value IS NULL OR NOT isfinite(value) THEN
@@ -107,7 +110,7 @@ GRANT EXECUTE ON FUNCTION isms.report_time(text, timestamptz) TO isms_reader;
 
 CREATE FUNCTION isms.build_register_row() RETURNS void
     LANGUAGE plpgsql
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;
@@ -227,7 +230,7 @@ BEGIN
     EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
             'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
             'oldest_review interval, last_change_at timestamptz) '
-            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms SET plan_cache_mode = force_generic_plan SET jit = off '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
             'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
     COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
         'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
@@ -255,7 +258,7 @@ RETURNS TABLE (org_id bigint, register text, clause text, record_id bigint, labe
                owner text, last_reviewed_at timestamptz, review_interval interval, due_at timestamptz,
                days_overdue integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -292,7 +295,7 @@ RETURNS TABLE (register text, clause text, title text, reviewable boolean, revie
                oldest_review_days integer, last_change_at timestamptz, days_since_change integer,
                untouched boolean)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -345,7 +348,7 @@ CREATE FUNCTION isms.risk_rating_at(org_id bigint, at timestamptz)
 RETURNS TABLE (risk_id bigint, inherent_rating integer, residual_rating integer,
                treated_at timestamptz, rating integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -391,7 +394,7 @@ RETURNS TABLE (period_start timestamptz, period_end timestamptz,
                pdca_cycles_completed integer, pdca_cycles_by_workflow jsonb,
                improvements_implemented integer)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -528,7 +531,7 @@ CREATE FUNCTION isms.process_interactions(org_id bigint)
 RETURNS TABLE (from_process_id bigint, from_process text, from_phase text, artifact text,
                to_process_id bigint, to_process text, to_phase text)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -558,7 +561,7 @@ CREATE FUNCTION isms.process_links(org_id bigint)
 RETURNS TABLE (process_id bigint, name text, pdca_phase text, owner text,
                inputs integer, outputs integer, fed_by integer, feeds integer, siloed boolean)
     LANGUAGE sql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT p.id, p.name, p.pdca_phase, p.owner,
            (SELECT count(*) FROM isms.process_input i WHERE i.org_id = p.org_id AND i.process_id = p.id)::integer,
@@ -586,7 +589,7 @@ GRANT EXECUTE ON FUNCTION isms.process_links(bigint) TO isms_reader;
 
 CREATE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -687,7 +690,7 @@ RETURNS TABLE (control text, title text, theme text, applicable boolean, decisio
                justification text, implementation_status text, linked_risks integer, risk_ids text,
                latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$
@@ -719,9 +722,9 @@ GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text) TO isms_
 -- Documents in force (document control owns the states; this is the one
 -- place reports decide which states count as controlled and in force).
 CREATE FUNCTION isms.document_in_force(status text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
 AS $$
-    SELECT $1 IN ('approved', 'published', 'revision')
+    SELECT $1 OPERATOR(pg_catalog.=) ANY ('{approved,published,revision}'::pg_catalog.text[])
 $$;
 COMMENT ON FUNCTION isms.document_in_force(text) IS
     'True for the document statuses whose content is controlled and in force (approved, published, under revision); drafts, reviews and retired documents are not';
@@ -737,7 +740,7 @@ CREATE FUNCTION isms.clause_4_4_readiness(org_id bigint,
 RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
                evidence bigint, figures text, action text)
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
     SET jit = off
 AS $$

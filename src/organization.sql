@@ -46,7 +46,7 @@ COMMENT ON COLUMN isms.membership.note IS 'Why the role has access, for the acce
 -- A membership must name an existing role.  A superuser's insert is trusted
 -- (a restore into a cluster whose roles come later).
 CREATE FUNCTION isms.membership_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
@@ -116,7 +116,7 @@ COMMENT ON COLUMN isms.register_setting.review_interval IS 'Review interval of t
 
 CREATE FUNCTION isms.review_interval(org_id bigint, relid regclass) RETURNS interval
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT coalesce(
         (SELECT s.review_interval FROM isms.register_setting s
@@ -131,22 +131,24 @@ GRANT EXECUTE ON FUNCTION isms.review_interval(bigint, regclass) TO isms_reader;
 -- The organisations the calling role may see under row-level security.
 -- who defaults to current_user, evaluated by the caller (a default argument
 -- is expanded into the call), so the SECURITY DEFINER body knows who asks;
--- a role may only ask about roles its session user can act as.
+-- a role may only ask about roles its session user can act as.  pg_temp is
+-- searched last and every relation, function and operator is qualified, so
+-- no temporary table or caller's object takes part in the answer.
 CREATE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
-    SELECT coalesce(array_agg(o.org_id ORDER BY o.org_id), '{}')
+    SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
       FROM isms.organization o
-     WHERE pg_has_role(session_user, who, 'MEMBER')
-       AND (coalesce(current_setting('isms.org', true), '') = ''
-            OR o.code = current_setting('isms.org', true))
-       AND (pg_has_role(who, 'isms_admin', 'USAGE')
+     WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
+       AND (coalesce(pg_catalog.current_setting('isms.org', true), '') OPERATOR(pg_catalog.=) ''
+            OR o.code OPERATOR(pg_catalog.=) pg_catalog.current_setting('isms.org', true))
+       AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
             OR EXISTS (SELECT 1
                          FROM isms.membership m
-                         JOIN pg_roles r ON r.rolname = m.role_name
-                        WHERE m.org_id = o.org_id
-                          AND pg_has_role(who, r.oid, 'MEMBER')))
+                         JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+                        WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
+                          AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER')))
 $$;
 COMMENT ON FUNCTION isms.member_orgs(name) IS
     'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';

@@ -440,7 +440,7 @@ COMMENT ON COLUMN isms.risk.accepted_until IS 'When the acceptance lapses and mu
 -- The likelihood and impact of a risk lie on its organisation's scale, and a
 -- scale cannot shrink below the levels its risks use.
 CREATE FUNCTION isms.risk_within_scale() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     s isms.risk_scale;
@@ -1002,7 +1002,7 @@ COMMENT ON COLUMN isms.audit_finding.raised_by IS 'Auditor who raised the findin
 -- foreign keys.  A superuser's write is trusted (a restore loads
 -- nonconformity before audit_finding).
 CREATE FUNCTION isms.nonconformity_finding_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 BEGIN
     IF NEW.finding_id IS NOT NULL
@@ -1228,7 +1228,7 @@ COMMENT ON COLUMN isms.evidence.collected_by IS 'Who collected the evidence';
 -- A superuser's write is trusted (a restore loads evidence before the rows
 -- it points at).
 CREATE FUNCTION isms.evidence_record_check() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     found_it boolean;

@@ -13,7 +13,7 @@ CREATE FUNCTION isms.review_due_at(org_id bigint, relid regclass, own_interval i
                                    last_reviewed_at timestamptz, created_at timestamptz)
     RETURNS timestamptz
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
 AS $$
     SELECT coalesce($4, $5) + coalesce($3, isms.review_interval($1, $2))
 $$;

@@ -4,7 +4,7 @@
 
 CREATE FUNCTION isms.mark_reviewed(tbl regclass, record_id bigint, note text)
 RETURNS timestamptz
-LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
 DECLARE
     reg isms.register;
     org bigint;

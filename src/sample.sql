@@ -35,7 +35,7 @@ COMMENT ON FUNCTION isms.sample_u(integer, integer, integer) IS
 
 CREATE FUNCTION isms.load_sample(scale integer DEFAULT 1, until date DEFAULT current_date) RETURNS bigint
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms
+    SET search_path = pg_catalog, isms, pg_temp
     SET TimeZone = 'UTC'
 AS $$
 DECLARE

@@ -1,4 +1,5 @@
--- Access: the four roles, privileges, row-level security by organisation
+-- Access (the four roles are created by src/head.sql, before the first
+-- grant): privileges, row-level security by organisation
 -- membership, the audit-column trigger and pg_dump registration of every
 -- register, and the comments of the columns all registers share.
 --
@@ -11,7 +12,7 @@
 -- Comments of the columns every register shares.
 
 CREATE FUNCTION isms.comment_common_columns(rel regclass) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     c record;
@@ -53,7 +54,7 @@ REVOKE ALL ON FUNCTION isms.comment_common_columns(regclass) FROM PUBLIC;
 -- per statement.  Superusers bypass row-level security.
 
 CREATE FUNCTION isms.setup_register(rel regclass) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, isms
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     reg isms.register;

@@ -561,6 +561,63 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 }
 
 /*
+ * Refuses a caller who is neither a superuser nor, under row-level
+ * security, a member of the organisation: the verification functions read
+ * the trail past row-level security, so they ask the same question the
+ * policies ask.  The query runs with search_path pinned and its operator
+ * qualified; isms.member_orgs() pins its own.
+ */
+void
+isms_require_member(int64 org_id, const char *what)
+{
+	Datum		arg[1] = {Int64GetDatum(org_id)};
+	Oid			argtypes[1] = {INT8OID};
+	bool		member = false;
+	bool		isnull;
+	IsmsRestrict safe;
+
+	if (superuser())
+		return;
+	isms_restrict_begin(&safe, InvalidOid);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT $1 OPERATOR(pg_catalog.=) ANY (isms.member_orgs())",
+							  1, argtypes, arg, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		member = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1,
+											&isnull)) && !isnull;
+	SPI_finish();
+	isms_restrict_end(&safe);
+	if (!member)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s organisation " INT64_FORMAT, what, org_id),
+				 errdetail("Role \"%s\" is not a member of that organisation%s.",
+						   GetUserNameFromId(GetUserId(), false),
+						   (isms_org != NULL && isms_org[0] != '\0') ?
+						   " as narrowed by the setting isms.org" : ""),
+				 errhint("Ask an admin for a membership (isms.membership), or reset isms.org.")));
+}
+
+/*
+ * isms.require_member(org_id, what): the same check for SQL functions.
+ */
+PG_FUNCTION_INFO_V1(require_member_sql);
+Datum
+require_member_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("isms.require_member() needs an organisation"),
+				 errhint("Pass the org_id of the organisation.")));
+	isms_require_member(PG_GETARG_INT64(0),
+						PG_ARGISNULL(1) ? "read" :
+						text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}
+
+/*
  * isms.trail_append(org_id, record_table, record_id, action, payload)
  * RETURNS bigint
  */
@@ -581,30 +638,7 @@ trail_append_sql(PG_FUNCTION_ARGS)
 	 * From SQL, only into the chains of the caller's organisations (the C
 	 * API serves triggers that have already passed row-level security).
 	 */
-	if (!superuser())
-	{
-		Datum		arg[1] = {Int64GetDatum(PG_GETARG_INT64(0))};
-		Oid			argtypes[1] = {INT8OID};
-		bool		member = false;
-		bool		isnull;
-
-		SPI_connect();
-		if (SPI_execute_with_args("SELECT $1 = ANY (isms.member_orgs())", 1,
-								  argtypes, arg, NULL, true, 1) == SPI_OK_SELECT &&
-			SPI_processed == 1)
-			member = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												SPI_tuptable->tupdesc, 1,
-												&isnull)) && !isnull;
-		SPI_finish();
-		if (!member)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("cannot append to the trail of organisation " INT64_FORMAT,
-							PG_GETARG_INT64(0)),
-					 errdetail("Role \"%s\" is not a member of that organisation.",
-							   GetUserNameFromId(GetUserId(), false)),
-					 errhint("Ask an admin for a membership (isms.membership).")));
-	}
+	isms_require_member(PG_GETARG_INT64(0), "append to the trail of");
 	PG_RETURN_INT64(isms_trail_append(PG_GETARG_INT64(0), PG_GETARG_OID(1),
 									  PG_GETARG_INT64(2), action,
 									  PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4)));
@@ -688,6 +722,7 @@ verify_trail(PG_FUNCTION_ARGS)
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 
+	isms_require_member(org_id, "verify the trail of");
 	InitMaterializedSRF(fcinfo, 0);
 
 	if (check_head)

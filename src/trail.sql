@@ -76,7 +76,7 @@ CREATE FUNCTION isms.verify_trail(org_id bigint)
     AS 'MODULE_PATHNAME', 'verify_trail'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION isms.verify_trail(bigint) IS
-    'Recomputes the organisation''s hash chain and returns its first broken link (missing, altered or reordered entry), or no row when intact';
+    'Recomputes the organisation''s hash chain and returns its first broken link (missing, altered or reordered entry), or no row when intact; refuses non-members (42501)';
 REVOKE ALL ON FUNCTION isms.verify_trail(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.verify_trail(bigint) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
@@ -89,19 +89,32 @@ COMMENT ON FUNCTION isms.verify_trail(bigint, bigint, text) IS
 REVOKE ALL ON FUNCTION isms.verify_trail(bigint, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.verify_trail(bigint, bigint, text) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
+CREATE FUNCTION isms.require_member(org_id bigint, what text DEFAULT 'read')
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'require_member_sql'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.require_member(bigint, text) IS
+    'Raises 42501 unless the caller is a superuser or, under row-level security (isms.member_orgs(), narrowed by isms.org), a member of the organisation; what names the refused act in the message';
+REVOKE ALL ON FUNCTION isms.require_member(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.require_member(bigint, text) TO isms_admin, isms_editor, isms_auditor, isms_reader;
+
 CREATE FUNCTION isms.trail_head(org_id bigint)
     RETURNS TABLE (seq bigint, hash text)
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, isms
-    BEGIN ATOMIC
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    PERFORM isms.require_member(trail_head.org_id, 'read the trail head of');
+    RETURN QUERY
         SELECT t.seq, encode(t.hash, 'hex')
           FROM isms.trail t
          WHERE t.org_id = trail_head.org_id
          ORDER BY t.seq DESC
          LIMIT 1;
-    END;
+END
+$$;
 COMMENT ON FUNCTION isms.trail_head(bigint) IS
-    'The newest entry of the organisation''s trail (seq and hash in hex), to be recorded outside the database and checked later with verify_trail(org_id, seq, hash)';
+    'The newest entry of the organisation''s trail (seq and hash in hex), to be recorded outside the database and checked later with verify_trail(org_id, seq, hash); refuses non-members (42501)';
 REVOKE ALL ON FUNCTION isms.trail_head(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.trail_head(bigint) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 

@@ -65,8 +65,12 @@ PG_FUNCTION_INFO_V1(workflow_flush);
 PG_FUNCTION_INFO_V1(workflow_definition_changed);
 PG_FUNCTION_INFO_V1(workflow_next_states);
 
-/* transitions announced one by one per transaction; then one batch note */
-#define NOTIFY_PER_TRANSACTION	100
+/*
+ * At commit, a transaction that moved records notifies this channel with
+ * its outbox number alone: anyone may LISTEN on any channel, so the
+ * payload says nothing about any organisation.  Listeners read the moves
+ * through isms.events_after(), under row-level security.
+ */
 #define EVENT_CHANNEL			"isms_events"
 /* advisory lock key serialising outbox sequence numbers: "isms" "outb" */
 #define OUTBOX_LOCK_KEY1		0x69736d73
@@ -176,7 +180,6 @@ static const char *actor_source = NULL;
 static Oid	actor_user = InvalidOid;
 static int64 xact_first_log = 0;
 static int64 xact_last_log = 0;
-static int	xact_notified = 0;
 static int	xact_events = 0;
 
 /*
@@ -297,12 +300,14 @@ wf_xact_callback(XactEvent event, void *arg)
 				Datum		values[6];
 				bool		nulls[6] = {false, false, false, false, false, false};
 				TableInserter *ti;
+				int64		seq;
+				char		payload[MAXINT8LEN + 1];
 
 				DirectFunctionCall2(pg_advisory_xact_lock_int4,
 									Int32GetDatum(OUTBOX_LOCK_KEY1),
 									Int32GetDatum(OUTBOX_LOCK_KEY2));
-				values[0] = Int64GetDatum(nextval_internal(outbox_seqid,
-														   false));
+				seq = nextval_internal(outbox_seqid, false);
+				values[0] = Int64GetDatum(seq);
 				values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 				values[2] = Int64GetDatum(xact_first_log);
 				values[3] = Int64GetDatum(xact_last_log);
@@ -311,6 +316,9 @@ wf_xact_callback(XactEvent event, void *arg)
 				ti = table_inserter_begin(outbox_relid);
 				table_inserter_add(ti, values, nulls);
 				table_inserter_end(ti);
+				/* PreCommit_Notify() runs after this callback */
+				pg_lltoa(seq, payload);
+				Async_Notify(EVENT_CHANNEL, payload);
 			}
 			break;
 		case XACT_EVENT_COMMIT:
@@ -323,7 +331,7 @@ wf_xact_callback(XactEvent event, void *arg)
 			pending_cxt = NULL; /* freed with TopTransactionContext */
 			actor_text = (Datum) 0;
 			xact_first_log = xact_last_log = 0;
-			xact_notified = xact_events = 0;
+			xact_events = 0;
 			nsubxact_events = 0;
 			nseal_batches = 0;
 			break;
@@ -489,8 +497,7 @@ wf_load(WfTable *t, Relation rel)
 	Datum		arg[1];
 	int			i;
 	uint64		n;
-	Oid			save_userid;
-	int			save_sec_context;
+	IsmsRestrict safe;
 
 	if (t->cxt)
 	{
@@ -515,16 +522,14 @@ wf_load(WfTable *t, Relation rel)
 	/*
 	 * Read the definitions as the extension owner: the cache serves every
 	 * role this backend acts as, so it must not be filtered by the row-level
-	 * security of the role that happened to load it.
+	 * security of the role that happened to load it; and with search_path
+	 * pinned, so that no caller's operator or table takes part.
 	 */
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(isms_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	isms_restrict_begin(&safe, isms_owner());
 	SPI_connect();
 
-	wf_select("SELECT w.workflow, w.record_label "
-							  "FROM isms.workflow w WHERE w.relid = $1",
+	wf_select("SELECT w.workflow, w.record_label FROM isms.workflow w "
+			  "WHERE w.relid OPERATOR(pg_catalog.=) $1",
 			  arg, "isms.workflow");
 	if (SPI_processed != 1)
 		ereport(ERROR,
@@ -544,8 +549,9 @@ wf_load(WfTable *t, Relation rel)
 	MemoryContextSwitchTo(old);
 
 	wf_select("SELECT s.state, s.phase, s.is_initial, s.is_terminal "
-							  "FROM isms.workflow_state s JOIN isms.workflow w USING (workflow) "
-							  "WHERE w.relid = $1 ORDER BY s.ordinal, s.state",
+			  "FROM isms.workflow_state s JOIN isms.workflow w "
+			  "ON w.workflow OPERATOR(pg_catalog.=) s.workflow "
+			  "WHERE w.relid OPERATOR(pg_catalog.=) $1 ORDER BY s.ordinal, s.state",
 			  arg, "isms.workflow_state");
 	n = SPI_processed;
 	t->states = MemoryContextAllocZero(t->cxt, sizeof(WfState) * Max(n, 1));
@@ -566,11 +572,15 @@ wf_load(WfTable *t, Relation rel)
 
 	/* every guard any transition or restriction of this workflow uses */
 	wf_select("SELECT g.guard, g.check_sql FROM isms.workflow_guard g "
-							  "WHERE g.guard IN (SELECT tr.guard FROM isms.workflow_transition tr "
-							  "  JOIN isms.workflow w USING (workflow) WHERE w.relid = $1 "
-							  "UNION SELECT r.extra_guard FROM isms.workflow_restriction r "
-							  "  JOIN isms.workflow w USING (workflow) WHERE w.relid = $1) "
-							  "ORDER BY g.guard",
+			  "WHERE EXISTS (SELECT FROM isms.workflow_transition tr "
+			  "  JOIN isms.workflow w ON w.workflow OPERATOR(pg_catalog.=) tr.workflow "
+			  "  WHERE w.relid OPERATOR(pg_catalog.=) $1 "
+			  "  AND tr.guard OPERATOR(pg_catalog.=) g.guard) "
+			  "OR EXISTS (SELECT FROM isms.workflow_restriction r "
+			  "  JOIN isms.workflow w ON w.workflow OPERATOR(pg_catalog.=) r.workflow "
+			  "  WHERE w.relid OPERATOR(pg_catalog.=) $1 "
+			  "  AND r.extra_guard OPERATOR(pg_catalog.=) g.guard) "
+			  "ORDER BY g.guard",
 			  arg, "isms.workflow_guard");
 	n = SPI_processed;
 	t->guards = MemoryContextAllocZero(t->cxt, sizeof(WfGuard) * Max(n, 1));
@@ -582,8 +592,9 @@ wf_load(WfTable *t, Relation rel)
 	t->nguards = n;
 
 	wf_select("SELECT tr.from_state, tr.to_state, tr.guard, tr.reason_required "
-							  "FROM isms.workflow_transition tr JOIN isms.workflow w USING (workflow) "
-							  "WHERE w.relid = $1 ORDER BY tr.from_state, tr.to_state",
+			  "FROM isms.workflow_transition tr JOIN isms.workflow w "
+			  "ON w.workflow OPERATOR(pg_catalog.=) tr.workflow "
+			  "WHERE w.relid OPERATOR(pg_catalog.=) $1 ORDER BY tr.from_state, tr.to_state",
 			  arg, "isms.workflow_transition");
 	n = SPI_processed;
 	t->transitions = MemoryContextAllocZero(t->cxt,
@@ -603,8 +614,9 @@ wf_load(WfTable *t, Relation rel)
 	t->ntransitions = n;
 
 	wf_select("SELECT r.org_id, r.from_state, r.to_state, r.disabled, r.extra_guard "
-							  "FROM isms.workflow_restriction r JOIN isms.workflow w USING (workflow) "
-							  "WHERE w.relid = $1",
+			  "FROM isms.workflow_restriction r JOIN isms.workflow w "
+			  "ON w.workflow OPERATOR(pg_catalog.=) r.workflow "
+			  "WHERE w.relid OPERATOR(pg_catalog.=) $1",
 			  arg, "isms.workflow_restriction");
 	n = SPI_processed;
 	t->restrictions = MemoryContextAllocZero(t->cxt,
@@ -629,7 +641,7 @@ wf_load(WfTable *t, Relation rel)
 	}
 	t->nrestrictions = n;
 	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	isms_restrict_end(&safe);
 
 	t->rowtype = rel->rd_rel->reltype;
 	t->att_status = required_attnum(rel, "status", TEXTOID, true);
@@ -713,7 +725,10 @@ run_guard(WfTable *t, int g, Datum row)
 	Oid			argtypes[2];
 	bool		isnull;
 	char	   *result = NULL;
+	IsmsRestrict safe;
 
+	/* as the caller (guards see what the caller may see), path pinned */
+	isms_restrict_begin(&safe, InvalidOid);
 	SPI_connect();
 	if (guard->plan == NULL)
 	{
@@ -746,6 +761,7 @@ run_guard(WfTable *t, int g, Datum row)
 		}
 	}
 	SPI_finish();
+	isms_restrict_end(&safe);
 	return result;
 }
 
@@ -1044,7 +1060,7 @@ current_actor_text(void)
 	return actor_text;
 }
 
-/* Queues the log row of an accepted move and announces it. */
+/* Queues the log row of an accepted move. */
 static void
 log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 			   int32 cycle)
@@ -1104,30 +1120,6 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 	xact_events++;
 	count_subxact_event();
 
-	if (xact_notified < NOTIFY_PER_TRANSACTION)
-	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		appendStringInfo(&buf, "{\"org_id\": " INT64_FORMAT ", \"table\": ", org_id);
-		escape_json(&buf, t->qualname);
-		appendStringInfo(&buf, ", \"id\": " INT64_FORMAT ", \"from\": ", id);
-		if (from >= 0)
-			escape_json(&buf, t->states[from].name);
-		else
-			appendStringInfoString(&buf, "null");
-		appendStringInfoString(&buf, ", \"to\": ");
-		escape_json(&buf, t->states[to].name);
-		appendStringInfo(&buf, ", \"cycle\": %d, \"actor\": ", cycle);
-		escape_json(&buf, isms_current_actor());
-		appendStringInfo(&buf, ", \"log_id\": " INT64_FORMAT "}", log_id);
-		Async_Notify(EVENT_CHANNEL, buf.data);
-		pfree(buf.data);
-	}
-	else if (xact_notified == NOTIFY_PER_TRANSACTION)
-		Async_Notify(EVENT_CHANNEL,
-					 "{\"more\": true, \"note\": \"further transitions of this transaction are in isms.outbox\"}");
-	xact_notified++;
 }
 
 static int64
@@ -1420,6 +1412,7 @@ workflow_next_states(PG_FUNCTION_ARGS)
 	int			from;
 	int64		org_id;
 	int			i;
+	IsmsRestrict safe;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = table_open(relid, AccessShareLock);
@@ -1427,8 +1420,10 @@ workflow_next_states(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(rel);
 
 	arg[0] = Int64GetDatum(id);
+	isms_restrict_begin(&safe, InvalidOid);
 	SPI_connect();
-	if (SPI_execute_with_args(psprintf("SELECT t FROM %s t WHERE id = $1", t->qualname),
+	if (SPI_execute_with_args(psprintf("SELECT t FROM %s t WHERE t.id OPERATOR(pg_catalog.=) $1",
+									   t->qualname),
 							  1, argtypes, arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s", t->qualname);
 	if (SPI_processed == 0)
@@ -1446,6 +1441,7 @@ workflow_next_states(PG_FUNCTION_ARGS)
 		row = SPI_datumTransfer(d, false, -1);
 	}
 	SPI_finish();
+	isms_restrict_end(&safe);
 
 	tuple.t_data = DatumGetHeapTupleHeader(row);
 	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);

@@ -87,7 +87,7 @@ COMMENT ON COLUMN isms.workflow_restriction.note IS 'Why the organisation tighte
 
 -- The PDCA order: within a phase, one phase on, or back; never skip ahead.
 CREATE FUNCTION isms.workflow_check_transition() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
 DECLARE
     order_of constant text[] := ARRAY['plan', 'do', 'check', 'act'];
     f text; t text;
@@ -111,7 +111,7 @@ CREATE TRIGGER workflow_pdca_order BEFORE INSERT OR UPDATE ON isms.workflow_tran
 
 -- A state's new phase must keep every transition through it in order.
 CREATE FUNCTION isms.workflow_check_state() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
 BEGIN
     -- re-run the transition check on each transition through the state
     UPDATE isms.workflow_transition t SET guard = t.guard
@@ -186,7 +186,7 @@ CREATE TABLE isms.outbox (
 );
 CREATE SEQUENCE isms.outbox_seq_seq OWNED BY isms.outbox.seq;
 COMMENT ON TABLE isms.outbox IS
-    'Clause 4.4: committed transactions that moved workflow records, numbered in commit order: poll with isms.events_after(last_seen)';
+    'Clause 4.4: committed transactions that moved workflow records, numbered in commit order: poll with isms.events_after(last_seen); under row-level security a row is visible when one of its moves is';
 COMMENT ON COLUMN isms.outbox.seq IS 'Commit-order number: a later commit always has a larger number';
 COMMENT ON COLUMN isms.outbox.xact_id IS 'The transaction';
 COMMENT ON COLUMN isms.outbox.first_log_id IS 'Lowest transition_log id written by the transaction';
@@ -197,7 +197,7 @@ COMMENT ON COLUMN isms.outbox.committed_at IS 'When the transaction committed';
 CREATE FUNCTION isms.events_after(last_seen bigint, max_transactions integer DEFAULT 100)
 RETURNS TABLE (seq bigint, log_id bigint, org_id bigint, record_table text, record_id bigint,
                from_state text, to_state text, cycle integer, actor text, reason text, at timestamptz)
-LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp AS $$
     SELECT o.seq, l.log_id, l.org_id,
            (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.oid = l.record_table), l.record_id,
@@ -208,7 +208,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
      ORDER BY o.seq, l.log_id
 $$;
 COMMENT ON FUNCTION isms.events_after(bigint, integer) IS
-    'Transitions of the transactions committed after outbox number last_seen, in commit order; remember the largest seq returned and pass it next time to never miss an event';
+    'Transitions visible to the caller of the transactions committed after outbox number last_seen, in commit order, at most max_transactions of the transactions the caller can see; remember the largest seq returned and pass it next time to never miss an event';
 REVOKE ALL ON FUNCTION isms.events_after(bigint, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.events_after(bigint, integer) TO isms_reader;
 
@@ -226,7 +226,7 @@ REVOKE ALL ON FUNCTION isms.workflow_flush() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.workflow_flush() TO isms_reader;
 
 CREATE FUNCTION isms.attach_workflow(tbl regclass, workflow_name text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM isms.workflow WHERE workflow = workflow_name) THEN
         RAISE EXCEPTION 'workflow "%" does not exist', workflow_name
@@ -249,7 +249,7 @@ REVOKE ALL ON FUNCTION isms.attach_workflow(regclass, text) FROM PUBLIC;
 
 CREATE FUNCTION isms.transition(tbl regclass, record_id bigint, to_state text, reason text DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, isms AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
 DECLARE
     label text; current text; n bigint; old_reason text;
     qualified text := (SELECT format('%I.%I', n.nspname, c.relname)
@@ -308,7 +308,7 @@ GRANT EXECUTE ON FUNCTION isms.next_states(regclass, bigint) TO isms_reader;
 -- canonical encoding.  This recomputes every batch; any changed, deleted or
 -- added log row breaks one.
 CREATE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms, pg_temp AS $$
     SELECT string_agg(octet_length(f) || ':' || f || ',', '' ORDER BY n)
       FROM unnest(ARRAY[
                l.log_id::text,
@@ -326,7 +326,11 @@ GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO i
 
 CREATE FUNCTION isms.verify_transition_log(org bigint)
 RETURNS TABLE (trail_seq bigint, log_id bigint, problem text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM isms.require_member(org, 'verify the transition log of');
+    RETURN QUERY
     WITH seal AS (
         SELECT t.seq, (b->>0)::bigint AS first_id, (b->>1)::bigint AS last_id,
                (b->>2)::int AS n, (t.payload->>'xact_id')::xid8 AS xact, b->>3 AS sha
@@ -352,9 +356,10 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, isms AS $$
          WHERE l.org_id = org
            AND NOT EXISTS (SELECT 1 FROM seal s WHERE l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id)
     ) AS p (trail_seq, log_id, problem)
-    ORDER BY log_id
+    ORDER BY log_id;
+END
 $$;
 COMMENT ON FUNCTION isms.verify_transition_log(bigint) IS
-    'Recomputes the trail''s seals of an organisation''s transition log: returns each changed, missing or unsealed log row, or nothing when the log is intact';
+    'Recomputes the trail''s seals of an organisation''s transition log: returns each changed, missing or unsealed log row, or nothing when the log is intact; refuses non-members (42501)';
 REVOKE ALL ON FUNCTION isms.verify_transition_log(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.verify_transition_log(bigint) TO isms_reader;

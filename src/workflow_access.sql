@@ -7,6 +7,18 @@ ALTER TABLE isms.transition_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY member ON isms.transition_log FOR SELECT
     USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
 
+-- A member sees an outbox row only when it can see one of the
+-- transaction's moves, so a poller's LIMIT counts the transactions it can
+-- read and the commit times and counts of other organisations' work stay
+-- hidden.
+ALTER TABLE isms.outbox ENABLE ROW LEVEL SECURITY;
+ALTER TABLE isms.outbox FORCE ROW LEVEL SECURITY;
+CREATE POLICY member ON isms.outbox FOR SELECT
+    USING (EXISTS (SELECT FROM isms.transition_log l
+                    WHERE l.log_id OPERATOR(pg_catalog.>=) outbox.first_log_id
+                      AND l.log_id OPERATOR(pg_catalog.<=) outbox.last_log_id
+                      AND l.xact_id OPERATOR(pg_catalog.=) outbox.xact_id));
+
 -- Organisations tighten their own workflows; admins manage them.
 ALTER TABLE isms.workflow_restriction ENABLE ROW LEVEL SECURITY;
 CREATE POLICY member ON isms.workflow_restriction
