@@ -36,8 +36,10 @@ SQL_PARTS = \
 	src/evidence_access.sql \
 	src/review.sql \
 	src/document.sql \
+	src/library.sql \
 	src/metrics.sql \
-	src/reports.sql
+	src/reports.sql \
+	src/coverage.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written

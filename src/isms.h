@@ -37,6 +37,13 @@
 #define ERRCODE_ISMS_HISTORY_APPEND_ONLY	MAKE_SQLSTATE('I','S','0','2','1')
 /* IS022: a register whose history table no longer matches its columns */
 #define ERRCODE_ISMS_HISTORY_MISMATCH		MAKE_SQLSTATE('I','S','0','2','2')
+/* IS060: a framework or mapping library that breaks a rule of the format
+ * (raised in SQL by isms.import_library) */
+#define ERRCODE_ISMS_LIBRARY_INVALID		MAKE_SQLSTATE('I','S','0','6','0')
+/* IS061: a library older than the version already imported */
+#define ERRCODE_ISMS_LIBRARY_OLDER			MAKE_SQLSTATE('I','S','0','6','1')
+/* IS062: a library of a framework shipped with the extension */
+#define ERRCODE_ISMS_LIBRARY_SHIPPED		MAKE_SQLSTATE('I','S','0','6','2')
 
 /* IS050: CREATE EXTENSION into a schema a non-superuser created */
 #define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')

@@ -29,6 +29,18 @@ INSERT INTO isms.requirement (framework, ref, kind, title, theme) VALUES ('org-p
 INSERT INTO isms.requirement (framework, ref, kind, title, parent, theme)
     VALUES ('org-policy', 'P.1.1', 'control', 'Least privilege', 'P.1', 'access');
 INSERT INTO isms.mandatory_information (framework, clause, item, kind) VALUES ('org-policy', 'P.1', 'Access matrix', 'record');
+-- an imported framework library and a mapping of it to ISO/IEC 27001:2022
+SELECT count(*) FROM isms.import_library('{"urn": "urn:dump:risk:library:mini-csf", "name": "Mini CSF", "version": 1,
+    "objects": {"framework": {"urn": "urn:dump:risk:framework:mini-csf", "name": "Mini CSF", "requirement_nodes": [
+        {"urn": "urn:dump:risk:req_node:mini-csf:gv", "assessable": false, "ref_id": "GV", "name": "GOVERN"},
+        {"urn": "urn:dump:risk:req_node:mini-csf:gv.po-01", "assessable": true, "ref_id": "GV.PO-01",
+         "parent_urn": "urn:dump:risk:req_node:mini-csf:gv", "description": "Policy is set", "annotation": "Ex1"}]}}}');
+SELECT count(*) FROM isms.import_library('{"urn": "urn:dump:risk:library:mapping-mini-csf", "name": "Mini CSF -> ISO", "version": 1,
+    "objects": {"requirement_mapping_sets": [{"urn": "urn:dump:risk:req_mapping_set:mini-csf-to-iso27001-2022", "name": "Mini",
+        "source_framework_urn": "urn:dump:risk:framework:mini-csf", "target_framework_urn": "urn:intuitem:risk:framework:iso27001-2022",
+        "requirement_mappings": [{"source_requirement_urn": "urn:dump:risk:req_node:mini-csf:gv.po-01",
+                                  "target_requirement_urn": "urn:intuitem:risk:req_node:iso27001-2022:a.5.1",
+                                  "relationship": "subset", "strength_of_relationship": 7}]}]}}');
 COMMIT;
 
 -- Workflow activity, as an application does it: a member role moving a

@@ -81,7 +81,9 @@ restore_and_check() {
 	check=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$dst" <<-'SQL'
 	SELECT (SELECT count(*) FROM isms.requirement WHERE framework = 'iso27001-2022') = 138
 	   AND (SELECT count(*) FROM isms.requirement WHERE framework = 'org-policy') = 2
-	   AND (SELECT count(*) FROM isms.framework) = 2;
+	   AND (SELECT count(*) FROM isms.requirement WHERE framework = 'mini-csf') = 2
+	   AND (SELECT count(*) FROM isms.requirement_mapping WHERE source_framework = 'mini-csf') = 1
+	   AND (SELECT count(*) FROM isms.framework) = 3;
 	SELECT (SELECT count(*) FROM isms.organization o, isms.verify_trail(o.org_id)) = 0
 	   AND (SELECT string_agg(v.version::text || ' ' || v.status, ', ' ORDER BY v.version)
 	          FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id

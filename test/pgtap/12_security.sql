@@ -126,9 +126,10 @@ SELECT is(
 SELECT is(
     ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
            WHERE p.pronamespace = 'isms'::regnamespace AND p.prosecdef
-             AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c = 'search_path=pg_catalog, isms, pg_temp')
+             AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c
+                              WHERE c IN ('search_path=pg_catalog, isms, pg_temp', 'search_path=pg_catalog, pg_temp'))
            ORDER BY 1),
-    '{}'::text[], 'every SECURITY DEFINER function pins search_path = pg_catalog, isms, pg_temp');
+    '{}'::text[], 'every SECURITY DEFINER function pins search_path = pg_catalog, isms, pg_temp or pg_catalog, pg_temp');
 SELECT ok((SELECT prosecdef AND provolatile = 's' FROM pg_proc WHERE oid = 'isms.member_orgs(name)'::regprocedure),
     'isms.member_orgs() is STABLE SECURITY DEFINER');
 

@@ -97,7 +97,15 @@ INSERT INTO battery (sql) VALUES
  ($$INSERT INTO isms.membership (org_id, role_name) VALUES (2, 'sec_mallory')$$),
  ($$INSERT INTO isms.register_setting (org_id, relid, review_interval) VALUES (1, 'isms.asset', '1 month')$$),
  ($$INSERT INTO isms.register_setting (org_id, relid, review_interval) VALUES (2, 'isms.asset', '1 month')$$),
- ($$INSERT INTO isms.workflow_restriction (org_id, workflow, from_state, to_state, disabled) VALUES (2, 'incident', 'reported', 'triaged', true)$$);
+ ($$INSERT INTO isms.workflow_restriction (org_id, workflow, from_state, to_state, disabled) VALUES (2, 'incident', 'reported', 'triaged', true)$$),
+ -- frameworks: the import (isms_admin only), coverage and the 2013 transition
+ ($$SELECT * FROM isms.import_library('{"urn": "urn:sec:risk:library:x", "name": "X", "version": 1, "objects": {"framework": {"urn": "urn:sec:risk:framework:x", "name": "X", "requirement_nodes": [{"urn": "urn:sec:risk:req_node:x:a", "ref_id": "A-1", "name": "A"}]}}}')$$),
+ ($$SELECT * FROM isms.library_import('{"urn": "urn:sec:risk:library:x", "name": "X", "version": 1, "objects": {"framework": {"urn": "urn:sec:risk:framework:x", "name": "X", "requirement_nodes": [{"urn": "urn:sec:risk:req_node:x:a", "ref_id": "A-1", "name": "A"}]}}}', 'someone else')$$),
+ ($$SELECT isms.library_code('urn:intuitem:risk:framework:nist-csf-2.0')$$),
+ ($$SELECT isms.library_refused('urn:x', 'a test', 'detail', NULL)$$),
+ ($$SELECT * FROM isms.framework_coverage(1, 'nist-csf-2.0')$$), ($$SELECT * FROM isms.framework_coverage(2, 'nist-csf-2.0')$$),
+ ($$SELECT * FROM isms.framework_coverage_summary(1, 'nist-csf-2.0')$$),
+ ($$SELECT * FROM isms.soa_transition(1)$$), ($$SELECT * FROM isms.soa_transition(2)$$);
 -- every register: INSERT of a second row, UPDATE and DELETE of the member's
 -- rows and of the other organisation's
 INSERT INTO battery (sql)
