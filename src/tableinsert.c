@@ -110,9 +110,10 @@ table_inserter_begin_ext(Oid relid, int flags)
 	ti->desc = CreateTupleDescCopy(RelationGetDescr(ti->rel));
 	ti->has_checks = ti->rel->rd_att->constr != NULL &&
 		ti->rel->rd_att->constr->num_check > 0;
+	/* from the relation's own descriptor: a copy does not keep NOT NULL */
 	ti->notnull = palloc(sizeof(AttrNumber) * ti->desc->natts);
 	for (i = 0; i < ti->desc->natts; i++)
-		if (TupleDescAttr(ti->desc, i)->attnotnull)
+		if (TupleDescAttr(RelationGetDescr(ti->rel), i)->attnotnull)
 			ti->notnull[ti->nnotnull++] = i + 1;
 	return ti;
 }
@@ -178,6 +179,16 @@ table_inserter_flush(TableInserter *ti)
 		MemoryContextReset(ti->tuplecxt);
 }
 
+static void
+table_inserter_null(TableInserter *ti, AttrNumber attnum)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NOT_NULL_VIOLATION),
+			 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+					NameStr(TupleDescAttr(ti->desc, attnum - 1)->attname),
+					RelationGetRelationName(ti->rel))));
+}
+
 static TupleTableSlot *
 table_inserter_slot(TableInserter *ti, const TupleTableSlotOps *ops)
 {
@@ -217,11 +228,7 @@ table_inserter_add_tuple(TableInserter *ti, HeapTuple tuple)
 	if (HeapTupleHasNulls(tuple))
 		for (i = 0; i < ti->nnotnull; i++)
 			if (heap_attisnull(tuple, ti->notnull[i], ti->desc))
-				ereport(ERROR,
-						(errcode(ERRCODE_NOT_NULL_VIOLATION),
-						 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-								NameStr(TupleDescAttr(ti->desc, ti->notnull[i] - 1)->attname),
-								RelationGetRelationName(ti->rel))));
+				table_inserter_null(ti, ti->notnull[i]);
 
 	slot = table_inserter_slot(ti, &TTSOpsHeapTuple);
 	/* owned by the slot: the heap takes it as it is, no copy */
@@ -238,13 +245,9 @@ table_inserter_add(TableInserter *ti, Datum *values, bool *nulls)
 	int			i;
 
 	/* NOT NULL from the caller's arrays, without deforming the tuple */
-	for (i = 0; i < desc->natts; i++)
-		if (nulls[i] && TupleDescAttr(desc, i)->attnotnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-							NameStr(TupleDescAttr(desc, i)->attname),
-							RelationGetRelationName(ti->rel))));
+	for (i = 0; i < ti->nnotnull; i++)
+		if (nulls[ti->notnull[i] - 1])
+			table_inserter_null(ti, ti->notnull[i]);
 
 	slot = table_inserter_slot(ti, table_slot_callbacks(ti->rel));
 	memcpy(slot->tts_values, values, desc->natts * sizeof(Datum));
