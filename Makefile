@@ -39,6 +39,8 @@ SQL_PARTS = \
 	src/library.sql \
 	src/metrics.sql \
 	src/reports.sql \
+	src/signoff.sql \
+	src/import.sql \
 	src/coverage.sql
 
 # sql/ holds the scripts: the full install script of this version (built

@@ -37,6 +37,14 @@
 #define ERRCODE_ISMS_HISTORY_APPEND_ONLY	MAKE_SQLSTATE('I','S','0','2','1')
 /* IS022: a register whose history table no longer matches its columns */
 #define ERRCODE_ISMS_HISTORY_MISMATCH		MAKE_SQLSTATE('I','S','0','2','2')
+/* IS030: a sign-off of a record that does not exist or is not ready (SQL) */
+#define ERRCODE_ISMS_SIGNOFF_REFUSED		MAKE_SQLSTATE('I','S','0','3','0')
+/* IS031: an UPDATE, DELETE or TRUNCATE of a sign-off or an import record (SQL) */
+#define ERRCODE_ISMS_SIGNOFF_KEPT			MAKE_SQLSTATE('I','S','0','3','1')
+/* IS040: an import batch applied twice, or with no staged rows (SQL) */
+#define ERRCODE_ISMS_IMPORT_REFUSED			MAKE_SQLSTATE('I','S','0','4','0')
+/* IS041: an import batch with bad rows: nothing applied (SQL) */
+#define ERRCODE_ISMS_IMPORT_BAD_ROWS		MAKE_SQLSTATE('I','S','0','4','1')
 /* IS060: a framework or mapping library that breaks a rule of the format
  * (raised in SQL by isms.import_library) */
 #define ERRCODE_ISMS_LIBRARY_INVALID		MAKE_SQLSTATE('I','S','0','6','0')

@@ -94,6 +94,116 @@ REVOKE ALL ON FUNCTION isms.report_time(text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.report_time(text, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
+-- The one source of every report: the register as it stood at an instant.
+--
+-- isms.as_of() gives the version of each row valid at that instant.  A row
+-- created by then whose known history starts later (a record brought in
+-- with its creation date but without its earlier versions) is shown in its
+-- earliest known version: the closest evidence there is.  At or after the
+-- start of the current transaction that is the register itself, read
+-- directly.
+
+CREATE FUNCTION isms.known_as_of(register anyelement, at timestamptz)
+    RETURNS SETOF anyelement
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    reg  regclass;
+    hist regclass;
+    vf   name;
+    cols text;
+    xcols text;
+BEGIN
+    SELECT t.typrelid INTO reg FROM pg_type t
+     WHERE t.oid = pg_typeof(register) AND t.typrelid <> 0;
+    IF reg IS NULL THEN
+        RAISE EXCEPTION 'isms.known_as_of() needs a row of a register, not %', pg_typeof(register)
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'Pass a NULL of the register''s row type: isms.known_as_of(NULL::isms.risk, ''2025-01-31'').';
+    END IF;
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+           string_agg('x.' || quote_ident(attname), ', ' ORDER BY attnum) INTO cols, xcols
+      FROM pg_attribute WHERE attrelid = reg AND attnum > 0 AND NOT attisdropped;
+    IF at >= now() THEN
+        RETURN QUERY EXECUTE format('SELECT %s FROM %s', cols, reg);
+        RETURN;
+    END IF;
+    SELECT h.history_table, h.valid_from_column INTO hist, vf
+      FROM isms.history_config h WHERE h.relid = reg;
+    IF hist IS NULL THEN
+        RAISE EXCEPTION 'the history of % is not kept', reg
+            USING ERRCODE = 'undefined_object',
+                  HINT = format('Keep it from now on with SELECT isms.enable_history(%L).', reg);
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT %1$s FROM %2$s WHERE %3$I IS NULL OR %3$I <= $1 '
+        'UNION ALL SELECT %1$s FROM %4$s WHERE valid @> $1 '
+        'UNION ALL SELECT %5$s FROM ('
+        '  SELECT DISTINCT ON (y.org_id, y.id) y.* FROM ('
+        '    SELECT %1$s, %3$I AS isms_known_from FROM %2$s WHERE %3$I > $1 AND created_at <= $1 '
+        '    UNION ALL SELECT %1$s, lower(valid) FROM %4$s WHERE lower(valid) > $1 AND created_at <= $1) y '
+        '   WHERE NOT EXISTS (SELECT 1 FROM %4$s h WHERE h.org_id = y.org_id AND h.id = y.id AND h.valid @> $1) '
+        '   ORDER BY y.org_id, y.id, y.isms_known_from) x',
+        cols, reg, vf, hist, xcols) USING at;
+END
+$$;
+COMMENT ON FUNCTION isms.known_as_of(anyelement, timestamptz) IS
+    'The rows of a register as the reports see them at an instant: the version valid then (isms.as_of), and for a row created by then whose known history starts later, its earliest known version; at or after the current transaction''s start, the register itself';
+REVOKE ALL ON FUNCTION isms.known_as_of(anyelement, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.known_as_of(anyelement, timestamptz) TO isms_reader;
+
+-- "In force" and "reviewed" for documents: one definition each, used by
+-- every report.  A document is in force while one of its versions is
+-- published (status published or under_revision, which document control
+-- keeps in step with the versions' validity, as isms.document_as_of()
+-- reads it).  A document is reviewed by isms.mark_reviewed() and by the
+-- publication of a new version (an approved version put in force is a
+-- review of the document).
+
+-- When a row's review interval is counted from at an instant: its last
+-- review by then, else its creation.  (A review recorded later, seen in a
+-- row's earliest known version, does not count before it happened.)
+CREATE FUNCTION isms.review_basis(last_reviewed_at timestamptz, created_at timestamptz, as_of timestamptz)
+    RETURNS timestamptz
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    SELECT coalesce(CASE WHEN $1 OPERATOR(pg_catalog.<=) $3 THEN $1 END, $2)
+$$;
+COMMENT ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) IS
+    'When a register row''s review interval is counted from at as_of: its last review if recorded by then, else its creation';
+REVOKE ALL ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.review_basis(timestamptz, timestamptz, timestamptz) TO isms_reader;
+
+CREATE FUNCTION isms.document_in_force(status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
+AS $$
+    SELECT $1 OPERATOR(pg_catalog.=) ANY ('{published,under_revision}'::pg_catalog.text[])
+$$;
+COMMENT ON FUNCTION isms.document_in_force(text) IS
+    'True for the document statuses with a version in force (published; under_revision: a version in force and a newer one being prepared); drafts, reviews, approved but unpublished first versions and retired documents are not';
+REVOKE ALL ON FUNCTION isms.document_in_force(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_in_force(text) TO isms_reader;
+
+CREATE FUNCTION isms.document_reviewed_at(org_id bigint, document_id bigint, last_reviewed_at timestamptz,
+                                          as_of timestamptz)
+    RETURNS timestamptz
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    SELECT CASE WHEN $3 <= $4 OR v.published_at IS NOT NULL
+                THEN greatest(CASE WHEN $3 <= $4 THEN $3 END, v.published_at) END
+      FROM (SELECT max(lower(x.validity)) AS published_at
+              FROM isms.document_version x
+             WHERE x.org_id = $1 AND x.document_id = $2 AND lower(x.validity) <= $4) v
+$$;
+COMMENT ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz) IS
+    'When a document was last reviewed by as_of: its last recorded review (isms.mark_reviewed) or the publication of its latest version by then, whichever is later; NULL if neither';
+REVOKE ALL ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_reviewed_at(bigint, bigint, timestamptz, timestamptz) TO isms_reader;
+
+------------------------------------------------------------------------------
 -- Every row of every register, with what staleness needs: its review
 -- interval, last review, last change and whether it is still in force.
 -- Generated from isms.register; a part of the install script that adds a
@@ -124,6 +234,8 @@ DECLARE
     retired text;
     in_force text;
     activity text[] := '{}';
+    parts_at text[] := '{}';
+    rev text;
 BEGIN
     FOR r IN SELECT * FROM isms.register ORDER BY name LOOP
         SELECT array_agg(a.attname::text) INTO cols
@@ -153,29 +265,43 @@ BEGIN
             CASE WHEN 'owner' = ANY (cols) THEN 't.owner' ELSE 'NULL::text' END,
             r.reviewable::text,
             CASE WHEN r.reviewable THEN 't.review_interval' ELSE 'NULL::interval' END,
-            CASE WHEN r.reviewable THEN 't.last_reviewed_at' ELSE 'NULL::timestamptz' END,
+            CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                 WHEN r.relid = 'isms.document'::regclass
+                 THEN 'isms.document_reviewed_at(t.org_id, t.id, t.last_reviewed_at, ISMS_AT)'
+                 ELSE 'ISMS_LAST_REVIEW' END,
             CASE WHEN 'status' = ANY (cols) THEN 't.status' ELSE 'NULL::text' END,
             retired,
             CASE WHEN r.reviewable THEN 'coalesce(t.last_reviewed_at, t.created_at)' ELSE 'NULL::timestamptz' END);
+        -- the rows as of an instant: one branch per register
+        -- (a review recorded after the instant, in a row's earliest known
+        -- version, does not count then)
+        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM isms.known_as_of(NULL::%s, $1) t',
+                                       replace(replace(common, 'ISMS_AT', '$1'), 'ISMS_LAST_REVIEW',
+                                               'CASE WHEN t.last_reviewed_at <= $1 THEN t.last_reviewed_at END'),
+                                       r.relid);
+        common := replace(replace(common, 'ISMS_AT', 'now()'), 'ISMS_LAST_REVIEW', 't.last_reviewed_at');
         IF NOT r.reviewable THEN
             parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
             activity := activity || format(
                 'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
                 'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
-                'FROM %s t WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+                'FROM isms.known_as_of(NULL::%s, $2) t WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
             CONTINUE;
         END IF;
         in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
+        rev := CASE WHEN r.relid = 'isms.document'::regclass
+                    THEN 'isms.document_reviewed_at(t.org_id, t.id, t.last_reviewed_at, $2)'
+                    ELSE 'CASE WHEN t.last_reviewed_at <= $2 THEN t.last_reviewed_at END' END;
         activity := activity || format(
             'SELECT %L::regclass, count(*), '
-            'count(*) FILTER (WHERE %s AND coalesce(t.last_reviewed_at, t.created_at) + coalesce(t.review_interval, '
+            'count(*) FILTER (WHERE %s AND coalesce(%s, t.created_at) + coalesce(t.review_interval, '
             '(SELECT coalesce(s.review_interval, g.default_review_interval) FROM isms.register g '
             'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
-            'count(*) FILTER (WHERE %s AND t.last_reviewed_at IS NULL), '
-            'max($2 - coalesce(t.last_reviewed_at, t.created_at)) FILTER (WHERE %s), '
-            'max(greatest(t.updated_at, t.last_reviewed_at)) FILTER (WHERE greatest(t.updated_at, t.last_reviewed_at) <= $2) '
-            'FROM %s t WHERE t.org_id = $1 AND t.created_at <= $2',
-            r.relid, in_force, r.relid, in_force, in_force, r.relid);
+            'count(*) FILTER (WHERE %s AND %s IS NULL), '
+            'max($2 - coalesce(%s, t.created_at)) FILTER (WHERE %s), '
+            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2) '
+            'FROM isms.known_as_of(NULL::%s, $2) t WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, r.relid);
         -- rows on the default interval: review_interval is NULL by the branch's
         -- condition, said as a constant so the review index covers the branch
         parts := parts || format(
@@ -225,6 +351,15 @@ BEGIN
     REVOKE ALL ON isms.register_row FROM PUBLIC;
     GRANT SELECT ON isms.register_row TO isms_reader;
 
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_row_at(as_of timestamptz) '
+            'RETURNS SETOF isms.register_row '
+            'LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp '
+            'AS $f$ ' || array_to_string(parts_at, E'\nUNION ALL ') || ' $f$';
+    COMMENT ON FUNCTION isms.register_row_at(timestamptz) IS
+        'The rows of isms.register_row as they stood at as_of, from the register history (isms.known_as_of), generated by isms.build_register_row()';
+    REVOKE ALL ON FUNCTION isms.register_row_at(timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_row_at(timestamptz) TO isms_reader;
+
     -- Per register, what one organisation's rows say about staleness: one
     -- small aggregate per register table (cheaper than grouping the view).
     EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
@@ -250,8 +385,8 @@ SELECT isms.build_register_row();
 -- it is overdue when that date is before as_of.  Rows created after as_of
 -- are left out, and so are rows out of force by then (retired_at): closed
 -- workflow records, retired documents, ended audit programmes and role
--- assignments.  Until register history is enabled, an as_of in the past
--- sees the rows' current last review and last change.
+-- assignments.  An as_of in the past reads the rows as they stood then,
+-- from the register history (isms.register_row_at, isms.known_as_of).
 
 CREATE FUNCTION isms.stale_items(as_of timestamptz DEFAULT now())
 RETURNS TABLE (org_id bigint, register text, clause text, record_id bigint, label text,
@@ -266,18 +401,36 @@ AS $$
 DECLARE
     t constant timestamptz := isms.report_time('as_of', $1);
 BEGIN
+    IF t >= now() THEN
+        RETURN QUERY
+        WITH g AS MATERIALIZED (
+            SELECT r.relid, r.clause::text AS clause, r.default_review_interval FROM isms.register r WHERE r.reviewable)
+        SELECT x.org_id, x.register, g.clause, x.id, x.label, x.owner, x.last_reviewed_at, i.iv, d.due_at,
+               floor(date_part('epoch', t - d.due_at) / 86400)::integer
+          FROM isms.register_row x
+          JOIN g ON g.relid = x.relid
+          LEFT JOIN isms.register_setting s ON s.org_id = x.org_id AND s.relid = x.relid
+          CROSS JOIN LATERAL (SELECT coalesce(x.review_interval, s.review_interval, g.default_review_interval) AS iv) i
+          CROSS JOIN LATERAL (SELECT coalesce(x.last_reviewed_at, x.created_at) + i.iv AS due_at) d
+         WHERE x.reviewable
+           AND x.basis < t - x.candidate_interval      -- the review indexes' range: candidates only
+           AND x.created_at <= t
+           AND (x.retired_at IS NULL OR x.retired_at > t)
+           AND d.due_at < t;
+        RETURN;
+    END IF;
+    -- a past instant: the rows as they stood then, from the register history
     RETURN QUERY
     WITH g AS MATERIALIZED (
         SELECT r.relid, r.clause::text AS clause, r.default_review_interval FROM isms.register r WHERE r.reviewable)
     SELECT x.org_id, x.register, g.clause, x.id, x.label, x.owner, x.last_reviewed_at, i.iv, d.due_at,
            floor(date_part('epoch', t - d.due_at) / 86400)::integer
-      FROM isms.register_row x
+      FROM isms.register_row_at(t) x
       JOIN g ON g.relid = x.relid
       LEFT JOIN isms.register_setting s ON s.org_id = x.org_id AND s.relid = x.relid
       CROSS JOIN LATERAL (SELECT coalesce(x.review_interval, s.review_interval, g.default_review_interval) AS iv) i
       CROSS JOIN LATERAL (SELECT coalesce(x.last_reviewed_at, x.created_at) + i.iv AS due_at) d
      WHERE x.reviewable
-       AND x.basis < t - x.candidate_interval      -- the review indexes' range: candidates only
        AND x.created_at <= t
        AND (x.retired_at IS NULL OR x.retired_at > t)
        AND d.due_at < t;
@@ -335,14 +488,10 @@ GRANT EXECUTE ON FUNCTION isms.staleness_summary(bigint, timestamptz, interval) 
 -- Residual risk over time.
 --
 -- RISK HISTORY SOURCE: this is the one place that says what a risk's level
--- was at a past moment.  Until register history is available, it derives
--- it from the current risk rows and the transition log: a risk counts from
--- the day it was identified, at its inherent rating, and at its residual
--- rating from the moment it was treated: the first verification of one of
--- its treatment plans (log), else its acceptance (accepted_at).  When
--- isms.enable_history('isms.risk') and isms.as_of() exist, replace the body
--- with the risk rows as of "at" (their own residual and inherent ratings
--- then); every trend and readiness figure follows.
+-- was at a past moment: the risk as the register held it then (its history,
+-- isms.known_as_of), at its current rating then, residual where assessed,
+-- else inherent -- the figure isms_report.risk_register shows as
+-- current_rating.  Every trend and readiness figure follows it.
 
 CREATE FUNCTION isms.risk_rating_at(org_id bigint, at timestamptz)
 RETURNS TABLE (risk_id bigint, inherent_rating integer, residual_rating integer,
@@ -355,21 +504,21 @@ AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT r.id, r.inherent_rating, r.residual_rating, coalesce(v.verified_at, r.accepted_at),
-           CASE WHEN r.residual_rating IS NOT NULL AND coalesce(v.verified_at, r.accepted_at) <= $2
-                THEN r.residual_rating ELSE r.inherent_rating END
-      FROM isms.risk r
+    SELECT r.id, r.inherent_rating, r.residual_rating,
+           CASE WHEN r.residual_rating IS NOT NULL THEN least(v.verified_at, r.accepted_at) END,
+           coalesce(r.residual_rating, r.inherent_rating)
+      FROM isms.known_as_of(NULL::isms.risk, $2) r
       LEFT JOIN (SELECT p.risk_id, min(l.at) AS verified_at
                    FROM isms.transition_log l
                    JOIN isms.treatment_plan p ON p.org_id = l.org_id AND p.id = l.record_id
                   WHERE l.org_id = $1 AND l.record_table = 'isms.treatment_plan'::regclass
-                    AND l.to_state = 'verified'
+                    AND l.to_state = 'verified' AND l.at <= $2
                   GROUP BY p.risk_id) v ON v.risk_id = r.id
-     WHERE r.org_id = $1 AND r.identified_on <= $2;
+     WHERE r.org_id = $1 AND r.identified_on <= $2 AND r.created_at <= $2;
 END
 $$;
 COMMENT ON FUNCTION isms.risk_rating_at(bigint, timestamptz) IS
-    'Risk levels of an organisation at a moment: each risk identified by then, its rating (residual once treated: first treatment plan verification or acceptance, else inherent); the single source of residual-risk trends, to be switched to register history';
+    'Risk levels of an organisation at a moment, from the register history: each risk recorded and identified by then with its ratings then and its rating (residual where assessed, else inherent: isms_report.risk_register.current_rating); treated_at is the first treatment plan verification or acceptance by then; the single source of residual-risk trends';
 REVOKE ALL ON FUNCTION isms.risk_rating_at(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.risk_rating_at(bigint, timestamptz) TO isms_reader;
 
@@ -407,6 +556,7 @@ DECLARE
     w constant interval := $5;
     max_periods constant integer := 5000;
 BEGIN
+    -- the records as they stood at to_at (register history); moves from the log
     IF t0 > t1 THEN
         PERFORM isms.report_bad_argument('from_at', t0::text,
             format('from_at is after to_at (%s)', t1),
@@ -445,16 +595,16 @@ BEGIN
                                                        AND x.record_id = c.record_id AND x.cycle = c.cycle) END)
                    / 86400 AS days
           FROM isms.transition_log c
-          JOIN isms.nonconformity n ON n.org_id = o AND n.id = c.record_id
+          JOIN isms.known_as_of(NULL::isms.nonconformity, t1) n ON n.org_id = o AND n.id = c.record_id
          WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
            AND c.at < t1)
     SELECT p.ps, p.pe,
-           (SELECT count(*) FROM isms.nonconformity n
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
              WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
            cl.n::integer, cl.median, cl.p90,
            ca.checked::integer, ca.effective::integer,
            round(ca.effective::numeric / nullif(ca.checked, 0), 3),
-           (SELECT count(*) FROM isms.nonconformity n
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
              WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe
                AND n.requirement IS NOT NULL
                AND EXISTS (SELECT 1 FROM nc_close c
@@ -463,9 +613,9 @@ BEGIN
                               AND c.at <= n.detected_at AND c.at >= n.detected_at - w))::integer,
            au.planned::integer, au.completed::integer,
            round(au.completed::numeric / nullif(au.planned, 0), 3),
-           (SELECT count(*) FROM isms.management_review m
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
              WHERE m.org_id = o AND m.planned_on >= p.ps AND m.planned_on < p.pe)::integer,
-           (SELECT count(*) FROM isms.management_review m
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
              WHERE m.org_id = o AND m.held_on >= p.ps AND m.held_on < p.pe)::integer,
            ob.measured::integer, ob.met::integer,
            round(ob.met::numeric / nullif(ob.measured, 0), 3),
@@ -494,14 +644,14 @@ BEGIN
                                                  WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
                                                    AND l.to_state = 'completed' AND l.record_id = a.id
                                                    AND l.at < t1)) AS completed
-            FROM isms.audit a
+            FROM isms.known_as_of(NULL::isms.audit, t1) a
            WHERE a.org_id = o AND a.planned_end >= p.ps AND a.planned_end < p.pe) au
       CROSS JOIN LATERAL (
           SELECT count(*) AS measured, count(*) FILTER (WHERE x.met) AS met
             FROM (SELECT DISTINCT ON (m.objective_id) m.objective_id,
                          CASE j.direction WHEN 'at_most' THEN m.value <= j.target ELSE m.value >= j.target END AS met
                     FROM isms.objective_measurement m
-                    JOIN isms.objective j ON j.org_id = m.org_id AND j.id = m.objective_id
+                    JOIN isms.known_as_of(NULL::isms.objective, t1) j ON j.org_id = m.org_id AND j.id = m.objective_id
                    WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
                    ORDER BY m.objective_id, m.measured_at DESC) x) ob
       CROSS JOIN LATERAL (
@@ -519,7 +669,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
-    'Continual improvement (10.1) per period [start, end) from from_at to to_at: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+    'Continual improvement (10.1) per period [start, end) from from_at to to_at, from the records as they stood at to_at (register history) and the transition log: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
 REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
 
@@ -527,9 +677,23 @@ GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestam
 -- Process interactions (4.4): an output artifact of one process that is an
 -- input artifact of another.
 
-CREATE FUNCTION isms.process_interactions(org_id bigint)
+-- Two artifact names that differ only in case, spacing or punctuation
+-- ("Training records", "training-records ") name the same thing: an output
+-- and an input that match only so are a near miss, reported, not joined.
+CREATE FUNCTION isms.artifact_key(artifact text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    SELECT pg_catalog.lower(pg_catalog.btrim(pg_catalog.regexp_replace($1, '[^[:alnum:]]+', ' ', 'g')))
+$$;
+COMMENT ON FUNCTION isms.artifact_key(text) IS
+    'The comparison key of a process artifact name: lower case, every run of characters other than letters and digits one space, trimmed; an output and an input with equal keys but different names are a near miss';
+REVOKE ALL ON FUNCTION isms.artifact_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.artifact_key(text) TO isms_reader;
+
+CREATE FUNCTION isms.process_interactions(org_id bigint, as_of timestamptz DEFAULT now())
 RETURNS TABLE (from_process_id bigint, from_process text, from_phase text, artifact text,
-               to_process_id bigint, to_process text, to_phase text)
+               to_process_id bigint, to_process text, to_phase text, match text, input_artifact text)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
@@ -538,56 +702,89 @@ AS $$
 #variable_conflict use_column
 DECLARE
     o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
 BEGIN
     RETURN QUERY
-    SELECT a.id, a.name, a.pdca_phase, po.artifact, c.id, c.name, c.pdca_phase
-      FROM isms.process_output po
-      JOIN isms.process_input pi ON pi.org_id = po.org_id AND pi.artifact = po.artifact
-                                AND pi.process_id <> po.process_id
-      JOIN isms.process a ON a.org_id = po.org_id AND a.id = po.process_id
-      JOIN isms.process c ON c.org_id = pi.org_id AND c.id = pi.process_id
-     WHERE po.org_id = o
-     ORDER BY a.id, c.id, po.artifact;
+    WITH p AS MATERIALIZED (
+        SELECT x.id, x.name, x.pdca_phase FROM isms.known_as_of(NULL::isms.process, t) x
+         WHERE x.org_id = o AND x.created_at <= t),
+    po AS MATERIALIZED (
+        SELECT x.process_id, x.artifact, isms.artifact_key(x.artifact) AS k
+          FROM isms.known_as_of(NULL::isms.process_output, t) x
+         WHERE x.org_id = o AND x.created_at <= t AND x.process_id IN (SELECT p.id FROM p)),
+    pi AS MATERIALIZED (
+        SELECT x.process_id, x.artifact, isms.artifact_key(x.artifact) AS k
+          FROM isms.known_as_of(NULL::isms.process_input, t) x
+         WHERE x.org_id = o AND x.created_at <= t AND x.process_id IN (SELECT p.id FROM p)),
+    e AS (
+        SELECT po.process_id AS src, po.artifact, pi.process_id AS dst, pi.artifact AS ia,
+               CASE WHEN po.artifact = pi.artifact THEN 'exact' ELSE 'near_miss' END AS m
+          FROM po JOIN pi ON pi.k = po.k AND pi.process_id <> po.process_id
+        UNION ALL
+        SELECT NULL, pi.artifact, pi.process_id, pi.artifact, 'dangling'
+          FROM pi
+         WHERE NOT EXISTS (SELECT 1 FROM po WHERE po.k = pi.k AND po.process_id <> pi.process_id))
+    SELECT e.src, a.name, a.pdca_phase, e.artifact, e.dst, c.name, c.pdca_phase, e.m, e.ia
+      FROM e
+      LEFT JOIN p a ON a.id = e.src
+      JOIN p c ON c.id = e.dst
+     ORDER BY e.m DESC, e.src, e.dst, e.artifact, e.ia;
 END
 $$;
-COMMENT ON FUNCTION isms.process_interactions(bigint) IS
-    'Clause 4.4: the interactions of an organisation''s processes, one row per artifact that one process outputs and another takes as input';
-REVOKE ALL ON FUNCTION isms.process_interactions(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.process_interactions(bigint) TO isms_reader;
+COMMENT ON FUNCTION isms.process_interactions(bigint, timestamptz) IS
+    'Clause 4.4: the interactions of an organisation''s processes at as_of (register history): match exact, one row per artifact that one process outputs and another takes as input; near_miss, an output and an input whose names differ only in case, spacing or punctuation (isms.artifact_key), not joined; dangling, an input no other process outputs (from_process NULL)';
+REVOKE ALL ON FUNCTION isms.process_interactions(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_interactions(bigint, timestamptz) TO isms_reader;
 
 -- Each process with its interactions counted; siloed: no input from and no
 -- output to any other process.
+CREATE FUNCTION isms.process_links(org_id bigint, as_of timestamptz)
+RETURNS TABLE (process_id bigint, name text, pdca_phase text, owner text,
+               inputs integer, outputs integer, fed_by integer, feeds integer, siloed boolean)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    WITH p AS MATERIALIZED (
+        SELECT x.* FROM isms.known_as_of(NULL::isms.process, $2) x WHERE x.org_id = $1 AND x.created_at <= $2),
+    pi AS MATERIALIZED (
+        SELECT x.process_id, x.artifact FROM isms.known_as_of(NULL::isms.process_input, $2) x
+         WHERE x.org_id = $1 AND x.created_at <= $2),
+    po AS MATERIALIZED (
+        SELECT x.process_id, x.artifact FROM isms.known_as_of(NULL::isms.process_output, $2) x
+         WHERE x.org_id = $1 AND x.created_at <= $2)
+    SELECT p.id, p.name, p.pdca_phase, p.owner,
+           (SELECT count(*) FROM pi WHERE pi.process_id = p.id)::integer,
+           (SELECT count(*) FROM po WHERE po.process_id = p.id)::integer,
+           f.fed_by::integer, f.feeds::integer, f.fed_by = 0 AND f.feeds = 0
+      FROM p
+      CROSS JOIN LATERAL (
+          SELECT (SELECT count(DISTINCT po.process_id)
+                    FROM pi JOIN po ON po.artifact = pi.artifact AND po.process_id <> pi.process_id
+                   WHERE pi.process_id = p.id) AS fed_by,
+                 (SELECT count(DISTINCT pi.process_id)
+                    FROM po JOIN pi ON pi.artifact = po.artifact AND pi.process_id <> po.process_id
+                   WHERE po.process_id = p.id) AS feeds) f
+     ORDER BY p.id
+$$;
+COMMENT ON FUNCTION isms.process_links(bigint, timestamptz) IS
+    'Clause 4.4: each process of an organisation at as_of (register history) with its inputs and outputs, how many other processes feed it and it feeds, and whether it is siloed (neither)';
+REVOKE ALL ON FUNCTION isms.process_links(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_links(bigint, timestamptz) TO isms_reader;
+
 CREATE FUNCTION isms.process_links(org_id bigint)
 RETURNS TABLE (process_id bigint, name text, pdca_phase text, owner text,
                inputs integer, outputs integer, fed_by integer, feeds integer, siloed boolean)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, isms, pg_temp
 AS $$
-    SELECT p.id, p.name, p.pdca_phase, p.owner,
-           (SELECT count(*) FROM isms.process_input i WHERE i.org_id = p.org_id AND i.process_id = p.id)::integer,
-           (SELECT count(*) FROM isms.process_output x WHERE x.org_id = p.org_id AND x.process_id = p.id)::integer,
-           f.fed_by::integer, f.feeds::integer, f.fed_by = 0 AND f.feeds = 0
-      FROM isms.process p
-      CROSS JOIN LATERAL (
-          SELECT (SELECT count(DISTINCT po.process_id)
-                    FROM isms.process_input pi
-                    JOIN isms.process_output po ON po.org_id = pi.org_id AND po.artifact = pi.artifact
-                                               AND po.process_id <> pi.process_id
-                   WHERE pi.org_id = p.org_id AND pi.process_id = p.id) AS fed_by,
-                 (SELECT count(DISTINCT pi.process_id)
-                    FROM isms.process_output po
-                    JOIN isms.process_input pi ON pi.org_id = po.org_id AND pi.artifact = po.artifact
-                                              AND pi.process_id <> po.process_id
-                   WHERE po.org_id = p.org_id AND po.process_id = p.id) AS feeds) f
-     WHERE p.org_id = $1
-     ORDER BY p.id
+    SELECT * FROM isms.process_links($1, now())
 $$;
 COMMENT ON FUNCTION isms.process_links(bigint) IS
-    'Clause 4.4: each process of an organisation with its inputs and outputs, how many other processes feed it and it feeds, and whether it is siloed (neither)';
+    'Clause 4.4: each process of an organisation now with its inputs and outputs, how many other processes feed it and it feeds, and whether it is siloed (neither): isms.process_links(org_id, now())';
 REVOKE ALL ON FUNCTION isms.process_links(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.process_links(bigint) TO isms_reader;
 
-CREATE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
+CREATE FUNCTION isms.process_map(org_id bigint, format text, as_of timestamptz) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, isms, pg_temp
     SET plan_cache_mode = force_generic_plan
@@ -597,6 +794,7 @@ AS $$
 DECLARE
     o constant bigint := isms.report_org($1);
     f constant text := lower(btrim($2));
+    t constant timestamptz := isms.report_time('as_of', $3);
     org_name text;
     out text;
 BEGIN
@@ -609,7 +807,7 @@ BEGIN
     IF f = 'dot' THEN
         WITH esc AS (SELECT p.process_id, p.pdca_phase, p.siloed,
                        replace(replace(p.name, '\', '\\'), '"', '\"') AS label
-                  FROM isms.process_links(o) p),
+                  FROM isms.process_links(o, t) p),
         phase(ph, title, fill, line, ord) AS (VALUES
             ('plan', 'Plan', '#e8f0fe', '#4a78c2', 1), ('do', 'Do', '#e6f4ea', '#3c8d50', 2),
             ('check', 'Check', '#fef7e0', '#b08a1e', 3), ('act', 'Act', '#f3e8fd', '#8a4fc2', 4)),
@@ -634,20 +832,36 @@ BEGIN
                            array_position(ARRAY['plan', 'do', 'check', 'act'], i.to_phase)
                              < array_position(ARRAY['plan', 'do', 'check', 'act'], i.from_phase) AS back,
                            string_agg(replace(replace(i.artifact, '\', '\\'), '"', '\"'), '\n' ORDER BY i.artifact) AS artifacts
-                      FROM isms.process_interactions(o) i
-                     GROUP BY 1, 2, 3) x)
+                      FROM isms.process_interactions(o, t) i
+                     WHERE i.match = 'exact'
+                     GROUP BY 1, 2, 3) x),
+        odd AS (
+            -- near misses (red, dashed, both names) and inputs no process outputs
+            SELECT string_agg(CASE WHEN i.match = 'near_miss'
+                                   THEN format(E'  p%s -> p%s [label="near miss:\\n%s\\n%s", style=dashed, color="#c0392b", fontcolor="#c0392b", constraint=false];\n',
+                                               i.from_process_id, i.to_process_id,
+                                               replace(replace(i.artifact, '\', '\\'), '"', '\"'),
+                                               replace(replace(i.input_artifact, '\', '\\'), '"', '\"'))
+                                   ELSE format(E'  d%s_%s [label="no process outputs:\\n%s", shape=note, style=dashed, color="#c0392b", fontcolor="#c0392b"];\n  d%s_%s -> p%s [style=dashed, color="#c0392b"];\n',
+                                               i.to_process_id, md5(i.input_artifact),
+                                               replace(replace(i.input_artifact, '\', '\\'), '"', '\"'),
+                                               i.to_process_id, md5(i.input_artifact), i.to_process_id) END,
+                              '' ORDER BY i.match DESC, i.from_process_id, i.to_process_id, i.input_artifact) AS s
+              FROM isms.process_interactions(o, t) i
+             WHERE i.match <> 'exact')
         SELECT format(E'digraph isms_process_map {\n'
                       '  graph [rankdir=TB, fontname="Helvetica", labelloc=t, fontsize=18, label="%s: ISMS processes and their interactions (ISO/IEC 27001:2022, 4.4); feedback to an earlier phase in purple", newrank=true, nodesep=0.35, ranksep=0.6];\n'
                       '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#555555", fontname="Helvetica", fontsize=11];\n'
                       '  edge [fontname="Helvetica", fontsize=9, color="#666666", fontcolor="#333333"];\n'
-                      '%s%s}\n',
+                      '%s%s%s}\n',
                       replace(replace(org_name, '\', '\\'), '"', '\"'),
-                      coalesce((SELECT s FROM clusters), ''), coalesce((SELECT s FROM edges), ''))
+                      coalesce((SELECT s FROM clusters), ''), coalesce((SELECT s FROM edges), ''),
+                      coalesce((SELECT s FROM odd), ''))
           INTO out;
     ELSE
         WITH esc AS (SELECT p.process_id, p.pdca_phase, p.siloed,
                             replace(replace(p.name, '"', '#quot;'), '|', '#124;') AS label
-                       FROM isms.process_links(o) p),
+                       FROM isms.process_links(o, t) p),
         phase(ph, title, ord) AS (VALUES ('plan', 'Plan', 1), ('do', 'Do', 2), ('check', 'Check', 3), ('act', 'Act', 4)),
         clusters AS (
             SELECT string_agg(format(E'  subgraph %s["%s"]\n%s  end\n', ph.ph, ph.title,
@@ -662,30 +876,57 @@ BEGIN
                               '' ORDER BY x.from_process_id, x.to_process_id) AS s
               FROM (SELECT i.from_process_id, i.to_process_id,
                            string_agg(i.artifact, '<br/>' ORDER BY i.artifact) AS artifacts
-                      FROM isms.process_interactions(o) i
+                      FROM isms.process_interactions(o, t) i
+                     WHERE i.match = 'exact'
                      GROUP BY 1, 2) x),
+        odd AS (
+            SELECT string_agg(CASE WHEN i.match = 'near_miss'
+                                   THEN format(E'  p%s -.->|"near miss: %s / %s"| p%s\n', i.from_process_id,
+                                               replace(replace(i.artifact, '"', '#quot;'), '|', '#124;'),
+                                               replace(replace(i.input_artifact, '"', '#quot;'), '|', '#124;'), i.to_process_id)
+                                   ELSE format(E'  d%s_%s>"no process outputs: %s"] -.-> p%s\n  class d%s_%s siloed\n',
+                                               i.to_process_id, md5(i.input_artifact),
+                                               replace(replace(i.input_artifact, '"', '#quot;'), '|', '#124;'), i.to_process_id,
+                                               i.to_process_id, md5(i.input_artifact)) END,
+                              '' ORDER BY i.match DESC, i.from_process_id, i.to_process_id, i.input_artifact) AS s
+              FROM isms.process_interactions(o, t) i
+             WHERE i.match <> 'exact'),
         silo AS (
             SELECT string_agg('p' || e.process_id, ',' ORDER BY e.process_id) AS s FROM esc e WHERE e.siloed)
-        SELECT format(E'flowchart LR\n%s%s  classDef siloed fill:#fde2e1,stroke:#c0392b,stroke-width:2px,stroke-dasharray: 5 5\n%s',
+        SELECT format(E'flowchart LR\n%s%s%s  classDef siloed fill:#fde2e1,stroke:#c0392b,stroke-width:2px,stroke-dasharray: 5 5\n%s',
                       coalesce((SELECT s FROM clusters), ''), coalesce((SELECT s FROM edges), ''),
+                      coalesce((SELECT s FROM odd), ''),
                       coalesce((SELECT format(E'  class %s siloed\n', s) FROM silo WHERE s IS NOT NULL), ''))
           INTO out;
     END IF;
     RETURN out;
 END
 $$;
+COMMENT ON FUNCTION isms.process_map(bigint, text, timestamptz) IS
+    'Clause 4.4: the process map of an organisation at as_of (register history) as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): processes grouped by PDCA phase, edges labelled with the artifacts they pass, siloed processes, near misses and inputs no process outputs in red';
+REVOKE ALL ON FUNCTION isms.process_map(bigint, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text, timestamptz) TO isms_reader;
+
+CREATE FUNCTION isms.process_map(org_id bigint, format text DEFAULT 'dot') RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    SELECT isms.process_map($1, $2, pg_catalog.now())
+$$;
 COMMENT ON FUNCTION isms.process_map(bigint, text) IS
-    'Clause 4.4: the process map of an organisation as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): processes grouped by PDCA phase, edges labelled with the artifacts they pass, siloed processes highlighted in red';
+    'Clause 4.4: the process map of an organisation now as Graphviz DOT (format ''dot'') or Mermaid flowchart text (''mermaid''): isms.process_map(org_id, format, now())';
 REVOKE ALL ON FUNCTION isms.process_map(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- The Statement of Applicability (6.1.3 d): every control of the framework's
--- annex in natural order, whether or not the organisation has decided on it.
--- One source with the BI view isms_report.statement_of_applicability
--- (src/reports.sql), which this function reads.
+-- annex in natural order, whether or not the organisation has decided on it,
+-- as the register stood at as_of (its history).  The same columns as the BI
+-- view isms_report.statement_of_applicability (src/reports.sql), which shows
+-- it now.
 
-CREATE FUNCTION isms.statement_of_applicability(org_id bigint, framework text DEFAULT 'iso27001-2022')
+CREATE FUNCTION isms.statement_of_applicability(org_id bigint, framework text DEFAULT 'iso27001-2022',
+                                                as_of timestamptz DEFAULT now())
 RETURNS TABLE (control text, title text, theme text, applicable boolean, decision text,
                justification text, implementation_status text, linked_risks integer, risk_ids text,
                latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
@@ -698,38 +939,44 @@ AS $$
 DECLARE
     o constant bigint := isms.report_org($1);
     fw constant text := $2;
+    t constant timestamptz := isms.report_time('as_of', $3);
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM isms.framework WHERE code = fw) THEN
         PERFORM isms.report_bad_argument('framework', fw, 'no such framework',
             'SELECT code FROM isms.framework lists them; the default is iso27001-2022.');
     END IF;
     RETURN QUERY
-    SELECT v.control, v.title, v.theme, v.applicable, v.decision, v.justification, v.implementation_status,
-           v.linked_risks, v.risk_ids, v.latest_evidence_at, v.evidence_items, v.owner, v.last_reviewed_at
-      FROM isms_report.statement_of_applicability v
-     WHERE v.org_id = o AND v.framework = fw
-     ORDER BY v.control_order;
+    WITH e AS MATERIALIZED (
+        SELECT x.* FROM isms.known_as_of(NULL::isms.soa_entry, t) x
+         WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t),
+    rc AS MATERIALIZED (
+        SELECT x.control, count(*) AS n, string_agg(x.risk_id::text, ', ' ORDER BY x.risk_id) AS ids
+          FROM isms.known_as_of(NULL::isms.risk_control, t) x
+         WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t
+         GROUP BY x.control)
+    SELECT q.ref::text, q.title, q.theme, e.applicable,
+           CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
+           e.justification, e.implementation_status,
+           coalesce(rc.n, 0)::integer, rc.ids, ev.latest, coalesce(ev.n, 0)::integer, e.owner, e.last_reviewed_at
+      FROM isms.requirement q
+      LEFT JOIN e ON e.control = q.ref
+      LEFT JOIN rc ON rc.control = q.ref
+      LEFT JOIN LATERAL (
+          SELECT max(v.collected_at) AS latest, count(*) AS n
+            FROM isms.evidence v
+           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass AND v.record_id = e.id
+             AND v.collected_at <= t AND v.created_at <= t) ev ON true
+     WHERE q.framework = fw AND q.kind = 'control'
+     ORDER BY q.ref;
 END
 $$;
-COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text) IS
-    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks and the latest evidence attached to its SoA entry; export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
-REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text) TO isms_reader;
+COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) IS
+    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
 -- Clause 4.4 readiness: the auditor's checklist, one row per check.
-
--- Documents in force (document control owns the states; this is the one
--- place reports decide which states count as controlled and in force).
-CREATE FUNCTION isms.document_in_force(status text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE    -- no SET clause: inlined where it is used, so qualified
-AS $$
-    SELECT $1 OPERATOR(pg_catalog.=) ANY ('{approved,published,revision}'::pg_catalog.text[])
-$$;
-COMMENT ON FUNCTION isms.document_in_force(text) IS
-    'True for the document statuses whose content is controlled and in force (approved, published, under revision); drafts, reviews and retired documents are not';
-REVOKE ALL ON FUNCTION isms.document_in_force(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.document_in_force(text) TO isms_reader;
 
 CREATE FUNCTION isms.clause_4_4_readiness(org_id bigint,
                                           as_of timestamptz DEFAULT now(),
@@ -774,7 +1021,11 @@ DECLARE
     -- (10)
     n_doc bigint; n_doc_current bigint; n_mand bigint; n_mand_ok bigint; missing text;
     -- (11)
-    n_silo bigint; silo_names text; n_edges bigint;
+    n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
+    -- (12)
+    n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
+    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
+    soa_signed text; soa_status text;
     s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
     iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
     iv_party interval; iv_requirement interval;
@@ -804,25 +1055,25 @@ BEGIN
 
     -- (1) ISMS established: scope, policy, objectives, processes documented and current
     SELECT coalesce(btrim(scope_statement), '') <> '' INTO scope_ok FROM isms.organization WHERE org_id = o;
-    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.scope_item WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
-    policy_ok := EXISTS (SELECT 1 FROM isms.policy WHERE org_id = o AND kind = 'information_security'
+    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
+    policy_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND kind = 'information_security'
                                                     AND approved_at <= t);
     SELECT array_agg(state) INTO obj_final FROM isms.workflow_state WHERE workflow = 'objective' AND is_terminal;
-    SELECT count(*) INTO n_obj FROM isms.objective j
+    SELECT count(*) INTO n_obj FROM isms.known_as_of(NULL::isms.objective, t) j
      WHERE j.org_id = o AND j.created_at <= t AND j.status <> ALL (obj_final);
-    SELECT count(*) INTO n_proc FROM isms.process WHERE org_id = o AND created_at <= t;
+    SELECT count(*) INTO n_proc FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t;
     SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_est, n_est_overdue
-      FROM (SELECT coalesce(last_reviewed_at, created_at) + coalesce(review_interval, iv_scope) < t AS overdue
-              FROM isms.scope_item WHERE org_id = o AND created_at <= t
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_scope) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND created_at <= t
             UNION ALL
-            SELECT coalesce(last_reviewed_at, created_at) + coalesce(review_interval, iv_policy) < t
-              FROM isms.policy WHERE org_id = o AND created_at <= t
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_policy) < t
+              FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND created_at <= t
             UNION ALL
-            SELECT coalesce(last_reviewed_at, created_at) + coalesce(review_interval, iv_objective) < t
-              FROM isms.objective WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_objective) < t
+              FROM isms.known_as_of(NULL::isms.objective, t) WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
             UNION ALL
-            SELECT coalesce(last_reviewed_at, created_at) + coalesce(review_interval, iv_process) < t
-              FROM isms.process WHERE org_id = o AND created_at <= t) x;
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_process) < t
+              FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t) x;
     s := CASE WHEN n_est > 0 THEN round(1 - n_est_overdue::numeric / n_est, 3) ELSE 0 END;
     st := CASE WHEN NOT scope_ok OR NOT policy_ok OR n_obj = 0 OR n_proc = 0 OR s < fs THEN 'fail'
                WHEN s < ps THEN 'warn' ELSE 'pass' END;
@@ -850,20 +1101,27 @@ BEGIN
                                            WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
                                              AND v.record_id = e.id AND v.collected_at > since AND v.collected_at <= t))
       INTO n_soa, n_app, n_impl, n_ev
-      FROM isms.soa_entry e
+      FROM isms.known_as_of(NULL::isms.soa_entry, t) e
      WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
+    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
+           z.status
+      INTO soa_signed, soa_status
+      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
+     ORDER BY z.soa_version DESC LIMIT 1;
     s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
     st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
     check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
     evidence := n_ev;
-    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s',
-                      n_soa, n_controls, n_app, n_impl, n_ev, d_since);
+    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
+                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
     action := CASE WHEN st = 'pass' THEN 'None'
                    ELSE concat_ws('; ',
                         CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
                         CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
                         CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
-                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END) END;
+                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
+                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
+                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
     RETURN NEXT;
 
     -- (3) Continually improving: completed PDCA cycles of the improvement workflows
@@ -893,7 +1151,7 @@ BEGIN
                                                      WHERE m.org_id = o AND m.objective_id = j.id
                                                        AND m.measured_at > since AND m.measured_at <= t))
       INTO n_obj_all, n_measured
-      FROM isms.objective j
+      FROM isms.known_as_of(NULL::isms.objective, t) j
      WHERE j.org_id = o AND j.created_at <= t AND NOT (j.status = 'planned' AND j.cycle = 1);
     SELECT count(*) INTO n_meas FROM isms.objective_measurement m
      WHERE m.org_id = o AND m.measured_at > since AND m.measured_at <= t;
@@ -909,12 +1167,12 @@ BEGIN
     RETURN NEXT;
 
     -- (5) Internal audits per programme
-    prog_ok := EXISTS (SELECT 1 FROM isms.audit_programme WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
+    prog_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.audit_programme, t) WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
     SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
                                                      WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
                                                        AND l.to_state = 'completed' AND l.record_id = a.id AND l.at <= t))
       INTO n_due, n_done
-      FROM isms.audit a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
+      FROM isms.known_as_of(NULL::isms.audit, t) a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
     s := CASE WHEN n_due > 0 THEN round(n_done::numeric / n_due, 3) ELSE 0 END;
     st := CASE WHEN n_due = 0 OR n_done = 0 OR s < fs THEN 'fail' WHEN NOT prog_ok OR s < ps THEN 'warn' ELSE 'pass' END;
     check_no := 5; checkpoint := 'Internal audits per programme'; clauses := '9.2'; status := st; score := round(s, 3);
@@ -938,18 +1196,57 @@ BEGIN
            count(*) FILTER (WHERE m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date)),
            max(m.held_on) FILTER (WHERE m.held_on <= t::date)
       INTO n_mr_planned, n_mr_held, n_mr_overdue, last_mr
-      FROM isms.management_review m WHERE m.org_id = o;
+      FROM isms.known_as_of(NULL::isms.management_review, t) m WHERE m.org_id = o;
+    -- which review lacks which input, which is overdue (the inputs' rules
+    -- are the register's: a blank input is missing)
+    SELECT string_agg(format('%s (held %s) lacks 9.3.2 %s', x.title, to_char(x.held_on, 'YYYY-MM-DD'),
+                             array_to_string(x.lacks, ', ')), '; ' ORDER BY x.held_on, x.id)
+      INTO mr_incomplete
+      FROM (SELECT m.id, m.title, m.held_on,
+                   ARRAY(SELECT k.letter FROM (VALUES
+                            ('a', m.previous_actions_status), ('b', m.context_changes), ('c', m.party_changes),
+                            ('d', m.performance_feedback), ('e', m.party_feedback), ('f', m.risk_results),
+                            ('g', m.improvement_opportunities), ('decisions', m.decisions)) k(letter, v)
+                          WHERE btrim(coalesce(k.v, '')) = '') AS lacks
+              FROM isms.known_as_of(NULL::isms.management_review, t) m
+             WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date) x
+     WHERE cardinality(x.lacks) > 0;
+    SELECT string_agg(format('%s (planned %s)', m.title, to_char(m.planned_on, 'YYYY-MM-DD')), ', ' ORDER BY m.planned_on, m.id)
+      INTO mr_late
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+     WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
+    -- minutes signed by top management (isms.sign_off), as they stand at t
+    WITH so AS MATERIALIZED (
+        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
+          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
+         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
+    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
+      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+      LEFT JOIN so ON so.record_id = m.id
+     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
     s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
               WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
-    st := CASE WHEN n_mr_held = 0 THEN 'fail' WHEN n_mr_overdue > 0 OR s < ps THEN 'warn' ELSE 'pass' END;
+    st := CASE WHEN n_mr_held = 0 THEN 'fail'
+               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
     check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
     evidence := n_mr_held;
-    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s; last held: %s',
-                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue, coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'));
+    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
+                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
+                      coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
+                      coalesce('; incomplete: ' || mr_incomplete, ''))
+               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
+                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
+                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
     action := CASE WHEN st = 'pass' THEN 'None'
                    ELSE concat_ws('; ',
                         CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
-                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews', n_mr_overdue) END) END;
+                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
+                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
+                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
+                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
     RETURN NEXT;
 
     -- (7) Evidence of improvement outcomes
@@ -967,28 +1264,36 @@ BEGIN
     SELECT coalesce(sum(a.rating), 0), coalesce(sum(b.rating), 0) INTO risk_then, risk_now
       FROM isms.risk_rating_at(o, since) a
       JOIN isms.risk_rating_at(o, t) b ON b.risk_id = a.risk_id;
-    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer + (risk_now < risk_then)::integer;
+    -- a fall in residual risk counts only when the risks were reassessed
+    -- in the period: a register left alone shows no outcome
+    risk_fresh := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.risk, t) r
+                           WHERE r.org_id = o AND r.created_at <= t
+                             AND greatest(r.updated_at, r.last_reviewed_at) > since);
+    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer
+         + (risk_now < risk_then AND risk_fresh)::integer;
     s := round(k / 4.0, 3);
     st := CASE WHEN k >= 3 THEN 'pass' WHEN k >= 1 THEN 'warn' ELSE 'fail' END;
     check_no := 7; checkpoint := 'Evidence of improvement outcomes'; clauses := '10.1, 6.2, 6.1.3'; status := st; score := round(s, 3);
     evidence := n_impr + n_ca_eff + n_obj_ach;
-    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s',
-                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now);
+    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s%s',
+                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now,
+                      CASE WHEN NOT risk_fresh THEN ' (no risk reassessed since then)' ELSE '' END);
     action := CASE WHEN st = 'pass' THEN 'None'
                    ELSE concat_ws('; ',
                         CASE WHEN n_impr = 0 THEN 'Implement and record improvements (isms.improvement)' END,
                         CASE WHEN n_ca_eff = 0 THEN 'Check corrective actions for effectiveness' END,
                         CASE WHEN n_obj_ach = 0 THEN 'Evaluate objectives against their targets' END,
-                        CASE WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
+                        CASE WHEN NOT risk_fresh THEN format('Reassess the risks (6.1.2, 8.2): none changed or was reviewed since %s', d_since)
+                             WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
     RETURN NEXT;
 
     -- (8) Corrective action with root cause and effectiveness checks
     SELECT count(*),
-           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.corrective_action a
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.corrective_action, t) a
                                            WHERE a.org_id = o AND a.nonconformity_id = n.id
                                              AND btrim(coalesce(a.root_cause, '')) <> ''))
       INTO n_nc, n_nc_ca
-      FROM isms.nonconformity n
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
      WHERE n.org_id = o AND n.detected_at <= t AND n.status <> 'rejected';
     SELECT count(*) FILTER (WHERE a.status IN ('verified', 'closed')),
            count(*) FILTER (WHERE a.status IN ('verified', 'closed') AND btrim(coalesce(a.root_cause, '')) <> ''
@@ -998,9 +1303,9 @@ BEGIN
                               AND a.status NOT IN (SELECT state FROM isms.workflow_state
                                                     WHERE workflow = 'corrective_action' AND is_terminal))
       INTO n_ca_done, n_ca_ok, n_ca_late
-      FROM isms.corrective_action a
+      FROM isms.known_as_of(NULL::isms.corrective_action, t) a
      WHERE a.org_id = o AND a.created_at <= t;
-    SELECT count(*) INTO n_unlinked FROM isms.audit_finding f
+    SELECT count(*) INTO n_unlinked FROM isms.known_as_of(NULL::isms.audit_finding, t) f
      WHERE f.org_id = o AND f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL
        AND f.status <> 'withdrawn' AND f.created_at <= t;
     s := CASE WHEN n_nc + n_ca_done + n_unlinked > 0
@@ -1021,17 +1326,17 @@ BEGIN
     RETURN NEXT;
 
     -- (9) Interested parties and their requirements recorded and reviewed
-    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.party_requirement q
+    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.party_requirement, t) q
                                                          WHERE q.org_id = o AND q.party_id = p.id AND q.created_at <= t))
       INTO n_party, n_party_bare
-      FROM isms.interested_party p WHERE p.org_id = o AND p.created_at <= t;
-    SELECT count(*) INTO n_req FROM isms.party_requirement WHERE org_id = o AND created_at <= t;
+      FROM isms.known_as_of(NULL::isms.interested_party, t) p WHERE p.org_id = o AND p.created_at <= t;
+    SELECT count(*) INTO n_req FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t;
     SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_ip, n_ip_overdue
-      FROM (SELECT coalesce(last_reviewed_at, created_at) + coalesce(review_interval, iv_party) < t AS overdue
-              FROM isms.interested_party WHERE org_id = o AND created_at <= t
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_party) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.interested_party, t) WHERE org_id = o AND created_at <= t
             UNION ALL
-            SELECT coalesce(last_reviewed_at, created_at) + coalesce(review_interval, iv_requirement) < t
-              FROM isms.party_requirement WHERE org_id = o AND created_at <= t) x;
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_requirement) < t
+              FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t) x;
     s := CASE WHEN n_ip > 0 THEN round(1 - n_ip_overdue::numeric / n_ip, 3) ELSE 0 END;
     st := CASE WHEN n_party = 0 OR n_req = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_party_bare > 0 THEN 'warn' ELSE 'pass' END;
     check_no := 9; checkpoint := 'Interested parties and their requirements'; clauses := '4.2'; status := st; score := round(s, 3);
@@ -1049,11 +1354,12 @@ BEGIN
     iv := isms.review_interval(o, 'isms.document');
     SELECT count(*),
            count(*) FILTER (WHERE isms.document_in_force(d.status)
-                              AND coalesce(d.last_reviewed_at, d.created_at) + coalesce(d.review_interval, iv) >= t),
+                              AND coalesce(isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, t), d.created_at)
+                                  + coalesce(d.review_interval, iv) >= t),
            coalesce(array_agg(DISTINCT d.clause::text) FILTER (WHERE isms.document_in_force(d.status)
                                                               AND d.framework = 'iso27001-2022'), '{}')
       INTO n_doc, n_doc_current, doc_clauses
-      FROM isms.document d
+      FROM isms.known_as_of(NULL::isms.document, t) d
      WHERE d.org_id = o AND d.created_at <= t AND d.status <> 'retired';
     SELECT count(*), count(*) FILTER (WHERE m.clause = ANY (doc_clauses)),
            string_agg(m.clause, ', ' ORDER BY m.c) FILTER (WHERE m.clause <> ALL (doc_clauses))
@@ -1074,35 +1380,75 @@ BEGIN
                         CASE WHEN n_mand_ok < n_mand THEN 'Provide the mandatory documents for clauses ' || missing END) END;
     RETURN NEXT;
 
-    -- (11) Process interactions: no siloed process
-    WITH e AS MATERIALIZED (
-        SELECT DISTINCT po.process_id AS src, pi.process_id AS dst, po.artifact
-          FROM isms.process_output po
-          JOIN isms.process_input pi ON pi.org_id = po.org_id AND pi.artifact = po.artifact
-                                    AND pi.process_id <> po.process_id
-         WHERE po.org_id = o)
-    SELECT (SELECT count(*) FROM e),
-           count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.src = p.id OR e.dst = p.id)),
-           string_agg(p.name, ', ' ORDER BY p.id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.src = p.id OR e.dst = p.id))
-      INTO n_edges, n_silo, silo_names
-      FROM isms.process p WHERE p.org_id = o AND p.created_at <= t;
+    -- (11) Process interactions: no siloed process, no near miss, no input
+    -- that no process outputs
+    SELECT count(*) FILTER (WHERE x.match = 'exact'),
+           string_agg(format('%s output "%s" / %s input "%s"', x.from_process, x.artifact, x.to_process, x.input_artifact),
+                      ', ' ORDER BY x.from_process_id, x.to_process_id, x.input_artifact) FILTER (WHERE x.match = 'near_miss'),
+           string_agg(format('"%s" (input of %s)', x.input_artifact, x.to_process), ', ' ORDER BY x.to_process_id, x.input_artifact)
+               FILTER (WHERE x.match = 'dangling')
+      INTO n_edges, near_names, dangling_names
+      FROM isms.process_interactions(o, t) x;
+    SELECT count(*) FILTER (WHERE x.siloed), string_agg(x.name, ', ' ORDER BY x.process_id) FILTER (WHERE x.siloed)
+      INTO n_silo, silo_names
+      FROM isms.process_links(o, t) x;
     s := CASE WHEN n_proc > 0 THEN round(1 - n_silo::numeric / n_proc, 3) ELSE 0 END;
-    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail' ELSE 'pass' END;
+    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail'
+               WHEN near_names IS NOT NULL OR dangling_names IS NOT NULL THEN 'warn' ELSE 'pass' END;
     check_no := 11; checkpoint := 'Process interactions, no siloed process'; clauses := '4.4'; status := st; score := round(s, 3);
     evidence := n_edges;
-    figures := format('processes: %s; interactions: %s; siloed: %s%s',
-                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''));
+    figures := format('processes: %s; interactions: %s; siloed: %s%s; near misses: %s; inputs no process outputs: %s',
+                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''),
+                      coalesce(near_names, 'none'), coalesce(dangling_names, 'none'));
     action := CASE WHEN st = 'pass' THEN 'None'
                    WHEN n_proc = 0 THEN 'Document the ISMS processes with their inputs and outputs (isms.process, isms.process_input, isms.process_output)'
-                   ELSE 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END;
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_silo > 0 THEN 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END,
+                        CASE WHEN near_names IS NOT NULL THEN 'Name each artifact the same on both sides: ' || near_names END,
+                        CASE WHEN dangling_names IS NOT NULL THEN 'Record the process that outputs ' || dangling_names || ', or the input''s real source' END) END;
+    RETURN NEXT;
+
+    -- (12) The core registers are maintained: no shelf-ware.  A risk
+    -- assessment not performed at planned intervals (6.1.2, 8.2) and
+    -- context, scope, policy, objectives or SoA left untouched are major
+    -- findings: a core register fails when it is empty, when nothing in it
+    -- changed or was reviewed for lookback, or when every row in force is
+    -- overdue for review; it warns when some rows are overdue.
+    SELECT count(*),
+           count(*) FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s)', x.title,
+                             CASE WHEN x.rows = 0 THEN 'none recorded'
+                                  ELSE concat_ws(', ', format('%s of %s overdue', x.overdue, x.in_force),
+                                                 CASE WHEN x.untouched THEN format('untouched since %s', coalesce(to_char(x.last_change_at, 'YYYY-MM-DD'), 'ever')) END) END),
+                      '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s of %s overdue)', x.title, x.overdue, x.in_force), '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE NOT (x.rows = 0 OR x.untouched OR x.overdue = x.in_force) AND x.overdue > 0)
+      INTO n_core, n_shelf, shelf_names, core_overdue
+      FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
+                   z.rows - coalesce(a.retired, 0) AS in_force
+              FROM isms.staleness_summary(o, t, lb) z
+              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
+                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
+                          GROUP BY w.register) a ON a.register = z.register
+             WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
+                                  'treatment_plan', 'soa_entry', 'objective')) x;
+    s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
+    st := CASE WHEN n_shelf > 0 THEN 'fail' WHEN core_overdue IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 12; checkpoint := 'Core registers maintained, no shelf-ware'; clauses := '4.1, 4.3, 5.2, 6.1.2, 6.1.3, 6.2, 8.2'; status := st; score := round(s, 3);
+    evidence := n_core - n_shelf;
+    figures := format('core registers maintained: %s of %s (nothing changed or reviewed since %s counts as untouched)%s%s',
+                      n_core - n_shelf, n_core, d_since,
+                      coalesce('; shelf-ware: ' || shelf_names, ''), coalesce('; overdue: ' || core_overdue, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
+                        CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
     RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
-    'Clause 4.4 audit readiness at as_of: the 10-point audit checklist plus process interactions, one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs) and shelf-ware in the core registers, one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
 REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
-
-------------------------------------------------------------------------------
--- Privileges: nothing to PUBLIC; every role reads the reports.
 

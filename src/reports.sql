@@ -267,13 +267,14 @@ COMMENT ON VIEW isms_report.readiness IS
 CREATE VIEW isms_report.documents WITH (security_invoker = true) AS
 SELECT d.org_id, o.code AS org_code, d.id AS document_id, d.code, d.title, d.kind, d.classification, d.origin,
        d.clause::text AS clause, d.owner, d.status, isms.document_in_force(d.status) AS in_force,
-       d.last_reviewed_at, x.due AS review_due_at, x.due < now() AS review_overdue,
+       r.reviewed AS last_reviewed_at, x.due AS review_due_at, x.due < now() AS review_overdue,
        isms.document_in_force(d.status) AND x.due >= now() AS current,
        d.created_at, d.updated_at
   FROM isms.document d
   JOIN isms.organization o ON o.org_id = d.org_id
+  CROSS JOIN LATERAL (SELECT isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, now()) AS reviewed) r
   CROSS JOIN LATERAL (SELECT isms.review_due_at(d.org_id, 'isms.document', d.review_interval,
-                                                d.last_reviewed_at, d.created_at) AS due) x;
+                                                r.reviewed, d.created_at) AS due) x;
 COMMENT ON VIEW isms_report.documents IS
     'Clause 7.5: documented information with status, whether it is in force, and its review status';
 
@@ -656,8 +657,8 @@ BEGIN
  ('documents', 'clause', 'Clause the document provides, such as 6.1.2'),
  ('documents', 'owner', 'Owner of the document'),
  ('documents', 'status', 'Document status, such as draft, published or retired'),
- ('documents', 'in_force', 'True when the status is controlled and in force (approved, published, under revision)'),
- ('documents', 'last_reviewed_at', 'When the document was last reviewed'),
+ ('documents', 'in_force', 'True while a version is in force: published, or under revision (a version in force and a newer one being prepared); an approved version not yet published is not'),
+ ('documents', 'last_reviewed_at', 'When the document was last reviewed: its last recorded review or the publication of its latest version, whichever is later (isms.document_reviewed_at)'),
  ('documents', 'review_due_at', 'When the next review is due'),
  ('documents', 'review_overdue', 'True when the review is overdue'),
  ('documents', 'current', 'True when in force and not overdue for review'),

@@ -335,7 +335,7 @@ BEGIN
         SELECT t.seq, (b->>0)::bigint AS first_id, (b->>1)::bigint AS last_id,
                (b->>2)::int AS n, (t.payload->>'xact_id')::xid8 AS xact, b->>3 AS sha
           FROM isms.trail t, jsonb_array_elements(t.payload->'batches') AS b
-         WHERE t.org_id = org AND t.action = 'transitions'
+         WHERE t.org_id = org AND t.action IN ('transitions', 'import')
     ), recomputed AS (
         SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
                encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found
@@ -360,6 +360,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.verify_transition_log(bigint) IS
-    'Recomputes the trail''s seals of an organisation''s transition log: returns each changed, missing or unsealed log row, or nothing when the log is intact; refuses non-members (42501)';
+    'Recomputes the trail''s seals of an organisation''s transition log (the engine''s, action transitions, and the imports'', action import): returns each changed, missing or unsealed log row, or nothing when the log is intact; refuses non-members (42501)';
 REVOKE ALL ON FUNCTION isms.verify_transition_log(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.verify_transition_log(bigint) TO isms_reader;

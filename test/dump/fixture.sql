@@ -111,3 +111,17 @@ SELECT isms.publish_document(v.id)
  WHERE d.code = 'ISMS-PRC-020' AND v.status = 'approved';
 RESET isms.actor;
 RESET ROLE;
+
+-- Sign-offs (by a member, written to the trail) and an import: the batch
+-- applied, with its history and log rows, and a batch still staged.
+SET ROLE isms_dump_editor;
+SET isms.actor = 'ceo@example.org';
+SELECT soa_version FROM isms.sign_off(1, 'statement_of_applicability', NULL, 'CEO, top management', 'SoA approved');
+RESET isms.actor;
+RESET ROLE;
+INSERT INTO isms.import_staging (org_id, batch, register, ref, valid_from, data, actor) VALUES
+    (1, 'legacy', 'context_issue', 'CI-1', '2022-03-01 09:00+00', '{"title": "Legacy supplier", "origin": "external", "owner": "CISO"}', 'former.ciso@example.com'),
+    (1, 'legacy', 'context_issue', 'CI-1', '2022-09-01 09:00+00', '{"last_reviewed_at": "2022-09-01 09:00+00"}', 'former.ciso@example.com'),
+    (1, 'legacy', 'improvement', 'IM-1', '2022-04-01 09:00+00', '{"title": "Old idea", "description": "From the spreadsheet", "source": "other", "owner": "CISO", "status": "proposed"}', 'former.ciso@example.com'),
+    (1, 'later', 'context_issue', 'CI-2', '2022-05-01 09:00+00', '{"title": "Staged, not applied", "origin": "internal", "owner": "CISO"}', NULL);
+SELECT records, log_rows FROM isms.import_apply(1, 'legacy');

@@ -15,10 +15,11 @@ SELECT p.oid::regprocedure AS fn, p.proname::text AS name, p.provolatile
    AND p.proname IN ('stale_items', 'staleness_summary', 'improvement_metrics', 'clause_4_4_readiness',
                      'statement_of_applicability', 'process_interactions', 'process_links', 'process_map',
                      'risk_rating_at', 'register_activity', 'review_due_at', 'document_in_force',
-                     'report_org', 'report_time', 'reported_move');
+                     'report_org', 'report_time', 'reported_move', 'known_as_of', 'register_row_at',
+                     'document_reviewed_at', 'review_basis', 'artifact_key');
 GRANT SELECT ON report_fn TO PUBLIC;
 
-SELECT is((SELECT count(*) FROM report_fn), 15::bigint, 'the report functions');
+SELECT is((SELECT count(*) FROM report_fn), 22::bigint, 'the report functions');
 SELECT is_empty($$SELECT fn::text FROM report_fn WHERE provolatile = 'v'$$, 'every report function is STABLE or IMMUTABLE');
 SELECT is_empty($$SELECT fn::text FROM report_fn WHERE has_function_privilege('public', fn, 'EXECUTE')$$,
     'no report function is executable by PUBLIC');

@@ -87,6 +87,18 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.report_org(1)$$), ($$SELECT isms.report_org(2)$$), ($$SELECT isms.report_time('as_of', '2030-01-01')$$),
  ($$SELECT isms.report_bad_argument('x', 'y', 'z', 'w')$$),
  ($$SELECT isms.reported_move('implemented', 'verified'), isms.document_in_force('published')$$),
+ -- reports as of an instant, sign-offs and imports
+ ($$SELECT count(*) FROM isms.known_as_of(NULL::isms.risk, '2024-01-01')$$), ($$SELECT count(*) FROM isms.register_row_at('2024-01-01')$$),
+ ($$SELECT isms.review_basis(NULL, '2024-01-01', '2025-01-01'), isms.artifact_key(' Risk  register ')$$),
+ ($$SELECT isms.document_reviewed_at(1, 1, NULL, '2030-01-01')$$),
+ ($$SELECT * FROM isms.process_links(1, '2030-01-01')$$), ($$SELECT isms.process_map(1, 'dot', '2024-01-01')$$),
+ ($$SELECT * FROM isms.process_interactions(1, '2024-01-01')$$),
+ ($$SELECT * FROM isms.statement_of_applicability(1, 'iso27001-2022', '2024-01-01')$$),
+ ($$SELECT soa_version FROM isms.sign_off(1, 'statement_of_applicability', NULL, 'CEO')$$),
+ ($$SELECT soa_version FROM isms.sign_off(2, 'statement_of_applicability', NULL, 'CEO')$$),
+ ($$SELECT * FROM isms.signoff_status(1)$$), ($$SELECT isms.signoff_content(1, 'management_review', 1), isms.signoff_digest('{}')$$),
+ ($$SELECT isms.signoff_complete(s), isms.signoff_trail_entry(s) FROM isms.signoff s$$),
+ ($$SELECT isms.import_org()$$), ($$SELECT * FROM isms.import_apply(1, 'none')$$), ($$SELECT * FROM isms.verify_imports(1)$$),
  -- install and admin helpers: refused to an editor
  ($$SELECT isms.attach_workflow('isms.risk', 'incident')$$), ($$SELECT isms.enable_history('isms.risk')$$),
  ($$SELECT isms.disable_history('isms.risk')$$), ($$SELECT isms.history_sync_columns('isms.risk')$$),
