@@ -80,8 +80,8 @@ CREATE TABLE isms.register (
     audit_record boolean NOT NULL DEFAULT false,
     CONSTRAINT register_review_interval_when_reviewable
         CHECK (reviewable = (default_review_interval IS NOT NULL)),
-    CONSTRAINT register_positive_review_interval
-        CHECK (default_review_interval > interval '0'),
+    CONSTRAINT register_review_interval_range
+        CHECK (default_review_interval BETWEEN interval '1 day' AND interval '10 years'),
     CONSTRAINT register_initial_status_when_workflow
         CHECK (has_workflow = (initial_status IS NOT NULL))
 );
@@ -101,7 +101,8 @@ CREATE TABLE isms.register_setting (
     org_id      bigint NOT NULL REFERENCES isms.organization,
     relid       regclass NOT NULL REFERENCES isms.register,
     review_interval interval NOT NULL
-                CONSTRAINT register_setting_positive_interval CHECK (review_interval > interval '0'),
+                CONSTRAINT register_setting_review_interval_range
+                CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
     updated_at  timestamptz NOT NULL DEFAULT now(),

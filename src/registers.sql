@@ -12,6 +12,27 @@
 -- of isms.register.  Comments of the common columns are set there too.
 
 ------------------------------------------------------------------------------
+-- Meaningful text: a justification or a review input that says something.
+-- Blank, punctuation-only and placeholder answers ('-', 'n/a', 'tbd',
+-- 'none', ...) say nothing, and neither does a text shorter than min_length.
+
+CREATE FUNCTION isms.is_meaningful(t text, min_length integer DEFAULT 3) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT $1 IS NOT NULL
+       AND pg_catalog.char_length(pg_catalog.btrim($1)) OPERATOR(pg_catalog.>=) coalesce($2, 3)
+       AND pg_catalog.char_length(pg_catalog.regexp_replace($1, '[^[:alnum:]]+', '', 'g')) OPERATOR(pg_catalog.>=) 2
+       AND pg_catalog.lower(pg_catalog.regexp_replace($1, '[^[:alnum:]]+', '', 'g')) OPERATOR(pg_catalog.<>) ALL
+           (ARRAY['na', 'nil', 'null', 'none', 'nothing', 'tbd', 'tba', 'tbc', 'todo', 'notapplicable',
+                  'xx', 'xxx', 'xxxx', 'test', 'dummy', 'placeholder', 'unknown', 'ok', 'yes', 'no'])
+$$;
+COMMENT ON FUNCTION isms.is_meaningful(text, integer) IS
+    'True when a text says something: at least min_length characters (3 by default) and two letters or digits, and not a placeholder such as -, n/a, tbd, none or xxx; used by the CHECK constraints on justifications and management review inputs';
+REVOKE ALL ON FUNCTION isms.is_meaningful(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.is_meaningful(text, integer) TO isms_reader;
+
+------------------------------------------------------------------------------
 -- 4.1 Context
 
 CREATE TABLE isms.context_issue (
@@ -23,7 +44,7 @@ CREATE TABLE isms.context_issue (
     category    text,
     effect      text CONSTRAINT context_issue_effect_values CHECK (effect IN ('positive', 'negative', 'neutral')),
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT context_issue_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT context_issue_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -51,7 +72,7 @@ CREATE TABLE isms.interested_party (
     description text,
     contact     text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT interested_party_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT interested_party_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -79,7 +100,7 @@ CREATE TABLE isms.party_requirement (
     how_addressed text,
     rationale   text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT party_requirement_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT party_requirement_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -114,7 +135,7 @@ CREATE TABLE isms.scope_item (
     description text,
     justification text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT scope_item_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT scope_item_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -144,7 +165,7 @@ CREATE TABLE isms.process (
     clause      isms.ref,
     description text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT process_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT process_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -221,7 +242,7 @@ CREATE TABLE isms.document (
     framework   text NOT NULL DEFAULT 'iso27001-2022',
     clause      isms.ref,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT document_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT document_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     status      text NOT NULL DEFAULT 'draft'
                 CONSTRAINT document_status_values
@@ -259,7 +280,7 @@ CREATE TABLE isms.policy (
     approved_by text,
     approved_at timestamptz,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT policy_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT policy_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -289,7 +310,7 @@ CREATE TABLE isms.role_assignment (
     assigned_on date NOT NULL DEFAULT current_date,
     ended_on    date,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT role_assignment_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT role_assignment_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -323,7 +344,7 @@ CREATE TABLE isms.asset (
     location    text,
     custodian   text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT asset_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT asset_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -353,7 +374,7 @@ CREATE TABLE isms.risk_scale (
     acceptance_threshold integer NOT NULL,
     method      text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT risk_scale_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT risk_scale_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -398,7 +419,7 @@ CREATE TABLE isms.risk (
     accepted_at timestamptz,
     accepted_until timestamptz,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT risk_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT risk_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -507,7 +528,7 @@ CREATE TABLE isms.treatment_plan (
     approved_by text,
     approved_at timestamptz,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT treatment_plan_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT treatment_plan_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     status      text NOT NULL DEFAULT 'planned',
     cycle       integer NOT NULL DEFAULT 1 CONSTRAINT treatment_plan_cycle_positive CHECK (cycle >= 1),
@@ -571,7 +592,7 @@ CREATE TABLE isms.soa_entry (
                 CONSTRAINT soa_entry_implementation_status_values
                 CHECK (implementation_status IN ('not_implemented', 'planned', 'partially_implemented', 'implemented')),
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT soa_entry_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT soa_entry_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -582,15 +603,117 @@ CREATE TABLE isms.soa_entry (
     CONSTRAINT soa_entry_is_annex_control CHECK (control::text ~ '^[A-Z]\.'),
     CONSTRAINT soa_entry_unique UNIQUE (org_id, framework, control),
     CONSTRAINT soa_entry_justification_of_exclusion
-        CHECK (applicable OR coalesce(btrim(justification), '') <> '')
+        CHECK (applicable OR coalesce(btrim(justification), '') <> ''),
+    CONSTRAINT soa_entry_justification_meaningful
+        CHECK (justification IS NULL OR isms.is_meaningful(justification, 10))
 );
 COMMENT ON TABLE isms.soa_entry IS
-    'Clause 6.1.3 d: Statement of Applicability: each Annex A control, whether it applies, the justification (required for exclusions) and its implementation status; linked risks via isms.risk_control';
+    'Clause 6.1.3 d: Statement of Applicability: each Annex A control (a control, not a theme), whether it applies, the justification of its inclusion or exclusion (required, at least 10 characters and not a placeholder), and its implementation status; linked risks via isms.risk_control (a control a risk treatment uses cannot be excluded)';
 COMMENT ON COLUMN isms.soa_entry.framework IS 'Framework of the control';
 COMMENT ON COLUMN isms.soa_entry.control IS 'Annex A control, such as A.5.24; one entry per organisation and control';
 COMMENT ON COLUMN isms.soa_entry.applicable IS 'True when the control is included, false when excluded';
-COMMENT ON COLUMN isms.soa_entry.justification IS 'Justification of the inclusion or exclusion; required when excluded';
+COMMENT ON COLUMN isms.soa_entry.justification IS 'Justification of the inclusion or exclusion (6.1.3 d); required, at least 10 characters, not a placeholder such as - or n/a';
 COMMENT ON COLUMN isms.soa_entry.implementation_status IS 'not_implemented, planned, partially_implemented or implemented';
+
+-- The Statement of Applicability justifies each new or changed decision,
+-- inclusion or exclusion (rows kept from before 0.2.0 may lack the
+-- justification of an inclusion until they are changed), decides on
+-- controls, not on themes (A.5 is a theme, A.5.1 a control), and cannot exclude a control that a risk
+-- treatment uses (isms.risk_control); nor can a risk treatment use a control
+-- the organisation's SoA excludes.  A superuser's write is trusted (a
+-- restore, or rows kept from before these rules).
+CREATE FUNCTION isms.soa_entry_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    kind text;
+    used text;
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    IF NOT isms.is_meaningful(NEW.justification, 10)
+       AND (TG_OP = 'INSERT' OR NEW.applicable IS DISTINCT FROM OLD.applicable
+            OR NEW.justification IS DISTINCT FROM OLD.justification) THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % has no justification', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_justification_required',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The control is %s; its justification is %s.',
+                                  CASE WHEN NEW.applicable THEN 'included' ELSE 'excluded' END,
+                                  coalesce(quote_literal(NEW.justification), 'missing')),
+                  HINT = 'Clause 6.1.3 d asks why each control is included or excluded: record it (at least 10 characters, not "-" or "n/a").';
+    END IF;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS DISTINCT FROM 'control' THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % is not on a control', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_on_control',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('%s of %s is a %s, not a control.', NEW.control, NEW.framework, coalesce(kind, 'requirement')),
+                  HINT = 'Decide the applicability of each control of the theme, such as A.5.1, not of the theme.';
+    END IF;
+    IF NOT NEW.applicable THEN
+        SELECT string_agg(format('risk %s', rc.risk_id), ', ' ORDER BY rc.risk_id) INTO used
+          FROM isms.risk_control rc
+         WHERE rc.org_id = NEW.org_id AND rc.framework = NEW.framework AND rc.control = NEW.control;
+        IF used IS NOT NULL THEN
+            RAISE EXCEPTION 'control % cannot be excluded from the Statement of Applicability of organisation %: a risk treatment uses it',
+                            NEW.control, NEW.org_id
+                USING ERRCODE = 'IS070',
+                      DETAIL = format('isms.risk_control names %s for %s.', NEW.control, used),
+                      HINT = 'Remove the control from those risks'' treatment (isms.risk_control) first, or keep it applicable.';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.soa_entry_check() IS
+    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control, not a theme (23514), and excludes no control a risk treatment uses (IS070)';
+REVOKE ALL ON FUNCTION isms.soa_entry_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.soa_entry_check() TO isms_reader;
+CREATE TRIGGER soa_entry_check
+    BEFORE INSERT OR UPDATE OF org_id, framework, control, applicable, justification ON isms.soa_entry
+    FOR EACH ROW EXECUTE FUNCTION isms.soa_entry_check();
+
+CREATE FUNCTION isms.risk_control_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    kind text;
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS DISTINCT FROM 'control' THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: it is not a control', NEW.risk_id, NEW.org_id, NEW.control
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'risk_control_on_control',
+                  TABLE = 'risk_control', SCHEMA = 'isms',
+                  DETAIL = format('%s of %s is a %s, not a control.', NEW.control, NEW.framework, coalesce(kind, 'requirement')),
+                  HINT = 'Name a control, such as A.5.1, not a theme.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM isms.soa_entry e
+                WHERE e.org_id = NEW.org_id AND e.framework = NEW.framework AND e.control = NEW.control
+                  AND NOT e.applicable) THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: the Statement of Applicability excludes it',
+                        NEW.risk_id, NEW.org_id, NEW.control
+            USING ERRCODE = 'IS070',
+                  DETAIL = format('The SoA entry for %s is not applicable.', NEW.control),
+                  HINT = 'Include the control in the Statement of Applicability (with its justification) first, or choose another control.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.risk_control_check() IS
+    'Trigger: a risk treatment uses a control, not a theme (23514), that the organisation''s Statement of Applicability does not exclude (IS070)';
+REVOKE ALL ON FUNCTION isms.risk_control_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.risk_control_check() TO isms_reader;
+CREATE TRIGGER risk_control_check
+    BEFORE INSERT OR UPDATE OF org_id, framework, control ON isms.risk_control
+    FOR EACH ROW EXECUTE FUNCTION isms.risk_control_check();
 
 ------------------------------------------------------------------------------
 -- 6.2 Objectives, 9.1 measurements
@@ -609,7 +732,7 @@ CREATE TABLE isms.objective (
     due_on      date,
     evaluation_method text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT objective_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT objective_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     status      text NOT NULL DEFAULT 'planned',
     cycle       integer NOT NULL DEFAULT 1 CONSTRAINT objective_cycle_positive CHECK (cycle >= 1),
@@ -700,7 +823,7 @@ CREATE TABLE isms.competence (
     competence  text NOT NULL CONSTRAINT competence_competence_given CHECK (btrim(competence) <> ''),
     description text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT competence_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT competence_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -761,7 +884,7 @@ CREATE TABLE isms.communication (
     channel     text NOT NULL CONSTRAINT communication_channel_given CHECK (btrim(channel) <> ''),
     party_id    bigint,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT communication_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT communication_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -794,7 +917,7 @@ CREATE TABLE isms.audit_programme (
     methods     text,
     criteria    text,
     owner       text NOT NULL,
-    review_interval interval CONSTRAINT audit_programme_positive_review_interval CHECK (review_interval > interval '0'),
+    review_interval interval CONSTRAINT audit_programme_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
     last_reviewed_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL DEFAULT isms.current_actor(),
@@ -925,6 +1048,8 @@ CREATE TABLE isms.nonconformity (
     detected_at timestamptz NOT NULL DEFAULT now(),
     reaction    text,
     closed_at   timestamptz,
+    no_action_needed boolean NOT NULL DEFAULT false,
+    no_action_justification text,
     owner       text NOT NULL,
     status      text NOT NULL DEFAULT 'reported',
     cycle       integer NOT NULL DEFAULT 1 CONSTRAINT nonconformity_cycle_positive CHECK (cycle >= 1),
@@ -935,7 +1060,9 @@ CREATE TABLE isms.nonconformity (
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (framework, requirement) REFERENCES isms.requirement (framework, ref),
     FOREIGN KEY (org_id, incident_id) REFERENCES isms.incident (org_id, id),
-    CONSTRAINT nonconformity_closed_after_detected CHECK (closed_at >= detected_at)
+    CONSTRAINT nonconformity_closed_after_detected CHECK (closed_at >= detected_at),
+    CONSTRAINT nonconformity_no_action_justified
+        CHECK (NOT no_action_needed OR isms.is_meaningful(no_action_justification, 10))
 );
 COMMENT ON TABLE isms.nonconformity IS
     'Clause 10.2: nonconformities: the requirement not fulfilled, where it was found, the reaction to control and correct it';
@@ -950,6 +1077,8 @@ COMMENT ON COLUMN isms.nonconformity.severity IS 'major or minor';
 COMMENT ON COLUMN isms.nonconformity.detected_at IS 'When it was detected';
 COMMENT ON COLUMN isms.nonconformity.reaction IS 'Immediate action to control and correct it and deal with the consequences (10.2 a)';
 COMMENT ON COLUMN isms.nonconformity.closed_at IS 'When it was closed; not before detected_at';
+COMMENT ON COLUMN isms.nonconformity.no_action_needed IS 'The recorded decision that no corrective action is needed (10.2 b: evaluate the need for action); lets the nonconformity close without an action checked effective';
+COMMENT ON COLUMN isms.nonconformity.no_action_justification IS 'Why no corrective action is needed; required with no_action_needed, at least 10 characters, not a placeholder';
 
 CREATE TABLE isms.audit_finding (
     org_id      bigint NOT NULL REFERENCES isms.organization,
@@ -1074,6 +1203,63 @@ COMMENT ON COLUMN isms.corrective_action.effectiveness_checked_at IS 'When effec
 COMMENT ON COLUMN isms.corrective_action.effective IS 'Result of the effectiveness review: true when the cause is eliminated';
 COMMENT ON COLUMN isms.corrective_action.effectiveness_note IS 'Evidence considered in the effectiveness review';
 
+-- The corrective actions of a nonconformity in a final state are part of
+-- how it was closed: they cannot be moved to another nonconformity, moved
+-- away, or deleted, and no action is added to it; reopen the nonconformity
+-- first.  A superuser's INSERT is trusted (a restore).
+CREATE FUNCTION isms.corrective_action_nonconformity_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    nc_status text;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        IF TG_OP = 'DELETE' OR (OLD.org_id, OLD.nonconformity_id) IS DISTINCT FROM (NEW.org_id, NEW.nonconformity_id) THEN
+            SELECT n.status INTO nc_status FROM isms.nonconformity n
+             WHERE n.org_id = OLD.org_id AND n.id = OLD.nonconformity_id
+               AND n.status IN (SELECT s.state FROM isms.workflow_state s
+                                 WHERE s.workflow = 'nonconformity' AND s.is_terminal);
+            IF nc_status IS NOT NULL THEN
+                RAISE EXCEPTION 'corrective action % cannot be %: nonconformity % is %',
+                                OLD.id, CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'moved to another nonconformity' END,
+                                OLD.nonconformity_id, nc_status
+                    USING ERRCODE = 'IS071',
+                          DETAIL = format('Corrective action %s of organisation %s belongs to nonconformity %s, in its final status "%s".',
+                                          OLD.id, OLD.org_id, OLD.nonconformity_id, nc_status),
+                          HINT = 'The actions of a closed nonconformity are the record of how it was closed; reopen the nonconformity first (isms.transition to "reported", with a reason).';
+            END IF;
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        IF (OLD.org_id, OLD.nonconformity_id) IS NOT DISTINCT FROM (NEW.org_id, NEW.nonconformity_id) THEN
+            RETURN NEW;
+        END IF;
+    ELSIF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        RETURN NEW;                     -- a restore
+    END IF;
+    SELECT n.status INTO nc_status FROM isms.nonconformity n
+     WHERE n.org_id = NEW.org_id AND n.id = NEW.nonconformity_id
+       AND n.status IN (SELECT s.state FROM isms.workflow_state s
+                         WHERE s.workflow = 'nonconformity' AND s.is_terminal);
+    IF nc_status IS NOT NULL THEN
+        RAISE EXCEPTION 'corrective action cannot be added to nonconformity %: it is %', NEW.nonconformity_id, nc_status
+            USING ERRCODE = 'IS071',
+                  DETAIL = format('Nonconformity %s of organisation %s is in its final status "%s".',
+                                  NEW.nonconformity_id, NEW.org_id, nc_status),
+                  HINT = 'Reopen the nonconformity first (isms.transition to "reported", with a reason), or raise a new one.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.corrective_action_nonconformity_check() IS
+    'Trigger: the corrective actions of a nonconformity in a final state are neither moved nor deleted, and none is added to it (IS071)';
+REVOKE ALL ON FUNCTION isms.corrective_action_nonconformity_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.corrective_action_nonconformity_check() TO isms_reader;
+CREATE TRIGGER corrective_action_nonconformity_check
+    BEFORE INSERT OR UPDATE OF org_id, nonconformity_id OR DELETE ON isms.corrective_action
+    FOR EACH ROW EXECUTE FUNCTION isms.corrective_action_nonconformity_check();
+
 ------------------------------------------------------------------------------
 -- 9.3 Management review
 
@@ -1101,16 +1287,18 @@ CREATE TABLE isms.management_review (
     PRIMARY KEY (org_id, id),
     CONSTRAINT management_review_inputs_when_held
         CHECK (held_on IS NULL
-               OR (previous_actions_status IS NOT NULL AND context_changes IS NOT NULL
-                   AND party_changes IS NOT NULL AND performance_feedback IS NOT NULL
-                   AND party_feedback IS NOT NULL AND risk_results IS NOT NULL
-                   AND improvement_opportunities IS NOT NULL AND decisions IS NOT NULL))
+               OR (isms.is_meaningful(previous_actions_status) AND isms.is_meaningful(context_changes)
+                   AND isms.is_meaningful(party_changes) AND isms.is_meaningful(performance_feedback)
+                   AND isms.is_meaningful(party_feedback) AND isms.is_meaningful(risk_results)
+                   AND isms.is_meaningful(improvement_opportunities) AND isms.is_meaningful(decisions))),
+    CONSTRAINT management_review_held_not_in_future
+        CHECK (held_on <= current_date)
 );
 COMMENT ON TABLE isms.management_review IS
     'Clause 9.3: management reviews: the inputs 9.3.2 a-g (all required once held) and the decisions 9.3.3';
 COMMENT ON COLUMN isms.management_review.title IS 'Name of the review, such as 2025 H1 management review';
 COMMENT ON COLUMN isms.management_review.planned_on IS 'Date planned (9.3.1: at planned intervals)';
-COMMENT ON COLUMN isms.management_review.held_on IS 'Date held; once set, every input a-g and the decisions are required';
+COMMENT ON COLUMN isms.management_review.held_on IS 'Date held, not in the future; once set, every input a-g and the decisions are required, each a text that says something (isms.is_meaningful: not blank, not n/a)';
 COMMENT ON COLUMN isms.management_review.chair IS 'Top management member chairing the review';
 COMMENT ON COLUMN isms.management_review.attendees IS 'Who attended';
 COMMENT ON COLUMN isms.management_review.previous_actions_status IS '9.3.2 a: status of actions from previous management reviews';
@@ -1307,3 +1495,39 @@ VALUES
     ('isms.review_action',        'review_action',        '9.3.3',  'Management review actions',             false, NULL,       true,  'open',     false),
     ('isms.improvement',          'improvement',          '10.1',   'Improvements',                          false, NULL,       true,  'proposed', false),
     ('isms.evidence',             'evidence',             '7.5.3',  'Evidence',                              false, NULL,       false, NULL,       true);
+
+------------------------------------------------------------------------------
+-- Length limits.  Titles, names and similar short texts hold at most 500
+-- characters, the names of persons and roles at most 128: enough for any
+-- real one, and short enough that a row always fits the review indexes
+-- (which carry the row's label and owner) and the unique indexes on names,
+-- so an overlong text gets a CHECK violation naming the column and the
+-- limit (<table>_<column>_max_<n>_chars) rather than an index error.  The
+-- acting person's columns (created_by, updated_by and those defaulting to
+-- isms.current_actor()) are limited with the actor itself.
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT r.relid, cl.relname, a.attname, l.n
+          FROM isms.register r
+          JOIN pg_catalog.pg_class cl ON cl.oid = r.relid
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = r.relid AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.atttypid = 'pg_catalog.text'::pg_catalog.regtype
+          JOIN (SELECT unnest(ARRAY['title', 'name', 'subject', 'requirement', 'artifact', 'competence',
+                                    'activity', 'code', 'unit', 'audience', 'frequency', 'channel']), 500
+                UNION ALL
+                SELECT unnest(ARRAY['role', 'owner', 'assignee', 'chair', 'lead_auditor', 'auditee', 'person',
+                                    'communicator', 'reported_by', 'implemented_by', 'effectiveness_checked_by',
+                                    'approved_by', 'accepted_by']), 128) AS l(col, n) ON l.col = a.attname
+         WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef d
+                            WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
+                              AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE '%current_actor()%')
+         ORDER BY cl.relname, a.attnum
+    LOOP
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (pg_catalog.char_length(%I) <= %s)',
+                       c.relid, format('%s_%s_max_%s_chars', c.relname, c.attname, c.n), c.attname, c.n);
+    END LOOP;
+END
+$$;

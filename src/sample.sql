@@ -617,10 +617,15 @@ BEGIN
                       ELSE te - (100 + 30 * r.u_review) * interval '1 day' END AS reviewed) x;
 
     INSERT INTO isms.risk_control (org_id, risk_id, control, rationale, created_at, updated_at)
-    SELECT r.org_id, r.id, controls[1 + (r.rn * 11 + j * 17) % 93], 'Reduces the likelihood or impact of the risk',
+    SELECT r.org_id, r.id, x.control, 'Reduces the likelihood or impact of the risk',
            r.created_at, r.created_at
       FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.risk t WHERE t.org_id = ANY (orgs)) r
-      CROSS JOIN LATERAL generate_series(0, 1 + (r.rn % 3)) j;
+      CROSS JOIN LATERAL generate_series(0, 1 + (r.rn % 3)) j
+      -- the controls the SoA below excludes treat no risk: the next one does
+      CROSS JOIN LATERAL (
+          SELECT c.control FROM unnest(controls[1 + (r.rn * 11 + j * 17) % 93:] || controls) WITH ORDINALITY AS c(control, ord)
+           WHERE c.control::text NOT IN ('A.7.11', 'A.7.12', 'A.7.13', 'A.8.30')
+           ORDER BY c.ord LIMIT 1) x;
 
     -- The Statement of Applicability: every control decided.
     INSERT INTO isms.soa_entry (org_id, control, applicable, justification, implementation_status, owner,
@@ -1177,7 +1182,8 @@ BEGIN
                 PERFORM set_config('isms.actor',
                     CASE relname
                         WHEN 'treatment_plan' THEN 'Risk manager' WHEN 'audit' THEN 'Internal audit lead'
-                        WHEN 'incident' THEN 'SOC analyst' WHEN 'corrective_action' THEN 'Quality lead'
+                        WHEN 'incident' THEN 'SOC analyst'
+                        WHEN 'corrective_action' THEN CASE mv.to_state WHEN 'verified' THEN 'Internal audit lead' ELSE 'Quality lead' END
                         WHEN 'nonconformity' THEN 'Quality lead' WHEN 'audit_finding' THEN 'Internal audit lead'
                         WHEN 'review_action' THEN 'CEO office' WHEN 'improvement' THEN 'ISMS manager'
                         WHEN 'planned_change' THEN 'CISO' ELSE 'ISMS manager' END, true);

@@ -4,11 +4,11 @@
 INSERT INTO isms.workflow (workflow, record_label, description) VALUES
  ('treatment_plan',    'risk treatment plan',      'Clause 6.1.3 / 8.3: a plan to treat a risk, implemented and verified with evidence'),
  ('corrective_action', 'corrective action',        'Clause 10.2: action on a nonconformity, closed only after an independent effectiveness check'),
- ('nonconformity',     'nonconformity',            'Clause 10.2: a nonconformity, closed only when all its corrective actions are closed'),
+ ('nonconformity',     'nonconformity',            'Clause 10.2: a nonconformity, closed only when none of its corrective actions is open and one was closed as effective, or no action is needed'),
  ('audit',             'audit',                    'Clause 9.2: an internal audit from planning to report'),
  ('audit_finding',     'audit finding',            'Clause 9.2: a finding, a nonconformity finding closed only once linked to a nonconformity record'),
  ('review_action',     'management review action', 'Clause 9.3.3: an action decided by a management review'),
- ('objective',         'objective',                'Clause 6.2: an information security objective, achieved only with a measurement meeting its target'),
+ ('objective',         'objective',                'Clause 6.2: an information security objective, achieved only when its latest measurement meets its target'),
  ('incident',          'incident',                 'Annex A 5.24-5.28: an information security incident, closed only with lessons learned'),
  ('improvement',       'improvement',              'Clause 10.1: a continual improvement'),
  ('planned_change',    'planned change',           'Clause 6.3: a change to the ISMS, carried out in a planned manner');
@@ -89,33 +89,55 @@ INSERT INTO isms.workflow_guard (guard, description, check_sql) VALUES
                                      AND e.record_id = ($1).id)
                THEN 'no evidence is attached to the treatment plan' END$g$),
  ('corrective_action_effective',
-  'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer',
+  'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer: the names recorded differ, and so do the persons the log records moving it to implemented and to verified',
   $g$SELECT CASE WHEN coalesce(btrim(($1).root_cause), '') = '' THEN 'no root cause is recorded'
                WHEN ($1).effectiveness_checked_by IS NULL OR ($1).effectiveness_checked_at IS NULL
                  THEN 'no effectiveness check is recorded'
                WHEN ($1).effectiveness_checked_by = ($1).implemented_by
                  THEN format('the effectiveness check was made by %s, who implemented the action', ($1).implemented_by)
-               WHEN ($1).effective IS NOT TRUE THEN 'the effectiveness check did not find the action effective' END$g$),
+               WHEN l.implementer = l.checker
+                 THEN format('the log records %s both moving the action to implemented and recording its effectiveness check (to verified)', l.checker)
+               WHEN ($1).effective IS NOT TRUE THEN 'the effectiveness check did not find the action effective' END
+       FROM (SELECT (SELECT t.actor FROM isms.transition_log t
+                      WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
+                        AND t.record_id = ($1).id AND t.to_state = 'implemented'
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS implementer,
+                    (SELECT t.actor FROM isms.transition_log t
+                      WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
+                        AND t.record_id = ($1).id AND t.to_state = 'verified'
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS checker) l$g$),
  ('nonconformity_actions_closed',
-  'A nonconformity closes only when none of its corrective actions is open',
-  $g$SELECT format('corrective action %s is still %s', ca.id, ca.status)
-       FROM isms.corrective_action ca
-      WHERE ca.org_id = ($1).org_id AND ca.nonconformity_id = ($1).id
-        AND ca.status NOT IN (SELECT s.state FROM isms.workflow_state s
-                               WHERE s.workflow = 'corrective_action' AND s.is_terminal)
-      ORDER BY ca.id LIMIT 1$g$),
+  'A nonconformity closes only when none of its corrective actions is open, and at least one of them was closed as effective or the decision that no action is needed is recorded with its justification',
+  $g$SELECT coalesce(
+           (SELECT format('corrective action %s is still %s', ca.id, ca.status)
+              FROM isms.corrective_action ca
+             WHERE ca.org_id = ($1).org_id AND ca.nonconformity_id = ($1).id
+               AND ca.status NOT IN (SELECT s.state FROM isms.workflow_state s
+                                      WHERE s.workflow = 'corrective_action' AND s.is_terminal)
+             ORDER BY ca.id LIMIT 1),
+           CASE WHEN ($1).no_action_needed IS NOT TRUE
+                 AND NOT EXISTS (SELECT 1 FROM isms.corrective_action ca
+                                  WHERE ca.org_id = ($1).org_id AND ca.nonconformity_id = ($1).id
+                                    AND ca.status = 'closed' AND ca.effective IS TRUE)
+                THEN 'no corrective action was closed as effective, and no decision that no action is needed is recorded' END)$g$),
  ('finding_linked_to_nonconformity',
   'An audit finding of type nonconformity closes only once linked to a nonconformity record (audit to corrective action)',
   $g$SELECT CASE WHEN ($1).finding_type = 'nonconformity' AND ($1).nonconformity_id IS NULL
                THEN 'the finding is a nonconformity but is not linked to a nonconformity record' END$g$),
  ('objective_target_met',
-  'An objective is achieved only with a measurement that meets its target',
-  $g$SELECT CASE WHEN NOT EXISTS (
-                   SELECT 1 FROM isms.objective_measurement m
-                    WHERE m.org_id = ($1).org_id AND m.objective_id = ($1).id
-                      AND CASE ($1).direction WHEN 'at_most' THEN m.value <= ($1).target
-                                              ELSE m.value >= ($1).target END)
-               THEN format('no measurement meets the target %s %s', ($1).target, coalesce(($1).unit, '')) END$g$),
+  'An objective is achieved only when its latest measurement not in the future meets its target',
+  $g$SELECT CASE WHEN m.value IS NULL
+                THEN format('no measurement up to now is recorded against the target %s %s', ($1).target, coalesce(($1).unit, ''))
+                WHEN NOT CASE ($1).direction WHEN 'at_most' THEN m.value <= ($1).target ELSE m.value >= ($1).target END
+                THEN format('the latest measurement, %s %s on %s, does not meet the target %s %s',
+                            m.value, coalesce(($1).unit, ''),
+                            pg_catalog.to_char(m.measured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
+                            ($1).target, coalesce(($1).unit, '')) END
+       FROM (SELECT 1) one
+       LEFT JOIN LATERAL (SELECT om.value, om.measured_at FROM isms.objective_measurement om
+                           WHERE om.org_id = ($1).org_id AND om.objective_id = ($1).id
+                             AND om.measured_at <= pg_catalog.statement_timestamp()
+                           ORDER BY om.measured_at DESC LIMIT 1) m ON true$g$),
  ('incident_lessons_learned',
   'An incident closes only with lessons learned recorded (A.5.27)',
   $g$SELECT CASE WHEN coalesce(btrim(($1).lessons_learned), '') = ''

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
-SELECT plan(513);
+SELECT plan(603);
 
 ------------------------------------------------------------------------------
 -- Shape
@@ -246,7 +246,26 @@ SELECT pg_temp.rejects(r.relid, jsonb_build_object(a.attname, 'no such value'), 
  ORDER BY c.conname;
 SELECT pg_temp.rejects(r.relid, '{"review_interval": "-1 day"}', '23514', c.conname)
   FROM isms.register r JOIN pg_constraint c ON c.conrelid = r.relid
-   AND c.conname = (SELECT relname FROM pg_class WHERE oid = r.relid) || '_positive_review_interval'
+   AND c.conname = (SELECT relname FROM pg_class WHERE oid = r.relid) || '_review_interval_range'
+ ORDER BY c.conname;
+SELECT pg_temp.rejects(r.relid, '{"review_interval": "1000000 years"}', '23514', c.conname)
+  FROM isms.register r JOIN pg_constraint c ON c.conrelid = r.relid
+   AND c.conname = (SELECT relname FROM pg_class WHERE oid = r.relid) || '_review_interval_range'
+ ORDER BY c.conname;
+-- Length limits: one character over the limit.
+SELECT pg_temp.rejects(r.relid, jsonb_build_object(a.attname, repeat('x', substring(c.conname FROM '_max_([0-9]+)_chars$')::int + 1))
+                       || CASE a.attname  -- what a person's column comes with
+                          WHEN 'implemented_by' THEN '{"implemented_at": "2025-05-01T00:00:00Z"}'
+                          WHEN 'effectiveness_checked_by' THEN '{"implemented_by": "IT", "implemented_at": "2025-05-01T00:00:00Z", "effectiveness_checked_at": "2025-05-02T00:00:00Z", "effective": true}'
+                          WHEN 'approved_by' THEN '{"approved_at": "2025-05-01T00:00:00Z"}'
+                          WHEN 'accepted_by' THEN '{"accepted_at": "2025-05-01T00:00:00Z", "residual_likelihood": 1, "residual_impact": 1}'
+                          ELSE '{}' END::jsonb,
+                       '23514', c.conname)
+  FROM isms.register r
+  JOIN pg_constraint c ON c.conrelid = r.relid AND c.contype = 'c' AND c.conname ~ '_max_[0-9]+_chars$'
+  JOIN pg_attribute a ON a.attrelid = r.relid
+   AND c.conname = (SELECT relname FROM pg_class WHERE oid = r.relid) || '_' || a.attname || '_max_'
+                   || substring(c.conname FROM '_max_([0-9]+)_chars$') || '_chars'
  ORDER BY c.conname;
 SELECT pg_temp.rejects(r.relid, '{"cycle": 0}', '23514', c.conname)
   FROM isms.register r JOIN pg_constraint c ON c.conrelid = r.relid
@@ -294,10 +313,21 @@ SELECT pg_temp.rejects('isms.management_review', '{"held_on": "2025-06-01"}', '2
 SELECT pg_temp.rejects('isms.management_review',
     '{"held_on": "2025-06-01", "previous_actions_status": "a", "context_changes": "b", "party_changes": "c", "performance_feedback": "d", "party_feedback": "e", "risk_results": "f", "improvement_opportunities": "g"}',
     '23514', 'management_review_inputs_when_held');
+SELECT pg_temp.rejects('isms.management_review',
+    '{"held_on": "2025-06-01", "previous_actions_status": "", "context_changes": "n/a", "party_changes": "N/A", "performance_feedback": "-", "party_feedback": "none", "risk_results": "tbd", "improvement_opportunities": "  ", "decisions": "n.a."}',
+    '23514', 'management_review_inputs_when_held');
+SELECT pg_temp.rejects('isms.management_review',
+    '{"held_on": "2025-06-01", "previous_actions_status": "All actions closed", "context_changes": "No new issues", "party_changes": "Regulator asks for yearly tests", "performance_feedback": "Two minor nonconformities", "party_feedback": "No complaints received", "risk_results": "Risk register reviewed", "improvement_opportunities": "Automate reports", "decisions": "n/a"}',
+    '23514', 'management_review_inputs_when_held');
+SELECT pg_temp.rejects('isms.management_review',
+    '{"held_on": "2999-01-01", "previous_actions_status": "All actions closed", "context_changes": "No new issues", "party_changes": "Regulator asks for yearly tests", "performance_feedback": "Two minor nonconformities", "party_feedback": "No complaints received", "risk_results": "Risk register reviewed", "improvement_opportunities": "Automate reports", "decisions": "Fund the test lab"}',
+    '23514', 'management_review_held_not_in_future');
 SELECT lives_ok(pg_temp.insert_sql('isms.management_review', pg_temp.row_for('isms.management_review', 1,
-    '{"held_on": "2025-06-01", "previous_actions_status": "a", "context_changes": "b", "party_changes": "c", "performance_feedback": "d", "party_feedback": "e", "risk_results": "f", "improvement_opportunities": "g", "decisions": "h"}')),
+    '{"held_on": "2025-06-01", "previous_actions_status": "All actions closed", "context_changes": "No new issues", "party_changes": "Regulator asks for yearly tests", "performance_feedback": "Two minor nonconformities", "party_feedback": "No complaints received", "risk_results": "Risk register reviewed", "improvement_opportunities": "Automate reports", "decisions": "Fund the test lab"}')),
     'management_review: a held review with inputs a-g and decisions is accepted');
 SELECT pg_temp.rejects('isms.nonconformity', '{"closed_at": "2025-03-01T00:00:00Z"}', '23514', 'nonconformity_closed_after_detected');
+SELECT pg_temp.rejects('isms.nonconformity', '{"no_action_needed": true}', '23514', 'nonconformity_no_action_justified');
+SELECT pg_temp.rejects('isms.nonconformity', '{"no_action_needed": true, "no_action_justification": "n/a"}', '23514', 'nonconformity_no_action_justified');
 SELECT pg_temp.rejects('isms.nonconformity', '{"requirement": "A.9.1"}', '23503', 'nonconformity_framework_requirement_fkey');
 SELECT pg_temp.rejects('isms.party_requirement', '{"addressed": false}', '23514', 'party_requirement_rationale_when_not_addressed');
 SELECT lives_ok(pg_temp.insert_sql('isms.party_requirement', pg_temp.row_for('isms.party_requirement', 1,
@@ -338,7 +368,9 @@ SELECT pg_temp.rejects('isms.role_assignment', '{"ended_on": "2024-12-31"}', '23
 SELECT pg_temp.rejects('isms.scope_item', '{"kind": "exclusion"}', '23514', 'scope_item_justification_of_exclusion');
 SELECT pg_temp.rejects('isms.soa_entry', '{"control": "5.2"}', '23514', 'soa_entry_is_annex_control');
 SELECT pg_temp.rejects('isms.soa_entry', '{"control": "A.9.9"}', '23503', 'soa_entry_framework_control_fkey');
-SELECT pg_temp.rejects('isms.soa_entry', '{"control": "A.8.1", "applicable": false}', '23514', 'soa_entry_justification_of_exclusion');
+SELECT pg_temp.rejects('isms.soa_entry', '{"control": "A.8.1", "applicable": false, "justification": null}', '23514', 'soa_entry_justification_of_exclusion');
+SELECT pg_temp.rejects('isms.soa_entry', '{"control": "A.8.1", "applicable": false, "justification": "n/a"}', '23514', 'soa_entry_justification_meaningful');
+SELECT pg_temp.rejects('isms.soa_entry', '{"control": "A.8.1", "justification": "-"}', '23514', 'soa_entry_justification_meaningful');
 SELECT lives_ok(pg_temp.insert_sql('isms.soa_entry', pg_temp.row_for('isms.soa_entry', 1,
     '{"control": "A.7.1", "applicable": false, "justification": "No premises: fully remote"}')),
     'soa_entry: an exclusion with its justification is accepted');

@@ -199,7 +199,9 @@ INSERT INTO isms.corrective_action (org_id, nonconformity_id, action, owner)
     VALUES (1, 1, 'Restore drill', 'IT lead') RETURNING id AS ca \gset
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'in_progress');
 UPDATE isms.corrective_action SET status = 'implemented', implemented_by = 'bob', implemented_at = now() WHERE id = :ca;
+SET LOCAL isms.actor = 'carol';     -- the effectiveness check is recorded by someone else
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'verified');
+SET LOCAL isms.actor = 'alice';
 SELECT results_eq(format('SELECT * FROM isms.next_states(%L, %s) ORDER BY state', 'isms.corrective_action', :ca),
     $$VALUES ('closed', 'act', false, 'corrective_action_effective', false, 'no root cause is recorded', false),
              ('in_progress', 'do', false, NULL, true, NULL, true)$$,

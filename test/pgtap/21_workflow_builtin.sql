@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(222);
+SELECT plan(226);
 
 SET LOCAL ROLE wf_editor;
 SET LOCAL isms.actor = 'alice';
@@ -121,7 +121,10 @@ SELECT pg_temp.refused_ok('isms.corrective_action', :ca, 'closed', 'IS001',
 SELECT pg_temp.refused_ok('isms.corrective_action', :ca, 'in_progress', 'IS002', 'This transition requires a reason.', via => 'update');
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'in_progress', 'not deployed on every server', 'update');
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'implemented');
-SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'verified', via => 'update');
+SET LOCAL isms.actor = 'carol';
+SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'verified', via => 'update',
+    note => 'the effectiveness check is recorded by another person');
+SET LOCAL isms.actor = 'alice';
 SELECT pg_temp.refused_ok('isms.corrective_action', :ca, 'closed', 'IS002',
     'Guard "corrective_action_effective" does not hold: no root cause is recorded.');
 UPDATE isms.corrective_action SET root_cause = '   ' WHERE id = :ca;
@@ -145,6 +148,14 @@ SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'in_progress', 'restore te
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'implemented', via => 'update');
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'verified');
 UPDATE isms.corrective_action SET effective = true WHERE id = :ca;
+SELECT pg_temp.refused_ok('isms.corrective_action', :ca, 'closed', 'IS002',
+    'Guard "corrective_action_effective" does not hold: the log records alice both moving the action to implemented and recording its effectiveness check (to verified).',
+    note => 'the names typed differ, but one person implemented and checked it');
+SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'in_progress', 'check by someone independent');
+SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'implemented');
+SET LOCAL isms.actor = 'carol';
+SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'verified');
+SET LOCAL isms.actor = 'alice';
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'closed',
     note => 'root cause, effectiveness check by someone other than the implementer, effective: the guard holds');
 SELECT is(pg_temp.caught(format('UPDATE isms.corrective_action SET effectiveness_note = %L WHERE id = %s', 'late note', :ca)),
@@ -160,10 +171,13 @@ SELECT is(pg_temp.log_of('isms.corrective_action', :ca), ARRAY[
     'in_progress -> implemented, cycle 1, by alice, reason NULL',
     'implemented -> in_progress, cycle 1, by alice, reason not deployed on every server',
     'in_progress -> implemented, cycle 1, by alice, reason NULL',
-    'implemented -> verified, cycle 1, by alice, reason NULL',
+    'implemented -> verified, cycle 1, by carol, reason NULL',
     'verified -> in_progress, cycle 1, by alice, reason restore test failed',
     'in_progress -> implemented, cycle 1, by alice, reason NULL',
     'implemented -> verified, cycle 1, by alice, reason NULL',
+    'verified -> in_progress, cycle 1, by alice, reason check by someone independent',
+    'in_progress -> implemented, cycle 1, by alice, reason NULL',
+    'implemented -> verified, cycle 1, by carol, reason NULL',
     'verified -> closed, cycle 1, by alice, reason NULL',
     'closed -> planned, cycle 2, by alice, reason the cause recurred'],
     'corrective action: one log row per accepted move');
@@ -202,7 +216,9 @@ SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'implemented');
 SELECT pg_temp.refused_ok('isms.nonconformity', :nc, 'closed', 'IS002',
     format('Guard "nonconformity_actions_closed" does not hold: corrective action %s is still implemented.', :ca),
     via => 'update');
+SET LOCAL isms.actor = 'carol';
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'verified');
+SET LOCAL isms.actor = 'alice';
 SELECT pg_temp.move_ok('isms.corrective_action', :ca, 'closed', note => 'cycle 2 closes too');
 SELECT pg_temp.refused_ok('isms.nonconformity', :nc, 'closed', 'IS002',
     format('Guard "nonconformity_actions_closed" does not hold: corrective action %s is still planned.', :ca3),
@@ -396,11 +412,11 @@ SELECT pg_temp.refused_ok('isms.objective', :ob, 'achieved', 'IS001',
     'Allowed next states from "active": "evaluating".', note => 'do to act skips check');
 SELECT pg_temp.move_ok('isms.objective', :ob, 'evaluating');
 SELECT pg_temp.refused_ok('isms.objective', :ob, 'achieved', 'IS002',
-    'Guard "objective_target_met" does not hold: no measurement meets the target 99.5 %.', note => 'no measurement');
+    'Guard "objective_target_met" does not hold: no measurement up to now is recorded against the target 99.5 %.', note => 'no measurement');
 INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value)
     VALUES (1, :ob, '2025-03-31T12:00:00Z', 98);
 SELECT pg_temp.refused_ok('isms.objective', :ob, 'achieved', 'IS002',
-    'Guard "objective_target_met" does not hold: no measurement meets the target 99.5 %.',
+    'Guard "objective_target_met" does not hold: the latest measurement, 98 % on 2025-03-31 12:00 UTC, does not meet the target 99.5 %.',
     via => 'update', note => 'at_least: a measurement below the target');
 SELECT pg_temp.move_ok('isms.objective', :ob, 'active', via => 'update', note => 'back to do without a reason');
 SELECT pg_temp.move_ok('isms.objective', :ob, 'evaluating');
@@ -428,7 +444,7 @@ SELECT pg_temp.move_ok('isms.objective', :ob2, 'evaluating');
 INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value)
     VALUES (1, :ob2, '2025-03-31T12:00:00Z', 7);
 SELECT pg_temp.refused_ok('isms.objective', :ob2, 'achieved', 'IS002',
-    'Guard "objective_target_met" does not hold: no measurement meets the target 5 days.',
+    'Guard "objective_target_met" does not hold: the latest measurement, 7 days on 2025-03-31 12:00 UTC, does not meet the target 5 days.',
     note => 'at_most: a measurement above the target');
 INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value)
     VALUES (1, :ob2, '2025-06-30T12:00:00Z', 4);
@@ -636,7 +652,7 @@ SELECT is(ARRAY(SELECT t.workflow || ': ' || t.from_state || ' -> ' || t.to_stat
                                       AND l.to_state = t.to_state AND l.cycle = 2)
                  ORDER BY 1),
     '{}'::text[], 'every act -> plan transition was logged as the start of cycle 2');
-SELECT is((SELECT count(*) FROM isms.transition_log WHERE org_id <> 1 OR actor NOT IN ('alice', 'lee')),
+SELECT is((SELECT count(*) FROM isms.transition_log WHERE org_id <> 1 OR actor NOT IN ('alice', 'carol', 'lee')),
     0::bigint, 'every logged move was made by a member of organisation A (superuser seeding logged nothing)');
 
 SELECT * FROM finish();

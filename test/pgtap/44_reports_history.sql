@@ -79,7 +79,7 @@ SELECT unalike(isms.process_map(:s, 'dot', '2024-08-30 12:00+00'), '%Management 
 ------------------------------------------------------------------------------
 -- Management reviews: which one lacks which input
 
-SELECT matches((SELECT figures FROM rd WHERE check_no = 6), 'incomplete: MR-S2 \(held 2025-04-01\) lacks 9.3.2 e, f;', '(6) the incomplete review and its blank inputs');
+SELECT doesnt_match((SELECT figures FROM rd WHERE check_no = 6), 'incomplete:', '(6) no held review is incomplete: the register refuses a held review with blank inputs (management_review_inputs_when_held)');
 SELECT matches((SELECT action FROM rd WHERE check_no = 6), 'overdue management reviews: MR-S3 \(planned 2025-06-01\)', '(6) the overdue review is named');
 SELECT is((SELECT status FROM rd WHERE check_no = 6), 'warn', '(6) warns');
 

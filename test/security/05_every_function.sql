@@ -47,7 +47,7 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.document_next_version(2, true)$$),
  ($$SELECT isms.member_orgs()$$), ($$SELECT isms.member_orgs('sec_bob')$$),
  ($$SELECT isms.require_member(1)$$), ($$SELECT isms.require_member(2, 'read')$$),
- ($$SELECT isms.review_interval(1, 'isms.risk')$$),
+ ($$SELECT isms.review_interval(1, 'isms.risk')$$), ($$SELECT isms.is_meaningful('n/a'), isms.is_meaningful('No changes', 10)$$),
  ($$SELECT isms.review_due_at(1, 'isms.risk', NULL, NULL, '2025-01-01')$$),
  ($$SELECT isms.trail_append(1, 'isms.risk', 1, 'note', '{"a": 1}')$$),
  ($$SELECT isms.trail_append(2, 'isms.risk', 2, 'note', '{}')$$),

@@ -74,8 +74,15 @@ SELECT c.oid::regclass::text,
  GROUP BY c.oid ORDER BY 1;
 SQL
 psql_old -d "$up" -At -F '|' -f "$work/columns.sql" > "$work/columns" || fail "column list"
-# one query over every table: name|rows|md5 of its rows
+# one query over every table: name|rows|md5 of its rows.  The built-in
+# workflow definitions and guards are the release's own: a release may
+# reword them, and the check of the shipped rows above compares them with a
+# fresh install; here only their keys must survive.
 while IFS='|' read -r tbl cols; do
+	case "$tbl" in
+	isms.workflow) cols=workflow ;;
+	isms.workflow_guard) cols=guard ;;
+	esac
 	printf "SELECT '%s' || '|' || count(*) || '|' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM (SELECT %s FROM %s) r;\n" \
 		"$tbl" "$cols" "$tbl"
 done < "$work/columns" > "$work/snapshot.sql"
