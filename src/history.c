@@ -29,20 +29,26 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "isms.h"
+#include "tableinsert.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "access/stratnum.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -55,9 +61,6 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 #include "utils/varlena.h"
-
-/* rows inserted into the history table per table_multi_insert() call */
-#define HISTORY_BATCH		1000
 
 /* history columns that are not register columns (map values) */
 #define MAP_NULL			0	/* a column since dropped from the register */
@@ -74,6 +77,8 @@ typedef struct HistoryEntry
 	AttrNumber *map;			/* per history column: register attnum or
 								 * MAP_* */
 	AttrNumber	vf_attno;		/* the register's valid-from column */
+	bool		copyable;		/* history columns are the register's, in
+								 * order, then valid, changed_by, change */
 } HistoryEntry;
 
 static HTAB *history_cache = NULL;
@@ -217,6 +222,13 @@ history_build_entry(HistoryEntry *entry, Relation reg, Trigger *trigger)
 							 NameStr(ratt->attname));
 	}
 
+	entry->copyable = histdesc->natts == regdesc->natts + 3 &&
+		map[histdesc->natts - 3] == MAP_VALID &&
+		map[histdesc->natts - 2] == MAP_CHANGED_BY &&
+		map[histdesc->natts - 1] == MAP_CHANGE;
+	for (i = 0; i < regdesc->natts && entry->copyable; i++)
+		entry->copyable = map[i] == i + 1;
+
 	entry->hist_relid = hist_relid;
 	entry->hist_natts = histdesc->natts;
 	entry->map = map;
@@ -279,9 +291,231 @@ history_rewind(Tuplestorestate *ts)
 }
 
 /*
+ * The history columns added to each superseded row, in the form
+ * heap_fill_tuple() would store them: the short (1-byte header) varlena
+ * where the column's storage allows it.
+ */
+typedef struct HistoryTail
+{
+	char		align;			/* typalign, for a 4-byte header */
+	bool		shortable;		/* storage allows a short varlena */
+} HistoryTail;
+
+/* bytes the varlena "v" takes at offset "off" of a tuple's data */
+static Size
+tail_size(const HistoryTail *t, Size off, struct varlena *v)
+{
+	if (t->shortable && VARATT_CAN_MAKE_SHORT(v))
+		return off + VARATT_CONVERTED_SHORT_SIZE(v);
+	return att_align_nominal(off, t->align) + VARSIZE(v);
+}
+
+static Size
+tail_store(const HistoryTail *t, char *data, Size off, struct varlena *v)
+{
+	if (t->shortable && VARATT_CAN_MAKE_SHORT(v))
+	{
+		Size		len = VARATT_CONVERTED_SHORT_SIZE(v);
+
+		SET_VARSIZE_SHORT(data + off, len);
+		memcpy(data + off + 1, VARDATA(v), len - 1);
+		return off + len;
+	}
+	off = att_align_nominal(off, t->align);
+	memcpy(data + off, v, VARSIZE(v));
+	return off + VARSIZE(v);
+}
+
+/*
+ * The history row of an old row, formed from the old row's own bytes when
+ * the history table is the register's columns in the same order followed
+ * by valid, changed_by and change (as isms.enable_history() makes it): the
+ * data of the old row is copied as it is and the three values appended, as
+ * heap_form_tuple() would lay them out, with no deforming and re-forming.
+ * Returns NULL when the row cannot be copied that way (it predates a
+ * column added since, so it has fewer attributes than the register).
+ */
+static HeapTuple
+history_copy_row(MinimalTuple old, int reg_natts, TupleDesc histdesc,
+				 const HistoryTail *tail, struct varlena **extra)
+{
+	int			natts = histdesc->natts;
+	bool		hasnull = (old->t_infomask & HEAP_HASNULL) != 0;
+	char	   *olddata = (char *) old + old->t_hoff - MINIMAL_TUPLE_OFFSET;
+	Size		olddatalen = old->t_len + MINIMAL_TUPLE_OFFSET - old->t_hoff;
+	Size		hoff;
+	Size		datalen;
+	Size		off;
+	HeapTuple	tuple;
+	HeapTupleHeader td;
+	int			k;
+
+	if ((old->t_infomask2 & HEAP_NATTS_MASK) != reg_natts)
+		return NULL;
+
+	hoff = SizeofHeapTupleHeader;
+	if (hasnull)
+		hoff += BITMAPLEN(natts);
+	hoff = MAXALIGN(hoff);
+
+	datalen = olddatalen;
+	for (k = 0; k < 3; k++)
+		datalen = tail_size(&tail[k], datalen, extra[k]);
+
+	tuple = (HeapTuple) palloc0(HEAPTUPLESIZE + hoff + datalen);
+	tuple->t_len = hoff + datalen;
+	ItemPointerSetInvalid(&tuple->t_self);
+	tuple->t_tableOid = InvalidOid;
+	tuple->t_data = td = (HeapTupleHeader) ((char *) tuple + HEAPTUPLESIZE);
+	HeapTupleHeaderSetDatumLength(td, hoff + datalen);
+	HeapTupleHeaderSetTypeId(td, histdesc->tdtypeid);
+	HeapTupleHeaderSetTypMod(td, histdesc->tdtypmod);
+	ItemPointerSetInvalid(&td->t_ctid);
+	HeapTupleHeaderSetNatts(td, natts);
+	td->t_hoff = hoff;
+	td->t_infomask = HEAP_HASVARWIDTH |
+		(old->t_infomask & (HEAP_HASNULL | HEAP_HASEXTERNAL));
+	if (hasnull)
+	{
+		/* the old row's null bits, then three set bits: not null */
+		memcpy(td->t_bits, old->t_bits, BITMAPLEN(reg_natts));
+		for (k = reg_natts; k < natts; k++)
+			td->t_bits[k >> 3] |= (bits8) (1 << (k & 7));
+	}
+
+	memcpy((char *) td + hoff, olddata, olddatalen);
+	off = olddatalen;
+	for (k = 0; k < 3; k++)
+		off = tail_store(&tail[k], (char *) td + hoff, off, extra[k]);
+	Assert(off == datalen);
+	return tuple;
+}
+
+/*
+ * True when isms.stamp() is the last BEFORE UPDATE row trigger that fires
+ * on the register, for every row: then every new version of this UPDATE
+ * begins at the transaction's start, and capture needs no table of the new
+ * rows.  Triggers fire in name order, which is the order of trigdesc.
+ */
+static bool
+history_stamped(Relation reg)
+{
+	static Oid	stamp_oid = InvalidOid;
+	TriggerDesc *td = reg->trigdesc;
+	bool		last = false;
+	int			i;
+
+	if (!OidIsValid(stamp_oid))
+		stamp_oid = LookupFuncName(list_make2(makeString("isms"), makeString("stamp")),
+								   0, NULL, false);
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_BEFORE(t->tgtype) ||
+			!TRIGGER_FOR_UPDATE(t->tgtype) || t->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ?
+			t->tgenabled == TRIGGER_FIRES_ON_ORIGIN :
+			t->tgenabled == TRIGGER_FIRES_ON_REPLICA)
+			continue;
+		last = t->tgfoid == stamp_oid && t->tgnattr == 0 && t->tgqual == NULL;
+	}
+	return last;
+}
+
+/*
+ * Finding a new version's valid-from without a table of new rows, when the
+ * register is no longer stamped last (a trigger was added or disabled since
+ * isms.enable_history() chose its capture): the current version of each
+ * row, through the register's primary key.  SnapshotSelf sees this
+ * statement's new versions and not the versions it superseded.
+ */
+typedef struct HistoryLookup
+{
+	Relation	pk;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	int			nkeys;
+	ScanKeyData keys[INDEX_MAX_KEYS];
+} HistoryLookup;
+
+static void
+history_lookup_begin(HistoryLookup *hl, Relation reg)
+{
+	Oid			pkoid = RelationGetPrimaryKeyIndex(reg);
+	int			k;
+
+	if (!OidIsValid(pkoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_HISTORY_MISMATCH),
+				 errmsg("history of register %s cannot tell when the new versions began",
+						RelationGetRelationName(reg)),
+				 errdetail("isms.stamp() is no longer the last BEFORE UPDATE trigger of the register, and the register has no primary key."),
+				 errhint("Choose the capture again with SELECT isms.enable_history('%s').",
+						 RelationGetRelationName(reg))));
+	hl->pk = index_open(pkoid, AccessShareLock);
+	hl->nkeys = IndexRelationGetNumberOfKeyAttributes(hl->pk);
+	for (k = 0; k < hl->nkeys; k++)
+	{
+		Oid			opno = get_opfamily_member(hl->pk->rd_opfamily[k],
+											   hl->pk->rd_opcintype[k],
+											   hl->pk->rd_opcintype[k],
+											   BTEqualStrategyNumber);
+
+		ScanKeyEntryInitialize(&hl->keys[k], 0, k + 1, BTEqualStrategyNumber,
+							   hl->pk->rd_opcintype[k], hl->pk->rd_indcollation[k],
+							   get_opcode(opno), (Datum) 0);
+	}
+	hl->slot = table_slot_create(reg, NULL);
+	hl->scan = index_beginscan(reg, hl->pk, SnapshotSelf, hl->nkeys, 0);
+}
+
+/* the current version's valid-from of the row "old"; false if none */
+static bool
+history_lookup(HistoryLookup *hl, TupleTableSlot *old, AttrNumber vf_attno,
+			   Datum *vf)
+{
+	bool		isnull;
+	bool		found = false;
+	int			k;
+
+	for (k = 0; k < hl->nkeys; k++)
+	{
+		hl->keys[k].sk_argument =
+			slot_getattr(old, hl->pk->rd_index->indkey.values[k], &isnull);
+		if (isnull)
+			return false;
+	}
+	index_rescan(hl->scan, hl->keys, hl->nkeys, NULL, 0);
+	if (index_getnext_slot(hl->scan, ForwardScanDirection, hl->slot))
+	{
+		*vf = slot_getattr(hl->slot, vf_attno, &isnull);
+		found = !isnull;
+	}
+	ExecClearTuple(hl->slot);
+	return found;
+}
+
+static void
+history_lookup_end(HistoryLookup *hl)
+{
+	index_endscan(hl->scan);
+	ExecDropSingleTupleTableSlot(hl->slot);
+	index_close(hl->pk, AccessShareLock);
+}
+
+/*
  * isms.capture_history(history_table text, valid_from_column text):
  * AFTER UPDATE or AFTER DELETE, FOR EACH STATEMENT, with REFERENCING OLD
- * TABLE (and NEW TABLE for UPDATE).
+ * TABLE, and NEW TABLE for the UPDATE of a register that isms.stamp() does
+ * not stamp last (isms.enable_history() chooses).  Without the new rows,
+ * every superseded version of an UPDATE ends at the transaction's start,
+ * where isms.stamp() begins the new one; an intermediate version of one
+ * transaction is then kept with an empty validity even when the second
+ * UPDATE changed nothing.
  */
 Datum
 capture_history(PG_FUNCTION_ARGS)
@@ -292,24 +526,22 @@ capture_history(PG_FUNCTION_ARGS)
 	bool		is_update;
 	Tuplestorestate *old_ts;
 	Tuplestorestate *new_ts;
-	Relation	hist;
-	EState	   *estate;
-	RangeTblEntry *rte;
-	ResultRelInfo *rri;
+	TableInserter *ti;
+	TupleDesc	histdesc;
 	TypeCacheEntry *rangetyp;
-	TupleTableSlot *oldslots[HISTORY_BATCH];
-	TupleTableSlot *histslots[HISTORY_BATCH];
+	TupleTableSlot *oldslot;
 	TupleTableSlot *newslot = NULL;
-	MemoryContext batchcxt;
+	MemoryContext tuplecxt;
 	MemoryContext oldcxt;
-	CommandId	cid;
 	TimestampTz xact_start = GetCurrentTransactionStartTimestamp();
 	Datum		changed_by;
 	Datum		change;
-	int			nslots = 0;
-	int			nbatch;
-	bool		more = true;
-	int			i;
+	Datum	   *values;
+	bool	   *nulls;
+	HistoryTail tail[3];
+	struct varlena *extra[3];
+	HistoryLookup lookup_data;
+	HistoryLookup *lookup = NULL;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -321,8 +553,7 @@ capture_history(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
 		!(is_update || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event)) ||
-		trigdata->tg_trigger->tgoldtable == NULL ||
-		(is_update && trigdata->tg_trigger->tgnewtable == NULL))
+		trigdata->tg_trigger->tgoldtable == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" does not call isms.capture_history() as an AFTER UPDATE or DELETE statement trigger with transition tables",
@@ -334,41 +565,46 @@ capture_history(PG_FUNCTION_ARGS)
 
 	if (old_ts == NULL || tuplestore_tuple_count(old_ts) == 0)
 		PG_RETURN_POINTER(NULL);
-	if (is_update && new_ts == NULL)
+	if (is_update && trigdata->tg_trigger->tgnewtable != NULL && new_ts == NULL)
 		elog(ERROR, "transition table of new rows of \"%s\" is missing",
 			 RelationGetRelationName(reg));
-	nbatch = Min(tuplestore_tuple_count(old_ts), HISTORY_BATCH);
+	if (is_update && new_ts == NULL && !history_stamped(reg))
+	{
+		lookup = &lookup_data;
+		history_lookup_begin(lookup, reg);
+	}
 
-	hist = table_open(entry->hist_relid, RowExclusiveLock);
-	if (RelationGetDescr(hist)->natts != entry->hist_natts)
+	/* history is append-only, and a statement's worth goes in at once */
+	ti = table_inserter_begin_ext(entry->hist_relid,
+								  TABLE_INSERTER_APPEND_ONLY |
+								  TABLE_INSERTER_SHARED_BUFFERS);
+	histdesc = table_inserter_desc(ti);
+	if (histdesc->natts != entry->hist_natts)
 		elog(ERROR, "history table of \"%s\" changed while in use",
 			 RelationGetRelationName(reg));
-
-	/* an executor state for the history table, for its index inserts */
-	estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = entry->hist_relid;
-	rte->relkind = hist->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(estate, list_make1(rte));
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, hist, 1, NULL, 0);
-	ExecOpenIndices(rri, false);
-	cid = GetCurrentCommandId(true);
-	estate->es_output_cid = cid;
+	tuplecxt = table_inserter_tuple_context(ti);
 
 	rangetyp = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
 	changed_by = PointerGetDatum(cstring_to_text(isms_current_actor()));
 	change = PointerGetDatum(cstring_to_text(is_update ? "UPDATE" : "DELETE"));
-
-	for (i = 0; i < nbatch; i++)
+	if (entry->copyable)
 	{
-		oldslots[i] = MakeSingleTupleTableSlot(RelationGetDescr(reg),
-											   &TTSOpsMinimalTuple);
-		histslots[i] = table_slot_create(hist, NULL);
+		for (int k = 0; k < 3; k++)
+		{
+			Form_pg_attribute att = TupleDescAttr(histdesc, histdesc->natts - 3 + k);
+
+			tail[k].align = att->attalign;
+			tail[k].shortable = att->attstorage != TYPSTORAGE_PLAIN;
+		}
+		extra[1] = (struct varlena *) DatumGetPointer(changed_by);
+		extra[2] = (struct varlena *) DatumGetPointer(change);
 	}
-	if (is_update)
+	values = palloc(sizeof(Datum) * histdesc->natts);
+	nulls = palloc(sizeof(bool) * histdesc->natts);
+
+	oldslot = MakeSingleTupleTableSlot(RelationGetDescr(reg),
+									   &TTSOpsMinimalTuple);
+	if (new_ts != NULL)
 	{
 		newslot = MakeSingleTupleTableSlot(RelationGetDescr(reg),
 										   &TTSOpsMinimalTuple);
@@ -376,132 +612,99 @@ capture_history(PG_FUNCTION_ARGS)
 	}
 	history_rewind(old_ts);
 
-	batchcxt = AllocSetContextCreate(CurrentMemoryContext,
-									 "isms history batch",
-									 ALLOCSET_DEFAULT_SIZES);
-
-	while (more)
+	/*
+	 * The tuples the tuplestores return live until the next read, in this
+	 * context; what is formed from them goes into tuplecxt and belongs to
+	 * the inserter, which resets it after each batch.
+	 */
+	while (tuplestore_gettupleslot(old_ts, true, false, oldslot))
 	{
-		oldcxt = MemoryContextSwitchTo(batchcxt);
-		nslots = 0;
-		while (nslots < nbatch)
+		MinimalTuple oldtup = ((MinimalTupleTableSlot *) oldslot)->mintuple;
+		RangeBound	lower;
+		RangeBound	upper;
+		bool		isnull;
+		Datum		vf;
+		Datum		valid;
+		HeapTuple	tuple = NULL;
+
+		/* the old and new transition tables are filled in step */
+		upper.val = TimestampTzGetDatum(xact_start);
+		if (lookup != NULL)
 		{
-			TupleTableSlot *oldslot = oldslots[nslots];
-			TupleTableSlot *hslot = histslots[nslots];
-			RangeBound	lower;
-			RangeBound	upper;
-			bool		isnull;
-			Datum		vf;
-			int			k;
+			if (history_lookup(lookup, oldslot, entry->vf_attno, &vf))
+				upper.val = vf;
+		}
+		else if (newslot != NULL)
+		{
+			if (!tuplestore_gettupleslot(new_ts, true, false, newslot))
+				elog(ERROR, "transition tables of \"%s\" differ in length",
+					 RelationGetRelationName(reg));
+			if (rows_identical(oldslot, newslot))
+				continue;
+			vf = slot_getattr(newslot, entry->vf_attno, &isnull);
+			if (!isnull)
+				upper.val = vf;
+		}
 
-			if (!tuplestore_gettupleslot(old_ts, true, false, oldslot))
-			{
-				more = false;
-				break;
-			}
+		vf = slot_getattr(oldslot, entry->vf_attno, &isnull);
+		lower.val = vf;
+		lower.infinite = isnull;
+		lower.inclusive = true;
+		lower.lower = true;
+		upper.infinite = false;
+		upper.inclusive = false;
+		upper.lower = false;
+		/* a valid-from moved backwards: the version was never in force */
+		if (!lower.infinite &&
+			timestamptz_cmp_internal(DatumGetTimestampTz(upper.val),
+									 DatumGetTimestampTz(lower.val)) < 0)
+			upper.val = lower.val;
+		oldcxt = MemoryContextSwitchTo(tuplecxt);
+		valid = RangeTypePGetDatum(make_range(rangetyp, &lower, &upper, false));
 
-			/* the old and new transition tables are filled in step */
-			upper.val = TimestampTzGetDatum(xact_start);
-			if (is_update)
-			{
-				if (!tuplestore_gettupleslot(new_ts, true, false, newslot))
-					elog(ERROR, "transition tables of \"%s\" differ in length",
-						 RelationGetRelationName(reg));
-				if (rows_identical(oldslot, newslot))
-				{
-					/* both may own tuples in batchcxt: let go before reset */
-					ExecClearTuple(oldslot);
-					ExecClearTuple(newslot);
-					continue;
-				}
-				vf = slot_getattr(newslot, entry->vf_attno, &isnull);
-				if (!isnull)
-					upper.val = vf;
-				ExecClearTuple(newslot);
-			}
-
+		if (entry->copyable)
+		{
+			extra[0] = (struct varlena *) DatumGetPointer(valid);
+			tuple = history_copy_row(oldtup, RelationGetDescr(reg)->natts,
+									 histdesc, tail, extra);
+		}
+		if (tuple == NULL)
+		{
 			slot_getallattrs(oldslot);
-			vf = oldslot->tts_values[entry->vf_attno - 1];
-			lower.val = vf;
-			lower.infinite = oldslot->tts_isnull[entry->vf_attno - 1];
-			lower.inclusive = true;
-			lower.lower = true;
-			upper.infinite = false;
-			upper.inclusive = false;
-			upper.lower = false;
-			/* a valid-from moved backwards: the version was never in force */
-			if (!lower.infinite &&
-				timestamptz_cmp_internal(DatumGetTimestampTz(upper.val),
-										 DatumGetTimestampTz(lower.val)) < 0)
-				upper.val = lower.val;
-
-			ExecClearTuple(hslot);
-			for (k = 0; k < entry->hist_natts; k++)
+			for (int k = 0; k < entry->hist_natts; k++)
 			{
 				AttrNumber	src = entry->map[k];
 
-				hslot->tts_isnull[k] = false;
+				nulls[k] = false;
 				if (src > 0)
 				{
-					hslot->tts_values[k] = oldslot->tts_values[src - 1];
-					hslot->tts_isnull[k] = oldslot->tts_isnull[src - 1];
+					values[k] = oldslot->tts_values[src - 1];
+					nulls[k] = oldslot->tts_isnull[src - 1];
 				}
 				else if (src == MAP_VALID)
-					hslot->tts_values[k] =
-						RangeTypePGetDatum(make_range(rangetyp, &lower, &upper, false));
+					values[k] = valid;
 				else if (src == MAP_CHANGED_BY)
-					hslot->tts_values[k] = changed_by;
+					values[k] = changed_by;
 				else if (src == MAP_CHANGE)
-					hslot->tts_values[k] = change;
+					values[k] = change;
 				else
 				{
-					hslot->tts_values[k] = (Datum) 0;
-					hslot->tts_isnull[k] = true;
+					values[k] = (Datum) 0;
+					nulls[k] = true;
 				}
 			}
-			ExecStoreVirtualTuple(hslot);
-			nslots++;
+			tuple = heap_form_tuple(histdesc, values, nulls);
 		}
 		MemoryContextSwitchTo(oldcxt);
-
-		if (nslots > 0)
-		{
-			/*
-			 * No BulkInsertState: its small ring would make this backend
-			 * write out and fsync-order history pages itself, in the
-			 * statement's time; shared buffers absorb a statement's
-			 * history and the checkpointer writes it.
-			 */
-			table_multi_insert(hist, histslots, nslots, cid, 0, NULL);
-			for (i = 0; i < nslots; i++)
-			{
-				if (rri->ri_NumIndices > 0)
-				{
-					List	   *recheck;
-
-					recheck = ExecInsertIndexTuples(rri, histslots[i], estate,
-													false, false, NULL, NIL);
-					list_free(recheck);
-				}
-				ExecClearTuple(histslots[i]);
-				ExecClearTuple(oldslots[i]);
-			}
-			ResetPerTupleExprContext(estate);
-		}
-		MemoryContextReset(batchcxt);
+		table_inserter_add_tuple(ti, tuple);
 	}
 
-	for (i = 0; i < nbatch; i++)
-	{
-		ExecDropSingleTupleTableSlot(oldslots[i]);
-		ExecDropSingleTupleTableSlot(histslots[i]);
-	}
+	ExecDropSingleTupleTableSlot(oldslot);
 	if (newslot)
 		ExecDropSingleTupleTableSlot(newslot);
-	MemoryContextDelete(batchcxt);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
-	table_close(hist, NoLock);
+	if (lookup)
+		history_lookup_end(lookup);
+	table_inserter_end(ti);
 
 	PG_RETURN_POINTER(NULL);
 }

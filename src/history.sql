@@ -86,6 +86,7 @@ DECLARE
     histname name;
     col      record;
     builtin  boolean := false;
+    stamped  boolean;
 BEGIN
     SELECT n.nspname, c.relname, c.relkind INTO nsp, rel, kind
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -179,10 +180,24 @@ BEGIN
     IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_delete') THEN
         EXECUTE format('DROP TRIGGER isms_history_delete ON %s', register);
     END IF;
+    -- A register whose last BEFORE UPDATE row trigger is isms.stamp()
+    -- begins every new version at the transaction's start, which is where
+    -- the superseded one ends: capture then needs only the old rows, and
+    -- PostgreSQL does not keep a second copy of every updated row for it.
+    -- Otherwise the new rows say where each old version ends.  (Capture
+    -- checks the triggers again at every UPDATE, so a trigger added later
+    -- cannot make it wrong, only slower.)
+    stamped := valid_from_column = 'updated_at' AND coalesce((
+        SELECT t.tgfoid = 'isms.stamp()'::regprocedure AND t.tgattr = ''::int2vector AND t.tgqual IS NULL
+          FROM pg_trigger t
+         WHERE t.tgrelid = register AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+           AND t.tgtype & (1 | 2 | 16) = (1 | 2 | 16)   -- ROW, BEFORE, UPDATE
+         ORDER BY t.tgname DESC LIMIT 1), false);
     EXECUTE format('CREATE TRIGGER isms_history_update AFTER UPDATE ON %s '
-                   'REFERENCING OLD TABLE AS isms_old NEW TABLE AS isms_new '
+                   'REFERENCING OLD TABLE AS isms_old %s'
                    'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
-                   register, hist::text, valid_from_column);
+                   register, CASE WHEN stamped THEN '' ELSE 'NEW TABLE AS isms_new ' END,
+                   hist::text, valid_from_column);
     EXECUTE format('CREATE TRIGGER isms_history_delete AFTER DELETE ON %s '
                    'REFERENCING OLD TABLE AS isms_old '
                    'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 SET LOCAL search_path = public, isms;
-SELECT plan(34);
+SELECT plan(40);
 
 CREATE TABLE tap_risk (
     org_id bigint NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
@@ -90,6 +90,43 @@ SELECT is((SELECT h.notes FROM isms_history.tap_risk h WHERE h.title = 'Phishing
              AND lower(h.valid) = '2024-05-01'),
           (SELECT notes FROM tap_risk WHERE title = 'Phishing'),
           'a toasted value is kept whole');
+
+-- a register stamped by isms.stamp(), as every isms register is: capture
+-- reads only the old rows, and each version ends where isms.stamp() began
+-- the next, at the transaction's start
+CREATE TABLE tap_stamped (
+    org_id bigint NOT NULL, id bigint NOT NULL, title text,
+    created_at timestamptz, created_by text, updated_at timestamptz, updated_by text,
+    PRIMARY KEY (org_id, id));
+CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON tap_stamped FOR EACH ROW EXECUTE FUNCTION isms.stamp();
+INSERT INTO tap_stamped (org_id, id, title, updated_at) VALUES (1, 1, 'One', '2024-01-01'), (1, 2, 'Two', '2024-01-01');
+SELECT isms.enable_history('tap_stamped');
+SELECT unalike((SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'tap_stamped'::regclass AND tgname = 'isms_history_update'),
+              '%NEW TABLE%', 'a stamped register is captured from its old rows alone');
+UPDATE tap_stamped SET title = title || '!';
+SELECT results_eq($$SELECT h.valid = tstzrange('2024-01-01', s.updated_at) AND s.updated_at = now()
+                      FROM isms_history.tap_stamped h JOIN tap_stamped s USING (org_id, id) ORDER BY id$$,
+                  $$VALUES (true), (true)$$,
+                  'each version ends at the transaction''s start, where its stamped successor begins');
+-- a BEFORE trigger that fires after isms.stamp() and moves updated_at:
+-- capture looks the new versions up instead
+CREATE FUNCTION tap_later() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated_at := NEW.updated_at + interval '1 hour'; RETURN NEW; END $$;
+CREATE TRIGGER zz_later BEFORE UPDATE ON tap_stamped FOR EACH ROW EXECUTE FUNCTION tap_later();
+UPDATE tap_stamped SET title = 'One, later' WHERE id = 1;
+SELECT is((SELECT max(upper(valid)) FROM isms_history.tap_stamped WHERE id = 1),
+          (SELECT updated_at FROM tap_stamped WHERE id = 1),
+          'with a later trigger moving updated_at, the version still ends where the current one begins');
+DROP TRIGGER zz_later ON tap_stamped;
+ALTER TABLE tap_stamped DISABLE TRIGGER stamp;
+UPDATE tap_stamped SET title = 'Two, unstamped', updated_at = '2030-01-01' WHERE id = 2;
+SELECT is((SELECT max(upper(valid)) FROM isms_history.tap_stamped WHERE id = 2), '2030-01-01'::timestamptz,
+          'with isms.stamp() disabled, the version ends at the updated_at the UPDATE set');
+ALTER TABLE tap_stamped ENABLE TRIGGER stamp;
+SELECT is((SELECT count(*) FROM isms_history.tap_stamped), 4::bigint, 'every version of the stamped register is kept');
+DELETE FROM tap_stamped WHERE id = 1;
+SELECT is((SELECT count(*) FROM isms_history.tap_stamped WHERE id = 1 AND change = 'DELETE'), 1::bigint,
+          'a deletion of a stamped register row is kept');
 
 -- refusals
 SELECT throws_ok('UPDATE isms_history.tap_risk SET rating = 0', 'IS021', NULL, 'UPDATE of history is refused with IS021');
