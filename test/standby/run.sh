@@ -181,6 +181,7 @@ isms.process_map(bigint,text)|SELECT md5(isms.process_map($org) || isms.process_
 isms.process_links(bigint,timestamp with time zone)|SELECT md5(string_agg(l::text, '|' ORDER BY l.process_id)) FROM isms.process_links($org, '2025-06-30') l
 isms.process_map(bigint,text,timestamp with time zone)|SELECT md5(isms.process_map($org, 'dot', '2025-06-30'))
 isms.artifact_key(text)|SELECT isms.artifact_key('Risk register')
+isms.is_meaningful(text,integer)|SELECT isms.is_meaningful('Minutes of the review', 10)
 isms.document_reviewed_at(bigint,bigint,timestamp with time zone,timestamp with time zone)|SELECT string_agg(coalesce(isms.document_reviewed_at($org, id, '2025-01-01', '2025-06-30')::text, '-'), ' ' ORDER BY id) FROM isms.document
 isms.import_org()|SELECT isms.import_org()
 isms.known_as_of(anyelement,timestamp with time zone)|SELECT count(*), md5(string_agg(v::text, '|' ORDER BY v.id)) FROM isms.known_as_of(NULL::isms.document_version, now()) v
