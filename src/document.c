@@ -110,13 +110,14 @@ enum
 	/* document_version */
 	V_ORG = 0, V_ID, V_DOCUMENT, V_VERSION, V_STATUS, V_AUTHOR,
 	V_CHANGE_REASON, V_SHA256, V_VALIDITY,
-	V_CREATED_AT, V_CREATED_BY, V_UPDATED_AT, V_UPDATED_BY, V_NCOLS
+	V_CREATED_AT, V_CREATED_BY, V_UPDATED_AT, V_UPDATED_BY, V_AUTHOR_LOGIN,
+	V_NCOLS
 };
 enum
 {
 	/* document_approval */
 	A_ORG = 0, A_ID, A_VERSION, A_DECISION, A_COMMENT, A_APPROVER,
-	A_DECIDED_AT, A_SHA256, A_NCOLS
+	A_DECIDED_AT, A_SHA256, A_APPROVER_LOGIN, A_NCOLS
 };
 
 #define DOC_MAX_COLS V_NCOLS
@@ -134,10 +135,11 @@ static const DocColumn doc_columns[DOC_NTABLES][DOC_MAX_COLS] = {
 	 {"change_reason", TEXTOID}, {"sha256", BYTEAOID},
 	 {"validity", TSTZRANGEOID}, {"created_at", TIMESTAMPTZOID},
 	 {"created_by", TEXTOID}, {"updated_at", TIMESTAMPTZOID},
-	 {"updated_by", TEXTOID}},
+	 {"updated_by", TEXTOID}, {"author_login", TEXTOID}},
 	{{"org_id", INT8OID}, {"id", INT8OID}, {"version_id", INT8OID},
 	 {"decision", TEXTOID}, {"comment", TEXTOID}, {"approver", TEXTOID},
-	 {"decided_at", TIMESTAMPTZOID}, {"sha256", BYTEAOID}}
+	 {"decided_at", TIMESTAMPTZOID}, {"sha256", BYTEAOID},
+	 {"approver_login", TEXTOID}}
 };
 static const int doc_ncols[DOC_NTABLES] = {D_NCOLS, V_NCOLS, A_NCOLS};
 
@@ -184,7 +186,7 @@ static const DocPlanDef doc_plan_defs[P_NPLANS] = {
 	{"UPDATE isms.document d SET status = $3 "
 		"WHERE d.org_id OPERATOR(pg_catalog.=) $1 AND d.id OPERATOR(pg_catalog.=) $2",
 	3, {INT8OID, INT8OID, TEXTOID}},
-	{"SELECT a.id, a.decision, a.approver, a.sha256, a.decided_at "
+	{"SELECT a.id, a.decision, a.approver, a.sha256, a.decided_at, a.approver_login "
 		"FROM isms.document_approval a WHERE a.org_id OPERATOR(pg_catalog.=) $1 "
 		"AND a.version_id OPERATOR(pg_catalog.=) $2 "
 		"ORDER BY a.decided_at DESC, a.id DESC LIMIT 1",
@@ -194,7 +196,7 @@ static const DocPlanDef doc_plan_defs[P_NPLANS] = {
 		"AND v.status OPERATOR(pg_catalog.=) 'published'::pg_catalog.text "
 		"RETURNING v.version",
 	2, {INT8OID, INT8OID}},
-	{"SELECT v.status, v.author, v.sha256, v.version, v.document_id, d.code "
+	{"SELECT v.status, v.author, v.sha256, v.version, v.document_id, d.code, v.author_login "
 		"FROM isms.document_version v JOIN isms.document d "
 		"ON d.org_id OPERATOR(pg_catalog.=) v.org_id AND d.id OPERATOR(pg_catalog.=) v.document_id "
 		"WHERE v.org_id OPERATOR(pg_catalog.=) $1 AND v.id OPERATOR(pg_catalog.=) $2 "
@@ -771,6 +773,7 @@ typedef struct Decision
 	char	   *approver;
 	bytea	   *sha256;
 	TimestampTz decided_at;
+	char	   *approver_login;	/* NULL: decided before 0.2.0 */
 } Decision;
 
 static Decision
@@ -791,6 +794,7 @@ latest_decision(int64 org_id, int64 version_id)
 	v = spi_datum(0, 4, &isnull);
 	d.sha256 = isnull ? NULL : DatumGetByteaPP(v);
 	d.decided_at = DatumGetTimestampTz(spi_datum(0, 5, &isnull));
+	d.approver_login = spi_cstring(0, 6);
 	return d;
 }
 
@@ -808,7 +812,8 @@ bytea_equal(bytea *a, bytea *b)
  */
 static Decision
 require_approval(int64 org_id, int64 version_id, const char *label,
-				 VState to, const char *author, bytea *sha256)
+				 VState to, const char *author, const char *author_login,
+				 bytea *sha256)
 {
 	Decision	d = latest_decision(org_id, version_id);
 	const char *verb = to == VS_PUBLISHED ? "publish" : "approve";
@@ -832,6 +837,16 @@ require_approval(int64 org_id, int64 version_id, const char *label,
 				 errmsg("cannot %s %s: it was approved by its author, %s", verb, label, author),
 				 errdetail("The approver of a version cannot be its author (segregation of duties, Annex A 5.3)."),
 				 errhint("Have someone other than %s approve it.", author)));
+	if (author_login != NULL && d.approver_login != NULL &&
+		strcmp(d.approver_login, author_login) == 0 &&
+		!isms_login_trusted(author_login))
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_SEGREGATION_OF_DUTIES),
+				 errmsg("cannot %s %s: its author and its approver used the same personal login, %s",
+						verb, label, author_login),
+				 errdetail("%s wrote it and %s approved it, both through login role \"%s\", which is not a shared application login (%s): one person could have acted as both (segregation of duties, Annex A 5.3).",
+						   author ? author : "?", d.approver, author_login, ISMS_APP_ROLE),
+				 errhint("Have it approved by someone logged in with their own role.")));
 	if (!bytea_equal(d.sha256, sha256))
 		ereport(ERROR,
 				(errcode(ERRCODE_ISMS_DOCUMENT_NOT_APPROVED),
@@ -855,9 +870,11 @@ approval_insert(TriggerData *td, const DocRel *r)
 	char	   *comment = get_cstring(tuple, desc, r->att[A_COMMENT]);
 	char	   *approver = get_cstring(tuple, desc, r->att[A_APPROVER]);
 	const char *actor = isms_current_actor();
+	const char *login = isms_current_login();
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *status;
 	char	   *author;
+	char	   *author_login;
 	bytea	   *sha256;
 	int32		version;
 	int64		document_id;
@@ -866,9 +883,9 @@ approval_insert(TriggerData *td, const DocRel *r)
 	bool		isnull;
 	Datum		d;
 	StringInfoData buf;
-	int			cols[3];
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	int			cols[4];
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 	HeapTuple	result;
 
 	SPI_connect();
@@ -890,6 +907,7 @@ approval_insert(TriggerData *td, const DocRel *r)
 	version = DatumGetInt32(spi_datum(0, 4, &isnull));
 	document_id = DatumGetInt64(spi_datum(0, 5, &isnull));
 	code = spi_cstring(0, 6);
+	author_login = spi_cstring(0, 7);
 	if (code == NULL)
 		code = psprintf(INT64_FORMAT, document_id);
 	label = psprintf("version %s of document %s", docver_text(version), code);
@@ -915,6 +933,15 @@ approval_insert(TriggerData *td, const DocRel *r)
 				 errmsg("%s cannot decide on %s: they are its author", actor, label),
 				 errdetail("The approver of a version cannot be its author (segregation of duties, Annex A 5.3)."),
 				 errhint("Ask someone other than %s to review it.", author)));
+	/* one personal login is one person, whatever names it asserts */
+	if (author_login != NULL && strcmp(author_login, login) == 0 &&
+		!isms_login_trusted(login))
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_SEGREGATION_OF_DUTIES),
+				 errmsg("login role %s cannot decide on %s: it created the version", login, label),
+				 errdetail("%s wrote the version through login role \"%s\", which is not a shared application login (%s); the approver must log in as someone else (segregation of duties, Annex A 5.3).",
+						   author ? author : "?", login, ISMS_APP_ROLE),
+				 errhint("Ask someone other than the author to review it, with their own login.")));
 
 	/* the trail entry: the decision and what it covers */
 	initStringInfo(&buf);
@@ -940,7 +967,9 @@ approval_insert(TriggerData *td, const DocRel *r)
 		values[2] = PointerGetDatum(sha256);
 	else
 		nulls[2] = true;
-	result = heap_modify_tuple_by_cols(tuple, desc, 3, cols, values, nulls);
+	cols[3] = r->att[A_APPROVER_LOGIN];
+	values[3] = CStringGetTextDatum(login);
+	result = heap_modify_tuple_by_cols(tuple, desc, 4, cols, values, nulls);
 	SPI_finish();
 	return result;
 }
@@ -968,9 +997,9 @@ version_insert(TriggerData *td, const DocRel *r)
 	int32		version;
 	DocInfo		doc;
 	OtherVersions o;
-	int			cols[2];
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	int			cols[3];
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
 	HeapTuple	result;
 
 	SPI_connect();
@@ -1043,7 +1072,9 @@ version_insert(TriggerData *td, const DocRel *r)
 	values[0] = Int32GetDatum(version);
 	cols[1] = r->att[V_AUTHOR];
 	values[1] = CStringGetTextDatum(actor);
-	result = heap_modify_tuple_by_cols(tuple, desc, 2, cols, values, nulls);
+	cols[2] = r->att[V_AUTHOR_LOGIN];
+	values[2] = CStringGetTextDatum(isms_current_login());
+	result = heap_modify_tuple_by_cols(tuple, desc, 3, cols, values, nulls);
 	SPI_finish();
 	return result;
 }
@@ -1160,7 +1191,8 @@ version_update(TriggerData *td, const DocRel *r)
 				 errdetail("A version keeps its organisation, document and number for good."),
 				 errhint("Open a new version with isms.revise_document(" INT64_FORMAT ", change_reason).",
 						 document_id)));
-	if (column_changed(rel, oldtuple, newtuple, r->att[V_AUTHOR]))
+	if (column_changed(rel, oldtuple, newtuple, r->att[V_AUTHOR]) ||
+		column_changed(rel, oldtuple, newtuple, r->att[V_AUTHOR_LOGIN]))
 		ereport(ERROR,
 				(errcode(ERRCODE_ISMS_SEGREGATION_OF_DUTIES),
 				 errmsg("cannot change the author of %s", label),
@@ -1237,6 +1269,7 @@ version_update(TriggerData *td, const DocRel *r)
 		Datum		d = heap_getattr(oldtuple, r->att[V_SHA256], desc, &isnull);
 
 		approval = require_approval(org_id, id, label, to, author,
+									get_cstring(oldtuple, desc, r->att[V_AUTHOR_LOGIN]),
 									isnull ? NULL : DatumGetByteaPP(d));
 	}
 

@@ -41,6 +41,7 @@ CREATE TABLE isms.document_version (
     created_by  text NOT NULL DEFAULT isms.current_actor(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    author_login text DEFAULT isms.current_login(),
     PRIMARY KEY (org_id, id),
     CONSTRAINT document_version_unique UNIQUE (org_id, document_id, version),
     FOREIGN KEY (org_id, document_id) REFERENCES isms.document (org_id, id),
@@ -79,6 +80,7 @@ COMMENT ON COLUMN isms.document_version.media_type IS 'Media type of the content
 COMMENT ON COLUMN isms.document_version.url IS 'Where the content is kept when not stored here, such as a SharePoint link';
 COMMENT ON COLUMN isms.document_version.sha256 IS 'SHA-256 of the content (of the URL text for a link), computed by the database';
 COMMENT ON COLUMN isms.document_version.author IS 'Who wrote the version: the person acting when it was created; may not approve it';
+COMMENT ON COLUMN isms.document_version.author_login IS 'The login role (session_user) through which the author created the version, set by document control; NULL for a version created before 0.2.0. A personal login that created a version cannot approve it';
 COMMENT ON COLUMN isms.document_version.change_reason IS 'Why the version was made; required for every version after the first';
 COMMENT ON COLUMN isms.document_version.validity IS 'When the version was in force: NULL until published, [published, superseded or retired) after';
 
@@ -99,6 +101,7 @@ CREATE TABLE isms.document_approval (
     created_by  text NOT NULL DEFAULT isms.current_actor(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    approver_login text DEFAULT isms.current_login(),
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, version_id) REFERENCES isms.document_version (org_id, id),
     CONSTRAINT document_approval_reason_for_rejection CHECK (decision = 'approved' OR comment IS NOT NULL)
@@ -110,7 +113,8 @@ COMMENT ON TABLE isms.document_approval IS
 COMMENT ON COLUMN isms.document_approval.version_id IS 'The version decided on (isms.document_version), while in review';
 COMMENT ON COLUMN isms.document_approval.decision IS 'approved or rejected';
 COMMENT ON COLUMN isms.document_approval.comment IS 'The approver''s comment; required with a rejection';
-COMMENT ON COLUMN isms.document_approval.approver IS 'Who decided: the person acting; never the version''s author (segregation of duties)';
+COMMENT ON COLUMN isms.document_approval.approver IS 'Who decided: the person acting; never the version''s author, nor through the personal login that created it (segregation of duties)';
+COMMENT ON COLUMN isms.document_approval.approver_login IS 'The login role (session_user) through which the decision was recorded, set by document control; NULL for a decision recorded before 0.2.0';
 COMMENT ON COLUMN isms.document_approval.decided_at IS 'When the decision was recorded (transaction time)';
 COMMENT ON COLUMN isms.document_approval.sha256 IS 'SHA-256 of the version''s content when decided: an approval covers that content only';
 

@@ -41,7 +41,8 @@ BEGIN
         ('isms_reader',  'isms: read-only access to the ISMS of member organisations (BI, dashboards)'),
         ('isms_auditor', 'isms: reads everything of member organisations, writes audit programmes, audits, findings and evidence'),
         ('isms_editor',  'isms: reads and writes the registers of member organisations'),
-        ('isms_admin',   'isms: every organisation; manages organisations and memberships')) AS v(name, note)
+        ('isms_admin',   'isms: every organisation; manages organisations and memberships'),
+        ('isms_app',     'isms: trusted to assert the acting person (isms.actor, per transaction); grant it to a pooled application''s login, beside isms_editor or another role for its privileges')) AS v(name, note)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r.name) THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
@@ -75,9 +76,17 @@ CREATE FUNCTION isms.current_actor() RETURNS text
     AS 'MODULE_PATHNAME', 'isms_actor_fn'
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION isms.current_actor() IS
-    'The person acting: the setting isms.actor when set, else the current user';
+    'The person acting: the setting isms.actor when a superuser or a member of isms_app set it (an isms_app member in the current transaction), else the role the session acts as (the login, or what it SET ROLE to; never a security definer); refuses an isms.actor set by any other role (IS080) or left from an earlier transaction (IS081)';
 REVOKE ALL ON FUNCTION isms.current_actor() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.current_actor() TO isms_reader;
+
+CREATE FUNCTION isms.current_login() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_login_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_login() IS
+    'The login role: the role that authenticated the session (session_user), whatever SET ROLE or a security-definer function made the current user; recorded beside the acting person';
+REVOKE ALL ON FUNCTION isms.current_login() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.current_login() TO isms_reader;
 
 CREATE SCHEMA isms_report;
 COMMENT ON SCHEMA isms_report IS

@@ -152,7 +152,7 @@ DECLARE
     genval jsonb;
     caller constant name := CASE WHEN current_setting('role') = 'none' THEN session_user
                                  ELSE current_setting('role')::name END;
-    imported_by constant text := coalesce(nullif(current_setting('isms.actor', true), ''), caller);
+    imported_by constant text := isms.current_actor();
 BEGIN
     IF NOT pg_has_role(caller, 'isms_admin', 'USAGE') THEN
         RAISE EXCEPTION 'permission denied to import into organisation %', o
@@ -313,11 +313,15 @@ BEGIN
             END IF;
             -- a workflow record's moves: into the log, marked by the batch
             IF wf AND (vi = 0 OR full_row->>'status' IS DISTINCT FROM prev_row->>'status') THEN
-                INSERT INTO isms.transition_log (org_id, record_table, record_id, cycle, from_state, to_state, actor, reason, at, xact_id)
+                INSERT INTO isms.transition_log (org_id, record_table, record_id, cycle, from_state, to_state, actor, reason, at, xact_id,
+                                                 record_table_name, login_role)
                 VALUES (o, reg, new_id, coalesce((full_row->>'cycle')::integer, 1),
                         CASE WHEN vi > 0 THEN prev_row->>'status' END, full_row->>'status', versions->vi->>'actor',
                         coalesce(versions->vi->>'reason', format('imported (batch %s)', b)),
-                        (versions->vi->>'valid_from')::timestamptz, pg_current_xact_id())
+                        (versions->vi->>'valid_from')::timestamptz, pg_current_xact_id(),
+                        (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                           JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = reg),
+                        session_user)
                 RETURNING log_id INTO lid;
                 first_log := coalesce(first_log, lid);
                 last_log := lid;
@@ -339,7 +343,7 @@ BEGIN
       INTO log_sha
       FROM isms.transition_log l
      WHERE l.org_id = o AND l.xact_id = pg_current_xact_id() AND l.log_id BETWEEN first_log AND last_log;
-    seq := isms.trail_append(o, 'isms.import_batch'::regclass, 0, 'import',
+    seq := isms.trail_append_engine(o, 'isms.import_batch'::regclass, 0, 'import',
         jsonb_build_object('batch', b, 'imported_by', imported_by, 'login_role', session_user,
                            'staged_rows', n_rows, 'records', n_records, 'history_rows', n_hist, 'log_rows', n_log,
                            'sha256', encode(digest, 'hex'), 'xact_id', pg_current_xact_id()::text,

@@ -53,6 +53,18 @@
 /* IS062: a library of a framework shipped with the extension */
 #define ERRCODE_ISMS_LIBRARY_SHIPPED		MAKE_SQLSTATE('I','S','0','6','2')
 
+/* IS080: isms.actor set (or used) by a role not trusted to assert the person */
+#define ERRCODE_ISMS_ACTOR_UNTRUSTED		MAKE_SQLSTATE('I','S','0','8','0')
+/* IS081: isms.actor of a trusted non-superuser not set in this transaction */
+#define ERRCODE_ISMS_ACTOR_STALE			MAKE_SQLSTATE('I','S','0','8','1')
+/* IS082: isms.trail_append() of an action only the engine writes */
+#define ERRCODE_ISMS_TRAIL_RESERVED			MAKE_SQLSTATE('I','S','0','8','2')
+
+/* the role trusted to assert the acting person (a pooled application) */
+#define ISMS_APP_ROLE "isms_app"
+/* the length limit of person columns (constraints *_max_128_chars) */
+#define ISMS_PERSON_MAX_CHARS 128
+
 /* IS050: CREATE EXTENSION into a schema a non-superuser created */
 #define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
 
@@ -85,8 +97,18 @@ extern char *isms_actor;
 extern char *isms_reason;
 extern char *isms_org;
 
-/* the acting person: isms.actor when set, else the session user name */
+/*
+ * The acting person: isms.actor when set by a trusted role (checked on
+ * every call), else the role the session acts as (GetOuterUserId(), never
+ * a security definer).  The login: session_user's name.
+ */
 extern const char *isms_current_actor(void);
+extern const char *isms_current_login(void);
+/* whether the outer role may assert the acting person (superuser, isms_app) */
+extern bool isms_actor_trusted(void);
+extern bool isms_role_trusted(Oid roleid);
+/* whether a recorded login is trusted (NULL, recorded before 0.2.0: true) */
+extern bool isms_login_trusted(const char *login);
 
 /*
  * What each concept does when a relation's cache entry is invalidated

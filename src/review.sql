@@ -2,6 +2,43 @@
 -- the row's last_reviewed_at, without a new version of its content, and its
 -- conclusion goes into the hash-chained trail as evidence.
 
+-- The trail entry of a review.  The action review is the engine's, so it
+-- is appended as the extension's owner, and only for a review this very
+-- transaction made: the row's last_reviewed_at is now() and no review
+-- entry of it has that time yet.
+CREATE FUNCTION isms.review_trail_entry(tbl regclass, record_id bigint, note text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    org bigint;
+    at constant timestamptz := pg_catalog.now();
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM isms.register r WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.reviewable) THEN
+        RAISE EXCEPTION 'table % is not a register under periodic review', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is not listed in isms.register as reviewable.',
+                  HINT = 'Record reviews with isms.mark_reviewed().';
+    END IF;
+    EXECUTE pg_catalog.format('SELECT t.org_id FROM %s t WHERE t.id OPERATOR(pg_catalog.=) $1 AND t.last_reviewed_at OPERATOR(pg_catalog.=) $2', tbl)
+        INTO org USING record_id, at;
+    IF org IS NULL OR EXISTS (
+        SELECT 1 FROM isms.trail t
+         WHERE t.org_id OPERATOR(pg_catalog.=) org AND t.record_table OPERATOR(pg_catalog.=) tbl::pg_catalog.text
+           AND t.record_id OPERATOR(pg_catalog.=) review_trail_entry.record_id AND t.action OPERATOR(pg_catalog.=) 'review'
+           AND (t.payload OPERATOR(pg_catalog.->>) 'reviewed_at')::pg_catalog.timestamptz OPERATOR(pg_catalog.=) at) THEN
+        RAISE EXCEPTION 'no review of % % to record in the trail', tbl, record_id
+            USING ERRCODE = 'IS082',
+                  DETAIL = 'A review entry is the engine''s: it is written once, for a review made in the same transaction.',
+                  HINT = 'Record reviews with isms.mark_reviewed().';
+    END IF;
+    RETURN isms.trail_append_engine(org, tbl, record_id, 'review',
+                                    pg_catalog.jsonb_build_object('note', note, 'reviewed_at', at));
+END $$;
+COMMENT ON FUNCTION isms.review_trail_entry(regclass, bigint, text) IS
+    'Appends the trail entry (action review) of a review this transaction made (last_reviewed_at = now(), no such entry yet), as the engine; called by isms.mark_reviewed(); refuses anything else (IS082)';
+REVOKE ALL ON FUNCTION isms.review_trail_entry(regclass, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.review_trail_entry(regclass, bigint, text) TO isms_editor;
+
 CREATE FUNCTION isms.mark_reviewed(tbl regclass, record_id bigint, note text)
 RETURNS timestamptz
 LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
@@ -33,8 +70,7 @@ BEGIN
                   DETAIL = format('No row of %s with id %s is visible to you.', tbl, record_id),
                   HINT = 'Check the id and your organisation membership.';
     END IF;
-    PERFORM isms.trail_append(org, tbl, record_id, 'review',
-                              jsonb_build_object('note', note, 'reviewed_at', at));
+    PERFORM isms.review_trail_entry(tbl, record_id, note);
     RETURN at;
 END $$;
 COMMENT ON FUNCTION isms.mark_reviewed(regclass, bigint, text) IS

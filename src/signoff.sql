@@ -211,21 +211,34 @@ COMMENT ON FUNCTION isms.signoff_trail() IS
     'AFTER INSERT trigger of isms.signoff: records the sign-off in the evidence trail (action sign-off, with the SHA-256 of the content); not for a superuser''s INSERT (a restore)';
 
 CREATE FUNCTION isms.signoff_trail_entry(s isms.signoff) RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, isms, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    NEW isms.signoff := s;
+    NEW isms.signoff;
 BEGIN
-    RETURN isms.trail_append(NEW.org_id, 'isms.signoff'::regclass, NEW.id, 'sign-off',
-        jsonb_build_object('subject', NEW.subject, 'record_id', NEW.record_id, 'soa_version', NEW.soa_version,
+    -- the action sign-off is the engine's: only for a sign-off stored in
+    -- isms.signoff, from the stored row, and once
+    SELECT * INTO NEW FROM isms.signoff x
+     WHERE x.org_id OPERATOR(pg_catalog.=) s.org_id AND x.id OPERATOR(pg_catalog.=) s.id;
+    IF NOT FOUND OR EXISTS (
+        SELECT 1 FROM isms.trail t
+         WHERE t.org_id OPERATOR(pg_catalog.=) NEW.org_id AND t.record_table OPERATOR(pg_catalog.=) 'isms.signoff'
+           AND t.record_id OPERATOR(pg_catalog.=) NEW.id AND t.action OPERATOR(pg_catalog.=) 'sign-off') THEN
+        RAISE EXCEPTION 'no sign-off % of organisation % to record in the trail', s.id, s.org_id
+            USING ERRCODE = 'IS082',
+                  DETAIL = 'A sign-off entry is the engine''s: it is written once, for a sign-off stored in isms.signoff.',
+                  HINT = 'Sign with isms.sign_off().';
+    END IF;
+    RETURN isms.trail_append_engine(NEW.org_id, 'isms.signoff'::pg_catalog.regclass, NEW.id, 'sign-off',
+        pg_catalog.jsonb_build_object('subject', NEW.subject, 'record_id', NEW.record_id, 'soa_version', NEW.soa_version,
                            'signer', NEW.signer, 'login_role', NEW.login_role, 'signer_role', NEW.signer_role,
                            'statement', NEW.statement, 'signed_at', NEW.signed_at,
-                           'sha256', encode(NEW.sha256, 'hex')));
+                           'sha256', pg_catalog.encode(NEW.sha256, 'hex')));
 END
 $$;
 COMMENT ON FUNCTION isms.signoff_trail_entry(isms.signoff) IS
-    'Appends a sign-off to the evidence trail (action sign-off: subject, record, SoA version, signer, login role, role, statement, time, SHA-256)';
+    'Appends a sign-off to the evidence trail as the engine (action sign-off: subject, record, SoA version, signer, login role, role, statement, time, SHA-256), from the row stored in isms.signoff with the id and org_id of s, once; refuses a sign-off not stored or already recorded (IS082)';
 
 CREATE FUNCTION isms.signoff_keep() RETURNS trigger
     LANGUAGE plpgsql

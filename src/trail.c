@@ -72,7 +72,20 @@
 #define ATT_PAYLOAD			8
 #define ATT_PREV_HASH		9
 #define ATT_HASH			10
-#define TRAIL_NATTS			10
+#define ATT_LOGIN_ROLE		11
+#define ATT_SOURCE			12
+#define TRAIL_NATTS			12
+
+/*
+ * The actions the engine writes (the workflow's seals, document control,
+ * the evidence and acceptance triggers, imports, reviews, sign-offs):
+ * isms.trail_append() refuses them, so that an entry under one of these
+ * names is always the engine's.
+ */
+static const char *const reserved_actions[] = {
+	"transitions", "import", "approve", "reject", "publish", "retire",
+	"withdraw", "evidence", "risk_acceptance", "review", "sign-off", NULL
+};
 
 /*
  * Advisory lock tag of an organisation's trail: (database, org_id high
@@ -173,7 +186,7 @@ trail_lookup_relations(void)
 {
 	static const Oid types[TRAIL_NATTS] = {
 		INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-		INT8OID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID
+		INT8OID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID
 	};
 	Oid			nsp;
 	Oid			relid;
@@ -332,13 +345,16 @@ isms_trail_encode_int8(StringInfo buf, int64 value)
 /*
  * hash = SHA-256(prev_hash || encoding), where encoding is the netstrings
  * of org_id, seq, recorded_at, actor, record_table, record_id, action and
- * payload, in that order.  The README documents it for auditors.
+ * payload, in that order, then login_role and source when login_role is
+ * not NULL (entries written before 0.2.0 have neither and keep their
+ * hash).  The README documents it for auditors.
  */
 static void
 trail_hash(const uint8 *prev_hash, int64 org_id, int64 seq,
 		   const char *recorded_at, const char *actor,
 		   const char *record_table, int64 record_id, const char *action,
-		   const char *payload, int payload_len, uint8 *result)
+		   const char *payload, int payload_len, const char *login_role,
+		   const char *source, uint8 *result)
 {
 	StringInfoData buf;
 	pg_cryptohash_ctx *ctx;
@@ -352,6 +368,11 @@ trail_hash(const uint8 *prev_hash, int64 org_id, int64 seq,
 	isms_trail_encode_int8(&buf, record_id);
 	isms_trail_encode_field(&buf, action, strlen(action));
 	isms_trail_encode_field(&buf, payload, payload_len);
+	if (login_role != NULL)
+	{
+		isms_trail_encode_field(&buf, login_role, strlen(login_role));
+		isms_trail_encode_field(&buf, source, strlen(source));
+	}
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (ctx == NULL)
@@ -464,9 +485,20 @@ trail_insert_tuple(Relation rel, HeapTuple tuple, Datum *values, bool *nulls)
 	}
 }
 
+static int64 trail_append_entry(int64 org_id, Oid relid, int64 record_id,
+								const char *action, Jsonb *payload,
+								bool by_hand);
+
 int64
 isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 				  const char *action, Jsonb *payload)
+{
+	return trail_append_entry(org_id, relid, record_id, action, payload, false);
+}
+
+static int64
+trail_append_entry(int64 org_id, Oid relid, int64 record_id,
+				   const char *action, Jsonb *payload, bool by_hand)
 {
 	Relation	rel;
 	LOCKTAG		tag;
@@ -476,6 +508,8 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 	TimestampTz now;
 	char		ts[TRAIL_TS_LEN];
 	const char *actor;
+	const char *login_role;
+	const char *source = by_hand ? "hand" : "engine";
 	const char *record_table;
 	char	   *payload_text;
 	int			payload_len;
@@ -494,6 +528,7 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 	trail_lookup_relations();
 	record_table = trail_record_table_name(relid);
 	actor = isms_current_actor();
+	login_role = isms_current_login();
 
 	rel = table_open(trail_relid, RowExclusiveLock);
 
@@ -533,7 +568,7 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 	payload_text = trail_payload_text(payload, &payload_len);
 
 	trail_hash(prev_hash, org_id, seq, ts, actor, record_table, record_id,
-			   action, payload_text, payload_len, hash);
+			   action, payload_text, payload_len, login_role, source, hash);
 
 	values[ATT_ORG_ID - 1] = Int64GetDatum(org_id);
 	values[ATT_SEQ - 1] = Int64GetDatum(seq);
@@ -545,6 +580,8 @@ isms_trail_append(int64 org_id, Oid relid, int64 record_id,
 	values[ATT_PAYLOAD - 1] = JsonbPGetDatum(payload);
 	values[ATT_PREV_HASH - 1] = PointerGetDatum(hash_to_bytea(prev_hash));
 	values[ATT_HASH - 1] = PointerGetDatum(hash_to_bytea(hash));
+	values[ATT_LOGIN_ROLE - 1] = PointerGetDatum(cstring_to_text(login_role));
+	values[ATT_SOURCE - 1] = PointerGetDatum(cstring_to_text(source));
 
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	trail_insert_tuple(rel, tuple, values, nulls);
@@ -621,10 +658,46 @@ require_member_sql(PG_FUNCTION_ARGS)
  * isms.trail_append(org_id, record_table, record_id, action, payload)
  * RETURNS bigint
  */
+/*
+ * Refuses (23503) a record table that is none of the ISMS's: a register
+ * (isms.register, shared by every organisation), a workflow table or a
+ * table of document control.  Read as the caller, search_path pinned.
+ */
+static void
+trail_require_register(Oid relid)
+{
+	Datum		arg[1] = {ObjectIdGetDatum(relid)};
+	Oid			argtypes[1] = {OIDOID};
+	bool		known = false;
+	bool		isnull;
+	IsmsRestrict safe;
+
+	isms_restrict_begin(&safe, InvalidOid);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM isms.register r WHERE r.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+							  " OR EXISTS (SELECT FROM isms.workflow w WHERE w.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+							  " OR $1 OPERATOR(pg_catalog.=) ANY (ARRAY['isms.document'::pg_catalog.regclass, 'isms.document_version'::pg_catalog.regclass]::pg_catalog.oid[])",
+							  1, argtypes, arg, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1,
+										   &isnull)) && !isnull;
+	SPI_finish();
+	isms_restrict_end(&safe);
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("table %s is not a register of the ISMS: the trail records only its records",
+						trail_record_table_name(relid)),
+				 errdetail("A trail entry is about a record of a register listed in isms.register, of a workflow table or of document control."),
+				 errhint("SELECT relid FROM isms.register lists the registers.")));
+}
+
 Datum
 trail_append_sql(PG_FUNCTION_ARGS)
 {
 	char	   *action;
+	int			i;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
 		PG_ARGISNULL(3))
@@ -639,9 +712,40 @@ trail_append_sql(PG_FUNCTION_ARGS)
 	 * API serves triggers that have already passed row-level security).
 	 */
 	isms_require_member(PG_GETARG_INT64(0), "append to the trail of");
-	PG_RETURN_INT64(isms_trail_append(PG_GETARG_INT64(0), PG_GETARG_OID(1),
-									  PG_GETARG_INT64(2), action,
-									  PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4)));
+	for (i = 0; reserved_actions[i] != NULL; i++)
+		if (strcmp(action, reserved_actions[i]) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_ISMS_TRAIL_RESERVED),
+					 errmsg("action \"%s\" is reserved to the engine: isms.trail_append() cannot write it", action),
+					 errdetail("Entries named transitions, import, approve, reject, publish, retire, withdraw, evidence, risk_acceptance, review and sign-off are written only by the workflow engine, document control and the functions that record them, so that they can be trusted."),
+					 errhint("Use the function that records the fact (isms.transition, isms.approve_document, isms.mark_reviewed, isms.sign_off ...), or name the action of your own entry differently.")));
+	trail_require_register(PG_GETARG_OID(1));
+	PG_RETURN_INT64(trail_append_entry(PG_GETARG_INT64(0), PG_GETARG_OID(1),
+									   PG_GETARG_INT64(2), action,
+									   PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4),
+									   true));
+}
+
+/*
+ * isms.trail_append_engine(org_id, record_table, record_id, action,
+ * payload) RETURNS bigint: granted to no role; the extension's
+ * security-definer functions call it after checking what they record.
+ */
+PG_FUNCTION_INFO_V1(trail_append_engine_sql);
+Datum
+trail_append_engine_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
+		PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("isms.trail_append_engine() needs an organisation, a table, a record and an action"),
+				 errhint("Only the payload may be NULL.")));
+	PG_RETURN_INT64(trail_append_entry(PG_GETARG_INT64(0), PG_GETARG_OID(1),
+									   PG_GETARG_INT64(2),
+									   text_to_cstring(PG_GETARG_TEXT_PP(3)),
+									   PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4),
+									   false));
 }
 
 /* one row of verify_trail()'s result */
@@ -767,6 +871,8 @@ verify_trail(PG_FUNCTION_ARGS)
 		char	   *actor;
 		char	   *record_table;
 		char	   *action;
+		char	   *login_role;
+		char	   *source;
 		Datum		d;
 		bool		has_prev;
 		bool		has_hash;
@@ -803,7 +909,11 @@ verify_trail(PG_FUNCTION_ARGS)
 		actor = get_text(slot, ATT_ACTOR);
 		record_table = get_text(slot, ATT_RECORD_TABLE);
 		action = get_text(slot, ATT_ACTION);
+		login_role = get_text(slot, ATT_LOGIN_ROLE);
+		source = get_text(slot, ATT_SOURCE);
 		complete = complete && has_hash && actor && record_table && action;
+		/* both or neither: neither for an entry written before 0.2.0 */
+		complete = complete && ((login_role == NULL) == (source == NULL));
 		(void) slot_getattr(slot, ATT_RECORD_ID, &isnull);
 		complete = complete && !isnull;
 		(void) slot_getattr(slot, ATT_PAYLOAD, &isnull);
@@ -819,7 +929,8 @@ verify_trail(PG_FUNCTION_ARGS)
 										 &payload_len);
 			trail_hash(prev, org_id, seq, ts, actor, record_table,
 					   DatumGetInt64(slot_getattr(slot, ATT_RECORD_ID, &isnull2)),
-					   action, payload, payload_len, computed);
+					   action, payload, payload_len, login_role, source,
+					   computed);
 		}
 		if (!complete || memcmp(computed, stored, TRAIL_HASH_LEN) != 0)
 		{
@@ -962,6 +1073,14 @@ trail_row(PG_FUNCTION_ARGS)
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 
 	org_id = DatumGetInt64(SPI_getbinval(row, desc, SPI_fnumber(desc, "org_id"), &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a row of %s without an organisation cannot go into the trail",
+						RelationGetRelationName(td->tg_relation)),
+				 errdetail("Trigger %s appends each row to its organisation's chain; org_id is NULL.",
+						   tg->tgname),
+				 errhint("Give the row the org_id of its organisation.")));
 	if (strcmp(tg->tgargs[1], "-") == 0)
 		record_table = RelationGetRelid(td->tg_relation);
 	else

@@ -27,19 +27,24 @@ CREATE TABLE isms.trail (
     payload      jsonb       NOT NULL,
     prev_hash    bytea       NOT NULL CHECK (octet_length(prev_hash) = 32),
     hash         bytea       NOT NULL CHECK (octet_length(hash) = 32),
-    PRIMARY KEY (org_id, seq)
+    login_role   text,
+    source       text        CHECK (source IN ('engine', 'hand')),
+    PRIMARY KEY (org_id, seq),
+    CONSTRAINT trail_login_role_with_source CHECK ((login_role IS NULL) = (source IS NULL))
 );
 COMMENT ON TABLE isms.trail IS
     'Clause 7.5.3: the evidence trail, append-only, per organisation, each entry SHA-256 hash-chained to the previous one. Written by isms.trail_append(); UPDATE, DELETE and TRUNCATE are refused (IS020)';
 COMMENT ON COLUMN isms.trail.org_id IS 'Organisation whose chain the entry belongs to';
 COMMENT ON COLUMN isms.trail.seq IS 'Position in the organisation''s chain: 1, 2, 3 ... without gaps';
 COMMENT ON COLUMN isms.trail.recorded_at IS 'When the entry was appended (clock time under the organisation''s trail lock, so non-decreasing along the chain)';
-COMMENT ON COLUMN isms.trail.actor IS 'The person acting: the setting isms.actor, else the current user';
+COMMENT ON COLUMN isms.trail.actor IS 'The person acting (isms.current_actor()): asserted by a trusted application login (isms_app), else the role the session acted as';
 COMMENT ON COLUMN isms.trail.record_table IS 'Qualified name of the table of the record the entry is about, as text so that it survives dump and restore';
 COMMENT ON COLUMN isms.trail.record_id IS 'id of the record the entry is about, within record_table and org_id';
 COMMENT ON COLUMN isms.trail.action IS 'What happened: transition, approval, publication, review, risk acceptance, evidence ...';
 COMMENT ON COLUMN isms.trail.payload IS 'Facts of the entry as JSON, hashed in jsonb''s canonical text';
 COMMENT ON COLUMN isms.trail.prev_hash IS 'hash of the previous entry of the organisation; 32 zero bytes for the first';
+COMMENT ON COLUMN isms.trail.login_role IS 'The login role of the session that wrote the entry (session_user); NULL for an entry written before 0.2.0';
+COMMENT ON COLUMN isms.trail.source IS 'engine: written by the engine (workflow seals, document control, evidence, reviews, sign-offs, imports); hand: appended with isms.trail_append(); NULL for an entry written before 0.2.0';
 COMMENT ON COLUMN isms.trail.hash IS 'SHA-256 over prev_hash and the canonical encoding of this entry (see the README)';
 
 -- the data is the evidence: pg_dump dumps it although the table belongs to
@@ -67,9 +72,23 @@ CREATE FUNCTION isms.trail_append(org_id bigint, record_table regclass,
     AS 'MODULE_PATHNAME', 'trail_append_sql'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) IS
-    'Appends an entry to the organisation''s trail and returns its seq; holds the organisation''s trail lock until commit. A NULL payload is stored as {}';
+    'Appends an entry by hand (source hand, with the login role) to the organisation''s trail and returns its seq; holds the organisation''s trail lock until commit. A NULL payload is stored as {}. Refuses a NULL argument but the payload (22004), an organisation the caller is not a member of (42501), an action the engine writes (IS082) and a table that is not a register, workflow or document table of the ISMS (23503)';
 REVOKE ALL ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) TO isms_admin, isms_editor;
+
+-- The engine's own entry point for the entries its SQL functions write
+-- (imports, reviews, sign-offs): granted to no role, so only the
+-- extension's security-definer functions, which check the fact first,
+-- reach it.
+CREATE FUNCTION isms.trail_append_engine(org_id bigint, record_table regclass,
+                                         record_id bigint, action text,
+                                         payload jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'trail_append_engine_sql'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) IS
+    'Appends an engine entry (source engine, any action) to the organisation''s trail and returns its seq; granted to no role: called by the extension''s security-definer functions (isms.import_apply, isms.review_trail_entry, isms.signoff_trail_entry) after they check the fact they record';
+REVOKE ALL ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION isms.verify_trail(org_id bigint)
     RETURNS TABLE (seq bigint, expected_hash bytea, found_hash bytea, problem text)

@@ -128,6 +128,7 @@ typedef struct WfTable
 	char	   *workflow;
 	char	   *label;			/* "corrective action" */
 	char	   *qualname;		/* "isms.corrective_action" */
+	Datum		qualname_text;	/* the same as text, for log rows */
 	Oid			rowtype;
 	AttrNumber	att_status;
 	AttrNumber	att_org;
@@ -143,7 +144,10 @@ typedef struct WfTable
 	WfRestriction *restrictions;
 } WfTable;
 
-#define LOG_NATTS 11
+#define LOG_NATTS 13
+/* columns of isms.transition_log added in 0.2.0 */
+#define LOG_ATT_TABLE_NAME 12
+#define LOG_ATT_LOGIN_ROLE 13
 /* log rows are written in batches of this many */
 #define LOG_BATCH 1000
 
@@ -174,8 +178,9 @@ static int	npending = 0;
 /* flush when this many rows are queued: LOG_BATCH beyond the held ones */
 static int	pending_limit = LOG_BATCH;
 static MemoryContext pending_cxt = NULL;
-/* the actor as text, kept while isms.actor and the user are unchanged */
+/* the actor and login as text, kept while isms.actor and the user are unchanged */
 static Datum actor_text = (Datum) 0;
+static Datum login_text = (Datum) 0;
 static const char *actor_source = NULL;
 static Oid	actor_user = InvalidOid;
 static int64 xact_first_log = 0;
@@ -331,6 +336,7 @@ wf_xact_callback(XactEvent event, void *arg)
 			pending_limit = LOG_BATCH;
 			pending_cxt = NULL; /* freed with TopTransactionContext */
 			actor_text = (Datum) 0;
+			login_text = (Datum) 0;
 			xact_first_log = xact_last_log = 0;
 			xact_events = 0;
 			nsubxact_events = 0;
@@ -546,6 +552,7 @@ wf_load(WfTable *t, Relation rel)
 	 */
 	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 											 RelationGetRelationName(rel));
+	t->qualname_text = CStringGetTextDatum(t->qualname);
 	MemoryContextSwitchTo(old);
 
 	wf_select("SELECT s.state, s.phase, s.is_initial, s.is_terminal "
@@ -805,9 +812,11 @@ encode_text_att(StringInfo buf, HeapTuple tuple, TupleDesc desc, int att)
 /*
  * The SHA-256 (hex, into hex) of a batch's rows as they are now, read back
  * through the primary key in log_id order: the netstrings of log_id, the
- * table's qualified name, record_id, cycle, from_state, to_state, actor,
- * reason and time (UTC), as isms.transition_log_encoding() gives them.
- * Returns how many rows it found.
+ * table's qualified name as recorded at the move (record_table_name, so
+ * that a table renamed or dropped since changes nothing), record_id,
+ * cycle, from_state, to_state, actor, reason and time (UTC), then the
+ * login role when it is not NULL, as isms.transition_log_encoding() gives
+ * them.  Returns how many rows it found.
  */
 static int
 digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
@@ -822,8 +831,6 @@ digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
 	StringInfoData buf;
 	char		ts[TRAIL_TS_LEN];
 	TimestampTz ts_value = DT_NOBEGIN;
-	Oid			name_relid = InvalidOid;
-	char	   *name = NULL;
 	int			found = 0;
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
@@ -837,23 +844,15 @@ digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
 	while ((tuple = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
-		Oid			relid;
 		TimestampTz at;
 
 		if (DatumGetInt64(heap_getattr(tuple, 2, desc, &isnull)) != b->org_id ||
 			!FullTransactionIdEquals(DatumGetFullTransactionId(heap_getattr(tuple, 11, desc, &isnull)),
 									 xid))
 			continue;
-		relid = DatumGetObjectId(heap_getattr(tuple, 3, desc, &isnull));
-		if (relid != name_relid)
-		{
-			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											  get_rel_name(relid));
-			name_relid = relid;
-		}
 		resetStringInfo(&buf);
 		isms_trail_encode_int8(&buf, DatumGetInt64(heap_getattr(tuple, 1, desc, &isnull)));
-		isms_trail_encode_field(&buf, name, strlen(name));
+		encode_text_att(&buf, tuple, desc, LOG_ATT_TABLE_NAME);
 		isms_trail_encode_int8(&buf, DatumGetInt64(heap_getattr(tuple, 4, desc, &isnull)));
 		isms_trail_encode_int8(&buf, DatumGetInt32(heap_getattr(tuple, 5, desc, &isnull)));
 		encode_text_att(&buf, tuple, desc, 6);
@@ -869,6 +868,9 @@ digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
 				elog(ERROR, "transition time out of range");
 		}
 		isms_trail_encode_field(&buf, ts, strlen(ts));
+		(void) heap_getattr(tuple, LOG_ATT_LOGIN_ROLE, desc, &isnull);
+		if (!isnull)
+			encode_text_att(&buf, tuple, desc, LOG_ATT_LOGIN_ROLE);
 		if (pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0)
 			elog(ERROR, "could not hash: %s", pg_cryptohash_error(ctx));
 		found++;
@@ -1024,6 +1026,7 @@ flush_pending(void)
 	{
 		MemoryContextReset(pending_cxt);
 		actor_text = (Datum) 0;
+		login_text = (Datum) 0;
 	}
 }
 
@@ -1054,14 +1057,16 @@ count_subxact_event(void)
 static Datum
 current_actor_text(void)
 {
+	/* the actor depends on the outer role, never on a security definer */
 	if (actor_text == (Datum) 0 || actor_source != isms_actor ||
-		actor_user != GetUserId())
+		actor_user != GetOuterUserId())
 	{
 		MemoryContext old = MemoryContextSwitchTo(pending_cxt);
 
 		actor_text = CStringGetTextDatum(isms_current_actor());
+		login_text = CStringGetTextDatum(isms_current_login());
 		actor_source = isms_actor;
-		actor_user = GetUserId();
+		actor_user = GetOuterUserId();
 		MemoryContextSwitchTo(old);
 	}
 	return actor_text;
@@ -1120,6 +1125,9 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 	/* the statement's start, as statement_timestamp(): one per bulk move */
 	p->values[9] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	p->values[10] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	/* the name sealed is the one of the move, whatever becomes of the table */
+	p->values[LOG_ATT_TABLE_NAME - 1] = t->qualname_text;
+	p->values[LOG_ATT_LOGIN_ROLE - 1] = login_text;
 
 	if (xact_first_log == 0)
 		xact_first_log = log_id;

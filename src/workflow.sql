@@ -155,6 +155,8 @@ CREATE TABLE isms.transition_log (
     reason       text,
     at           timestamptz NOT NULL,
     xact_id      xid8 NOT NULL,
+    record_table_name text,
+    login_role   text,
     PRIMARY KEY (log_id)
 );
 CREATE SEQUENCE isms.transition_log_log_id_seq CACHE 64 OWNED BY isms.transition_log.log_id;
@@ -169,10 +171,12 @@ COMMENT ON COLUMN isms.transition_log.record_id IS 'The record''s id';
 COMMENT ON COLUMN isms.transition_log.from_state IS 'State before the move; NULL when the record was created';
 COMMENT ON COLUMN isms.transition_log.to_state IS 'State after the move';
 COMMENT ON COLUMN isms.transition_log.cycle IS 'PDCA cycle of the record after the move';
-COMMENT ON COLUMN isms.transition_log.actor IS 'Who moved it: isms.actor, else the database user';
+COMMENT ON COLUMN isms.transition_log.actor IS 'Who moved it (isms.current_actor()): the person a trusted application login (isms_app) asserted, else the role the session acted as';
 COMMENT ON COLUMN isms.transition_log.reason IS 'Reason given (isms.transition argument or isms.reason setting)';
 COMMENT ON COLUMN isms.transition_log.at IS 'When the move was made: the start of the statement that made it, as statement_timestamp()';
 COMMENT ON COLUMN isms.transition_log.xact_id IS 'Transaction that made the move';
+COMMENT ON COLUMN isms.transition_log.record_table_name IS 'Qualified name of the workflow table at the time of the move, as sealed in the trail (a later rename or drop of the table changes nothing); the engine and imports always fill it';
+COMMENT ON COLUMN isms.transition_log.login_role IS 'The login role of the session that made the move (session_user); NULL for a move logged before 0.2.0';
 
 -- The outbox: one row per committed transaction that moved records, numbered
 -- in commit order.
@@ -312,15 +316,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms, pg_temp
     SELECT string_agg(octet_length(f) || ':' || f || ',', '' ORDER BY n)
       FROM unnest(ARRAY[
                l.log_id::text,
-               (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
-                  JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = l.record_table),
+               coalesce(l.record_table_name,
+                        (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                           JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = l.record_table)),
                l.record_id::text, l.cycle::text,
                coalesce(l.from_state, ''), l.to_state, l.actor, coalesce(l.reason, ''),
-               to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')])
+               to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')]
+           || CASE WHEN l.login_role IS NULL THEN '{}'::text[] ELSE ARRAY[l.login_role] END)
            WITH ORDINALITY AS u(f, n)
 $$;
 COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
-    'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table, record_id, cycle, from_state, to_state, actor, reason and time (UTC)';
+    'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
 REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
 
@@ -336,6 +342,7 @@ BEGIN
                (b->>2)::int AS n, (t.payload->>'xact_id')::xid8 AS xact, b->>3 AS sha
           FROM isms.trail t, jsonb_array_elements(t.payload->'batches') AS b
          WHERE t.org_id = org AND t.action IN ('transitions', 'import')
+           AND t.source IS DISTINCT FROM 'hand'
     ), recomputed AS (
         SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
                encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found

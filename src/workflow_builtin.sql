@@ -89,7 +89,7 @@ INSERT INTO isms.workflow_guard (guard, description, check_sql) VALUES
                                      AND e.record_id = ($1).id)
                THEN 'no evidence is attached to the treatment plan' END$g$),
  ('corrective_action_effective',
-  'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer: the names recorded differ, and so do the persons the log records moving it to implemented and to verified',
+  'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer: the names recorded differ, so do the persons the log records moving it to implemented and to verified, and so do their login roles unless the login is a shared application login (isms_app) or a superuser',
   $g$SELECT CASE WHEN coalesce(btrim(($1).root_cause), '') = '' THEN 'no root cause is recorded'
                WHEN ($1).effectiveness_checked_by IS NULL OR ($1).effectiveness_checked_at IS NULL
                  THEN 'no effectiveness check is recorded'
@@ -97,15 +97,23 @@ INSERT INTO isms.workflow_guard (guard, description, check_sql) VALUES
                  THEN format('the effectiveness check was made by %s, who implemented the action', ($1).implemented_by)
                WHEN l.implementer = l.checker
                  THEN format('the log records %s both moving the action to implemented and recording its effectiveness check (to verified)', l.checker)
+               WHEN l.implementer_login = l.checker_login
+                    AND NOT coalesce((SELECT r.rolsuper OR pg_has_role(r.oid, 'isms_app', 'USAGE')
+                                        FROM pg_roles r WHERE r.rolname = l.checker_login), false)
+                 THEN format('the log records one personal login, %s, both moving the action to implemented (as %s) and recording its effectiveness check (as %s)',
+                             l.checker_login, l.implementer, l.checker)
                WHEN ($1).effective IS NOT TRUE THEN 'the effectiveness check did not find the action effective' END
-       FROM (SELECT (SELECT t.actor FROM isms.transition_log t
+       FROM (SELECT i.actor AS implementer, i.login_role AS implementer_login,
+                    c.actor AS checker, c.login_role AS checker_login
+               FROM (SELECT 1) AS one
+               LEFT JOIN LATERAL (SELECT t.actor, t.login_role FROM isms.transition_log t
                       WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
                         AND t.record_id = ($1).id AND t.to_state = 'implemented'
-                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS implementer,
-                    (SELECT t.actor FROM isms.transition_log t
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS i ON true
+               LEFT JOIN LATERAL (SELECT t.actor, t.login_role FROM isms.transition_log t
                       WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
                         AND t.record_id = ($1).id AND t.to_state = 'verified'
-                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS checker) l$g$),
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS c ON true) l$g$),
  ('nonconformity_actions_closed',
   'A nonconformity closes only when none of its corrective actions is open, and at least one of them was closed as effective or the decision that no action is needed is recorded with its justification',
   $g$SELECT coalesce(
