@@ -4257,3 +4257,540 @@ REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
 SET LOCAL client_min_messages = warning;
 SELECT isms.enable_history(h.relid, h.valid_from_column) FROM isms.history_config h ORDER BY h.relid::text;
 RESET client_min_messages;
+
+-- == actor: who is acting, the trail only the engine writes as the engine, sealed table names ==
+
+-- isms_app: trusted to assert the acting person (a pooled application's login)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'isms_app') THEN
+        CREATE ROLE isms_app NOLOGIN;
+        COMMENT ON ROLE isms_app IS 'isms: trusted to assert the acting person (isms.actor, per transaction); grant it to a pooled application''s login, beside isms_editor or another role for its privileges';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION isms.current_actor() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_actor_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_actor() IS
+    'The person acting: the setting isms.actor when a superuser or a member of isms_app set it (an isms_app member in the current transaction), else the role the session acts as (the login, or what it SET ROLE to; never a security definer); refuses an isms.actor set by any other role (IS080) or left from an earlier transaction (IS081)';
+REVOKE ALL ON FUNCTION isms.current_actor() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.current_actor() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.current_login() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_login_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_login() IS
+    'The login role: the role that authenticated the session (session_user), whatever SET ROLE or a security-definer function made the current user; recorded beside the acting person';
+REVOKE ALL ON FUNCTION isms.current_login() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.current_login() TO isms_reader;
+
+-- the trail: the login role and whether an entry is the engine's or appended
+-- by hand; NULL in entries written before 0.2.0, whose hash stays as it was
+ALTER TABLE isms.trail ADD COLUMN login_role text;
+ALTER TABLE isms.trail ADD COLUMN source text CHECK (source IN ('engine', 'hand'));
+ALTER TABLE isms.trail ADD CONSTRAINT trail_login_role_with_source CHECK ((login_role IS NULL) = (source IS NULL));
+COMMENT ON COLUMN isms.trail.actor IS 'The person acting (isms.current_actor()): asserted by a trusted application login (isms_app), else the role the session acted as';
+COMMENT ON COLUMN isms.trail.login_role IS 'The login role of the session that wrote the entry (session_user); NULL for an entry written before 0.2.0';
+COMMENT ON COLUMN isms.trail.source IS 'engine: written by the engine (workflow seals, document control, evidence, reviews, sign-offs, imports); hand: appended with isms.trail_append(); NULL for an entry written before 0.2.0';
+
+CREATE OR REPLACE FUNCTION isms.trail_append(org_id bigint, record_table regclass,
+                                  record_id bigint, action text,
+                                  payload jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'trail_append_sql'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) IS
+    'Appends an entry by hand (source hand, with the login role) to the organisation''s trail and returns its seq; holds the organisation''s trail lock until commit. A NULL payload is stored as {}. Refuses a NULL argument but the payload (22004), an organisation the caller is not a member of (42501), an action the engine writes (IS082) and a table that is not a register, workflow or document table of the ISMS (23503)';
+REVOKE ALL ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.trail_append(bigint, regclass, bigint, text, jsonb) TO isms_admin, isms_editor;
+
+CREATE OR REPLACE FUNCTION isms.trail_append_engine(org_id bigint, record_table regclass,
+                                         record_id bigint, action text,
+                                         payload jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'trail_append_engine_sql'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) IS
+    'Appends an engine entry (source engine, any action) to the organisation''s trail and returns its seq; granted to no role: called by the extension''s security-definer functions (isms.import_apply, isms.review_trail_entry, isms.signoff_trail_entry) after they check the fact they record';
+REVOKE ALL ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
+
+-- the transition log: the table's name as sealed at the move, and the login
+-- role.  Rows logged before 0.2.0 get the name their seal used, the table's
+-- name at their commit, which is its name now unless it was renamed since
+-- (such a seal reported a change before, and still does); their login_role
+-- stays NULL: not recorded before 0.2.0.
+ALTER TABLE isms.transition_log ADD COLUMN record_table_name text;
+ALTER TABLE isms.transition_log ADD COLUMN login_role text;
+COMMENT ON COLUMN isms.transition_log.actor IS 'Who moved it (isms.current_actor()): the person a trusted application login (isms_app) asserted, else the role the session acted as';
+COMMENT ON COLUMN isms.transition_log.record_table_name IS 'Qualified name of the workflow table at the time of the move, as sealed in the trail (a later rename or drop of the table changes nothing); the engine and imports always fill it';
+COMMENT ON COLUMN isms.transition_log.login_role IS 'The login role of the session that made the move (session_user); NULL for a move logged before 0.2.0';
+ALTER TABLE isms.transition_log DISABLE TRIGGER transition_log_append_only;
+UPDATE isms.transition_log l
+   SET record_table_name = pg_catalog.format('%I.%I', ns.nspname, c.relname)
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+ WHERE c.oid OPERATOR(pg_catalog.=) l.record_table::pg_catalog.oid;
+ALTER TABLE isms.transition_log ENABLE ALWAYS TRIGGER transition_log_append_only;
+
+CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms, pg_temp AS $$
+    SELECT string_agg(octet_length(f) || ':' || f || ',', '' ORDER BY n)
+      FROM unnest(ARRAY[
+               l.log_id::text,
+               coalesce(l.record_table_name,
+                        (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                           JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = l.record_table)),
+               l.record_id::text, l.cycle::text,
+               coalesce(l.from_state, ''), l.to_state, l.actor, coalesce(l.reason, ''),
+               to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')]
+           || CASE WHEN l.login_role IS NULL THEN '{}'::text[] ELSE ARRAY[l.login_role] END)
+           WITH ORDINALITY AS u(f, n)
+$$;
+COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
+    'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
+REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.verify_transition_log(org bigint)
+RETURNS TABLE (trail_seq bigint, log_id bigint, problem text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM isms.require_member(org, 'verify the transition log of');
+    RETURN QUERY
+    WITH seal AS (
+        SELECT t.seq, (b->>0)::bigint AS first_id, (b->>1)::bigint AS last_id,
+               (b->>2)::int AS n, (t.payload->>'xact_id')::xid8 AS xact, b->>3 AS sha
+          FROM isms.trail t, jsonb_array_elements(t.payload->'batches') AS b
+         WHERE t.org_id = org AND t.action IN ('transitions', 'import')
+           AND t.source IS DISTINCT FROM 'hand'
+    ), recomputed AS (
+        SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
+               encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found
+          FROM seal s
+          LEFT JOIN isms.transition_log l
+            ON l.org_id = org AND l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id
+         GROUP BY s.seq, s.first_id, s.n, s.sha
+    )
+    SELECT * FROM (
+        SELECT r.seq, r.first_id,
+               CASE WHEN r.found <> r.n THEN format('the seal covers %s log rows, %s are there', r.n, r.found)
+                    ELSE 'log rows changed since they were sealed' END
+          FROM recomputed r
+         WHERE r.found <> r.n OR r.sha_found <> r.sha
+        UNION ALL
+        SELECT NULL, l.log_id, 'log row not sealed by any trail entry'
+          FROM isms.transition_log l
+         WHERE l.org_id = org
+           AND NOT EXISTS (SELECT 1 FROM seal s WHERE l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id)
+    ) AS p (trail_seq, log_id, problem)
+    ORDER BY log_id;
+END
+$$;
+COMMENT ON FUNCTION isms.verify_transition_log(bigint) IS
+    'Recomputes the trail''s seals of an organisation''s transition log (the engine''s, action transitions, and the imports'', action import): returns each changed, missing or unsealed log row, or nothing when the log is intact; refuses non-members (42501)';
+REVOKE ALL ON FUNCTION isms.verify_transition_log(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.verify_transition_log(bigint) TO isms_reader;
+
+-- document control: the login role of authors and approvers; NULL for
+-- versions and decisions recorded before 0.2.0 (the default is set after
+-- the column is added, so existing rows are not given the upgrader's login)
+ALTER TABLE isms.document_version ADD COLUMN author_login text;
+ALTER TABLE isms.document_version ALTER COLUMN author_login SET DEFAULT isms.current_login();
+ALTER TABLE isms.document_approval ADD COLUMN approver_login text;
+ALTER TABLE isms.document_approval ALTER COLUMN approver_login SET DEFAULT isms.current_login();
+COMMENT ON COLUMN isms.document_version.author_login IS 'The login role (session_user) through which the author created the version, set by document control; NULL for a version created before 0.2.0. A personal login that created a version cannot approve it';
+COMMENT ON COLUMN isms.document_approval.approver_login IS 'The login role (session_user) through which the decision was recorded, set by document control; NULL for a decision recorded before 0.2.0';
+COMMENT ON COLUMN isms.document_approval.approver IS 'Who decided: the person acting; never the version''s author, nor through the personal login that created it (segregation of duties)';
+
+-- the independence of an effectiveness check also compares login roles
+UPDATE isms.workflow_guard g SET description = n.description, check_sql = n.check_sql
+  FROM (VALUES
+ ('corrective_action_effective',
+  'A corrective action closes only with a root cause and an effectiveness check by someone other than the implementer: the names recorded differ, so do the persons the log records moving it to implemented and to verified, and so do their login roles unless the login is a shared application login (isms_app) or a superuser',
+  $g$SELECT CASE WHEN coalesce(btrim(($1).root_cause), '') = '' THEN 'no root cause is recorded'
+               WHEN ($1).effectiveness_checked_by IS NULL OR ($1).effectiveness_checked_at IS NULL
+                 THEN 'no effectiveness check is recorded'
+               WHEN ($1).effectiveness_checked_by = ($1).implemented_by
+                 THEN format('the effectiveness check was made by %s, who implemented the action', ($1).implemented_by)
+               WHEN l.implementer = l.checker
+                 THEN format('the log records %s both moving the action to implemented and recording its effectiveness check (to verified)', l.checker)
+               WHEN l.implementer_login = l.checker_login
+                    AND NOT coalesce((SELECT r.rolsuper OR pg_has_role(r.oid, 'isms_app', 'USAGE')
+                                        FROM pg_roles r WHERE r.rolname = l.checker_login), false)
+                 THEN format('the log records one personal login, %s, both moving the action to implemented (as %s) and recording its effectiveness check (as %s)',
+                             l.checker_login, l.implementer, l.checker)
+               WHEN ($1).effective IS NOT TRUE THEN 'the effectiveness check did not find the action effective' END
+       FROM (SELECT i.actor AS implementer, i.login_role AS implementer_login,
+                    c.actor AS checker, c.login_role AS checker_login
+               FROM (SELECT 1) AS one
+               LEFT JOIN LATERAL (SELECT t.actor, t.login_role FROM isms.transition_log t
+                      WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
+                        AND t.record_id = ($1).id AND t.to_state = 'implemented'
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS i ON true
+               LEFT JOIN LATERAL (SELECT t.actor, t.login_role FROM isms.transition_log t
+                      WHERE t.org_id = ($1).org_id AND t.record_table = 'isms.corrective_action'::regclass
+                        AND t.record_id = ($1).id AND t.to_state = 'verified'
+                      ORDER BY t.at DESC, t.log_id DESC LIMIT 1) AS c ON true) l$g$)
+  ) AS n(guard, description, check_sql)
+ WHERE g.guard = n.guard;
+
+-- reviews, sign-offs and imports append through the engine's entry point
+CREATE OR REPLACE FUNCTION isms.review_trail_entry(tbl regclass, record_id bigint, note text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    org bigint;
+    at constant timestamptz := pg_catalog.now();
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM isms.register r WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.reviewable) THEN
+        RAISE EXCEPTION 'table % is not a register under periodic review', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is not listed in isms.register as reviewable.',
+                  HINT = 'Record reviews with isms.mark_reviewed().';
+    END IF;
+    EXECUTE pg_catalog.format('SELECT t.org_id FROM %s t WHERE t.id OPERATOR(pg_catalog.=) $1 AND t.last_reviewed_at OPERATOR(pg_catalog.=) $2', tbl)
+        INTO org USING record_id, at;
+    IF org IS NULL OR EXISTS (
+        SELECT 1 FROM isms.trail t
+         WHERE t.org_id OPERATOR(pg_catalog.=) org AND t.record_table OPERATOR(pg_catalog.=) tbl::pg_catalog.text
+           AND t.record_id OPERATOR(pg_catalog.=) review_trail_entry.record_id AND t.action OPERATOR(pg_catalog.=) 'review'
+           AND (t.payload OPERATOR(pg_catalog.->>) 'reviewed_at')::pg_catalog.timestamptz OPERATOR(pg_catalog.=) at) THEN
+        RAISE EXCEPTION 'no review of % % to record in the trail', tbl, record_id
+            USING ERRCODE = 'IS082',
+                  DETAIL = 'A review entry is the engine''s: it is written once, for a review made in the same transaction.',
+                  HINT = 'Record reviews with isms.mark_reviewed().';
+    END IF;
+    RETURN isms.trail_append_engine(org, tbl, record_id, 'review',
+                                    pg_catalog.jsonb_build_object('note', note, 'reviewed_at', at));
+END $$;
+COMMENT ON FUNCTION isms.review_trail_entry(regclass, bigint, text) IS
+    'Appends the trail entry (action review) of a review this transaction made (last_reviewed_at = now(), no such entry yet), as the engine; called by isms.mark_reviewed(); refuses anything else (IS082)';
+REVOKE ALL ON FUNCTION isms.review_trail_entry(regclass, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.review_trail_entry(regclass, bigint, text) TO isms_editor;
+
+CREATE OR REPLACE FUNCTION isms.mark_reviewed(tbl regclass, record_id bigint, note text)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
+DECLARE
+    reg isms.register;
+    org bigint;
+    at timestamptz := now();
+BEGIN
+    SELECT * INTO reg FROM isms.register WHERE relid = tbl;
+    IF NOT FOUND OR NOT reg.reviewable THEN
+        RAISE EXCEPTION 'table % is not a register under periodic review', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN reg.relid IS NULL THEN 'It is not listed in isms.register.'
+                                ELSE format('Register %s has no review interval.', reg.name) END,
+                  HINT = 'SELECT relid FROM isms.register WHERE reviewable lists the registers that are reviewed.';
+    END IF;
+    IF coalesce(btrim(note), '') = '' THEN
+        RAISE EXCEPTION 'a review of % % needs a note', reg.name, record_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The note is empty.',
+                  HINT = 'Say what the review concluded, for example "Still accurate; owner confirmed".';
+    END IF;
+    -- the row must be visible to the reviewer; RLS decides
+    EXECUTE format('UPDATE %s SET last_reviewed_at = $1 WHERE id = $2 RETURNING org_id', tbl)
+        INTO org USING at, record_id;
+    IF org IS NULL THEN
+        RAISE EXCEPTION '% % does not exist', reg.name, record_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('No row of %s with id %s is visible to you.', tbl, record_id),
+                  HINT = 'Check the id and your organisation membership.';
+    END IF;
+    PERFORM isms.review_trail_entry(tbl, record_id, note);
+    RETURN at;
+END $$;
+COMMENT ON FUNCTION isms.mark_reviewed(regclass, bigint, text) IS
+    'Records a periodic review of a register row: sets last_reviewed_at, without a new version of the row, and appends the review with its note to the trail';
+REVOKE ALL ON FUNCTION isms.mark_reviewed(regclass, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.mark_reviewed(regclass, bigint, text) TO isms_editor;
+
+CREATE OR REPLACE FUNCTION isms.signoff_trail_entry(s isms.signoff) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    NEW isms.signoff;
+BEGIN
+    -- the action sign-off is the engine's: only for a sign-off stored in
+    -- isms.signoff, from the stored row, and once
+    SELECT * INTO NEW FROM isms.signoff x
+     WHERE x.org_id OPERATOR(pg_catalog.=) s.org_id AND x.id OPERATOR(pg_catalog.=) s.id;
+    IF NOT FOUND OR EXISTS (
+        SELECT 1 FROM isms.trail t
+         WHERE t.org_id OPERATOR(pg_catalog.=) NEW.org_id AND t.record_table OPERATOR(pg_catalog.=) 'isms.signoff'
+           AND t.record_id OPERATOR(pg_catalog.=) NEW.id AND t.action OPERATOR(pg_catalog.=) 'sign-off') THEN
+        RAISE EXCEPTION 'no sign-off % of organisation % to record in the trail', s.id, s.org_id
+            USING ERRCODE = 'IS082',
+                  DETAIL = 'A sign-off entry is the engine''s: it is written once, for a sign-off stored in isms.signoff.',
+                  HINT = 'Sign with isms.sign_off().';
+    END IF;
+    RETURN isms.trail_append_engine(NEW.org_id, 'isms.signoff'::pg_catalog.regclass, NEW.id, 'sign-off',
+        pg_catalog.jsonb_build_object('subject', NEW.subject, 'record_id', NEW.record_id, 'soa_version', NEW.soa_version,
+                           'signer', NEW.signer, 'login_role', NEW.login_role, 'signer_role', NEW.signer_role,
+                           'statement', NEW.statement, 'signed_at', NEW.signed_at,
+                           'sha256', pg_catalog.encode(NEW.sha256, 'hex')));
+END
+$$;
+COMMENT ON FUNCTION isms.signoff_trail_entry(isms.signoff) IS
+    'Appends a sign-off to the evidence trail as the engine (action sign-off: subject, record, SoA version, signer, login role, role, statement, time, SHA-256), from the row stored in isms.signoff with the id and org_id of s, once; refuses a sign-off not stored or already recorded (IS082)';
+
+CREATE OR REPLACE FUNCTION isms.import_apply(org_id bigint, batch text)
+    RETURNS isms.import_batch
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    o constant bigint := org_id;
+    b constant text := batch;
+    problems text[] := '{}';
+    r record;
+    v record;
+    reg regclass;
+    hist regclass;
+    wf boolean;
+    cols text;
+    gen record;
+    full_row jsonb;
+    prev_row jsonb;
+    new_id bigint;
+    ids jsonb := '{}';
+    n_rows integer := 0;
+    n_records integer := 0;
+    n_hist integer := 0;
+    n_log integer := 0;
+    first_log bigint;
+    last_log bigint;
+    lid bigint;
+    digest bytea;
+    log_sha text;
+    seq bigint;
+    result isms.import_batch;
+    line_no bigint;
+    versions jsonb;
+    mentioned jsonb;
+    nv integer;
+    vi integer;
+    cur jsonb;
+    genval jsonb;
+    caller constant name := CASE WHEN current_setting('role') = 'none' THEN session_user
+                                 ELSE current_setting('role')::name END;
+    imported_by constant text := isms.current_actor();
+BEGIN
+    IF NOT pg_has_role(caller, 'isms_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to import into organisation %', o
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('%s is not a member of isms_admin.', caller),
+                  HINT = 'An import is an admin''s: ask a member of isms_admin.';
+    END IF;
+    IF o IS NULL OR NOT (o = ANY (isms.member_orgs(caller))) OR NOT EXISTS (SELECT 1 FROM isms.organization x WHERE x.org_id = o) THEN
+        PERFORM isms.report_bad_argument('org_id', o::text,
+            'no organisation with this id exists or is visible to you',
+            'SELECT org_id, code, name FROM isms.organization lists the organisations you may see.');
+    END IF;
+    IF EXISTS (SELECT 1 FROM isms.import_batch x WHERE x.org_id = o AND x.batch = b) THEN
+        RAISE EXCEPTION 'cannot import batch % into organisation %: it was imported already', b, o
+            USING ERRCODE = 'IS040',
+                  DETAIL = (SELECT format('Imported %s by %s.', x.imported_at, x.imported_by)
+                              FROM isms.import_batch x WHERE x.org_id = o AND x.batch = b),
+                  HINT = 'A batch is applied once: stage the new rows under another batch name.';
+    END IF;
+    SELECT count(*) INTO n_rows FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
+    IF n_rows = 0 THEN
+        RAISE EXCEPTION 'cannot import batch % into organisation %: no staged rows', b, o
+            USING ERRCODE = 'IS040',
+                  HINT = 'COPY the rows into isms.import_staging (org_id, batch, register, ref, valid_from, data) first.';
+    END IF;
+
+    -- every problem of every row, before anything is written
+    SELECT array_agg(p ORDER BY l, p) INTO problems FROM (
+        SELECT s.line AS l, format('line %s: unknown register %s', s.line, s.register) AS p
+          FROM isms.import_staging s
+         WHERE s.org_id = o AND s.batch = b AND NOT EXISTS (SELECT 1 FROM isms.register g WHERE g.name = s.register)
+        UNION ALL
+        SELECT s.line, format('line %s: data is not a JSON object', s.line)
+          FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(s.data) <> 'object'
+        UNION ALL
+        SELECT s.line, format('line %s: %s has no column %s', s.line, s.register, k.key)
+          FROM isms.import_staging s
+          JOIN isms.register g ON g.name = s.register
+          CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k(key)
+         WHERE s.org_id = o AND s.batch = b
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = g.relid AND a.attname = k.key
+                             AND a.attnum > 0 AND NOT a.attisdropped)
+        UNION ALL
+        SELECT s.line, format('line %s: column %s is set by the import (the record''s id, organisation, audit columns or a computed column)', s.line, k.key)
+          FROM isms.import_staging s
+          JOIN isms.register g ON g.name = s.register
+          CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k(key)
+         WHERE s.org_id = o AND s.batch = b
+           AND (k.key IN ('id', 'org_id', 'created_at', 'created_by', 'updated_at', 'updated_by')
+                OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = g.relid AND a.attname = k.key
+                             AND a.attgenerated <> ''))
+        UNION ALL
+        SELECT s.line, format('line %s: valid_from %s is in the future', s.line, s.valid_from)
+          FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b AND s.valid_from > now()
+        UNION ALL
+        SELECT s.line, format('line %s: another version of %s %s starts at the same time (line %s)', s.line, s.register, s.ref, d.line)
+          FROM isms.import_staging s
+          JOIN isms.import_staging d ON d.org_id = s.org_id AND d.batch = s.batch AND d.register = s.register
+                                    AND d.ref = s.ref AND d.valid_from = s.valid_from AND d.line < s.line
+         WHERE s.org_id = o AND s.batch = b
+        UNION ALL
+        SELECT s.line, format('line %s: %s is not a state of the %s workflow', s.line, s.data->>'status', w.workflow)
+          FROM isms.import_staging s
+          JOIN isms.register g ON g.name = s.register AND g.has_workflow
+          JOIN isms.workflow w ON w.relid = g.relid
+         WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(s.data) = 'object' AND s.data ? 'status'
+           AND NOT EXISTS (SELECT 1 FROM isms.workflow_state ws WHERE ws.workflow = w.workflow AND ws.state = s.data->>'status')
+        UNION ALL
+        SELECT s.line, format('line %s: %s refers to %s, which is not a record of batch %s', s.line, k.key, k.value->>'ref', b)
+          FROM isms.import_staging s
+          CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k
+         WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(k.value) = 'object' AND k.value ? 'ref'
+           AND NOT EXISTS (SELECT 1 FROM isms.import_staging t WHERE t.org_id = o AND t.batch = b
+                             AND t.ref = k.value->>'ref' AND t.line < s.line)) x;
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'cannot import batch % into organisation %: % bad rows; nothing was imported', b, o, cardinality(problems)
+            USING ERRCODE = 'IS041',
+                  DETAIL = array_to_string(problems, E'\n'),
+                  HINT = 'Correct or delete the rows named in isms.import_staging (by line), then apply the batch again.';
+    END IF;
+
+    -- the records, in the order of their first line: a record refers only
+    -- to records staged before it
+    FOR r IN SELECT s.register, s.ref, min(s.line) AS first_line
+               FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b
+              GROUP BY s.register, s.ref ORDER BY min(s.line)
+    LOOP
+        SELECT g.relid, g.has_workflow, h.history_table INTO reg, wf, hist
+          FROM isms.register g LEFT JOIN isms.history_config h ON h.relid = g.relid WHERE g.name = r.register;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+          FROM pg_attribute a
+         WHERE a.attrelid = reg AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname <> 'id';
+        -- each version's row: the earlier versions with its changes, the
+        -- references to records of the batch resolved
+        versions := '[]';
+        full_row := '{}';
+        mentioned := '{}';
+        FOR v IN SELECT s.line, s.valid_from, s.data, coalesce(s.actor, imported_by) AS actor, s.reason,
+                        lead(s.valid_from) OVER w AS valid_to, lead(coalesce(s.actor, imported_by)) OVER w AS next_actor
+                   FROM isms.import_staging s
+                  WHERE s.org_id = o AND s.batch = b AND s.register = r.register AND s.ref = r.ref
+                 WINDOW w AS (ORDER BY s.valid_from)
+                  ORDER BY s.valid_from
+        LOOP
+            SELECT full_row || coalesce(jsonb_object_agg(kv.key, CASE WHEN jsonb_typeof(kv.value) = 'object' AND kv.value ? 'ref'
+                                                                      THEN ids->(kv.value->>'ref') ELSE kv.value END), '{}')
+              INTO full_row
+              FROM jsonb_each(v.data) kv;
+            SELECT mentioned || coalesce(jsonb_object_agg(mk.key, NULL), '{}') INTO mentioned FROM jsonb_object_keys(v.data) mk(key);
+            versions := versions || jsonb_build_array(jsonb_build_object(
+                'line', v.line, 'valid_from', v.valid_from, 'valid_to', v.valid_to, 'actor', v.actor,
+                'next_actor', v.next_actor, 'reason', v.reason, 'data', v.data,
+                'row', full_row || jsonb_build_object('org_id', o, 'updated_at', v.valid_from, 'updated_by', v.actor)));
+        END LOOP;
+        nv := jsonb_array_length(versions);
+        -- the current version: into the register, as it stands (the
+        -- register's defaults for columns never given)
+        full_row := (versions->(nv - 1)->'row')
+                    || jsonb_build_object('created_at', versions->0->'valid_from', 'created_by', versions->0->'actor');
+        line_no := (versions->(nv - 1)->>'line')::bigint;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+          FROM pg_attribute a
+         WHERE a.attrelid = reg AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname <> 'id'
+           AND full_row ? a.attname;
+        BEGIN
+            EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM jsonb_populate_record(NULL::%1$s, $1) '
+                           'RETURNING to_jsonb(%1$s.*)', reg, cols)
+                INTO cur USING full_row;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION 'cannot import batch %: line % (% %): %', b, line_no, r.register, r.ref, SQLERRM
+                USING ERRCODE = 'IS041', HINT = 'Correct the row in isms.import_staging and apply the batch again; nothing was imported.';
+        END;
+        new_id := (cur->>'id')::bigint;
+        -- the earlier versions: into the register history, the current row
+        -- without what the staged versions set, with each version's values
+        FOR vi IN 0 .. nv - 1 LOOP
+            line_no := (versions->vi->>'line')::bigint;
+            full_row := cur || (mentioned - 'status') || (versions->vi->'row');
+            IF vi < nv - 1 THEN
+                FOR gen IN SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) AS expr
+                             FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                            WHERE a.attrelid = reg AND a.attgenerated = 's'
+                LOOP
+                    EXECUTE format('SELECT to_jsonb(%s) FROM jsonb_populate_record(NULL::%s, $1) AS x', gen.expr, reg)
+                        INTO STRICT genval USING full_row;
+                    full_row := full_row || jsonb_build_object(gen.attname, genval);
+                END LOOP;
+                BEGIN
+                    EXECUTE format('INSERT INTO %1$s SELECT (jsonb_populate_record(NULL::%1$s, $1)).*', hist)
+                        USING full_row || jsonb_build_object(
+                            'valid', tstzrange((versions->vi->>'valid_from')::timestamptz, (versions->vi->>'valid_to')::timestamptz)::text,
+                            'changed_by', versions->vi->'next_actor', 'change', 'UPDATE');
+                EXCEPTION WHEN OTHERS THEN
+                    RAISE EXCEPTION 'cannot import batch %: line % (% %): %', b, line_no, r.register, r.ref, SQLERRM
+                        USING ERRCODE = 'IS041', HINT = 'Correct the row in isms.import_staging and apply the batch again; nothing was imported.';
+                END;
+                n_hist := n_hist + 1;
+            END IF;
+            -- a workflow record's moves: into the log, marked by the batch
+            IF wf AND (vi = 0 OR full_row->>'status' IS DISTINCT FROM prev_row->>'status') THEN
+                INSERT INTO isms.transition_log (org_id, record_table, record_id, cycle, from_state, to_state, actor, reason, at, xact_id,
+                                                 record_table_name, login_role)
+                VALUES (o, reg, new_id, coalesce((full_row->>'cycle')::integer, 1),
+                        CASE WHEN vi > 0 THEN prev_row->>'status' END, full_row->>'status', versions->vi->>'actor',
+                        coalesce(versions->vi->>'reason', format('imported (batch %s)', b)),
+                        (versions->vi->>'valid_from')::timestamptz, pg_current_xact_id(),
+                        (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                           JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = reg),
+                        session_user)
+                RETURNING log_id INTO lid;
+                first_log := coalesce(first_log, lid);
+                last_log := lid;
+                n_log := n_log + 1;
+            END IF;
+            prev_row := full_row;
+        END LOOP;
+        ids := ids || jsonb_build_object(r.ref, new_id);
+        n_records := n_records + 1;
+    END LOOP;
+
+    -- the digest of what was imported, and the seal of its log rows
+    SELECT sha256(convert_to(jsonb_agg(jsonb_build_object('line', s.line, 'register', s.register, 'ref', s.ref,
+                                                          'valid_from', s.valid_from, 'data', s.data,
+                                                          'actor', s.actor, 'reason', s.reason) ORDER BY s.line)::text, 'UTF8'))
+      INTO digest
+      FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
+    SELECT encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex')
+      INTO log_sha
+      FROM isms.transition_log l
+     WHERE l.org_id = o AND l.xact_id = pg_current_xact_id() AND l.log_id BETWEEN first_log AND last_log;
+    seq := isms.trail_append_engine(o, 'isms.import_batch'::regclass, 0, 'import',
+        jsonb_build_object('batch', b, 'imported_by', imported_by, 'login_role', session_user,
+                           'staged_rows', n_rows, 'records', n_records, 'history_rows', n_hist, 'log_rows', n_log,
+                           'sha256', encode(digest, 'hex'), 'xact_id', pg_current_xact_id()::text,
+                           'batches', CASE WHEN n_log > 0 THEN jsonb_build_array(jsonb_build_array(first_log, last_log, n_log, log_sha))
+                                           ELSE '[]'::jsonb END));
+    INSERT INTO isms.import_batch (org_id, batch, imported_by, login_role, imported_at, staged_rows, records, history_rows,
+                                   log_rows, first_log_id, last_log_id, xact_id, sha256, trail_seq)
+    VALUES (o, b, imported_by, session_user, now(), n_rows, n_records, n_hist, n_log, first_log, last_log,
+            pg_current_xact_id(), digest, seq)
+    RETURNING * INTO result;
+    DELETE FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION isms.import_apply(bigint, text) IS
+    'Imports a batch staged in isms.import_staging into an organisation you administer: every bad row is reported at once (IS041) and nothing is applied; else records keep their dates and states, earlier versions go to the register history, workflow moves to the transition log marked as imported, and the batch is recorded in isms.import_batch and the trail with its SHA-256';
+
+
+-- the history tables of document control take the new columns' comments
+COMMENT ON COLUMN isms_history.document_version.author_login IS 'The login role (session_user) through which the author created the version, set by document control; NULL for a version created before 0.2.0. A personal login that created a version cannot approve it';
+COMMENT ON COLUMN isms_history.document_approval.approver_login IS 'The login role (session_user) through which the decision was recorded, set by document control; NULL for a decision recorded before 0.2.0';
+COMMENT ON COLUMN isms_history.document_approval.approver IS 'Who decided: the person acting; never the version''s author, nor through the personal login that created it (segregation of duties)';

@@ -206,9 +206,10 @@ _PG_init(void)
  * The acting person.  An asserted isms.actor is checked again here, since
  * it may have been set where the check hook could not refuse it (ALTER
  * ROLE ... SET, PGOPTIONS, a SET made before a SET ROLE).  A trusted role
- * that is not a superuser must have set it in this very transaction: a
- * session-level SET on a pooled server connection would otherwise name
- * the person of an earlier borrower.
+ * that is not a superuser, in a session whose login is not one either,
+ * must have set it in this very transaction: a session-level SET on a
+ * pooled server connection would otherwise name the person of an earlier
+ * borrower.
  */
 const char *
 isms_current_actor(void)
@@ -235,7 +236,9 @@ isms_current_actor(void)
 					 errdetail("The value has %d characters; person columns hold at most %d.",
 							   len, ISMS_PERSON_MAX_CHARS),
 					 errhint("Name the person by a shorter identifier, such as a user name or an e-mail address.")));
-		if (!superuser_arg(outer) && !IsParallelWorker() &&
+		/* a superuser's session (tests, a DBA's psql) is exempt */
+		if (!superuser_arg(outer) && !superuser_arg(GetSessionUserId()) &&
+			!IsParallelWorker() &&
 			(MyProc == NULL || actor_lxid != MyProc->lxid))
 			ereport(ERROR,
 					(errcode(ERRCODE_ISMS_ACTOR_STALE),

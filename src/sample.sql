@@ -81,6 +81,10 @@ BEGIN
     IF NOT pg_has_role('isms_sample', 'isms_admin', 'MEMBER') THEN
         GRANT isms_admin TO isms_sample;
     END IF;
+    -- it plays the application that records the sample's persons (isms.actor)
+    IF NOT pg_has_role('isms_sample', 'isms_app', 'MEMBER') THEN
+        GRANT isms_app TO isms_sample;
+    END IF;
     SELECT array_agg(ref ORDER BY ref) INTO controls
       FROM isms.requirement WHERE framework = 'iso27001-2022' AND kind = 'control';
 

@@ -5,8 +5,8 @@ CREATE EXTENSION isms;
 \ir fixture.psql
 SELECT plan(23);
 
-CREATE ROLE tap_app LOGIN;   GRANT isms_editor TO tap_app;
-CREATE ROLE tap_other LOGIN; GRANT isms_editor TO tap_other;
+CREATE ROLE tap_app LOGIN;   GRANT isms_editor, isms_app TO tap_app;
+CREATE ROLE tap_other LOGIN; GRANT isms_editor, isms_app TO tap_other;
 INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'tap_app'), (2, 'tap_app'), (1, 'tap_other');
 INSERT INTO isms.risk_scale (org_id, acceptance_threshold, owner) VALUES (1, 6, 'Risk manager');
 

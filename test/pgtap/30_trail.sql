@@ -9,6 +9,9 @@ CREATE TABLE tap_reg (
     org_id bigint NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
     title text, updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, id));
+-- appends by hand name a register of the ISMS
+INSERT INTO isms.register (relid, name, clause, title, reviewable, has_workflow)
+    VALUES ('tap_reg', 'tap_reg', '4.1', 'Trail test register', false, false);
 
 -- the canonical encoding of the README, in SQL, as an auditor would write it
 CREATE FUNCTION pg_temp.ns(t text) RETURNS text LANGUAGE sql IMMUTABLE
@@ -18,7 +21,10 @@ CREATE FUNCTION pg_temp.entry_hash(t isms.trail) RETURNS bytea LANGUAGE sql STAB
         pg_temp.ns(t.org_id::text) || pg_temp.ns(t.seq::text)
         || pg_temp.ns(to_char(t.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
         || pg_temp.ns(t.actor) || pg_temp.ns(t.record_table) || pg_temp.ns(t.record_id::text)
-        || pg_temp.ns(t.action) || pg_temp.ns(t.payload::text), 'UTF8'))
+        || pg_temp.ns(t.action) || pg_temp.ns(t.payload::text)
+        -- from 0.2.0 on: the login role and the source, when recorded
+        || CASE WHEN t.login_role IS NULL THEN '' ELSE pg_temp.ns(t.login_role) || pg_temp.ns(t.source) END,
+        'UTF8'))
 $$;
 
 -- structure
@@ -105,7 +111,7 @@ SELECT throws_ok($$SELECT isms.trail_append(100, 'tap_reg', 1, '', NULL)$$, '220
 
 -- tampering, as a superuser who disables the protection
 CREATE FUNCTION pg_temp.chain(org bigint, n int) RETURNS void LANGUAGE sql AS $$
-    SELECT isms.trail_append(org, 'tap_reg'::regclass, g, 'review', jsonb_build_object('note', 'b', 'g', g))
+    SELECT isms.trail_append(org, 'tap_reg'::regclass, g, 'check', jsonb_build_object('note', 'b', 'g', g))
       FROM generate_series(1, n) g
 $$;
 SELECT pg_temp.chain(200, 5), pg_temp.chain(201, 5), pg_temp.chain(202, 5), pg_temp.chain(203, 5), pg_temp.chain(204, 5);

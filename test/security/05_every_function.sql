@@ -37,7 +37,9 @@ $$;
 CREATE TEMP TABLE battery (n serial PRIMARY KEY, sql text NOT NULL);
 GRANT SELECT ON battery TO PUBLIC;
 INSERT INTO battery (sql) VALUES
- ($$SELECT isms.version()$$), ($$SELECT isms.current_actor()$$),
+ ($$SELECT isms.version()$$), ($$SELECT isms.current_actor()$$), ($$SELECT isms.current_login()$$),
+ ($$SELECT isms.trail_append_engine(1, 'isms.risk', 1, 'review', '{}')$$),
+ ($$SELECT isms.review_trail_entry('isms.risk', 1, 'forged')$$), ($$SELECT isms.review_trail_entry('isms.risk', 2, 'forged')$$),
  ($$SELECT isms.depth('A.5.1'), isms.parent('A.5.1'), isms.subpath('A.5.1', 0, 2), isms.subpath('A.5.1', 1)$$),
  ($$SELECT isms.major('1.2'), isms.minor('1.2'), isms.next_major('1.2'), isms.next_minor('1.2'), isms.docver(1, 2)$$),
  ($$SELECT 'A.5.10'::isms.ref OPERATOR(isms.>) 'A.5.9'::isms.ref, '1.10'::isms.docver OPERATOR(isms.>) '1.9'::isms.docver$$),
