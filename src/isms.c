@@ -17,6 +17,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
@@ -169,6 +170,35 @@ assign_isms_actor(const char *newval, void *extra)
 	actor_lxid = extra ? *(LocalTransactionId *) extra : InvalidLocalTransactionId;
 }
 
+/*
+ * A value of isms.actor set before the library was loaded (a placeholder)
+ * went through the check hook as the library defined the variable, so it
+ * carries the loading transaction's stamp.  It was set in this transaction
+ * only if the variable has stacked prior values; otherwise it comes from an
+ * earlier transaction (or the role's settings) and must not count as this
+ * transaction's.
+ */
+static void
+actor_restamp_loaded_value(void)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (strcmp(vars[i]->name, "isms.actor") != 0)
+			continue;
+		if (vars[i]->stack == NULL)
+		{
+			if (vars[i]->extra != NULL)
+				*(LocalTransactionId *) vars[i]->extra = InvalidLocalTransactionId;
+			actor_lxid = InvalidLocalTransactionId;
+		}
+		break;
+	}
+}
+
 void
 _PG_init(void)
 {
@@ -183,6 +213,7 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_isms_actor, assign_isms_actor, NULL);
+	actor_restamp_loaded_value();
 	DefineCustomStringVariable("isms.reason",
 							   "The reason recorded for workflow transitions made by a plain UPDATE.",
 							   NULL,
