@@ -102,6 +102,9 @@ extern void history_relcache_invalidate(Oid relid);	/* history.c */
 extern void stamp_relcache_invalidate(Oid relid);	/* stamp.c */
 extern void trail_relcache_invalidate(Oid relid);	/* trail.c */
 
+#include "datatype/timestamp.h"
+#include "utils/relcache.h"
+
 /*
  * isms.stamp() hands capture the start of each new version it stamps
  * (history.c): only for a register whose capture takes no new rows.
