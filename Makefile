@@ -111,6 +111,7 @@ installcheck-security:
 installcheck-dump:
 	test/dump/roundtrip.sh
 	test/dump/run.sh
+	test/dump/encoding.sh
 
 # ALTER EXTENSION isms UPDATE from 0.1.0 (built from its tag) gives a fresh
 # install's schema and keeps every row; run from tools/dev test.
