@@ -63,7 +63,7 @@ ISOLATION_OUTDIR ?= output_iso
 REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
+ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility \
 	workflow_seal document_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
@@ -111,6 +111,7 @@ installcheck-security:
 installcheck-dump:
 	test/dump/roundtrip.sh
 	test/dump/run.sh
+	test/dump/encoding.sh
 
 # ALTER EXTENSION isms UPDATE from 0.1.0 (built from its tag) gives a fresh
 # install's schema and keeps every row; run from tools/dev test.

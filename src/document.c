@@ -212,6 +212,7 @@ static SPIPlanPtr doc_plans[P_NPLANS];
  */
 static bool syncing_status = false;
 static int64 superseding_document = 0;
+static TimestampTz superseding_at = 0;	/* the publication's instant */
 
 /* version states */
 typedef enum VState
@@ -581,10 +582,9 @@ range_from(TimestampTz from)
 }
 
 /*
- * validity closed at "until": [lower, until).  A version published in the
- * same transaction gets an empty range: it was never in force.  A version
- * published by a transaction that started later than this one cannot be
- * closed before it began: serialization_failure, retry.
+ * validity closed at "until": [lower, until).  A version published at a
+ * later clock time than "until" (the clock stepped back) cannot be closed
+ * before it began: serialization_failure, retry.
  */
 static Datum
 range_close(Datum range, TimestampTz until, const char *what)
@@ -601,8 +601,8 @@ range_close(Datum range, TimestampTz until, const char *what)
 		DatumGetTimestampTz(lower.val) > until)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not end the validity of %s: it began after this transaction started", what),
-				 errdetail("It is in force from %s; this transaction started at %s.",
+				 errmsg("could not end the validity of %s: it began after this change takes effect", what),
+				 errdetail("It is in force from %s; this change takes effect at %s.",
 						   utc_text(DatumGetTimestampTz(lower.val)), utc_text(until)),
 				 errhint("Retry the transaction.")));
 	upper.val = TimestampTzGetDatum(until);
@@ -1084,12 +1084,13 @@ version_insert(TriggerData *td, const DocRel *r)
  * number.
  */
 static char *
-supersede_in_force(int64 org_id, int64 document_id)
+supersede_in_force(int64 org_id, int64 document_id, TimestampTz at)
 {
 	Datum		args[2] = {Int64GetDatum(org_id), Int64GetDatum(document_id)};
 	bool		isnull;
 
 	superseding_document = document_id;
+	superseding_at = at;
 	PG_TRY();
 	{
 		doc_exec(P_SUPERSEDE, args, NULL, false, 0);
@@ -1134,7 +1135,7 @@ version_update(TriggerData *td, const DocRel *r)
 	VState		to = vstate_of(to_name);
 	char	   *author = get_cstring(oldtuple, desc, r->att[V_AUTHOR]);
 	MemoryContext caller = CurrentMemoryContext;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now;
 	const AttrNumber skip[] = {
 		r->att[V_STATUS], r->att[V_VALIDITY], r->att[V_CREATED_AT],
 		r->att[V_CREATED_BY], r->att[V_UPDATED_AT], r->att[V_UPDATED_BY]
@@ -1167,6 +1168,7 @@ version_update(TriggerData *td, const DocRel *r)
 			column_changed(rel, oldtuple, newtuple, r->att[V_VALIDITY]))
 			refuse_immutable(label, from, document_id,
 							 "A superseded version keeps its content.");
+		now = superseding_at;
 		new_validity = range_close(validity, now, label);
 		MemoryContextSwitchTo(caller);
 		result = heap_modify_tuple_by_cols(newtuple, desc, 1, &validity_col,
@@ -1179,6 +1181,13 @@ version_update(TriggerData *td, const DocRel *r)
 	if (!doc.found)
 		doc.code = psprintf(INT64_FORMAT, document_id);
 	label = psprintf("version %s of document %s", docver_text(version), doc.code);
+
+	/*
+	 * A publication or retirement takes effect at the clock time, read once
+	 * the document is locked: after the commit of any publication it waited
+	 * for, and never back at the start of a transaction held open.
+	 */
+	now = GetCurrentTimestamp();
 
 	/* what is fixed for every version */
 	if (column_changed(rel, oldtuple, newtuple, r->att[V_ORG]) ||
@@ -1275,7 +1284,7 @@ version_update(TriggerData *td, const DocRel *r)
 
 	if (to == VS_PUBLISHED)
 	{
-		char	   *superseded = supersede_in_force(org_id, document_id);
+		char	   *superseded = supersede_in_force(org_id, document_id, now);
 		StringInfoData buf;
 		bool		isnull;
 		Datum		d;

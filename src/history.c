@@ -16,10 +16,12 @@
  *
  * A superseded version is valid from its own valid-from column (the
  * register's updated_at) until the next version's valid-from (UPDATE) or
- * the transaction's start (DELETE), so a register's versions tile time
- * without gaps or overlaps and the current row starts where its last
- * history row ends.  An UPDATE that leaves a row byte-for-byte unchanged
- * adds no version.
+ * the clock time of the deletion (DELETE), so a register's versions tile
+ * time without gaps or overlaps and the current row starts where its last
+ * history row ends.  isms.stamp() reads the clock after the row is locked
+ * and keeps each row's starts strictly increasing, so the versions of a
+ * row tile time in the order they became visible (README, "As of").  An
+ * UPDATE that leaves a row byte-for-byte unchanged adds no version.
  *
  * Per-register metadata (the history table's OID and the column map) is
  * cached per backend, keyed by the register's OID, and dropped by a
@@ -48,6 +50,7 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "access/stratnum.h"
+#include "storage/proc.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -77,6 +80,8 @@ typedef struct HistoryEntry
 	AttrNumber *map;			/* per history column: register attnum or
 								 * MAP_* */
 	AttrNumber	vf_attno;		/* the register's valid-from column */
+	AttrNumber	org_attno;		/* its bigint org_id and id, if any */
+	AttrNumber	id_attno;
 	bool		copyable;		/* history columns are the register's, in
 								 * order, then valid, changed_by, change */
 } HistoryEntry;
@@ -157,9 +162,19 @@ history_build_entry(HistoryEntry *entry, Relation reg, Trigger *trigger)
 								  NoLock, false);
 
 	entry->vf_attno = InvalidAttrNumber;
+	entry->org_attno = InvalidAttrNumber;
+	entry->id_attno = InvalidAttrNumber;
 	for (i = 0; i < regdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(regdesc, i);
+
+		if (!att->attisdropped && att->atttypid == INT8OID)
+		{
+			if (strcmp(NameStr(att->attname), "org_id") == 0)
+				entry->org_attno = att->attnum;
+			else if (strcmp(NameStr(att->attname), "id") == 0)
+				entry->id_attno = att->attnum;
+		}
 
 		if (!att->attisdropped &&
 			strcmp(NameStr(att->attname), trigger->tgargs[1]) == 0)
@@ -393,9 +408,10 @@ history_copy_row(MinimalTuple old, int reg_natts, TupleDesc histdesc,
 
 /*
  * True when isms.stamp() is the last BEFORE UPDATE row trigger that fires
- * on the register, for every row: then every new version of this UPDATE
- * begins at the transaction's start, and capture needs no table of the new
- * rows.  Triggers fire in name order, which is the order of trigdesc.
+ * on the register, for every row: then the new version of every row this
+ * UPDATE changed begins where isms.stamp() said (history_stamp_log), and
+ * capture needs no table of the new rows.  Triggers fire in name order,
+ * which is the order of trigdesc.
  */
 static bool
 history_stamped(Relation reg)
@@ -427,9 +443,131 @@ history_stamped(Relation reg)
 }
 
 /*
- * Finding a new version's valid-from without a table of new rows, when the
- * register is no longer stamped last (a trigger was added or disabled since
- * isms.enable_history() chose its capture): the current version of each
+ * True when the UPDATE capture of reg takes the starts isms.stamp() gives
+ * (no table of new rows, isms.stamp() last); isms.stamp() caches it per
+ * register until the relcache entry is invalidated (CREATE, ALTER or DROP
+ * TRIGGER).
+ */
+bool
+history_takes_stamps(Relation reg)
+{
+	static Oid	capture_oid = InvalidOid;
+	TriggerDesc *td = reg->trigdesc;
+	int			i;
+
+	if (td == NULL || !history_stamped(reg))
+		return false;
+	if (!OidIsValid(capture_oid))
+		capture_oid = LookupFuncName(list_make2(makeString("isms"), makeString("capture_history")),
+									 0, NULL, false);
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgfoid == capture_oid && TRIGGER_FOR_UPDATE(t->tgtype) &&
+			!TRIGGER_FOR_ROW(t->tgtype) && t->tgenabled != TRIGGER_DISABLED &&
+			t->tgoldtable != NULL && t->tgnewtable == NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The starts isms.stamp() gave the rows of the UPDATEs of this transaction
+ * whose capture takes no table of new rows, in the order it stamped them.
+ * A statement's rows are stamped and captured in the same order, and the
+ * statements nested in it (a trigger's, a function's) are captured before
+ * it ends, so at its capture a statement's entries are the last of the
+ * log.  Capture checks each entry against its old row (register, org_id,
+ * id, old start) and, at the first that does not match (a row stamped and
+ * then not updated, a subtransaction rolled back in between), finds the
+ * starts through the primary key instead.
+ */
+typedef struct StampLogEntry
+{
+	Oid			relid;
+	bool		old_null;
+	int64		org_id;
+	int64		id;
+	TimestampTz old_start;
+	TimestampTz new_start;
+} StampLogEntry;
+
+static StampLogEntry *stamp_log = NULL;
+static int	stamp_log_len = 0;
+static int	stamp_log_size = 0;
+static LocalTransactionId stamp_log_lxid = InvalidLocalTransactionId;
+
+/* the log, emptied when a new transaction uses it (its memory is gone) */
+static void
+stamp_log_check_xact(void)
+{
+	if (stamp_log_lxid != MyProc->lxid)
+	{
+		stamp_log = NULL;
+		stamp_log_len = stamp_log_size = 0;
+		stamp_log_lxid = MyProc->lxid;
+	}
+}
+
+/* Called by isms.stamp() for each row of such an UPDATE; see stamp.c. */
+void
+history_stamp_log(Oid relid, int64 org_id, int64 id, bool old_null,
+				  TimestampTz old_start, TimestampTz new_start)
+{
+	StampLogEntry *e;
+
+	stamp_log_check_xact();
+	if (stamp_log_len == stamp_log_size)
+	{
+		if (stamp_log == NULL)
+		{
+			stamp_log_size = 1024;
+			stamp_log = MemoryContextAlloc(TopTransactionContext,
+										   sizeof(StampLogEntry) * stamp_log_size);
+		}
+		else
+		{
+			stamp_log_size *= 2;
+			stamp_log = repalloc_huge(stamp_log,
+									  sizeof(StampLogEntry) * stamp_log_size);
+		}
+	}
+	e = &stamp_log[stamp_log_len++];
+	e->relid = relid;
+	e->org_id = org_id;
+	e->id = id;
+	e->old_null = old_null;
+	e->old_start = old_null ? 0 : old_start;
+	e->new_start = new_start;
+}
+
+/* true when e was stamped on the row "old" of this register */
+static bool
+stamp_log_matches(const StampLogEntry *e, Relation reg,
+				  const HistoryEntry *entry, TupleTableSlot *old)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (e->relid != RelationGetRelid(reg))
+		return false;
+	d = slot_getattr(old, entry->org_attno, &isnull);
+	if (isnull || DatumGetInt64(d) != e->org_id)
+		return false;
+	d = slot_getattr(old, entry->id_attno, &isnull);
+	if (isnull || DatumGetInt64(d) != e->id)
+		return false;
+	d = slot_getattr(old, entry->vf_attno, &isnull);
+	if (isnull != e->old_null)
+		return false;
+	return isnull || DatumGetTimestampTz(d) == e->old_start;
+}
+
+/*
+ * Finding a new version's valid-from without a table of new rows (an
+ * UPDATE trigger made by an older isms.enable_history(), before every
+ * register's capture took the new rows): the current version of each
  * row, through the register's primary key.  SnapshotSelf sees this
  * statement's new versions and not the versions it superseded.
  */
@@ -453,7 +591,7 @@ history_lookup_begin(HistoryLookup *hl, Relation reg)
 				(errcode(ERRCODE_ISMS_HISTORY_MISMATCH),
 				 errmsg("history of register %s cannot tell when the new versions began",
 						RelationGetRelationName(reg)),
-				 errdetail("isms.stamp() is no longer the last BEFORE UPDATE trigger of the register, and the register has no primary key."),
+				 errdetail("Its UPDATE trigger passes no table of the new rows, and the register has no primary key."),
 				 errhint("Choose the capture again with SELECT isms.enable_history('%s').",
 						 RelationGetRelationName(reg))));
 	hl->pk = index_open(pkoid, AccessShareLock);
@@ -510,12 +648,9 @@ history_lookup_end(HistoryLookup *hl)
 /*
  * isms.capture_history(history_table text, valid_from_column text):
  * AFTER UPDATE or AFTER DELETE, FOR EACH STATEMENT, with REFERENCING OLD
- * TABLE, and NEW TABLE for the UPDATE of a register that isms.stamp() does
- * not stamp last (isms.enable_history() chooses).  Without the new rows,
- * every superseded version of an UPDATE ends at the transaction's start,
- * where isms.stamp() begins the new one; an intermediate version of one
- * transaction is then kept with an empty validity even when the second
- * UPDATE changed nothing.
+ * TABLE, and NEW TABLE for UPDATE: each superseded version ends where its
+ * new version begins, which isms.stamp() sets per row (the clock after the
+ * row lock), so only the new rows can say it.
  */
 Datum
 capture_history(PG_FUNCTION_ARGS)
@@ -533,7 +668,7 @@ capture_history(PG_FUNCTION_ARGS)
 	TupleTableSlot *newslot = NULL;
 	MemoryContext tuplecxt;
 	MemoryContext oldcxt;
-	TimestampTz xact_start = GetCurrentTransactionStartTimestamp();
+	TimestampTz clock = GetCurrentTimestamp();
 	Datum		changed_by;
 	Datum		change;
 	Datum	   *values;
@@ -542,6 +677,9 @@ capture_history(PG_FUNCTION_ARGS)
 	struct varlena *extra[3];
 	HistoryLookup lookup_data;
 	HistoryLookup *lookup = NULL;
+	bool		use_log = false;
+	int			log_base = 0;
+	int			nrow = 0;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -568,10 +706,25 @@ capture_history(PG_FUNCTION_ARGS)
 	if (is_update && trigdata->tg_trigger->tgnewtable != NULL && new_ts == NULL)
 		elog(ERROR, "transition table of new rows of \"%s\" is missing",
 			 RelationGetRelationName(reg));
-	if (is_update && new_ts == NULL && !history_stamped(reg))
+	if (is_update && new_ts == NULL)
 	{
-		lookup = &lookup_data;
-		history_lookup_begin(lookup, reg);
+		int64		nold = tuplestore_tuple_count(old_ts);
+
+		if (history_stamped(reg) && entry->org_attno != InvalidAttrNumber &&
+			entry->id_attno != InvalidAttrNumber)
+		{
+			stamp_log_check_xact();
+			if (stamp_log_len >= nold)
+			{
+				use_log = true;
+				log_base = stamp_log_len - nold;
+			}
+		}
+		if (!use_log)
+		{
+			lookup = &lookup_data;
+			history_lookup_begin(lookup, reg);
+		}
 	}
 
 	/* history is append-only, and a statement's worth goes in at once */
@@ -627,8 +780,29 @@ capture_history(PG_FUNCTION_ARGS)
 		Datum		valid;
 		HeapTuple	tuple = NULL;
 
-		/* the old and new transition tables are filled in step */
-		upper.val = TimestampTzGetDatum(xact_start);
+		/*
+		 * A deletion ends the version at the clock time of the statement's
+		 * end, after every row of it was locked; the old and new transition
+		 * tables are filled in step.
+		 */
+		upper.val = TimestampTzGetDatum(clock);
+		upper.infinite = false;
+		if (use_log)
+		{
+			StampLogEntry *e = &stamp_log[log_base + nrow];
+
+			if (stamp_log_matches(e, reg, entry, oldslot))
+				upper.val = TimestampTzGetDatum(e->new_start);
+			else
+			{
+				/* not this statement's entries: the primary key says */
+				use_log = false;
+				stamp_log_len = 0;
+				lookup = &lookup_data;
+				history_lookup_begin(lookup, reg);
+			}
+		}
+		nrow++;
 		if (lookup != NULL)
 		{
 			if (history_lookup(lookup, oldslot, entry->vf_attno, &vf))
@@ -651,14 +825,23 @@ capture_history(PG_FUNCTION_ARGS)
 		lower.infinite = isnull;
 		lower.inclusive = true;
 		lower.lower = true;
-		upper.infinite = false;
 		upper.inclusive = false;
 		upper.lower = false;
-		/* a valid-from moved backwards: the version was never in force */
 		if (!lower.infinite &&
 			timestamptz_cmp_internal(DatumGetTimestampTz(upper.val),
-									 DatumGetTimestampTz(lower.val)) < 0)
-			upper.val = lower.val;
+									 DatumGetTimestampTz(lower.val)) <= 0)
+		{
+			/*
+			 * A deleted version was visible: it ends after it began, even
+			 * when the clock stepped back.  A valid-from moved backwards by
+			 * an UPDATE (a register not stamped by isms.stamp()): the version
+			 * was never in force.
+			 */
+			if (!is_update && !TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(lower.val)))
+				upper.val = TimestampTzGetDatum(DatumGetTimestampTz(lower.val) + 1);
+			else
+				upper.val = lower.val;
+		}
 		oldcxt = MemoryContextSwitchTo(tuplecxt);
 		valid = RangeTypePGetDatum(make_range(rangetyp, &lower, &upper, false));
 
@@ -699,6 +882,9 @@ capture_history(PG_FUNCTION_ARGS)
 		table_inserter_add_tuple(ti, tuple);
 	}
 
+	/* this statement's entries are used up */
+	if (use_log)
+		stamp_log_len = log_base;
 	ExecDropSingleTupleTableSlot(oldslot);
 	if (newslot)
 		ExecDropSingleTupleTableSlot(newslot);

@@ -181,12 +181,13 @@ BEGIN
         EXECUTE format('DROP TRIGGER isms_history_delete ON %s', register);
     END IF;
     -- A register whose last BEFORE UPDATE row trigger is isms.stamp()
-    -- begins every new version at the transaction's start, which is where
-    -- the superseded one ends: capture then needs only the old rows, and
-    -- PostgreSQL does not keep a second copy of every updated row for it.
-    -- Otherwise the new rows say where each old version ends.  (Capture
-    -- checks the triggers again at every UPDATE, so a trigger added later
-    -- cannot make it wrong, only slower.)
+    -- hands capture the start of every new version it stamps (the clock
+    -- after the row lock), which is where the superseded one ends: capture
+    -- then needs only the old rows, and PostgreSQL does not keep a second
+    -- copy of every updated row for it.  Otherwise the new rows say where
+    -- each old version ends.  (Capture checks the triggers again at every
+    -- UPDATE and each handed start against its row, so a trigger added
+    -- later cannot make it wrong, only slower.)
     stamped := valid_from_column = 'updated_at' AND coalesce((
         SELECT t.tgfoid = 'isms.stamp()'::regprocedure AND t.tgattr = ''::int2vector AND t.tgqual IS NULL
           FROM pg_trigger t

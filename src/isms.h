@@ -124,4 +124,15 @@ extern void history_relcache_invalidate(Oid relid);	/* history.c */
 extern void stamp_relcache_invalidate(Oid relid);	/* stamp.c */
 extern void trail_relcache_invalidate(Oid relid);	/* trail.c */
 
+#include "datatype/timestamp.h"
+#include "utils/relcache.h"
+
+/*
+ * isms.stamp() hands capture the start of each new version it stamps
+ * (history.c): only for a register whose capture takes no new rows.
+ */
+extern bool history_takes_stamps(Relation reg);
+extern void history_stamp_log(Oid relid, int64 org_id, int64 id, bool old_null,
+							  TimestampTz old_start, TimestampTz new_start);
+
 #endif							/* ISMS_H */

@@ -6,11 +6,20 @@
  * A BEFORE INSERT OR UPDATE row trigger that keeps created_at, created_by,
  * updated_at and updated_by right:
  *
- *	INSERT	created_at = updated_at = transaction start time,
+ *	INSERT	created_at = updated_at = the clock time of the write,
  *			created_by = updated_by = isms.current_actor();
  *	UPDATE	created_at and created_by are kept from the old row (they cannot
- *			be edited), updated_at = transaction start time,
- *			updated_by = isms.current_actor().
+ *			be edited), updated_at = the clock time of the write, and always
+ *			after the old row's updated_at, updated_by = isms.current_actor().
+ *
+ * updated_at is where a version's validity begins (src/history.c).  The
+ * clock is read here, in a BEFORE ROW trigger, which fires after the
+ * executor has locked the old row: a writer that waited for another's
+ * commit stamps after that commit, so the versions of one row begin in the
+ * order they became visible, and a transaction held open cannot date a
+ * change back to its start.  The old row's updated_at + 1 microsecond is
+ * the floor, so that a version never begins at or before the one it
+ * supersedes (clock steps, two writes in one microsecond).
  *
  * A superuser's INSERT keeps the values it supplies (NULLs are filled as
  * above): that is how pg_dump's restore keeps the history of every row, and a
@@ -56,6 +65,9 @@ typedef struct StampEntry
 {
 	Oid			relid;			/* hash key */
 	int			attnum[STAMP_NCOLS];
+	bool		log;			/* hand history capture each new start */
+	AttrNumber	org_attno;		/* bigint org_id and id, for the log */
+	AttrNumber	id_attno;
 } StampEntry;
 
 static HTAB *stamp_cache = NULL;
@@ -88,6 +100,8 @@ stamp_lookup(Relation rel)
 	StampEntry *entry;
 	bool		found;
 	int			attnum[STAMP_NCOLS];
+	AttrNumber	org_attno = InvalidAttrNumber;
+	AttrNumber	id_attno = InvalidAttrNumber;
 
 	if (stamp_cache == NULL)
 	{
@@ -134,9 +148,59 @@ stamp_lookup(Relation rel)
 					 errhint("isms.stamp() maintains created_at, created_by, updated_at and updated_by.")));
 	}
 
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || att->atttypid != INT8OID)
+			continue;
+		if (strcmp(NameStr(att->attname), "org_id") == 0)
+			org_attno = att->attnum;
+		else if (strcmp(NameStr(att->attname), "id") == 0)
+			id_attno = att->attnum;
+	}
+
 	entry = (StampEntry *) hash_search(stamp_cache, &relid, HASH_ENTER, &found);
 	memcpy(entry->attnum, attnum, sizeof(attnum));
+	entry->org_attno = org_attno;
+	entry->id_attno = id_attno;
+	entry->log = org_attno != InvalidAttrNumber && id_attno != InvalidAttrNumber &&
+		history_takes_stamps(rel);
 	return entry;
+}
+
+/* the new version's start: the clock, but strictly after the old start */
+static Datum
+stamp_after(Datum clock, Datum old_start, bool old_null)
+{
+	TimestampTz floor;
+
+	if (old_null || TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(old_start)))
+		return clock;
+	floor = DatumGetTimestampTz(old_start) + 1;
+	if (DatumGetTimestampTz(clock) < floor)
+		return TimestampTzGetDatum(floor);
+	return clock;
+}
+
+/* hands history capture the new start of an old row; see history.c */
+static void
+stamp_log_row(Relation rel, const StampEntry *cols, HeapTuple oldtuple,
+			  bool old_null, Datum old_start, Datum new_start)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		org_null;
+	bool		id_null;
+	Datum		org_id = heap_getattr(oldtuple, cols->org_attno, tupdesc, &org_null);
+	Datum		id = heap_getattr(oldtuple, cols->id_attno, tupdesc, &id_null);
+
+	/* capture matches no entry with a NULL key and asks the primary key */
+	if (org_null || id_null)
+		return;
+	history_stamp_log(RelationGetRelid(rel), DatumGetInt64(org_id),
+					  DatumGetInt64(id), old_null,
+					  old_null ? 0 : DatumGetTimestampTz(old_start),
+					  DatumGetTimestampTz(new_start));
 }
 
 PG_FUNCTION_INFO_V1(isms_stamp);
@@ -173,7 +237,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 	tupdesc = RelationGetDescr(rel);
 	cols = stamp_lookup(rel);
 
-	now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	now = TimestampTzGetDatum(GetCurrentTimestamp());
 	actor = CStringGetTextDatum(isms_current_actor());
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
@@ -240,6 +304,14 @@ isms_stamp(PG_FUNCTION_ARGS)
 			repl_cols[n] = cols->attnum[c];
 			repl_values[n] = heap_getattr(oldtuple, cols->attnum[c], tupdesc, &isnull);
 			repl_nulls[n++] = isnull;
+		}
+		{
+			Datum		old_start = heap_getattr(oldtuple, cols->attnum[UPDATED_AT],
+												 tupdesc, &isnull);
+
+			now = stamp_after(now, old_start, isnull);
+			if (cols->log)
+				stamp_log_row(rel, cols, oldtuple, isnull, old_start, now);
 		}
 		repl_cols[n] = cols->attnum[UPDATED_AT];
 		repl_values[n] = now;

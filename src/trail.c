@@ -44,6 +44,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "isms.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "storage/lmgr.h"
@@ -320,17 +321,33 @@ isms_trail_format_timestamp(TimestampTz ts, char *buf)
 	return true;
 }
 
-/* Appends one field of the canonical encoding: "<length>:<bytes>," */
+/*
+ * Appends one field of the canonical encoding: "<length>:<bytes>,", the
+ * bytes and their length in UTF-8 whatever the database encoding, so that
+ * a hash survives a restore into a database of another encoding.  In a
+ * UTF-8 database the text is taken as it is; in SQL_ASCII, where no
+ * conversion exists, it must already be UTF-8 (else 22021, refused).
+ */
 void
 isms_trail_encode_field(StringInfo buf, const char *data, int len)
 {
 	char		num[12];
-	int			numlen = pg_ltoa(len, num);
+	int			numlen;
+	char	   *utf8 = (char *) data;
 
+	if (len > 0 && GetDatabaseEncoding() != PG_UTF8)
+	{
+		utf8 = pg_server_to_any(data, len, PG_UTF8);
+		if (utf8 != data)
+			len = strlen(utf8);
+	}
+	numlen = pg_ltoa(len, num);
 	appendBinaryStringInfo(buf, num, numlen);
 	appendStringInfoChar(buf, ':');
-	appendBinaryStringInfo(buf, data, len);
+	appendBinaryStringInfo(buf, utf8, len);
 	appendStringInfoChar(buf, ',');
+	if (utf8 != data)
+		pfree(utf8);
 }
 
 void

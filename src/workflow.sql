@@ -313,7 +313,7 @@ GRANT EXECUTE ON FUNCTION isms.next_states(regclass, bigint) TO isms_reader;
 -- added log row breaks one.
 CREATE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms, pg_temp AS $$
-    SELECT string_agg(octet_length(f) || ':' || f || ',', '' ORDER BY n)
+    SELECT string_agg(octet_length(convert_to(f, 'UTF8')) || ':' || f || ',', '' ORDER BY n)
       FROM unnest(ARRAY[
                l.log_id::text,
                coalesce(l.record_table_name,

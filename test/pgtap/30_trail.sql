@@ -15,7 +15,7 @@ INSERT INTO isms.register (relid, name, clause, title, reviewable, has_workflow)
 
 -- the canonical encoding of the README, in SQL, as an auditor would write it
 CREATE FUNCTION pg_temp.ns(t text) RETURNS text LANGUAGE sql IMMUTABLE
-    AS $$ SELECT octet_length(t) || ':' || t || ',' $$;
+    AS $$ SELECT octet_length(convert_to(t, 'UTF8')) || ':' || t || ',' $$;
 CREATE FUNCTION pg_temp.entry_hash(t isms.trail) RETURNS bytea LANGUAGE sql STABLE AS $$
     SELECT sha256(t.prev_hash || convert_to(
         pg_temp.ns(t.org_id::text) || pg_temp.ns(t.seq::text)

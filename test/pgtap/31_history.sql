@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 SET LOCAL search_path = public, isms;
-SELECT plan(40);
+SELECT plan(48);
 
 CREATE TABLE tap_risk (
     org_id bigint NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
@@ -29,6 +29,7 @@ UPDATE tap_risk SET rating = 2, updated_at = '2024-02-01' WHERE id = 1;
 UPDATE tap_risk SET rating = 3, updated_at = '2024-03-01' WHERE id = 1;
 UPDATE tap_risk SET title = 'Ransomware attack', updated_at = '2024-03-01' WHERE id = 2;
 RESET isms.actor;
+SELECT clock_timestamp() AS before_delete \gset
 DELETE FROM tap_risk WHERE id = 3;
 UPDATE tap_risk SET rating = rating;
 
@@ -42,8 +43,10 @@ SELECT is((SELECT max(upper(valid)) FROM isms_history.tap_risk WHERE id = 1),
           'the last superseded version ends where the current one begins');
 SELECT results_eq($$SELECT changed_by, change FROM isms_history.tap_risk WHERE id = 1 ORDER BY valid LIMIT 1$$,
                   $$VALUES ('alice', 'UPDATE')$$, 'who superseded it, and how');
-SELECT results_eq($$SELECT title, change, valid = tstzrange('2024-01-01', now()) FROM isms_history.tap_risk WHERE id = 3$$,
-                  $$VALUES ('Flood', 'DELETE', true)$$, 'a deleted row''s last version ends at the deletion');
+SELECT results_eq(format($$SELECT title, change, lower(valid) = '2024-01-01' AND upper(valid) >= %L
+                             AND upper(valid) <= clock_timestamp() FROM isms_history.tap_risk WHERE id = 3$$, :'before_delete'),
+                  $$VALUES ('Flood', 'DELETE', true)$$,
+                  'a deleted row''s last version ends at the deletion: its clock time, not the transaction''s start');
 
 -- as of
 SELECT is_empty($$SELECT * FROM isms.as_of(NULL::tap_risk, '2023-12-31')$$, 'nothing before the register began');
@@ -56,9 +59,12 @@ SELECT results_eq($$SELECT id, title, rating FROM isms.as_of(NULL::tap_risk, '20
 SELECT results_eq($$SELECT id, title, rating FROM isms.as_of(NULL::tap_risk, '2024-03-01') ORDER BY id$$,
                   $$VALUES (1::bigint, 'Phishing', 3), (2, 'Ransomware attack', 2), (3, 'Flood', 3)$$,
                   'as of the instant of a change: the new version');
-SELECT results_eq($$SELECT id FROM isms.as_of(NULL::tap_risk, now() - interval '1 microsecond') ORDER BY id$$,
+SELECT upper(valid) AS deleted_at FROM isms_history.tap_risk WHERE id = 3 \gset
+SELECT results_eq(format($$SELECT id FROM isms.as_of(NULL::tap_risk, %L::timestamptz - interval '1 microsecond') ORDER BY id$$, :'deleted_at'),
                   $$VALUES (1::bigint), (2), (3)$$, 'just before the deletion: the deleted row is there');
-SELECT results_eq($$SELECT id, rating FROM isms.as_of(NULL::tap_risk, now()) ORDER BY id$$,
+SELECT results_eq(format($$SELECT id FROM isms.as_of(NULL::tap_risk, %L) ORDER BY id$$, :'deleted_at'),
+                  $$VALUES (1::bigint), (2)$$, 'at the deletion: it is gone');
+SELECT results_eq($$SELECT id, rating FROM isms.as_of(NULL::tap_risk, clock_timestamp()) ORDER BY id$$,
                   $$SELECT id, rating FROM tap_risk ORDER BY id$$, 'as of now: the register itself');
 SELECT is((SELECT pg_typeof(a)::text FROM isms.as_of(NULL::tap_risk, now()) a LIMIT 1), 'tap_risk',
           'as_of returns rows of the register''s own type');
@@ -93,7 +99,7 @@ SELECT is((SELECT h.notes FROM isms_history.tap_risk h WHERE h.title = 'Phishing
 
 -- a register stamped by isms.stamp(), as every isms register is: capture
 -- reads only the old rows, and each version ends where isms.stamp() began
--- the next, at the transaction's start
+-- the next, at the clock time of the write
 CREATE TABLE tap_stamped (
     org_id bigint NOT NULL, id bigint NOT NULL, title text,
     created_at timestamptz, created_by text, updated_at timestamptz, updated_by text,
@@ -103,11 +109,15 @@ INSERT INTO tap_stamped (org_id, id, title, updated_at) VALUES (1, 1, 'One', '20
 SELECT isms.enable_history('tap_stamped');
 SELECT unalike((SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'tap_stamped'::regclass AND tgname = 'isms_history_update'),
               '%NEW TABLE%', 'a stamped register is captured from its old rows alone');
+SELECT clock_timestamp() AS before_update \gset
 UPDATE tap_stamped SET title = title || '!';
-SELECT results_eq($$SELECT h.valid = tstzrange('2024-01-01', s.updated_at) AND s.updated_at = now()
-                      FROM isms_history.tap_stamped h JOIN tap_stamped s USING (org_id, id) ORDER BY id$$,
+SELECT results_eq(format($$SELECT h.valid = tstzrange('2024-01-01', s.updated_at) AND s.updated_at >= %L
+                      FROM isms_history.tap_stamped h JOIN tap_stamped s USING (org_id, id) ORDER BY id$$, :'before_update'),
                   $$VALUES (true), (true)$$,
-                  'each version ends at the transaction''s start, where its stamped successor begins');
+                  'each version ends where its stamped successor begins: the clock time of the UPDATE');
+SELECT ok(:'before_update'::timestamptz > now(),
+          'no backdating: this transaction started long before, and the UPDATE stamps when it wrote, not its start');
+
 -- a BEFORE trigger that fires after isms.stamp() and moves updated_at:
 -- capture looks the new versions up instead
 CREATE FUNCTION tap_later() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -127,6 +137,40 @@ SELECT is((SELECT count(*) FROM isms_history.tap_stamped), 4::bigint, 'every ver
 DELETE FROM tap_stamped WHERE id = 1;
 SELECT is((SELECT count(*) FROM isms_history.tap_stamped WHERE id = 1 AND change = 'DELETE'), 1::bigint,
           'a deletion of a stamped register row is kept');
+-- monotonic per row: three UPDATEs of one row in a row, and a row whose
+-- updated_at lies ahead of the clock (restored, or a clock stepped back)
+UPDATE tap_stamped SET title = 'One, a' WHERE id = 1;
+UPDATE tap_stamped SET title = 'One, b' WHERE id = 1;
+UPDATE tap_stamped SET title = 'One, c' WHERE id = 1;
+SELECT ok((SELECT bool_and(lower(valid) < upper(valid)) FROM isms_history.tap_stamped WHERE id = 1),
+          'each version of a row updated several times in one transaction begins strictly after the one before');
+INSERT INTO tap_stamped (org_id, id, title, updated_at) VALUES (1, 3, 'Ahead', '2100-01-01 00:00+00');
+UPDATE tap_stamped SET title = 'Ahead, updated' WHERE id = 3;
+SELECT is((SELECT updated_at FROM tap_stamped WHERE id = 3), '2100-01-01 00:00:00.000001+00'::timestamptz,
+          'a new version never begins at or before the one it supersedes: one microsecond after it, even ahead of the clock');
+SELECT ok((SELECT NOT isempty(valid) FROM isms_history.tap_stamped WHERE id = 3),
+          '... and the superseded version keeps a non-empty validity');
+-- an UPDATE that calls a function updating other rows of the same
+-- register (a nested capture), and an UPDATE that fails half-way in a
+-- subtransaction: each version still ends where the next begins
+CREATE FUNCTION tap_touch(i bigint) RETURNS text LANGUAGE sql VOLATILE AS
+$$ UPDATE tap_stamped SET title = title || '+' WHERE id = i + 10 RETURNING '' $$;
+INSERT INTO tap_stamped (org_id, id, title) SELECT 1, g, 'N' || g FROM generate_series(11, 14) g;
+UPDATE tap_stamped SET title = title || tap_touch(id) WHERE id IN (2, 3);
+DO $$ BEGIN
+    UPDATE tap_stamped SET title = title || (1 / (id - 12))::text WHERE id IN (11, 12, 13);
+EXCEPTION WHEN division_by_zero THEN NULL;
+END $$;
+UPDATE tap_stamped SET title = title || '=' WHERE id >= 11;
+SELECT is((SELECT count(*) FROM isms_history.tap_stamped WHERE id >= 11), 6::bigint,
+          'every version of the nested and repeated UPDATEs is kept, none of the one rolled back');
+SELECT is((SELECT count(*) FROM (
+             SELECT upper(valid) AS hi, lead(lower(valid)) OVER (PARTITION BY id ORDER BY lower(valid)) AS nxt, id
+               FROM isms_history.tap_stamped) x JOIN tap_stamped s USING (id)
+            WHERE NOT (x.hi = coalesce(x.nxt, s.updated_at))), 0::bigint,
+          'the versions of every row tile time: each ends where the next begins, the last where the current row begins');
+SELECT ok((SELECT bool_and(NOT isempty(valid)) FROM isms_history.tap_stamped ),
+          'none of them is empty');
 
 -- refusals
 SELECT throws_ok('UPDATE isms_history.tap_risk SET rating = 0', 'IS021', NULL, 'UPDATE of history is refused with IS021');

@@ -7,7 +7,7 @@ BEGIN;
 CREATE EXTENSION isms;
 SET LOCAL search_path = public, isms;
 \ir fixture.psql
-SELECT plan(134);
+SELECT plan(136);
 
 CREATE ROLE tap_author;    GRANT isms_editor TO tap_author;
 CREATE ROLE tap_reviewer;  GRANT isms_editor TO tap_reviewer;
@@ -131,16 +131,24 @@ SELECT throws_ok(format($$UPDATE isms.document_approval SET comment = 'Edited la
     'IS010', NULL, 'an approval decision cannot be changed (IS010)');
 SELECT throws_ok(format($$UPDATE isms.document_version SET content_text = 'After approval' WHERE id = %s$$, :v1),
     'IS010', NULL, 'the content of an approved version cannot change (IS010)');
-SELECT is(isms.publish_document(:v1), tstzrange(now(), NULL), 'publish_document returns the validity of the version');
+SELECT clock_timestamp() AS before_publish \gset
+SELECT isms.publish_document(:v1) AS published_validity \gset
+SELECT is(:'published_validity'::tstzrange, (SELECT validity FROM isms.document_version WHERE id = :v1),
+    'publish_document returns the validity of the version');
 RESET ROLE;
 
-SELECT results_eq(format($$SELECT status, validity FROM isms.document_version WHERE id = %s$$, :v1),
-    $$VALUES ('published', tstzrange(now(), NULL))$$,
-    'publication: the version is in force from now on, [now, infinity)');
+SELECT results_eq(format($$SELECT status, lower(validity) >= %L AND lower(validity) <= clock_timestamp() AND upper_inf(validity)
+                             FROM isms.document_version WHERE id = %s$$, :'before_publish', :v1),
+    $$VALUES ('published', true)$$,
+    'publication: the version is in force from the clock time of the publication on, [published, infinity)');
+SELECT ok(:'before_publish'::timestamptz > now(),
+    'no backdating: the transaction started earlier, the publication takes effect when it is made');
 SELECT is((SELECT status FROM isms.document WHERE id = :doc), 'published', 'the document follows: published');
-SELECT is((SELECT version::text FROM isms.document_as_of(:doc, now())), '0.1', 'document_as_of(now()) gives version 0.1');
-SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, now() - interval '1 microsecond')$$, :doc),
+SELECT is((SELECT version::text FROM isms.document_as_of(:doc, clock_timestamp())), '0.1', 'document_as_of(clock_timestamp()) gives version 0.1');
+SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, (SELECT lower(validity) FROM isms.document_version WHERE id = %s) - interval '1 microsecond')$$, :doc, :v1),
     'before its publication, no version was in force');
+SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, now())$$, :doc),
+    'at the start of the transaction that published it, no version was in force either');
 
 ------------------------------------------------------------------------------
 -- A published version is immutable, for everyone
@@ -186,7 +194,7 @@ SELECT results_eq(format($$SELECT version::text, status, content_text, change_re
     $$VALUES ('0.2', 'draft', E'# Information security policy\n\nOwner: CISO.', 'Annual review')$$,
     'revise_document opens 0.2, a copy of the version in force, with its reason');
 SELECT is((SELECT status FROM isms.document WHERE id = :doc), 'under_revision', 'the document is under revision');
-SELECT is((SELECT version::text FROM isms.document_as_of(:doc, now())), '0.1', 'while 0.1 stays in force');
+SELECT is((SELECT version::text FROM isms.document_as_of(:doc, clock_timestamp())), '0.1', 'while 0.1 stays in force');
 SELECT throws_ok(format($$UPDATE isms.document_version SET change_reason = NULL WHERE id = %s$$, :v2),
     'IS002', NULL, 'the change reason of a later version cannot be removed (IS002)');
 UPDATE isms.document_version SET content_text = E'# Information security policy\n\nOwner: CISO. Remote work included.' WHERE id = :v2;
@@ -210,12 +218,13 @@ SELECT lives_ok(format($$SELECT isms.approve_document(%s, 'approved', 'Remote wo
 SELECT lives_ok(format($$SELECT isms.publish_document(%s)$$, :v2), 'the reviewer publishes 0.2');
 RESET ROLE;
 
-SELECT results_eq(format($$SELECT version::text, status, isempty(validity)
+SELECT results_eq(format($$SELECT version::text, status, isempty(validity),
+                                    upper(validity) IS NOT DISTINCT FROM lead(lower(validity)) OVER (ORDER BY version)
                              FROM isms.document_version WHERE document_id = %s ORDER BY version$$, :doc),
-    $$VALUES ('0.1', 'superseded', true), ('0.2', 'published', false)$$,
-    'publishing 0.2 supersedes 0.1 (superseded in the transaction that published it: never in force, an empty validity)');
+    $$VALUES ('0.1', 'superseded', false, true), ('0.2', 'published', false, true)$$,
+    'publishing 0.2 supersedes 0.1: 0.1 was in force from its publication until 0.2''s, each at its clock time');
 SELECT is((SELECT status FROM isms.document WHERE id = :doc), 'published', 'the document is published again');
-SELECT is((SELECT version::text FROM isms.document_as_of(:doc, now())), '0.2', 'document_as_of(now()) gives 0.2');
+SELECT is((SELECT version::text FROM isms.document_as_of(:doc, clock_timestamp())), '0.2', 'document_as_of(clock_timestamp()) gives 0.2');
 
 SET LOCAL ROLE tap_author;
 SELECT isms.revise_document(:doc, 'Restructured', major => true) AS v3 \gset
@@ -295,11 +304,13 @@ SET LOCAL ROLE tap_author;
 SELECT throws_ok(format($$SELECT isms.retire_document(%s, ' ')$$, :doc), 'IS002', NULL, 'retiring needs a reason (IS002)');
 SELECT throws_ok(format($$UPDATE isms.document_version SET status = 'retired' WHERE id = %s$$, :v3),
     'IS002', NULL, 'a plain UPDATE to retired needs isms.reason (IS002)');
+SELECT clock_timestamp() AS before_retire \gset
 SELECT is(isms.retire_document(:doc, 'Replaced by the group policy'), 1, 'retire_document retires the version in force');
-SELECT results_eq(format($$SELECT status, upper(validity) = now() OR isempty(validity) FROM isms.document_version WHERE id = %s$$, :v3),
-    $$VALUES ('retired', true)$$, 'its validity ends now');
+SELECT results_eq(format($$SELECT status, upper(validity) >= %L AND upper(validity) <= clock_timestamp() FROM isms.document_version WHERE id = %s$$,
+                         :'before_retire', :v3),
+    $$VALUES ('retired', true)$$, 'its validity ends at the clock time of the retirement');
 SELECT is((SELECT status FROM isms.document WHERE id = :doc), 'retired', 'the document is retired');
-SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, now())$$, :doc), 'no version is in force any more');
+SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, clock_timestamp())$$, :doc), 'no version is in force any more');
 SELECT throws_ok(format($$SELECT isms.retire_document(%s, 'Again')$$, :doc), 'IS001', NULL, 'retiring twice is refused (IS001)');
 SELECT throws_ok(format($$UPDATE isms.document_version SET status = 'published' WHERE id = %s$$, :v3),
     'IS010', NULL, 'a retired version stays retired (IS010)');
@@ -338,11 +349,13 @@ SET LOCAL ROLE tap_reviewer;
 SELECT lives_ok(format($$SELECT isms.approve_document(%s, 'approved', 'Passkeys approved')$$, :s1), 'the reviewer approves 2.1');
 SELECT lives_ok(format($$SELECT isms.publish_document(%s)$$, :s1), 'the reviewer publishes 2.1');
 RESET ROLE;
-SELECT results_eq(format($$SELECT version::text, validity FROM isms.document_version WHERE document_id = %s AND version::text IN ('2.0', '2.1') ORDER BY version$$, :doc3),
-    $$VALUES ('2.0', tstzrange('2025-01-01 00:00+00', now())), ('2.1', tstzrange(now(), NULL))$$,
+SELECT results_eq(format($$SELECT version::text, lower(validity), upper(validity) IS NOT DISTINCT FROM lead(lower(validity)) OVER (ORDER BY version),
+                                    upper_inf(validity), lower(validity) > now()
+                             FROM isms.document_version WHERE document_id = %s AND version::text IN ('2.0', '2.1') ORDER BY version$$, :doc3),
+    $$VALUES ('2.0', '2025-01-01 00:00+00'::timestamptz, true, false, false), ('2.1', (SELECT lower(validity) FROM isms.document_version WHERE id = $$ || :s1 || $$), true, true, true)$$,
     '2.0 was in force until 2.1 was published; 2.1 from then on');
 SELECT is((SELECT version::text FROM isms.document_as_of(:doc3, '2025-06-01 00:00+00')), '2.0', 'as of 2025-06-01 it is still 2.0');
-SELECT is((SELECT version::text FROM isms.document_as_of(:doc3, now())), '2.1', 'as of now: 2.1');
+SELECT is((SELECT version::text FROM isms.document_as_of(:doc3, clock_timestamp())), '2.1', 'as of now: 2.1');
 SELECT is((SELECT status FROM isms.document WHERE id = :doc3), 'published', 'the document stays published');
 
 -- defence in depth: a restored self-approval does not publish
@@ -362,7 +375,7 @@ RESET ROLE;
 
 SET LOCAL ROLE tap_reader;
 SELECT is((SELECT count(*)::int FROM isms.document_version WHERE document_id = :doc), 3, 'a reader reads the versions');
-SELECT is((SELECT version::text FROM isms.document_as_of(:doc3, now())), '2.1', 'a reader asks what was in force');
+SELECT is((SELECT version::text FROM isms.document_as_of(:doc3, clock_timestamp())), '2.1', 'a reader asks what was in force');
 SELECT throws_ok(format($$SELECT isms.revise_document(%s, 'By a reader')$$, :doc3), '42501', NULL, 'a reader cannot revise (42501)');
 SELECT throws_ok(format($$UPDATE isms.document_version SET status = 'in_review' WHERE id = %s$$, :s1), '42501', NULL,
     'a reader cannot write versions (42501)');
@@ -372,7 +385,7 @@ SELECT throws_ok(format($$INSERT INTO isms.document_approval (org_id, version_id
     '42501', NULL, 'an auditor does not approve documents (42501)');
 RESET ROLE;
 SET LOCAL ROLE tap_editor_b;
-SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, now())$$, :doc3), 'a member of another organisation sees no version');
+SELECT is_empty(format($$SELECT * FROM isms.document_as_of(%s, clock_timestamp())$$, :doc3), 'a member of another organisation sees no version');
 SELECT throws_ok(format($$SELECT isms.revise_document(%s, 'Intrusion')$$, :doc3), 'P0002', NULL,
     'nor revises one (P0002: not visible)');
 SELECT throws_ok(format($$INSERT INTO isms.document_version (org_id, document_id, content_text, change_reason) VALUES (1, %s, 'x', 'y')$$, :doc3),
