@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 SET LOCAL search_path = public, isms;
-SELECT plan(43);
+SELECT plan(45);
 
 INSERT INTO isms.organization (code, name) VALUES ('ACT', 'Actor Ltd');
 SELECT org_id AS org FROM isms.organization WHERE code = 'ACT' \gset
@@ -154,6 +154,28 @@ SET LOCAL ROLE act_ben;
 SELECT throws_ok(format($$SELECT isms.publish_document(%s)$$, :v3), 'IS011', NULL,
     'a version approved through its author''s personal login is not published (IS011)');
 RESET ROLE;
+
+------------------------------------------------------------------------------
+-- The independence of an effectiveness check, through one personal login
+
+SET SESSION AUTHORIZATION act_pat;
+SET ROLE act_ann;
+INSERT INTO isms.nonconformity (org_id, title, description, source, owner)
+    VALUES (:org, 'Backups untested', 'No restore test in 2025', 'internal_audit', 'IT lead') RETURNING id AS nc \gset
+INSERT INTO isms.corrective_action (org_id, nonconformity_id, action, owner, root_cause)
+    VALUES (:org, :nc, 'Restore drill', 'IT lead', 'No drill planned') RETURNING id AS ca \gset
+SELECT isms.transition('isms.corrective_action', :ca, 'in_progress', 'started') IS NULL AS moved \gset
+UPDATE isms.corrective_action SET status = 'implemented', implemented_by = 'act_ann', implemented_at = now() WHERE id = :ca;
+SET ROLE act_ben;
+UPDATE isms.corrective_action SET status = 'verified', effectiveness_checked_by = 'act_ben',
+       effectiveness_checked_at = now(), effective = true WHERE id = :ca;
+SELECT is((SELECT guard_failure FROM isms.next_states('isms.corrective_action', :ca) WHERE state = 'closed'),
+    'the log records one personal login, act_pat, both moving the action to implemented (as act_ann) and recording its effectiveness check (as act_ben)',
+    'an effectiveness check through the implementer''s personal login does not count as independent');
+SELECT throws_ok(format($$SELECT isms.transition('isms.corrective_action', %s, 'closed', 'done')$$, :ca), 'IS002', NULL,
+    '... and the action cannot be closed (IS002)');
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
 
 ------------------------------------------------------------------------------
 -- The trail: only the engine writes the engine's actions
