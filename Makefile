@@ -63,7 +63,7 @@ ISOLATION_OUTDIR ?= output_iso
 REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility \
+ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify \
 	workflow_seal document_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 

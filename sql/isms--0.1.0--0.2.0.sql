@@ -4794,3 +4794,165 @@ COMMENT ON FUNCTION isms.import_apply(bigint, text) IS
 COMMENT ON COLUMN isms_history.document_version.author_login IS 'The login role (session_user) through which the author created the version, set by document control; NULL for a version created before 0.2.0. A personal login that created a version cannot approve it';
 COMMENT ON COLUMN isms_history.document_approval.approver_login IS 'The login role (session_user) through which the decision was recorded, set by document control; NULL for a decision recorded before 0.2.0';
 COMMENT ON COLUMN isms_history.document_approval.approver IS 'Who decided: the person acting; never the version''s author, nor through the personal login that created it (segregation of duties)';
+-- == history: validity from the clock of the write, UTF-8 hashing, verification as committed ==
+-- isms.stamp(), isms.capture_history() and the document trigger are C: the
+-- library carries them.  Changed SQL:
+CREATE OR REPLACE FUNCTION isms.enable_history(register regclass,
+                                    valid_from_column name DEFAULT 'updated_at')
+    RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    nsp      name;
+    rel      name;
+    kind     "char";
+    hist     regclass;
+    histname name;
+    col      record;
+    builtin  boolean := false;
+    stamped  boolean;
+BEGIN
+    SELECT n.nspname, c.relname, c.relkind INTO nsp, rel, kind
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = register;
+    IF kind IS DISTINCT FROM 'r' THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it is not a plain table', register
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'History is kept for registers, which are plain tables.';
+    END IF;
+    IF (SELECT count(*) FROM pg_attribute
+         WHERE attrelid = register AND attname IN ('org_id', 'id')
+           AND atttypid = 'bigint'::regtype AND NOT attisdropped) <> 2 THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has no bigint columns org_id and id', register
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'A register is keyed by (org_id bigint, id bigint).';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute
+                    WHERE attrelid = register AND attname = valid_from_column
+                      AND atttypid = 'timestamptz'::regtype AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has no timestamptz column %', register, valid_from_column
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Name the column that holds when the row''s current version began, such as updated_at.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_attribute
+                WHERE attrelid = register AND attname IN ('valid', 'changed_by', 'change')
+                  AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has a column named valid, changed_by or change', register
+            USING ERRCODE = 'duplicate_column',
+                  HINT = 'Those names are the history table''s own columns; rename the register''s column.';
+    END IF;
+
+    SELECT h.history_table INTO hist FROM isms.history_config h WHERE h.relid = register;
+    IF hist IS NULL THEN
+        histname := rel;
+        IF to_regclass(format('isms_history.%I', histname)) IS NOT NULL THEN
+            histname := nsp || '_' || rel;
+        END IF;
+        -- LIKE copies names, types and collations, no defaults, identity or
+        -- generation; NOT NULL goes too, as history rows are inserted
+        -- directly and a later ALTER of the register could make it wrong
+        EXECUTE format('CREATE TABLE isms_history.%I (LIKE %s INCLUDING COMMENTS)', histname, register);
+        hist := format('isms_history.%I', histname)::regclass;
+        FOR col IN SELECT attname FROM pg_attribute
+                    WHERE attrelid = hist AND attnum > 0 AND attnotnull AND NOT attisdropped
+        LOOP
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', hist, col.attname);
+        END LOOP;
+        EXECUTE format('ALTER TABLE %s ADD COLUMN valid tstzrange NOT NULL, '
+                       'ADD COLUMN changed_by text NOT NULL, ADD COLUMN change text NOT NULL', hist);
+        -- no index by default: as_of() scans history whole anyway, and an
+        -- index would cost every captured row; capture maintains any index
+        -- added later for per-record lookups
+        EXECUTE format('COMMENT ON TABLE %s IS %L', hist,
+                       format('Superseded versions of the rows of %s, each valid during valid; append-only', register));
+        EXECUTE format('COMMENT ON COLUMN %s.valid IS %L', hist,
+                       format('When this version was in force: [its %I, the next version''s %I or the deletion)', valid_from_column, valid_from_column));
+        EXECUTE format('COMMENT ON COLUMN %s.changed_by IS %L', hist, 'Who superseded this version: isms.actor, else the current user');
+        EXECUTE format('COMMENT ON COLUMN %s.change IS %L', hist, 'UPDATE or DELETE: the statement that superseded this version');
+        EXECUTE format('CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION isms.append_only(''history'')', hist);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER history_append_only', hist);
+        EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', hist);
+        EXECUTE format('GRANT SELECT ON TABLE %s TO isms_admin, isms_editor, isms_auditor, isms_reader', hist);
+        -- a register's history is as private as the register: members only
+        IF EXISTS (SELECT 1 FROM pg_attribute
+                    WHERE attrelid = register AND attname = 'org_id' AND NOT attisdropped) THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', hist);
+            EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', hist);
+            EXECUTE format('CREATE POLICY member ON %s FOR SELECT '
+                           'USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', hist);
+        END IF;
+        -- inside CREATE EXTENSION the table belongs to the extension: have
+        -- pg_dump dump its rows
+        BEGIN
+            PERFORM pg_extension_config_dump(hist, '');
+            builtin := true;
+        EXCEPTION WHEN OTHERS THEN
+            builtin := false;
+        END;
+        INSERT INTO isms.history_config (relid, history_table, valid_from_column, builtin)
+        VALUES (register, hist, valid_from_column, builtin);
+    ELSE
+        PERFORM isms.history_sync_columns(register);
+        UPDATE isms.history_config h SET valid_from_column = enable_history.valid_from_column
+         WHERE h.relid = register;
+    END IF;
+
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_update') THEN
+        EXECUTE format('DROP TRIGGER isms_history_update ON %s', register);
+    END IF;
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_delete') THEN
+        EXECUTE format('DROP TRIGGER isms_history_delete ON %s', register);
+    END IF;
+    -- A register whose last BEFORE UPDATE row trigger is isms.stamp()
+    -- hands capture the start of every new version it stamps (the clock
+    -- after the row lock), which is where the superseded one ends: capture
+    -- then needs only the old rows, and PostgreSQL does not keep a second
+    -- copy of every updated row for it.  Otherwise the new rows say where
+    -- each old version ends.  (Capture checks the triggers again at every
+    -- UPDATE and each handed start against its row, so a trigger added
+    -- later cannot make it wrong, only slower.)
+    stamped := valid_from_column = 'updated_at' AND coalesce((
+        SELECT t.tgfoid = 'isms.stamp()'::regprocedure AND t.tgattr = ''::int2vector AND t.tgqual IS NULL
+          FROM pg_trigger t
+         WHERE t.tgrelid = register AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+           AND t.tgtype & (1 | 2 | 16) = (1 | 2 | 16)   -- ROW, BEFORE, UPDATE
+         ORDER BY t.tgname DESC LIMIT 1), false);
+    EXECUTE format('CREATE TRIGGER isms_history_update AFTER UPDATE ON %s '
+                   'REFERENCING OLD TABLE AS isms_old %s'
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
+                   register, CASE WHEN stamped THEN '' ELSE 'NEW TABLE AS isms_new ' END,
+                   hist::text, valid_from_column);
+    EXECUTE format('CREATE TRIGGER isms_history_delete AFTER DELETE ON %s '
+                   'REFERENCING OLD TABLE AS isms_old '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
+                   register, hist::text, valid_from_column);
+    RETURN hist;
+END
+$$;
+COMMENT ON FUNCTION isms.enable_history(regclass, name) IS
+    'Keeps the history of a register: creates its history table isms_history.<name> and the capture triggers; run again after adding columns to the register';
+REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms, pg_temp AS $$
+    SELECT string_agg(octet_length(convert_to(f, 'UTF8')) || ':' || f || ',', '' ORDER BY n)
+      FROM unnest(ARRAY[
+               l.log_id::text,
+               (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                  JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = l.record_table),
+               l.record_id::text, l.cycle::text,
+               coalesce(l.from_state, ''), l.to_state, l.actor, coalesce(l.reason, ''),
+               to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')])
+           WITH ORDINALITY AS u(f, n)
+$$;
+COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
+    'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table, record_id, cycle, from_state, to_state, actor, reason and time (UTC)';
+REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
+
+ALTER FUNCTION isms.verify_trail(bigint) VOLATILE PARALLEL UNSAFE;
+ALTER FUNCTION isms.verify_trail(bigint, bigint, text) VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION isms.verify_trail(bigint) IS
+    'Recomputes the organisation''s hash chain, as committed when it runs (a fresh snapshot, whatever the isolation level) with this transaction''s own changes, and returns its first broken link (missing, altered or reordered entry), or no row when intact; refuses non-members (42501)';

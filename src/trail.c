@@ -274,6 +274,34 @@ trail_lookup_relations(void)
 	trail_pkey_relid = pkey;
 }
 
+/*
+ * Opens isms.trail with the cache of its relations up to date.  Taking the
+ * lock processes pending invalidations, which may clear the cache (an index
+ * created or the table altered by a transaction that committed while we
+ * waited): then the relations are looked up again under the lock, so that
+ * an append maintains every index and a verification never opens a
+ * relation from a cleared cache.
+ */
+static Relation
+trail_open(LOCKMODE mode, Oid *pkey)
+{
+	for (;;)
+	{
+		Oid			relid;
+		Relation	rel;
+
+		trail_lookup_relations();
+		relid = trail_relid;
+		rel = table_open(relid, mode);
+		if (trail_relid == relid)
+		{
+			*pkey = trail_pkey_relid;
+			return rel;
+		}
+		table_close(rel, mode);
+	}
+}
+
 /* The qualified, quoted name of a relation, cached for the last one. */
 static const char *
 trail_record_table_name(Oid relid)
@@ -533,6 +561,7 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 	Datum		values[TRAIL_NATTS];
 	bool		nulls[TRAIL_NATTS] = {0};
 	HeapTuple	tuple;
+	Oid			pkey_relid;
 
 	PreventCommandIfReadOnly("isms.trail_append()");
 	PreventCommandIfParallelMode("isms.trail_append()");
@@ -542,12 +571,11 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 				 errmsg("a trail entry needs an action"),
 				 errhint("Name what happened, such as \"transition\" or \"approval\".")));
 
-	trail_lookup_relations();
 	record_table = trail_record_table_name(relid);
 	actor = isms_current_actor();
 	login_role = isms_current_login();
 
-	rel = table_open(trail_relid, RowExclusiveLock);
+	rel = trail_open(RowExclusiveLock, &pkey_relid);
 
 	/* serialise appends to this organisation until commit */
 	if (!(head_cache.valid && head_cache.org_id == org_id))
@@ -559,7 +587,7 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 							 (uint32) org_id, TRAIL_LOCK_CLASS);
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 
-		pkey = index_open(trail_pkey_relid, AccessShareLock);
+		pkey = index_open(pkey_relid, AccessShareLock);
 		head_cache.valid = false;
 		head_cache.org_id = org_id;
 		if (!trail_read_head(rel, pkey, org_id, &head_cache.seq,
@@ -842,6 +870,8 @@ verify_trail(PG_FUNCTION_ARGS)
 	bool		broken = false;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
+	Oid			pkey_relid;
+	Snapshot	snapshot;
 
 	isms_require_member(org_id, "verify the trail of");
 	InitMaterializedSRF(fcinfo, 0);
@@ -863,9 +893,8 @@ verify_trail(PG_FUNCTION_ARGS)
 		memcpy(head_hash, VARDATA_ANY(b), TRAIL_HASH_LEN);
 	}
 
-	trail_lookup_relations();
-	rel = table_open(trail_relid, AccessShareLock);
-	pkey = index_open(trail_pkey_relid, AccessShareLock);
+	rel = trail_open(AccessShareLock, &pkey_relid);
+	pkey = index_open(pkey_relid, AccessShareLock);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "verify_trail row",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -874,7 +903,15 @@ verify_trail(PG_FUNCTION_ARGS)
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(org_id));
 	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, pkey, GetActiveSnapshot(), 1, 0);
+
+	/*
+	 * The trail as committed when verification runs, and this transaction's
+	 * own changes: a fresh snapshot, not the transaction's, so that a
+	 * REPEATABLE READ transaction (a BI tool's, a long audit session) does
+	 * not report intact a trail altered since it began.
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
 
 	while (!broken && index_getnext_slot(scan, ForwardScanDirection, slot))
@@ -985,6 +1022,7 @@ verify_trail(PG_FUNCTION_ARGS)
 							   (long long) (expected_seq - 1)));
 
 	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(rowcxt);
 	index_close(pkey, AccessShareLock);

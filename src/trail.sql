@@ -93,16 +93,16 @@ REVOKE ALL ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, 
 CREATE FUNCTION isms.verify_trail(org_id bigint)
     RETURNS TABLE (seq bigint, expected_hash bytea, found_hash bytea, problem text)
     AS 'MODULE_PATHNAME', 'verify_trail'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION isms.verify_trail(bigint) IS
-    'Recomputes the organisation''s hash chain and returns its first broken link (missing, altered or reordered entry), or no row when intact; refuses non-members (42501)';
+    'Recomputes the organisation''s hash chain, as committed when it runs (a fresh snapshot, whatever the isolation level) with this transaction''s own changes, and returns its first broken link (missing, altered or reordered entry), or no row when intact; refuses non-members (42501)';
 REVOKE ALL ON FUNCTION isms.verify_trail(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.verify_trail(bigint) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
 CREATE FUNCTION isms.verify_trail(org_id bigint, head_seq bigint, head_hash text)
     RETURNS TABLE (seq bigint, expected_hash bytea, found_hash bytea, problem text)
     AS 'MODULE_PATHNAME', 'verify_trail'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION isms.verify_trail(bigint, bigint, text) IS
     'As verify_trail(org_id), and also checks that entry head_seq still has the hash head_hash (hex) recorded earlier from isms.trail_head()';
 REVOKE ALL ON FUNCTION isms.verify_trail(bigint, bigint, text) FROM PUBLIC;
