@@ -53,6 +53,11 @@
 /* IS062: a library of a framework shipped with the extension */
 #define ERRCODE_ISMS_LIBRARY_SHIPPED		MAKE_SQLSTATE('I','S','0','6','2')
 
+/* IS090: a DELETE of a workflow record that has moved or is in a final state */
+#define ERRCODE_ISMS_RECORD_ATTACHED		MAKE_SQLSTATE('I','S','0','9','0')
+/* IS091: an UPDATE that renumbers a record or moves it to another organisation */
+#define ERRCODE_ISMS_RECORD_IDENTITY		MAKE_SQLSTATE('I','S','0','9','1')
+
 /* IS050: CREATE EXTENSION into a schema a non-superuser created */
 #define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
 
