@@ -9,7 +9,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(45);
+SELECT plan(46);
 
 -- A workflow table of its own with a second unique key, for ON CONFLICT,
 -- and a move back to its initial state within cycle 1.
@@ -174,6 +174,13 @@ INSERT INTO isms.improvement (org_id, title, description, owner)
 SELECT throws_ok(format($$INSERT INTO isms.improvement (org_id, id, title, description, owner) OVERRIDING SYSTEM VALUE
                           VALUES (1, %s, 'Again', 'The id just drawn', 'IT lead')$$, :gen), '428C9', NULL,
     'editor: the id the sequence has just handed out cannot be taken twice (428C9)');
+RESET ROLE;
+-- the table's cache entry is dropped (a relcache invalidation); the taken id stays taken
+ALTER TABLE isms.improvement ALTER COLUMN title SET STATISTICS 200;
+SET LOCAL ROLE wf_editor;
+SELECT throws_ok(format($$INSERT INTO isms.improvement (org_id, id, title, description, owner) OVERRIDING SYSTEM VALUE
+                          VALUES (1, %s, 'Again', 'After an invalidation', 'IT lead')$$, :gen), '428C9', NULL,
+    'editor: also after the table''s cache entry was invalidated (428C9)');
 SELECT throws_ok($$INSERT INTO isms.risk (org_id, id, title, threat, vulnerability, inherent_likelihood, inherent_impact, owner) OVERRIDING SYSTEM VALUE
                    VALUES (1, 900001, 'Squat', 'x', 'y', 1, 1, 'z')$$, '428C9', NULL,
     'editor: also on a register without a workflow (428C9)');
