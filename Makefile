@@ -56,7 +56,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DISMS_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 
 # pg_regress suites: test/sql/NAME.sql against test/expected/NAME.out
-REGRESS = ref docver reports sample
+REGRESS = ref docver reports sample workflow_prepare
 # tools/dev points the outputs into the run's own directory
 REGRESS_OUTDIR ?= .
 ISOLATION_OUTDIR ?= output_iso
@@ -64,7 +64,7 @@ REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=is
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify \
-	workflow_seal document_concurrent
+	workflow_seal document_concurrent workflow_race
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config

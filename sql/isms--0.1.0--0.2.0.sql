@@ -4956,3 +4956,64 @@ ALTER FUNCTION isms.verify_trail(bigint) VOLATILE PARALLEL UNSAFE;
 ALTER FUNCTION isms.verify_trail(bigint, bigint, text) VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION isms.verify_trail(bigint) IS
     'Recomputes the organisation''s hash chain, as committed when it runs (a fresh snapshot, whatever the isolation level) with this transaction''s own changes, and returns its first broken link (missing, altered or reordered entry), or no row when intact; refuses non-members (42501)';
+-- == attach: records stay attached to their log ==
+-- A record that has moved is not deleted: the moves of a record are found
+-- through this index.  Creation is logged once the row is inserted (not for
+-- a row ON CONFLICT skipped), and the engine's triggers are reinstalled on
+-- every workflow table: creation logging and the DELETE refusal.  The
+-- checks of isms.stamp() (no renumbering, no move across organisations, no
+-- id chosen by a member) and of isms.workflow_enforce() (a same-state
+-- UPDATE, PREPARE TRANSACTION) are in the library.
+CREATE INDEX transition_log_record ON isms.transition_log (record_table, record_id)
+    WHERE from_state IS NOT NULL;
+
+CREATE OR REPLACE FUNCTION isms.workflow_log_created() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_log_created' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_log_created() IS
+    'Row trigger logging the creation of a workflow record once it is really inserted (not a row an ON CONFLICT clause skipped)';
+REVOKE ALL ON FUNCTION isms.workflow_log_created() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_log_created() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.workflow_refuse_delete() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_refuse_delete' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_refuse_delete() IS
+    'Row trigger refusing (IS090) the DELETE of a workflow record in a final state or with moves in the transition log; a record that never moved may be deleted';
+REVOKE ALL ON FUNCTION isms.workflow_refuse_delete() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_refuse_delete() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.attach_workflow(tbl regclass, workflow_name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
+DECLARE
+    trig name;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM isms.workflow WHERE workflow = workflow_name) THEN
+        RAISE EXCEPTION 'workflow "%" does not exist', workflow_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT workflow FROM isms.workflow lists them.';
+    END IF;
+    UPDATE isms.workflow SET relid = tbl WHERE workflow = workflow_name;
+    -- idempotent: an upgrade runs it again over every workflow table
+    FOR trig IN SELECT t.tgname FROM pg_trigger t
+                 WHERE t.tgrelid = tbl AND NOT t.tgisinternal
+                   AND t.tgname IN ('isms_workflow', 'isms_workflow_log', 'isms_workflow_created', 'isms_workflow_delete')
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', trig, tbl);
+    END LOOP;
+    EXECUTE format('CREATE TRIGGER isms_workflow BEFORE INSERT OR UPDATE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION isms.workflow_enforce()', tbl);
+    -- a creation is logged once the row is inserted, then the batch written
+    EXECUTE format('CREATE TRIGGER isms_workflow_created AFTER INSERT ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION isms.workflow_log_created()', tbl);
+    EXECUTE format('CREATE TRIGGER isms_workflow_log AFTER INSERT OR UPDATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_flush()', tbl);
+    EXECUTE format('CREATE TRIGGER isms_workflow_delete BEFORE DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION isms.workflow_refuse_delete()', tbl);
+END $$;
+COMMENT ON FUNCTION isms.attach_workflow(regclass, text) IS
+    'Binds a workflow to a table (with org_id, id, status and cycle columns) and installs the engine''s triggers: enforcement, creation logging, the log writer and the DELETE refusal; idempotent';
+REVOKE ALL ON FUNCTION isms.attach_workflow(regclass, text) FROM PUBLIC;
+
+SELECT isms.attach_workflow(w.relid, w.workflow)
+  FROM isms.workflow w
+ WHERE w.relid IS NOT NULL
+ ORDER BY w.workflow;

@@ -64,6 +64,10 @@
 #define ISMS_APP_ROLE "isms_app"
 /* the length limit of person columns (constraints *_max_128_chars) */
 #define ISMS_PERSON_MAX_CHARS 128
+/* IS090: a DELETE of a workflow record that has moved or is in a final state */
+#define ERRCODE_ISMS_RECORD_ATTACHED		MAKE_SQLSTATE('I','S','0','9','0')
+/* IS091: an UPDATE that renumbers a record or moves it to another organisation */
+#define ERRCODE_ISMS_RECORD_IDENTITY		MAKE_SQLSTATE('I','S','0','9','1')
 
 /* IS050: CREATE EXTENSION into a schema a non-superuser created */
 #define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')

@@ -25,7 +25,17 @@
  * above): that is how pg_dump's restore keeps the history of every row, and a
  * superuser can bypass any trigger anyway.
  *
- * The attribute numbers of the four columns are looked up once per relation
+ * A register's record stays attached to its log and history: on a table
+ * with org_id and an identity column id, an UPDATE that changes either is
+ * refused (IS091), for every role, and an INSERT with an id the caller
+ * chose (OVERRIDING SYSTEM VALUE, COPY with the id column) is refused for
+ * every role but a superuser (428C9).  A generated id is the value the
+ * identity sequence has just handed this session for this very row (the
+ * executor draws it right before the row's BEFORE triggers, row by row in
+ * a multi-row INSERT, INSERT ... SELECT and COPY); an id that is not, or
+ * that an earlier row of this session already took, was chosen.
+ *
+ * The attribute numbers of the columns are looked up once per relation
  * and cached for the life of the backend; a relcache invalidation (ALTER
  * TABLE, DROP) forgets the entry.
  *
@@ -35,6 +45,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -66,11 +77,26 @@ typedef struct StampEntry
 	Oid			relid;			/* hash key */
 	int			attnum[STAMP_NCOLS];
 	bool		log;			/* hand history capture each new start */
-	AttrNumber	org_attno;		/* bigint org_id and id, for the log */
-	AttrNumber	id_attno;
+	AttrNumber	att_org;		/* org_id, or 0 */
+	AttrNumber	att_id;			/* id, or 0 */
+	Oid			id_seqid;		/* identity sequence of id, or InvalidOid */
+	Oid			owner;			/* the table's owner, who reads the sequence */
 } StampEntry;
 
 static HTAB *stamp_cache = NULL;
+
+/*
+ * The id last given to a new row, per identity sequence, for the life of
+ * the backend: kept apart from the column cache, which an invalidation
+ * empties, so that an id once taken stays taken.
+ */
+typedef struct TakenId
+{
+	Oid			seqid;			/* hash key */
+	int64		last_id;
+} TakenId;
+
+static HTAB *taken_ids = NULL;
 
 /* Forgets the audit columns of relid (all for InvalidOid); see isms.c. */
 void
@@ -100,8 +126,6 @@ stamp_lookup(Relation rel)
 	StampEntry *entry;
 	bool		found;
 	int			attnum[STAMP_NCOLS];
-	AttrNumber	org_attno = InvalidAttrNumber;
-	AttrNumber	id_attno = InvalidAttrNumber;
 
 	if (stamp_cache == NULL)
 	{
@@ -148,6 +172,12 @@ stamp_lookup(Relation rel)
 					 errhint("isms.stamp() maintains created_at, created_by, updated_at and updated_by.")));
 	}
 
+	entry = (StampEntry *) hash_search(stamp_cache, &relid, HASH_ENTER, &found);
+	memcpy(entry->attnum, attnum, sizeof(attnum));
+	entry->att_org = 0;
+	entry->att_id = 0;
+	entry->id_seqid = InvalidOid;
+	entry->owner = rel->rd_rel->relowner;
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -155,17 +185,18 @@ stamp_lookup(Relation rel)
 		if (att->attisdropped || att->atttypid != INT8OID)
 			continue;
 		if (strcmp(NameStr(att->attname), "org_id") == 0)
-			org_attno = att->attnum;
+			entry->att_org = att->attnum;
 		else if (strcmp(NameStr(att->attname), "id") == 0)
-			id_attno = att->attnum;
+		{
+			entry->att_id = att->attnum;
+			if (att->attidentity)
+				entry->id_seqid = getIdentitySequence(relid, att->attnum, true);
+		}
 	}
-
-	entry = (StampEntry *) hash_search(stamp_cache, &relid, HASH_ENTER, &found);
-	memcpy(entry->attnum, attnum, sizeof(attnum));
-	entry->org_attno = org_attno;
-	entry->id_attno = id_attno;
-	entry->log = org_attno != InvalidAttrNumber && id_attno != InvalidAttrNumber &&
-		history_takes_stamps(rel);
+	/* only a register's (org_id, id) is kept */
+	if (entry->att_org == 0 || entry->att_id == 0)
+		entry->att_org = entry->att_id = 0;
+	entry->log = entry->att_org != 0 && history_takes_stamps(rel);
 	return entry;
 }
 
@@ -191,8 +222,8 @@ stamp_log_row(Relation rel, const StampEntry *cols, HeapTuple oldtuple,
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	bool		org_null;
 	bool		id_null;
-	Datum		org_id = heap_getattr(oldtuple, cols->org_attno, tupdesc, &org_null);
-	Datum		id = heap_getattr(oldtuple, cols->id_attno, tupdesc, &id_null);
+	Datum		org_id = heap_getattr(oldtuple, cols->att_org, tupdesc, &org_null);
+	Datum		id = heap_getattr(oldtuple, cols->att_id, tupdesc, &id_null);
 
 	/* capture matches no entry with a NULL key and asks the primary key */
 	if (org_null || id_null)
@@ -201,6 +232,125 @@ stamp_log_row(Relation rel, const StampEntry *cols, HeapTuple oldtuple,
 					  DatumGetInt64(id), old_null,
 					  old_null ? 0 : DatumGetTimestampTz(old_start),
 					  DatumGetTimestampTz(new_start));
+}
+
+/*
+ * The value the sequence last handed this session, read as the table's
+ * owner (members have no right on the sequence; the identity default draws
+ * from it without one).  Returns false when it has handed none.
+ */
+static bool
+stamp_session_currval(const StampEntry *cols, int64 *value)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool defined = true;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(cols->owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		*value = DatumGetInt64(DirectFunctionCall1(currval_oid,
+												   ObjectIdGetDatum(cols->id_seqid)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		/* "currval is not yet defined in this session": anything else stands */
+		if (edata->sqlerrcode != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
+			PG_RE_THROW();
+		/* the caller raises an error at once, and the abort cleans up */
+		FlushErrorState();
+		defined = false;
+	}
+	PG_END_TRY();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return defined;
+}
+
+/*
+ * Refuses an id the caller chose for a new row.  A superuser's is kept (a
+ * restore), but noted as taken like every other: a member acting later in
+ * the same session cannot take it again because the sequence last handed
+ * it out.
+ */
+static void
+stamp_check_new_id(Relation rel, const StampEntry *cols, HeapTuple newtuple,
+				   bool trusted)
+{
+	bool		isnull;
+	int64		id;
+	int64		drawn = 0;
+	bool		generated;
+	bool		found;
+	TakenId    *taken;
+
+	id = DatumGetInt64(heap_getattr(newtuple, cols->att_id,
+									RelationGetDescr(rel), &isnull));
+	if (isnull)
+		return;					/* the NOT NULL constraint's to report */
+	if (taken_ids == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(TakenId);
+		taken_ids = hash_create("isms taken ids", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS);
+	}
+	taken = (TakenId *) hash_search(taken_ids, &cols->id_seqid, HASH_ENTER, &found);
+	if (!found)
+		taken->last_id = PG_INT64_MIN;
+	generated = trusted ||
+		(stamp_session_currval(cols, &drawn) && drawn == id &&
+		 taken->last_id != id);
+	if (!generated)
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("cannot insert %s with the id " INT64_FORMAT " chosen by the caller",
+						RelationGetRelationName(rel), id),
+				 errdetail("The id of a record is generated by its identity sequence; only a superuser restoring records supplies it (OVERRIDING SYSTEM VALUE, or COPY with the id column)."),
+				 errhint("Leave the id column out of the INSERT or COPY and read the new id with RETURNING id.")));
+	taken->last_id = id;
+}
+
+/* Refuses an UPDATE that renumbers a record or moves it to another organisation. */
+static void
+stamp_check_identity(Relation rel, const StampEntry *cols, HeapTuple oldtuple,
+					 HeapTuple newtuple)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		old_null;
+	bool		new_null;
+	int64		old_org = DatumGetInt64(heap_getattr(oldtuple, cols->att_org, tupdesc, &old_null));
+	int64		old_id = DatumGetInt64(heap_getattr(oldtuple, cols->att_id, tupdesc, &old_null));
+	int64		new_org = DatumGetInt64(heap_getattr(newtuple, cols->att_org, tupdesc, &new_null));
+	int64		new_id = DatumGetInt64(heap_getattr(newtuple, cols->att_id, tupdesc, &new_null));
+
+	if (new_null)
+		return;					/* the NOT NULL constraint's to report */
+	if (old_id != new_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_RECORD_IDENTITY),
+				 errmsg("cannot renumber %s " INT64_FORMAT " of organisation " INT64_FORMAT,
+						RelationGetRelationName(rel), old_id, old_org),
+				 errdetail("The UPDATE would give it the id " INT64_FORMAT "; its log, trail and history name it by its id.",
+						   new_id),
+				 errhint("Leave the id column out of the UPDATE.")));
+	if (old_org != new_org)
+		ereport(ERROR,
+				(errcode(ERRCODE_ISMS_RECORD_IDENTITY),
+				 errmsg("cannot move %s " INT64_FORMAT " from organisation " INT64_FORMAT " to organisation " INT64_FORMAT,
+						RelationGetRelationName(rel), old_id, old_org, new_org),
+				 errdetail("A record belongs to the organisation that created it; its log, trail and history stay there."),
+				 errhint("Create the record in the other organisation instead.")));
 }
 
 PG_FUNCTION_INFO_V1(isms_stamp);
@@ -243,6 +393,8 @@ isms_stamp(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(event))
 	{
 		newtuple = trigdata->tg_trigtuple;
+		if (OidIsValid(cols->id_seqid))
+			stamp_check_new_id(rel, cols, newtuple, superuser());
 		if (superuser())
 		{
 			/* keep what a superuser supplies (restores); fill the gaps */
@@ -299,6 +451,8 @@ isms_stamp(PG_FUNCTION_ARGS)
 		bool		isnull;
 
 		newtuple = trigdata->tg_newtuple;
+		if (cols->att_id != 0)
+			stamp_check_identity(rel, cols, oldtuple, newtuple);
 		for (int c = CREATED_AT; c <= CREATED_BY; c++)
 		{
 			repl_cols[n] = cols->attnum[c];

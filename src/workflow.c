@@ -58,12 +58,15 @@
 #include "catalog/pg_class.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
+#include "nodes/bitmapset.h"
 #include "access/table.h"
 
 PG_FUNCTION_INFO_V1(workflow_enforce);
 PG_FUNCTION_INFO_V1(workflow_flush);
 PG_FUNCTION_INFO_V1(workflow_definition_changed);
 PG_FUNCTION_INFO_V1(workflow_next_states);
+PG_FUNCTION_INFO_V1(workflow_log_created);
+PG_FUNCTION_INFO_V1(workflow_refuse_delete);
 
 /*
  * At commit, a transaction that moved records notifies this channel with
@@ -222,6 +225,10 @@ static Oid	outbox_seqid = InvalidOid;
 static void flush_pending(void);
 static void append_seals(void);
 static void wf_init(void);
+static void refuse_prepare(void);
+static bool status_in_set_list(WfTable *t, TriggerData *td);
+static void refuse_same_state(WfTable *t, HeapTuple oldtuple, TupleDesc desc,
+							  int from);
 
 static Oid
 isms_relid(const char *name)
@@ -289,6 +296,9 @@ wf_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
+		case XACT_EVENT_PRE_PREPARE:
+			refuse_prepare();
+			break;
 		case XACT_EVENT_PRE_COMMIT:
 			/* rows a statement trigger did not write (it was dropped) */
 			if (npending > 0 || nseal_batches > 0 || xact_last_log > 0)
@@ -1258,7 +1268,6 @@ workflow_enforce(PG_FUNCTION_ARGS)
 							pnstrdup(to_name, to_len)),
 					 errdetail("A new %s starts in %s.", t->label, initial_states(t)),
 					 errhint("Insert it in an initial status, then move it with isms.transition().")));
-		org_id = tuple_int8(newtuple, desc, t->att_org);
 		id = tuple_int8(newtuple, desc, t->att_id);
 		/* cycles below 1 are the CHECK constraint's to report */
 		if (tuple_cycle(t, newtuple, desc) > 1)
@@ -1268,7 +1277,7 @@ workflow_enforce(PG_FUNCTION_ARGS)
 							t->label, id, tuple_cycle(t, newtuple, desc)),
 					 errdetail("A new record starts in PDCA cycle 1."),
 					 errhint("Leave the cycle column to its default; the workflow engine counts cycles.")));
-		log_transition(t, org_id, id, -1, to, 1);
+		/* logged by isms.workflow_log_created() once the row is inserted */
 		return PointerGetDatum(newtuple);
 	}
 	else
@@ -1294,6 +1303,8 @@ workflow_enforce(PG_FUNCTION_ARGS)
 		if (to_name && from_name && to_len == from_len &&
 			memcmp(to_name, from_name, to_len) == 0)
 		{
+			if (status_in_set_list(t, td))
+				refuse_same_state(t, oldtuple, desc, from);
 			if (from >= 0 && t->states[from].terminal)
 				ereport(ERROR,
 						(errcode(ERRCODE_ISMS_RECORD_CLOSED),
@@ -1511,4 +1522,226 @@ workflow_next_states(PG_FUNCTION_ARGS)
 	}
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;
+}
+
+/*
+ * Records stay attached to their log.  What follows keeps the log telling
+ * what happened to each record: a creation is logged once the row is
+ * really inserted (not for a row an ON CONFLICT clause skipped), an UPDATE
+ * that names the status and leaves it is refused as isms.transition()
+ * refuses it, a record that has moved is never deleted, and a transaction
+ * that moved records is never prepared (its seal and outbox row are
+ * written at COMMIT, which PREPARE TRANSACTION leaves to another session).
+ */
+
+/* The final states of a workflow, quoted, for messages. */
+static char *
+final_states(WfTable *t)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < t->nstates; i++)
+		if (t->states[i].terminal)
+			appendStringInfo(&buf, "%s\"%s\"", buf.len ? ", " : "",
+							 t->states[i].name);
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "none");
+	return buf.data;
+}
+
+/* Whether the UPDATE's SET list names the status column. */
+static bool
+status_in_set_list(WfTable *t, TriggerData *td)
+{
+	return bms_is_member(t->att_status - FirstLowInvalidHeapAttributeNumber,
+						 td->tg_updatedcols);
+}
+
+/* An UPDATE that sets the status a record already has: IS001, as isms.transition(). */
+static void
+refuse_same_state(WfTable *t, HeapTuple oldtuple, TupleDesc desc, int from)
+{
+	int			len;
+	const char *name = tuple_status(t, oldtuple, desc, &len);
+	char	   *state = pnstrdup(name, len);
+	int64		id = tuple_int8(oldtuple, desc, t->att_id);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_ISMS_TRANSITION_REFUSED),
+			 errmsg("cannot move %s " INT64_FORMAT " from \"%s\" to \"%s\"",
+					t->label, id, state, state),
+			 errdetail("The %s is already \"%s\"; another session may have moved it. Allowed next states from \"%s\": %s.",
+					   t->label, state, state,
+					   from >= 0 ? allowed_next(t, from, tuple_int8(oldtuple, desc, t->att_org)) : "none"),
+			 errhint("Leave status out of the SET list to change other columns; to move the record only from the state you read, add AND status = '<that state>' to the WHERE clause.")));
+}
+
+/*
+ * AFTER INSERT FOR EACH ROW on every workflow table: logs the creation of
+ * a row that was really inserted.  isms.workflow_enforce() has checked it.
+ */
+Datum
+workflow_log_created(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	WfTable    *t;
+	HeapTuple	tuple;
+	const char *name;
+	int			len;
+	int			to;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		elog(ERROR, "isms.workflow_log_created() must be an AFTER INSERT row trigger");
+
+	/* a superuser's INSERT is a restore: its log is restored beside it */
+	if (superuser())
+		return PointerGetDatum(NULL);
+	rel = td->tg_relation;
+	desc = RelationGetDescr(rel);
+	t = wf_get(rel);
+	tuple = td->tg_trigtuple;
+	name = tuple_status(t, tuple, desc, &len);
+	to = name ? find_state(t, name, len) : -1;
+	if (to < 0)
+		elog(ERROR, "%s has no state \"%s\"", t->qualname,
+			 name ? pnstrdup(name, len) : "(null)");
+	log_transition(t, tuple_int8(tuple, desc, t->att_org),
+				   tuple_int8(tuple, desc, t->att_id), -1, to, 1);
+	return PointerGetDatum(NULL);
+}
+
+/* Whether the log holds a move (not the creation) of the record. */
+static bool
+record_has_moves(WfTable *t, int64 org_id, int64 id)
+{
+	Oid			nsp;
+	Oid			idx;
+	Relation	logrel;
+	Relation	idxrel;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+	int			i;
+
+	/* queued by this transaction and not yet written */
+	for (i = 0; i < npending; i++)
+		if (DatumGetObjectId(pending[i].values[2]) == t->relid &&
+			DatumGetInt64(pending[i].values[3]) == id &&
+			DatumGetInt64(pending[i].values[1]) == org_id &&
+			!pending[i].nulls[5])
+			return true;
+
+	nsp = get_namespace_oid("isms", false);
+	idx = get_relname_relid("transition_log_record", nsp);
+	if (!OidIsValid(idx))
+		elog(ERROR, "isms index \"transition_log_record\" is missing");
+	logrel = table_open(log_relid, AccessShareLock);
+	idxrel = index_open(idx, AccessShareLock);
+	/* heap attribute numbers: record_table, record_id */
+	ScanKeyInit(&keys[0], 3, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(t->relid));
+	ScanKeyInit(&keys[1], 4, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(id));
+	/* committed moves of any transaction, and this one's */
+	scan = systable_beginscan(logrel, idx, true, SnapshotSelf, 2, keys);
+	while ((tuple = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+
+		if (DatumGetInt64(heap_getattr(tuple, 2, RelationGetDescr(logrel), &isnull)) == org_id)
+		{
+			found = true;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	index_close(idxrel, AccessShareLock);
+	table_close(logrel, AccessShareLock);
+	return found;
+}
+
+/*
+ * BEFORE DELETE FOR EACH ROW on every workflow table: a record in a final
+ * state, or that has moved, is kept with its log (IS090), whoever deletes.
+ * A record still in its initial state that never moved may be deleted: a
+ * record entered by mistake; its creation stays in the log and the trail.
+ */
+Datum
+workflow_refuse_delete(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	WfTable    *t;
+	HeapTuple	tuple;
+	const char *name;
+	int			len;
+	int			state;
+	int64		org_id;
+	int64		id;
+	int32		cycle;
+	char	   *why = NULL;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		elog(ERROR, "isms.workflow_refuse_delete() must be a BEFORE DELETE row trigger");
+
+	rel = td->tg_relation;
+	desc = RelationGetDescr(rel);
+	t = wf_get(rel);
+	tuple = td->tg_trigtuple;
+	name = tuple_status(t, tuple, desc, &len);
+	if (name == NULL)
+		return PointerGetDatum(tuple);
+	state = find_state(t, name, len);
+	org_id = tuple_int8(tuple, desc, t->att_org);
+	id = tuple_int8(tuple, desc, t->att_id);
+	cycle = tuple_cycle(t, tuple, desc);
+
+	if (state >= 0 && t->states[state].terminal)
+		why = psprintf("It is in the final status \"%s\" of the %s workflow.",
+					   t->states[state].name, t->workflow);
+	else if (state < 0 || !t->states[state].initial || cycle > 1)
+		why = psprintf("It is \"%s\" in PDCA cycle %d: it has moved since it was created, and its moves are in isms.transition_log.",
+					   pnstrdup(name, len), cycle);
+	else if (record_has_moves(t, org_id, id))
+		why = psprintf("It is \"%s\" again, but it has moved since it was created, and its moves are in isms.transition_log.",
+					   pnstrdup(name, len));
+	if (why == NULL)
+		return PointerGetDatum(tuple);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_ISMS_RECORD_ATTACHED),
+			 errmsg("cannot delete %s " INT64_FORMAT " of organisation " INT64_FORMAT ": a record that has moved is kept with its log",
+					t->label, id, org_id),
+			 errdetail("%s", why),
+			 state >= 0 && t->states[state].terminal ?
+			 errhint("A record in a final status is kept as it was closed; the %s workflow ends its records in %s.",
+					 t->workflow, final_states(t)) :
+			 errhint("End the record with a move to a final status of the %s workflow (%s): isms.next_states('%s', " INT64_FORMAT ") lists the moves open to it.",
+					 t->workflow, final_states(t), t->qualname, id)));
+	return PointerGetDatum(NULL);
+}
+
+/* PREPARE TRANSACTION of a transaction that moved records (0A000). */
+static void
+refuse_prepare(void)
+{
+	if (xact_events == 0 && npending == 0 && nseal_batches == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot PREPARE a transaction that moved workflow records"),
+			 errdetail_plural("The transaction logged %d workflow move (creations included); its seal in the trail, its outbox row and the isms_events notification are written at COMMIT, which a prepared transaction leaves to another session.",
+							  "The transaction logged %d workflow moves (creations included); their seal in the trail, their outbox row and the isms_events notification are written at COMMIT, which a prepared transaction leaves to another session.",
+							  xact_events, xact_events),
+			 errhint("COMMIT the transaction instead, or make the moves in a transaction of their own that is not prepared.")));
 }

@@ -162,6 +162,10 @@ CREATE TABLE isms.transition_log (
 CREATE SEQUENCE isms.transition_log_log_id_seq CACHE 64 OWNED BY isms.transition_log.log_id;
 ALTER TABLE isms.transition_log ALTER log_id SET DEFAULT nextval('isms.transition_log_log_id_seq');
 CREATE INDEX transition_log_at ON isms.transition_log USING brin (at);
+-- the moves of a record (creations left out, so a bulk INSERT pays nothing):
+-- a record that has moved is not deleted
+CREATE INDEX transition_log_record ON isms.transition_log (record_table, record_id)
+    WHERE from_state IS NOT NULL;
 COMMENT ON TABLE isms.transition_log IS
     'Clause 4.4: every accepted workflow transition, including creation (from_state NULL), the evidence of operation; written only by the workflow engine';
 COMMENT ON COLUMN isms.transition_log.log_id IS 'Log entry id, increasing';
@@ -229,8 +233,23 @@ COMMENT ON FUNCTION isms.workflow_flush() IS
 REVOKE ALL ON FUNCTION isms.workflow_flush() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.workflow_flush() TO isms_reader;
 
+CREATE FUNCTION isms.workflow_log_created() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_log_created' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_log_created() IS
+    'Row trigger logging the creation of a workflow record once it is really inserted (not a row an ON CONFLICT clause skipped)';
+REVOKE ALL ON FUNCTION isms.workflow_log_created() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_log_created() TO isms_reader;
+CREATE FUNCTION isms.workflow_refuse_delete() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workflow_refuse_delete' LANGUAGE C;
+COMMENT ON FUNCTION isms.workflow_refuse_delete() IS
+    'Row trigger refusing (IS090) the DELETE of a workflow record in a final state or with moves in the transition log; a record that never moved may be deleted';
+REVOKE ALL ON FUNCTION isms.workflow_refuse_delete() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.workflow_refuse_delete() TO isms_reader;
+
 CREATE FUNCTION isms.attach_workflow(tbl regclass, workflow_name text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
+DECLARE
+    trig name;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM isms.workflow WHERE workflow = workflow_name) THEN
         RAISE EXCEPTION 'workflow "%" does not exist', workflow_name
@@ -238,17 +257,25 @@ BEGIN
                   HINT = 'SELECT workflow FROM isms.workflow lists them.';
     END IF;
     UPDATE isms.workflow SET relid = tbl WHERE workflow = workflow_name;
-    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'isms_workflow') THEN
-        EXECUTE format('DROP TRIGGER isms_workflow ON %s', tbl);
-        EXECUTE format('DROP TRIGGER isms_workflow_log ON %s', tbl);
-    END IF;
+    -- idempotent: an upgrade runs it again over every workflow table
+    FOR trig IN SELECT t.tgname FROM pg_trigger t
+                 WHERE t.tgrelid = tbl AND NOT t.tgisinternal
+                   AND t.tgname IN ('isms_workflow', 'isms_workflow_log', 'isms_workflow_created', 'isms_workflow_delete')
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', trig, tbl);
+    END LOOP;
     EXECUTE format('CREATE TRIGGER isms_workflow BEFORE INSERT OR UPDATE ON %s '
                    'FOR EACH ROW EXECUTE FUNCTION isms.workflow_enforce()', tbl);
+    -- a creation is logged once the row is inserted, then the batch written
+    EXECUTE format('CREATE TRIGGER isms_workflow_created AFTER INSERT ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION isms.workflow_log_created()', tbl);
     EXECUTE format('CREATE TRIGGER isms_workflow_log AFTER INSERT OR UPDATE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION isms.workflow_flush()', tbl);
+    EXECUTE format('CREATE TRIGGER isms_workflow_delete BEFORE DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION isms.workflow_refuse_delete()', tbl);
 END $$;
 COMMENT ON FUNCTION isms.attach_workflow(regclass, text) IS
-    'Binds a workflow to a table (with org_id, id, status and cycle columns) and installs the engine''s triggers';
+    'Binds a workflow to a table (with org_id, id, status and cycle columns) and installs the engine''s triggers: enforcement, creation logging, the log writer and the DELETE refusal; idempotent';
 REVOKE ALL ON FUNCTION isms.attach_workflow(regclass, text) FROM PUBLIC;
 
 CREATE FUNCTION isms.transition(tbl regclass, record_id bigint, to_state text, reason text DEFAULT NULL)

@@ -161,8 +161,9 @@ SELECT is(pg_temp.seen_wrong('{1}'), '{}'::text[], 'editor of A sees the rows of
 SELECT * FROM pg_temp.refused_everywhere('INSERT', 2, '42501', 'new row violates row-level security policy for table "%s"', 'editor of A');
 SELECT is(pg_temp.touched(2, 'UPDATE'), '{}'::text[], 'editor of A: an UPDATE reaches no row of B in any register');
 SELECT is(pg_temp.touched(2, 'DELETE'), '{}'::text[], 'editor of A: a DELETE reaches no row of B in any register');
-SELECT throws_ok($$UPDATE isms.context_issue SET org_id = 2 WHERE org_id = 1$$, '42501',
-    'new row violates row-level security policy for table "context_issue"', 'editor of A: cannot move a row of A into B (42501)');
+-- the stamp trigger refuses any move across organisations, before row-level security
+SELECT throws_ok($$UPDATE isms.context_issue SET org_id = 2 WHERE org_id = 1$$, 'IS091',
+    NULL, 'editor of A: cannot move a row of A into B (IS091)');
 SELECT lives_ok($$INSERT INTO isms.context_issue (org_id, title, origin, owner) VALUES (1, 'Supplier concentration', 'external', 'CISO')$$,
     'editor of A: adds a context issue to A');
 SELECT lives_ok($$UPDATE isms.risk SET residual_likelihood = 1, residual_impact = 2 WHERE org_id = 1$$,

@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(125);
+SELECT plan(126);
 
 ------------------------------------------------------------------------------
 -- A superuser's INSERT is trusted (a restore); UPDATEs are checked for all.
@@ -104,9 +104,12 @@ SELECT is(ARRAY(SELECT l.record_id || ': ' || pg_temp.log_text(l) FROM isms.tran
     ARRAY[:i3 || ': proposed -> approved, cycle 1, by alice, reason NULL', :i4 || ': proposed -> approved, cycle 1, by alice, reason NULL'],
     'an UPDATE moving two records logs one row each');
 UPDATE isms.improvement SET expected_benefit = 'Less toil' WHERE id = :i2;
-UPDATE isms.improvement SET status = 'approved', expected_benefit = 'Much less toil' WHERE id = :i2;
-SELECT is(pg_temp.nlog('isms.improvement', :i2) || ' log rows, ' || pg_temp.state('isms.improvement', :i2),
-    '2 log rows, approved/1', 'an UPDATE that leaves status as it is (or sets it to itself) is no move and logs nothing');
+SELECT is(pg_temp.caught(format($$UPDATE isms.improvement SET status = 'approved', expected_benefit = 'Much less toil' WHERE id = %s$$, :i2)),
+    format('IS001: cannot move improvement %s from "approved" to "approved" | The improvement is already "approved"; another session may have moved it. Allowed next states from "approved": "implementing". | +0 log rows', :i2),
+    'an UPDATE that names status and sets it to itself is refused like isms.transition() (IS001)');
+SELECT is(pg_temp.nlog('isms.improvement', :i2) || ' log rows, ' || pg_temp.state('isms.improvement', :i2)
+          || ', ' || (SELECT expected_benefit FROM isms.improvement WHERE id = :i2),
+    '2 log rows, approved/1, Less toil', 'an UPDATE that leaves status out is no move and logs nothing');
 SELECT is(pg_temp.caught(format($$SELECT isms.transition('isms.improvement', %s, 'approved')$$, :i2)),
     format('IS001: cannot move improvement %s from "approved" to "approved" | The improvement is already "approved"; another session may have moved it. | +0 log rows', :i2),
     'isms.transition() to the current status is refused (IS001)');
@@ -165,8 +168,8 @@ SELECT is(pg_temp.caught(format('UPDATE isms.improvement SET title = %L WHERE id
     format('IS003: cannot change improvement %s in its final status "implemented" | A record in a final status is kept as it was closed. | +0 log rows', :i1),
     'a record in a final status cannot be edited (IS003)');
 SELECT is(pg_temp.caught(format('UPDATE isms.improvement SET status = %L WHERE id = %s', 'implemented', :i1)),
-    format('IS003: cannot change improvement %s in its final status "implemented" | A record in a final status is kept as it was closed. | +0 log rows', :i1),
-    'not even by setting its status to itself (IS003)');
+    format('IS001: cannot move improvement %s from "implemented" to "implemented" | The improvement is already "implemented"; another session may have moved it. Allowed next states from "implemented": "proposed". | +0 log rows', :i1),
+    'not even by setting its status to itself, refused as isms.transition() refuses it (IS001)');
 SELECT is(pg_temp.hint_of(format('UPDATE isms.improvement SET title = %L WHERE id = %s', 'Renamed', :i1)),
     'Reopen it with a transition (isms.next_states lists them), then change it.', 'IS003 says what to do');
 INSERT INTO isms.improvement (org_id, title, description, owner) VALUES (1, 'Seven', 'Seventh', 'IT lead') RETURNING id AS i7 \gset
