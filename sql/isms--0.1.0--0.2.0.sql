@@ -5017,3 +5017,25 @@ SELECT isms.attach_workflow(w.relid, w.workflow)
   FROM isms.workflow w
  WHERE w.relid IS NOT NULL
  ORDER BY w.workflow;
+
+-- == functions more than one part of this release changed: their final form ==
+
+CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, isms, pg_temp AS $$
+    SELECT string_agg(octet_length(convert_to(f, 'UTF8')) || ':' || f || ',', '' ORDER BY n)
+      FROM unnest(ARRAY[
+               l.log_id::text,
+               coalesce(l.record_table_name,
+                        (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
+                           JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = l.record_table)),
+               l.record_id::text, l.cycle::text,
+               coalesce(l.from_state, ''), l.to_state, l.actor, coalesce(l.reason, ''),
+               to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')]
+           || CASE WHEN l.login_role IS NULL THEN '{}'::text[] ELSE ARRAY[l.login_role] END)
+           WITH ORDINALITY AS u(f, n)
+$$;
+COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
+    'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
+REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
+

@@ -51,7 +51,7 @@ DO $$ BEGIN
         CREATE ROLE isms_dump_editor NOLOGIN;
     END IF;
 END $$;
-GRANT isms_editor TO isms_dump_editor;
+GRANT isms_editor, isms_app TO isms_dump_editor;  -- asserts the persons of the fixture
 INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'isms_dump_editor');
 INSERT INTO isms.workflow_restriction (org_id, workflow, from_state, to_state, disabled, note)
     VALUES (1, 'corrective_action', 'planned', 'withdrawn', true, 'Withdrawing needs a closed nonconformity instead');

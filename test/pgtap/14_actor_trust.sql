@@ -28,7 +28,7 @@ SELECT id AS d3 FROM isms.document WHERE code = 'P-3' \gset
 SELECT has_role('isms_app', 'the role isms_app exists');
 SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'isms_app'), false, 'isms_app cannot log in');
 SELECT is_empty($$SELECT 1 FROM pg_auth_members m WHERE m.roleid = 'isms_app'::regrole
-                    AND m.member::regrole::text LIKE 'isms\_%'$$,
+                    AND m.member::regrole::text IN ('isms_reader', 'isms_auditor', 'isms_editor', 'isms_admin')$$,
     'isms_app is granted to no other isms role');
 
 ------------------------------------------------------------------------------

@@ -151,11 +151,14 @@ SELECT throws_ok('UPDATE isms.risk SET id = DEFAULT WHERE org_id = 1', 'IS091', 
 SELECT lives_ok(format('UPDATE isms.improvement SET org_id = org_id, title = title WHERE id = %s', :same),
     'an UPDATE that keeps the organisation is allowed');
 RESET ROLE;
+-- wf_admin is a personal login, not trusted to assert a person: it acts as itself
+SET LOCAL isms.actor = '';
 SET LOCAL ROLE wf_admin;
 SELECT is(pg_temp.caught(format('UPDATE isms.improvement SET org_id = 2 WHERE id = %s', :same)),
     format('IS091: cannot move improvement %s from organisation 1 to organisation 2 | A record belongs to the organisation that created it; its log, trail and history stay there. | +0 log rows', :same),
     'admin: UPDATE ... SET org_id = 2 is refused (IS091)');
 RESET ROLE;
+SET LOCAL isms.actor = 'alice';
 SELECT throws_ok('UPDATE isms.context_issue SET org_id = 2 WHERE org_id = 1', 'IS091', NULL,
     'superuser: a move across organisations is refused too (IS091)');
 SELECT is(pg_temp.state('isms.improvement', :same) || ', ' || (SELECT org_id FROM isms.improvement WHERE id = :same),

@@ -153,6 +153,7 @@ isms.report_bad_argument(text,text,text,text)|SELECT isms.report_bad_argument('o
 isms.report_time(text,timestamp with time zone)|SELECT isms.report_time('as_of', '2025-06-30')
 isms.document_in_force(text)|SELECT isms.document_in_force('published')
 isms.current_actor()|SELECT isms.current_actor()
+isms.current_login()|SELECT isms.current_login()
 isms.review_interval(bigint,regclass)|SELECT isms.review_interval($org, 'isms.risk')
 isms.member_orgs(name)|SELECT isms.member_orgs('standby_reader')
 isms.report_org(bigint)|SELECT isms.report_org($org)

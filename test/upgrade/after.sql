@@ -36,7 +36,7 @@ SELECT lives_ok(format('SELECT isms.approve_document(%s)', :v1), 'another person
 SELECT lives_ok(format('SELECT isms.publish_document(%s)', :v1), 'the approved version is published');
 SELECT throws_ok(format('UPDATE isms.document_version SET content_text = ''edited'' WHERE id = %s', :v1), 'IS010', NULL,
     'a published version is immutable');
-SELECT is((SELECT version::text FROM isms.document_as_of(:doc, now())), '0.1', 'document_as_of finds it');
+SELECT is((SELECT version::text FROM isms.document_as_of(:doc, clock_timestamp())), '0.1', 'document_as_of finds it (a publication takes effect at its clock time)');
 
 -- history capture
 SELECT id AS risk FROM isms.risk WHERE org_id = :org ORDER BY id LIMIT 1 \gset
