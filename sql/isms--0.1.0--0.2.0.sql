@@ -4277,6 +4277,10 @@ CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
 COMMENT ON COLLATION isms.natural IS
     'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts';
 
+CREATE INDEX transition_log_org_idx ON isms.transition_log (org_id, log_id);
+COMMENT ON INDEX isms.transition_log_org_idx IS
+    'One organisation''s transition log in order (isms_report.workflow_activity for one organisation)';
+
 DROP VIEW isms_report.risk_register, isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.audit_findings, isms_report.stale_items, isms_report.staleness, isms_report.documents, isms_report.party_requirements, isms_report.framework_coverage;
 
 CREATE VIEW isms_report.risk_register WITH (security_invoker = true) AS
@@ -4624,3 +4628,57 @@ COMMENT ON COLUMN isms_report.framework_coverage.basis IS 'The rule that gave th
 
 REVOKE ALL ON TABLE isms_report.risk_register, isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.audit_findings, isms_report.stale_items, isms_report.staleness, isms_report.documents, isms_report.party_requirements, isms_report.framework_coverage FROM PUBLIC;
 GRANT SELECT ON TABLE isms_report.risk_register, isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.audit_findings, isms_report.stale_items, isms_report.staleness, isms_report.documents, isms_report.party_requirements, isms_report.framework_coverage TO isms_reader;
+-- isms.statement_of_applicability: risk_ids as a bigint array (a new result type)
+DROP FUNCTION isms.statement_of_applicability(bigint, text, timestamptz);
+CREATE OR REPLACE FUNCTION isms.statement_of_applicability(org_id bigint, framework text DEFAULT 'iso27001-2022',
+                                                as_of timestamptz DEFAULT now())
+RETURNS TABLE (control text, title text, theme text, applicable boolean, decision text,
+               justification text, implementation_status text, linked_risks integer, risk_ids bigint[],
+               latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    fw constant text := $2;
+    t constant timestamptz := isms.report_time('as_of', $3);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM isms.framework WHERE code = fw) THEN
+        PERFORM isms.report_bad_argument('framework', fw, 'no such framework',
+            'SELECT code FROM isms.framework lists them; the default is iso27001-2022.');
+    END IF;
+    RETURN QUERY
+    WITH e AS MATERIALIZED (
+        SELECT x.* FROM isms.known_as_of(NULL::isms.soa_entry, t) x
+         WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t),
+    rc AS MATERIALIZED (
+        SELECT x.control, count(*) AS n, array_agg(x.risk_id ORDER BY x.risk_id) AS ids
+          FROM isms.known_as_of(NULL::isms.risk_control, t) x
+         WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t
+         GROUP BY x.control)
+    SELECT q.ref::text, q.title, q.theme, e.applicable,
+           CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
+           e.justification, e.implementation_status,
+           coalesce(rc.n, 0)::integer, coalesce(rc.ids, '{}'), ev.latest, coalesce(ev.n, 0)::integer, e.owner,
+           e.last_reviewed_at
+      FROM isms.requirement q
+      LEFT JOIN e ON e.control = q.ref
+      LEFT JOIN rc ON rc.control = q.ref
+      LEFT JOIN LATERAL (
+          SELECT max(v.collected_at) AS latest, count(*) AS n
+            FROM isms.evidence v
+           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass AND v.record_id = e.id
+             AND v.collected_at <= t AND v.created_at <= t) ev ON true
+     WHERE q.framework = fw AND q.kind = 'control'
+     ORDER BY q.ref;
+END
+$$;
+COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) IS
+    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks (risk_ids: a bigint array) and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
+
+
