@@ -10,6 +10,7 @@ OBJS = \
 	src/ref.o \
 	src/docver.o \
 	src/stamp.o \
+	src/write_check.o \
 	src/tableinsert.o \
 	src/workflow.o \
 	src/trail.o \

@@ -4682,3 +4682,108 @@ REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz
 GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
 
 
+-- isms.soa_entry_check, isms.risk_control_check: an unknown control is 23503 naming it
+CREATE OR REPLACE FUNCTION isms.soa_entry_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    kind text;
+    used text;
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    IF NOT isms.is_meaningful(NEW.justification, 10)
+       AND (TG_OP = 'INSERT' OR NEW.applicable IS DISTINCT FROM OLD.applicable
+            OR NEW.justification IS DISTINCT FROM OLD.justification) THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % has no justification', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_justification_required',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The control is %s; its justification is %s.',
+                                  CASE WHEN NEW.applicable THEN 'included' ELSE 'excluded' END,
+                                  coalesce(quote_literal(NEW.justification), 'missing')),
+                  HINT = 'Clause 6.1.3 d asks why each control is included or excluded: record it (at least 10 characters, not "-" or "n/a").';
+    END IF;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS NULL THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation %: % is not a control of %', NEW.control, NEW.org_id,
+                        NEW.control, NEW.framework
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'soa_entry_framework_control_fkey',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The catalog (isms.requirement) of %s has no clause or control %s.', NEW.framework, NEW.control),
+                  HINT = format('Use a control the catalog lists: SELECT ref, title FROM isms.requirement WHERE framework = %L AND kind = ''control'' ORDER BY ref.', NEW.framework);
+    END IF;
+    IF kind IS DISTINCT FROM 'control' THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % is not on a control', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_on_control',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('%s of %s is a %s, not a control.', NEW.control, NEW.framework, coalesce(kind, 'requirement')),
+                  HINT = 'Decide the applicability of each control of the theme, such as A.5.1, not of the theme.';
+    END IF;
+    IF NOT NEW.applicable THEN
+        SELECT string_agg(format('risk %s', rc.risk_id), ', ' ORDER BY rc.risk_id) INTO used
+          FROM isms.risk_control rc
+         WHERE rc.org_id = NEW.org_id AND rc.framework = NEW.framework AND rc.control = NEW.control;
+        IF used IS NOT NULL THEN
+            RAISE EXCEPTION 'control % cannot be excluded from the Statement of Applicability of organisation %: a risk treatment uses it',
+                            NEW.control, NEW.org_id
+                USING ERRCODE = 'IS070',
+                      DETAIL = format('isms.risk_control names %s for %s.', NEW.control, used),
+                      HINT = 'Remove the control from those risks'' treatment (isms.risk_control) first, or keep it applicable.';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.soa_entry_check() IS
+    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control of the catalog (23503 naming the value), not a theme (23514), and excludes no control a risk treatment uses (IS070)';
+REVOKE ALL ON FUNCTION isms.soa_entry_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.soa_entry_check() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.risk_control_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    kind text;
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS NULL THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: % is not a control of %', NEW.risk_id, NEW.org_id,
+                        NEW.control, NEW.control, NEW.framework
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'risk_control_framework_control_fkey',
+                  TABLE = 'risk_control', SCHEMA = 'isms',
+                  DETAIL = format('The catalog (isms.requirement) of %s has no clause or control %s.', NEW.framework, NEW.control),
+                  HINT = format('Use a control the catalog lists: SELECT ref, title FROM isms.requirement WHERE framework = %L AND kind = ''control'' ORDER BY ref.', NEW.framework);
+    END IF;
+    IF kind IS DISTINCT FROM 'control' THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: it is not a control', NEW.risk_id, NEW.org_id, NEW.control
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'risk_control_on_control',
+                  TABLE = 'risk_control', SCHEMA = 'isms',
+                  DETAIL = format('%s of %s is a %s, not a control.', NEW.control, NEW.framework, coalesce(kind, 'requirement')),
+                  HINT = 'Name a control, such as A.5.1, not a theme.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM isms.soa_entry e
+                WHERE e.org_id = NEW.org_id AND e.framework = NEW.framework AND e.control = NEW.control
+                  AND NOT e.applicable) THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: the Statement of Applicability excludes it',
+                        NEW.risk_id, NEW.org_id, NEW.control
+            USING ERRCODE = 'IS070',
+                  DETAIL = format('The SoA entry for %s is not applicable.', NEW.control),
+                  HINT = 'Include the control in the Statement of Applicability (with its justification) first, or choose another control.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.risk_control_check() IS
+    'Trigger: a risk treatment uses a control of the catalog (23503 naming the value), not a theme (23514), that the organisation''s Statement of Applicability does not exclude (IS070)';
+REVOKE ALL ON FUNCTION isms.risk_control_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.risk_control_check() TO isms_reader;
+
+
