@@ -14,9 +14,8 @@
  *	  names the column, the value and the framework.
  *
  * The organisation check asks what the member policy asks,
- * isms.member_orgs() for the current user, once per statement (the policy
- * evaluates it once per statement too): the answer is cached under the
- * transaction, command, user and isms.org.  Superusers and roles with
+ * isms.member_orgs() for the current user, and keeps the answer while
+ * nothing it depends on can have changed (see member_cache).  Superusers and roles with
  * BYPASSRLS are not checked, as row-level security does not check them.
  * The reference check is one probe of the unique index the foreign key
  * uses; superusers are left to the foreign key itself, as a restore
@@ -51,20 +50,43 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/inval.h"
 #include "utils/syscache.h"
 #include "write_check.h"
 
-/* the organisations the current user may write, for one statement */
+/*
+ * The organisations the current user may write.  Valid while nothing they
+ * depend on can have changed: the same transaction, user and isms.org; a
+ * statement snapshot in which no other transaction has ended since (same
+ * xmin, xmax and in-progress count); no change to roles (a syscache
+ * callback) and no row written by this backend into isms.membership or
+ * isms.organization (isms.stamp() on those tables).  A membership this
+ * transaction deletes is then still counted until the transaction's next
+ * snapshot: the refusal is row-level security's own, and as firm.
+ */
 static struct
 {
 	bool		valid;
 	LocalTransactionId lxid;
-	CommandId	cid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	uint64		generation;
 	Oid			userid;
 	char	   *org_setting;	/* isms.org when asked, in TopMemoryContext */
 	int			norgs;
 	int64	   *orgs;			/* in TopMemoryContext */
 }			member_cache;
+
+static FmgrInfo member_orgs_flinfo;
+static uint64 member_generation = 0;
+static bool member_callbacks = false;
+
+static void
+member_orgs_forget(Datum arg, int cacheid, uint32 hashvalue)
+{
+	member_generation++;
+}
 
 static AttrNumber
 attnum_of(Relation rel, const char *name, Oid type)
@@ -96,6 +118,12 @@ write_check_lookup(Relation rel, Oid stamp_fn, WriteCheckInfo *info)
 	ListCell   *lc;
 
 	memset(info, 0, sizeof(*info));
+
+	/* writes that change whom isms.member_orgs() lists */
+	if (RelationGetNamespace(rel) == nsp &&
+		(strcmp(RelationGetRelationName(rel), "membership") == 0 ||
+		 strcmp(RelationGetRelationName(rel), "organization") == 0))
+		info->changes_members = true;
 
 	if (rel->rd_rel->relrowsecurity && rel->rd_rsdesc != NULL &&
 		list_length(rel->rd_rsdesc->policies) == 1)
@@ -145,7 +173,7 @@ member_orgs_load(Oid nsp)
 {
 	Oid			userid = GetUserId();
 	const char *setting = isms_org ? isms_org : "";
-	CommandId	cid = GetCurrentCommandId(false);
+	Snapshot	snap = GetActiveSnapshot();
 	Oid			argtypes[1] = {NAMEOID};
 	Oid			fn;
 	NameData	who;
@@ -156,9 +184,18 @@ member_orgs_load(Oid nsp)
 	int			n;
 	MemoryContext old;
 
-	if (member_cache.valid &&
+	if (!member_callbacks)
+	{
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, member_orgs_forget, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, member_orgs_forget, (Datum) 0);
+		member_callbacks = true;
+	}
+	if (member_cache.valid && snap != NULL &&
 		member_cache.lxid == MyProc->lxid &&
-		member_cache.cid == cid &&
+		member_cache.xmin == snap->xmin &&
+		member_cache.xmax == snap->xmax &&
+		member_cache.xcnt == snap->xcnt &&
+		member_cache.generation == member_generation &&
 		member_cache.userid == userid &&
 		strcmp(member_cache.org_setting, setting) == 0)
 		return;
@@ -167,8 +204,14 @@ member_orgs_load(Oid nsp)
 	fn = LookupFuncName(list_make2(makeString(get_namespace_name(nsp)),
 								   makeString("member_orgs")),
 						1, argtypes, false);
+	/* one FmgrInfo for the backend: the SQL function keeps its plan in it */
+	if (member_orgs_flinfo.fn_oid != fn)
+	{
+		member_orgs_flinfo.fn_oid = InvalidOid;
+		fmgr_info_cxt(fn, &member_orgs_flinfo, TopMemoryContext);
+	}
 	namestrcpy(&who, GetUserNameFromId(userid, false));
-	d = OidFunctionCall1(fn, NameGetDatum(&who));
+	d = FunctionCall1(&member_orgs_flinfo, NameGetDatum(&who));
 	a = DatumGetArrayTypeP(d);
 	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
 					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
@@ -186,7 +229,10 @@ member_orgs_load(Oid nsp)
 		if (!nulls[i])
 			member_cache.orgs[member_cache.norgs++] = DatumGetInt64(elems[i]);
 	member_cache.lxid = MyProc->lxid;
-	member_cache.cid = cid;
+	member_cache.xmin = snap ? snap->xmin : InvalidTransactionId;
+	member_cache.xmax = snap ? snap->xmax : InvalidTransactionId;
+	member_cache.xcnt = snap ? snap->xcnt : 0;
+	member_cache.generation = member_generation;
 	member_cache.userid = userid;
 	member_cache.valid = true;
 }
@@ -316,6 +362,8 @@ write_check_row(Relation rel, const WriteCheckInfo *info,
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	bool		isnull;
 
+	if (info->changes_members)
+		member_generation++;
 	if (info->org_attnum == InvalidAttrNumber && info->nrefs == 0)
 		return;
 	if (superuser())
