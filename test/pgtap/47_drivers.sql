@@ -14,12 +14,16 @@ SELECT current_setting('search_path') AS new_session_path \gset
 BEGIN;
 CREATE EXTENSION isms;
 \ir reports_fixture.psql
-SELECT plan(52);
+SELECT plan(55);
 
 SELECT is(:'new_session_path'::text, '"$user", public, isms', 'the set-up step gives new sessions isms after public');
 CREATE FUNCTION pg_temp.explain_plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q;
+END $$;
+CREATE FUNCTION pg_temp.explain_verbose(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q;
 END $$;
 -- a document of clause 10.1, its clause given as varchar
 INSERT INTO isms.document (org_id, code, kind, title, clause, owner, status, created_at, updated_at)
@@ -132,6 +136,13 @@ RESET ROLE;
 SET LOCAL enable_seqscan = off;
 SELECT ok((SELECT string_agg(p, ' ') FROM (SELECT * FROM pg_temp.explain_plan($$SELECT title FROM isms.requirement WHERE framework = 'iso27001-2022' AND ref = 'A.5.24'::varchar$$)) e(p))
           ~ 'Index', 'set-up: ref = varchar uses the index');
+-- filtering a view on org_code reaches the registers' and the log's indexes, as org_id does
+SELECT unalike((SELECT string_agg(p, ' ') FROM pg_temp.explain_plan($$SELECT * FROM isms_report.workflow_activity WHERE org_code = 'A'$$) e(p)),
+    '%Seq Scan on transition_log%', 'workflow_activity filtered on org_code: the transition log by index');
+SELECT unalike((SELECT string_agg(p, ' ') FROM pg_temp.explain_plan($$SELECT * FROM isms_report.risk_register WHERE org_code = 'A'$$) e(p)),
+    '%Seq Scan on risk %', 'risk_register filtered on org_code: the risks by index');
+SELECT unalike((SELECT string_agg(p, ' ') FROM pg_temp.explain_verbose($$SELECT * FROM isms_report.risk_register WHERE org_id = 1$$) e(p)),
+    '%review_due_at(%', 'risk_register computes the review due date inline, no function call per row');
 RESET enable_seqscan;
 
 ------------------------------------------------------------------------------
