@@ -58,8 +58,8 @@
  * The organisations the current user may write.  Valid while nothing they
  * depend on can have changed: the same transaction, user and isms.org; a
  * statement snapshot in which no other transaction has ended since (same
- * xmin, xmax and in-progress count); no change to roles (a syscache
- * callback) and no row written by this backend into isms.membership or
+ * xmin, xmax and in-progress count); no change to role memberships (a
+ * syscache callback) and no row written by this backend into isms.membership or
  * isms.organization (isms.stamp() on those tables).  A membership this
  * transaction deletes is then still counted until the transaction's next
  * snapshot: the refusal is row-level security's own, and as firm.
@@ -186,8 +186,8 @@ member_orgs_load(Oid nsp)
 
 	if (!member_callbacks)
 	{
+		/* role memberships decide pg_has_role() in isms.member_orgs() */
 		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, member_orgs_forget, (Datum) 0);
-		CacheRegisterSyscacheCallback(AUTHOID, member_orgs_forget, (Datum) 0);
 		member_callbacks = true;
 	}
 	if (member_cache.valid && snap != NULL &&
