@@ -15,7 +15,8 @@ OBJS = \
 	src/trail.o \
 	src/history.o \
 	src/document.o \
-	src/restrict.o
+	src/restrict.o \
+	src/context.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
@@ -41,7 +42,8 @@ SQL_PARTS = \
 	src/reports.sql \
 	src/signoff.sql \
 	src/import.sql \
-	src/coverage.sql
+	src/coverage.sql \
+	src/context.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written
