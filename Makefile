@@ -89,7 +89,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-clients installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -134,6 +134,12 @@ installcheck-standby:
 installcheck-coexist:
 	test/coexist/run.sh
 
+# The README's application and BI examples from psycopg2, psycopg 3,
+# node-postgres and pgJDBC, directly and through pgbouncer in transaction
+# mode; run from tools/dev test.
+installcheck-clients:
+	test/clients/run.sh
+
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
 	test/docs/readme_check.sh
@@ -149,7 +155,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-clients installcheck-docs fuzz
 
 bench:
 	bench/run.sh
