@@ -287,6 +287,37 @@ def ref_param():
     return rows == [("control",)] and len(soa) == 1, f"requirement {rows}, SoA {soa}"
 
 
+def ref_write():
+    # a reference written from a string parameter (rolled back)
+    conn = connect("clients_app")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT isms.set_context(%s, %s)", ("CONTOSO", ACTOR))
+            org_id = cur.fetchone()[0]
+            cur.execute("""INSERT INTO isms.soa_entry (org_id, control, applicable, justification, implementation_status, owner)
+                           VALUES (%s, %s, true, %s, 'planned', 'CISO') RETURNING control::text""",
+                        (org_id, "A.5.2", "Roles and responsibilities are assigned"))
+            got = cur.fetchone()[0]
+        conn.rollback()
+    finally:
+        conn.close()
+    return got == "A.5.2", f"got {got}"
+
+
+def bi_natural_order():
+    # BETWEEN and ORDER BY on a view's reference column, with parameters
+    conn = connect("clients_bi")
+    conn.autocommit = True
+    try:
+        rows = _all(conn, "SELECT control FROM isms_report.statement_of_applicability"
+                          " WHERE org_code = %s AND control BETWEEN %s AND %s ORDER BY control",
+                    ("NORTHWIND", "A.5.1", "A.5.9"))
+    finally:
+        conn.close()
+    want = [(f"A.5.{i}",) for i in range(1, 10)]
+    return rows == want, f"got {[r[0] for r in rows]}"
+
+
 # -- through pgbouncer in transaction mode -------------------------------------
 
 def no_leak():
@@ -405,6 +436,8 @@ run("refusal-IS001", refusal)
 run("refusal-class", refusal_class)
 run("bi-types", bi_types)
 run("ref-param", ref_param)
+run("ref-write", ref_write)
+run("bi-natural-order", bi_natural_order)
 if BOUNCER:
     run("pgbouncer-set-context", set_context(BOUNCER))
     run("pgbouncer-no-leak", no_leak)

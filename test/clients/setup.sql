@@ -29,3 +29,6 @@ INSERT INTO isms.membership (org_id, role_name, note)
 SELECT org_id, 'clients_app', 'Intranet ISMS portal' FROM isms.organization WHERE code IN ('NORTHWIND', 'CONTOSO');
 INSERT INTO isms.membership (org_id, role_name, note)
 SELECT org_id, 'clients_bi', 'Dashboards' FROM isms.organization WHERE code = 'NORTHWIND';
+-- the one set-up step a DBA runs per database (README, "Types"): the
+-- operators of isms.ref for the natural queries on references
+SELECT format('ALTER DATABASE %I SET search_path = "$user", public, isms', current_database()) \gexec

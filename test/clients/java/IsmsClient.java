@@ -313,6 +313,50 @@ public class IsmsClient {
 		}
 	}
 
+	static String refWrite() throws SQLException {
+		// a reference written from setString (varchar), rolled back
+		try (Connection c = connect("clients_app")) {
+			c.setAutoCommit(false);
+			long orgId = (Long) row(c, "SELECT isms.set_context(?, ?)", "CONTOSO", ACTOR).get(0);
+			String got;
+			try (PreparedStatement ps = c.prepareStatement("INSERT INTO isms.soa_entry"
+					+ " (org_id, control, applicable, justification, implementation_status, owner)"
+					+ " VALUES (?, ?, true, ?, 'planned', 'CISO') RETURNING control::text")) {
+				ps.setLong(1, orgId);
+				ps.setString(2, "A.5.2");
+				ps.setString(3, "Roles and responsibilities are assigned");
+				try (ResultSet rs = ps.executeQuery()) {
+					rs.next();
+					got = rs.getString(1);
+				}
+			} finally {
+				c.rollback();
+			}
+			return "A.5.2".equals(got) ? null : "got " + got;
+		}
+	}
+
+	static String biNaturalOrder() throws SQLException {
+		// BETWEEN and ORDER BY on a view's reference column, with setString
+		try (Connection c = connect("clients_bi")) {
+			List<Object> got = new ArrayList<>();
+			try (PreparedStatement ps = c.prepareStatement("SELECT control FROM isms_report.statement_of_applicability"
+					+ " WHERE org_code = ? AND control BETWEEN ? AND ? ORDER BY control")) {
+				ps.setString(1, "NORTHWIND");
+				ps.setString(2, "A.5.1");
+				ps.setString(3, "A.5.9");
+				try (ResultSet rs = ps.executeQuery()) {
+					while (rs.next())
+						got.add(rs.getString(1));
+				}
+			}
+			List<Object> want = new ArrayList<>();
+			for (int i = 1; i <= 9; i++)
+				want.add("A.5." + i);
+			return got.equals(want) ? null : "got " + got;
+		}
+	}
+
 	static String noLeak() throws SQLException {
 		// two clients through one server connection (pool_size = 1)
 		String title = "Tailgating at the depot (pgjdbc " + UUID.randomUUID() + ")";
@@ -390,6 +434,8 @@ public class IsmsClient {
 		run("refusal-class", IsmsClient::refusalClass);
 		run("bi-types", IsmsClient::biTypes);
 		run("ref-param", IsmsClient::refParam);
+		run("ref-write", IsmsClient::refWrite);
+		run("bi-natural-order", IsmsClient::biNaturalOrder);
 		if (BOUNCER != null && !BOUNCER.isEmpty()) {
 			run("pgbouncer-set-context", setContext(BOUNCER));
 			run("pgbouncer-no-leak", IsmsClient::noLeak);

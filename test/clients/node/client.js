@@ -219,6 +219,35 @@ async function refParam() {
   }
 }
 
+async function refWrite() {
+  // a reference written from a string parameter (rolled back)
+  const c = await connect('clients_app');
+  try {
+    await c.query('BEGIN');
+    const orgId = (await c.query('SELECT isms.set_context($1, $2) AS o', ['CONTOSO', ACTOR])).rows[0].o;
+    const got = (await c.query(`INSERT INTO isms.soa_entry (org_id, control, applicable, justification, implementation_status, owner)
+      VALUES ($1, $2, true, $3, 'planned', 'CISO') RETURNING control::text AS control`,
+    [orgId, 'A.5.2', 'Roles and responsibilities are assigned'])).rows[0].control;
+    await c.query('ROLLBACK');
+    return [got === 'A.5.2', `got ${got}`];
+  } finally {
+    await c.end();
+  }
+}
+
+async function biNaturalOrder() {
+  // BETWEEN and ORDER BY on a view's reference column, with parameters
+  const c = await connect('clients_bi');
+  try {
+    const got = (await c.query(`SELECT control FROM isms_report.statement_of_applicability
+      WHERE org_code = $1 AND control BETWEEN $2 AND $3 ORDER BY control`, ['NORTHWIND', 'A.5.1', 'A.5.9'])).rows.map((r) => r.control);
+    const want = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `A.5.${i}`);
+    return [same(got, want), `got ${got}`];
+  } finally {
+    await c.end();
+  }
+}
+
 async function noLeak() {
   // two clients through one server connection (pool_size = 1)
   const x = await connect('clients_app', BOUNCER);
@@ -285,6 +314,8 @@ async function sessionLeak(y, sessionSet) {
   await run('refusal-class', refusalClass);
   await run('bi-types', biTypes);
   await run('ref-param', refParam);
+  await run('ref-write', refWrite);
+  await run('bi-natural-order', biNaturalOrder);
   if (BOUNCER) {
     await run('pgbouncer-set-context', setContext(BOUNCER));
     await run('pgbouncer-no-leak', noLeak);
