@@ -381,14 +381,32 @@ def no_leak():
 
 
 def session_leak(y, session_set):
-    """What a borrower that sets no context sees after session-level SETs."""
-    if not session_set:
-        report("pgbouncer-session-set-refused", True)
-        return
-    ctx = one(y, "SELECT org, actor FROM isms.context()")
+    """What a borrower that sets no context sees and writes after another
+    client's session-level SETs on the same server connection.  Checked
+    where the trust model of isms_app exists; a note otherwise."""
+    trusted_model = one(y, "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'isms_app')")[0]
     y.commit()
-    print(f"note: {DRIVER} through pgbouncer: session-level {', '.join(session_set)} accepted;"
-          f" the next borrower that sets no context sees {ctx}")
+    if not session_set:
+        report("pgbouncer-session-leak", True)
+        return
+    try:
+        with y.cursor() as cur:
+            cur.execute("SELECT org, actor FROM isms.context()")
+            ctx = cur.fetchone()
+            cur.execute("""INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
+                           SELECT org_id, 'Left behind', 'low', now(), 'x' FROM isms.organization
+                            WHERE code = 'NORTHWIND' RETURNING created_by""")
+            written = cur.fetchone()
+        leaked = [v for v in (ctx[0], ctx[1], written and written[0])
+                  if v in ("CONTOSO", "mallory@contoso.example")]
+    except db.Error as e:
+        leaked = []     # refused: nothing of the other client is used
+    y.rollback()
+    if trusted_model:
+        report("pgbouncer-session-leak", not leaked, f"{', '.join(session_set)} left behind reached {leaked}")
+    elif leaked:
+        print(f"note: {DRIVER} through pgbouncer: session-level {', '.join(session_set)} left behind"
+              f" reached the next borrower that set no context: {leaked}")
 
 
 def wait_notifies(conn, seconds):
@@ -424,6 +442,9 @@ def listen_needs_direct():
     if seq is not None:
         moves = _all(direct, "SELECT seq, record_table, to_state FROM isms.events_after(%s)", (seq - 1,))
     direct.close()
+    # the LISTEN stays on the pooled server connection, whose notifications
+    # then reach pgbouncer between clients: take it back
+    pooled.cursor().execute("UNLISTEN *")
     pooled.close()
     return (seq is not None and not got["pooled"] and moves[:1] == [(seq, "isms.incident", "reported")],
             f"direct {got['direct']}, pooled {got['pooled']}, events {moves}")
