@@ -10,6 +10,7 @@ OBJS = \
 	src/ref.o \
 	src/docver.o \
 	src/stamp.o \
+	src/write_check.o \
 	src/tableinsert.o \
 	src/workflow.o \
 	src/trail.o \
@@ -66,7 +67,7 @@ REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=is
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent \
-	workflow_seal document_concurrent
+	workflow_seal document_concurrent write_check_members
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config

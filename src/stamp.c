@@ -37,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "write_check.h"
 
 #define STAMP_NCOLS 4
 
@@ -56,6 +57,7 @@ typedef struct StampEntry
 {
 	Oid			relid;			/* hash key */
 	int			attnum[STAMP_NCOLS];
+	WriteCheckInfo check;		/* write_check.c */
 } StampEntry;
 
 static HTAB *stamp_cache = NULL;
@@ -81,13 +83,14 @@ stamp_relcache_invalidate(Oid relid)
 
 /* The cached attribute numbers of the audit columns of rel. */
 static const StampEntry *
-stamp_lookup(Relation rel)
+stamp_lookup(Relation rel, Oid stamp_fn)
 {
 	Oid			relid = RelationGetRelid(rel);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	StampEntry *entry;
 	bool		found;
 	int			attnum[STAMP_NCOLS];
+	WriteCheckInfo check;
 
 	if (stamp_cache == NULL)
 	{
@@ -134,8 +137,11 @@ stamp_lookup(Relation rel)
 					 errhint("isms.stamp() maintains created_at, created_by, updated_at and updated_by.")));
 	}
 
+	write_check_lookup(rel, stamp_fn, &check);
+
 	entry = (StampEntry *) hash_search(stamp_cache, &relid, HASH_ENTER, &found);
 	memcpy(entry->attnum, attnum, sizeof(attnum));
+	entry->check = check;
 	return entry;
 }
 
@@ -171,7 +177,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
-	cols = stamp_lookup(rel);
+	cols = stamp_lookup(rel, fcinfo->flinfo->fn_oid);
 
 	now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	actor = CStringGetTextDatum(isms_current_actor());
@@ -179,6 +185,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(event))
 	{
 		newtuple = trigdata->tg_trigtuple;
+		write_check_row(rel, &cols->check, newtuple, NULL);
 		if (superuser())
 		{
 			/* keep what a superuser supplies (restores); fill the gaps */
@@ -235,6 +242,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 		bool		isnull;
 
 		newtuple = trigdata->tg_newtuple;
+		write_check_row(rel, &cols->check, newtuple, oldtuple);
 		for (int c = CREATED_AT; c <= CREATED_BY; c++)
 		{
 			repl_cols[n] = cols->attnum[c];
