@@ -41,7 +41,8 @@ SQL_PARTS = \
 	src/reports.sql \
 	src/signoff.sql \
 	src/import.sql \
-	src/coverage.sql
+	src/coverage.sql \
+	src/living.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written
