@@ -245,6 +245,12 @@ BEGIN
                       HINT = 'Sweep an organisation you are a member of (SELECT code FROM isms.organization), or pass NULL for all of yours.';
         END IF;
     END IF;
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RAISE EXCEPTION 'cannot sweep as superuser "%"', current_user
+            USING ERRCODE = 'IS120',
+                  DETAIL = 'The workflow engine takes a superuser''s INSERT for a restore and logs no move, so the new tasks would send no event through the outbox.',
+                  HINT = 'Sweep as a role in isms_editor or isms_admin (SET ROLE, or schedule the job as that role: isms.schedule_sweep()).';
+    END IF;
     IF NOT pg_catalog.has_table_privilege('isms.task', 'INSERT, UPDATE') THEN
         RAISE EXCEPTION 'role "%" may not sweep: the sweep writes tasks', current_user
             USING ERRCODE = 'insufficient_privilege',
@@ -255,17 +261,34 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('isms.sweep'), (o OPERATOR(pg_catalog.%) 2147483647)::integer);
     END LOOP;
 
-    -- new tasks, one per cause without an open task
+    -- new tasks, one per cause without an open task.  A sweep waiting on
+    -- the lock sees the tasks the first one committed (READ COMMITTED); a
+    -- snapshot older than that (REPEATABLE READ) meets the unique index
+    -- instead, and is told to retry.  (No ON CONFLICT: the workflow
+    -- engine logs a creation in its BEFORE trigger, before a conflict
+    -- would skip the row.)
     PERFORM pg_catalog.set_config('isms.reason', 'sweep: overdue', true);
-    WITH ins AS (
-        INSERT INTO isms.task AS k (org_id, kind, record_table, record_id, title, owner, due_at)
-        SELECT c.org_id, c.kind, c.record_table, c.record_id, pg_catalog.left(c.title, 500), c.owner, c.due_at
-          FROM isms.task_causes(t) c
-         WHERE c.org_id OPERATOR(pg_catalog.=) ANY (orgs)
-        ON CONFLICT (org_id, kind, record_table, record_id) WHERE status NOT IN ('done', 'cancelled') DO NOTHING
-        RETURNING k.org_id)
-    SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_created
-      FROM (SELECT ins.org_id, count(*) AS n FROM ins GROUP BY ins.org_id) x;
+    BEGIN
+        WITH ins AS (
+            INSERT INTO isms.task AS k (org_id, kind, record_table, record_id, title, owner, due_at)
+            SELECT c.org_id, c.kind, c.record_table, c.record_id, pg_catalog.left(c.title, 500), c.owner, c.due_at
+              FROM isms.task_causes(t) c
+             WHERE c.org_id OPERATOR(pg_catalog.=) ANY (orgs)
+               AND NOT EXISTS (SELECT 1 FROM isms.task x
+                                WHERE x.org_id OPERATOR(pg_catalog.=) c.org_id
+                                  AND x.kind OPERATOR(pg_catalog.=) c.kind
+                                  AND x.record_table OPERATOR(pg_catalog.=) c.record_table
+                                  AND x.record_id OPERATOR(pg_catalog.=) c.record_id
+                                  AND x.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[]))
+            RETURNING k.org_id)
+        SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_created
+          FROM (SELECT ins.org_id, count(*) AS n FROM ins GROUP BY ins.org_id) x;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'could not sweep: another sweep created tasks after this transaction''s snapshot'
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = 'A concurrent sweep of the same organisation committed first; this one would create its tasks twice.',
+                  HINT = 'Retry the transaction (or sweep under READ COMMITTED, where the second sweep waits and creates nothing).';
+    END;
 
     -- escalation: level 2 first (a task may rise from 0 to 2 in one move), then level 1
     WITH lv AS (
@@ -369,6 +392,12 @@ BEGIN
             USING ERRCODE = 'feature_not_supported',
                   DETAIL = 'isms.schedule_sweep() installs a pg_cron job; the extension pg_cron is not created here.',
                   HINT = 'Add pg_cron to shared_preload_libraries, restart, CREATE EXTENSION pg_cron; or have any scheduler run SELECT * FROM isms.sweep() (cron, systemd timers).';
+    END IF;
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RAISE EXCEPTION 'cannot schedule the sweep as superuser "%"', current_user
+            USING ERRCODE = 'IS120',
+                  DETAIL = 'The pg_cron job runs as the role that schedules it, and a sweep as a superuser sends no events (isms.sweep()).',
+                  HINT = 'SET ROLE to a login role in isms_admin with USAGE on schema cron, then SELECT isms.schedule_sweep().';
     END IF;
     IF $1 IS NULL OR pg_catalog.btrim($1) OPERATOR(pg_catalog.=) '' THEN
         RAISE EXCEPTION 'cannot schedule the sweep: no schedule given'
