@@ -32,7 +32,7 @@ CREATE TABLE isms.task (
     updated_by  text NOT NULL DEFAULT isms.current_actor(),
     PRIMARY KEY (org_id, id),
     CONSTRAINT task_escalated_when_level CHECK ((escalation_level = 0) = (escalated_at IS NULL)),
-    CONSTRAINT task_escalated_to_at_level_2 CHECK ((escalation_level = 2) = (escalated_to IS NOT NULL)),
+    CONSTRAINT task_level_2_has_escalated_to CHECK ((escalation_level = 2) = (escalated_to IS NOT NULL)),
     CONSTRAINT task_closed_when_final CHECK ((closed_at IS NOT NULL) = (status IN ('done', 'cancelled'))),
     CONSTRAINT task_title_max_500_chars CHECK (pg_catalog.char_length(title) <= 500),
     CONSTRAINT task_owner_max_128_chars CHECK (pg_catalog.char_length(owner) <= 128),
@@ -84,7 +84,7 @@ INSERT INTO isms.workflow_state (workflow, state, phase, is_initial, is_terminal
  ('task', 'acknowledged', 'do',   false, false, 2, 'The owner has taken the task on'),
  ('task', 'reminded',     'do',   false, false, 3, 'Escalation level 1: overdue past remind_after, the owner reminded'),
  ('task', 'escalated',    'do',   false, false, 4, 'Escalation level 2: overdue past escalate_after, escalated to escalate_to'),
- ('task', 'done',         'do',   false, true,  5, 'Done'),
+ ('task', 'done',         'check', false, true, 5, 'Done: the owner has dealt with the overdue record'),
  ('task', 'cancelled',    'plan', false, true,  6, 'Cause gone (or the task is not needed)');
 INSERT INTO isms.workflow_transition (workflow, from_state, to_state, guard, reason_required) VALUES
  ('task', 'open',         'acknowledged', NULL, false),
@@ -95,7 +95,6 @@ INSERT INTO isms.workflow_transition (workflow, from_state, to_state, guard, rea
  ('task', 'reminded',     'acknowledged', NULL, false),
  ('task', 'reminded',     'escalated',    NULL, false),
  ('task', 'escalated',    'acknowledged', NULL, false),
- ('task', 'open',         'done',         NULL, false),
  ('task', 'acknowledged', 'done',         NULL, false),
  ('task', 'reminded',     'done',         NULL, false),
  ('task', 'escalated',    'done',         NULL, false),
@@ -471,7 +470,7 @@ CREATE TABLE isms.policy_acknowledgement (
 );
 CREATE INDEX policy_acknowledgement_document_idx ON isms.policy_acknowledgement (org_id, document_id, person);
 COMMENT ON TABLE isms.policy_acknowledgement IS
-    'A.5.1, A.6.3, 7.3: who acknowledged which published version of a policy document, and when; written through isms.acknowledge_policy(), never changed';
+    'Annex A 5.1, 6.3 and clause 7.3: who acknowledged which published version of a policy document, and when; written through isms.acknowledge_policy(), never changed';
 COMMENT ON COLUMN isms.policy_acknowledgement.org_id IS 'Organisation';
 COMMENT ON COLUMN isms.policy_acknowledgement.id IS 'Identifier of the acknowledgement';
 COMMENT ON COLUMN isms.policy_acknowledgement.document_id IS 'The policy document (isms.document of kind policy)';

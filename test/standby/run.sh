@@ -196,6 +196,8 @@ isms.library_refused(text,text,text,text)|SELECT isms.library_refused('x', 'no s
 isms.framework_coverage(bigint,text)|SELECT count(*) FROM isms.framework_coverage($org, 'iso27001-2013')
 isms.framework_coverage_summary(bigint,text,integer)|SELECT count(*) FROM isms.framework_coverage_summary($org, 'iso27001-2013')
 isms.soa_transition(bigint,text)|SELECT count(*) FROM isms.soa_transition($org)
+isms.task_causes(timestamp with time zone)|SELECT count(*), md5(string_agg(c::text, '|' ORDER BY c::text)) FROM isms.task_causes('2025-06-30') c
+isms.policy_acknowledgement_status(bigint,timestamp with time zone)|SELECT count(*), md5(string_agg(a::text, '|' ORDER BY a::text)) FROM isms.policy_acknowledgement_status($org, '2025-06-30') a
 SQL
 )
 # the first records of a workflow table, for next_states
