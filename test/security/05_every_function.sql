@@ -117,7 +117,19 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.library_refused('urn:x', 'a test', 'detail', NULL)$$),
  ($$SELECT * FROM isms.framework_coverage(1, 'nist-csf-2.0')$$), ($$SELECT * FROM isms.framework_coverage(2, 'nist-csf-2.0')$$),
  ($$SELECT * FROM isms.framework_coverage_summary(1, 'nist-csf-2.0')$$),
- ($$SELECT * FROM isms.soa_transition(1)$$), ($$SELECT * FROM isms.soa_transition(2)$$);
+ ($$SELECT * FROM isms.soa_transition(1)$$), ($$SELECT * FROM isms.soa_transition(2)$$),
+ -- reminders and escalation, policy acknowledgement
+ ($$SELECT * FROM isms.task_causes()$$), ($$SELECT * FROM isms.task_causes('2030-01-01')$$),
+ ($$SELECT * FROM isms.sweep()$$), ($$SELECT * FROM isms.sweep('A', '2030-01-01')$$), ($$SELECT * FROM isms.sweep('B')$$),
+ ($$SELECT isms.schedule_sweep()$$), ($$SELECT isms.schedule_sweep('* * * * *')$$), ($$SELECT isms.unschedule_sweep()$$),
+ ($$INSERT INTO isms.task_setting (org_id, remind_after, escalate_after, escalate_to) VALUES (1, '1 day', '2 days', 'CISO')$$),
+ ($$INSERT INTO isms.task_setting (org_id) VALUES (2)$$),
+ ($$SELECT isms.acknowledge_policy(1)$$), ($$SELECT isms.acknowledge_policy(2)$$),
+ ($$SELECT isms.submit_document(1); SELECT isms.approve_document(1, 'approved', 'fine'); SELECT isms.publish_document(1); SELECT isms.acknowledge_policy(1)$$),
+ ($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (1, 1)$$),
+ ($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (2, 2)$$),
+ ($$SELECT * FROM isms.policy_acknowledgement_status(1)$$), ($$SELECT * FROM isms.policy_acknowledgement_status(2)$$),
+ ($$SELECT * FROM isms.policy_acknowledgement_status(1, '2030-01-01')$$);
 -- every register: INSERT of a second row, UPDATE and DELETE of the member's
 -- rows and of the other organisation's
 INSERT INTO battery (sql)
