@@ -5156,6 +5156,7 @@ CREATE FUNCTION isms.schedule_sweep(schedule text DEFAULT '*/15 * * * *') RETURN
 AS $$
 DECLARE
     job bigint;
+    cron_db text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
         RAISE EXCEPTION 'cannot schedule the sweep: pg_cron is not installed in database "%"',
@@ -5176,8 +5177,12 @@ BEGIN
                   DETAIL = pg_catalog.format('schedule = %s.', coalesce(pg_catalog.quote_literal($1), 'NULL')),
                   HINT = 'Pass a cron schedule such as ''*/15 * * * *''.';
     END IF;
-    IF coalesce(pg_catalog.current_setting('cron.database_name', true), 'postgres')
-           OPERATOR(pg_catalog.=) pg_catalog.current_database() THEN
+    BEGIN
+        cron_db := pg_catalog.current_setting('cron.database_name', true);
+    EXCEPTION WHEN insufficient_privilege THEN
+        cron_db := NULL;                -- unreadable to a non-superuser: take it to be this one
+    END;
+    IF coalesce(cron_db, pg_catalog.current_database()) OPERATOR(pg_catalog.=) pg_catalog.current_database() THEN
         EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
             USING 'isms-sweep', $1, 'SELECT * FROM isms.sweep()';
     ELSE
