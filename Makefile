@@ -26,6 +26,7 @@ SQL_PARTS = \
 	src/catalog_data.sql \
 	src/organization.sql \
 	src/registers.sql \
+	src/supplier.sql \
 	src/trail.sql \
 	src/history.sql \
 	src/workflow.sql \
@@ -41,7 +42,9 @@ SQL_PARTS = \
 	src/reports.sql \
 	src/signoff.sql \
 	src/import.sql \
-	src/coverage.sql
+	src/coverage.sql \
+	src/supplier_report.sql \
+	src/auditpack.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written
