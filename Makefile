@@ -80,8 +80,10 @@ src/isms.o: isms.control
 sql/isms--$(EXTVERSION).sql: $(SQL_PARTS) isms.control
 	cat $(SQL_PARTS) > $@
 
-sql/isms_sample--$(EXTVERSION).sql: src/sample_head.sql src/sample.sql isms_sample.control
-	cat src/sample_head.sql src/sample.sql > $@
+SAMPLE_PARTS = src/sample_head.sql src/sample.sql src/sample_suppliers.sql
+
+sql/isms_sample--$(EXTVERSION).sql: $(SAMPLE_PARTS) isms_sample.control
+	cat $(SAMPLE_PARTS) > $@
 
 # isms_sample is released with isms, at the same version.
 ifneq ($(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" isms_sample.control),$(EXTVERSION))

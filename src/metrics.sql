@@ -1496,7 +1496,7 @@ BEGIN
                                   || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
                         CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
                              THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
-                        CASE WHEN n_sup_overdue > 0 THEN format('Review the %s suppliers overdue for review (isms.mark_reviewed)', n_sup_overdue) END) END;
+                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
     RETURN NEXT;
 END
 $$;

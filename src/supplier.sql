@@ -230,19 +230,19 @@ COMMENT ON FUNCTION isms.supplier_retired_check() IS
     'Trigger: a supplier is retired only once every agreement with it has ended, and nothing new (agreement, assessment, risk or control link) is recorded against a retired supplier (IS130)';
 REVOKE ALL ON FUNCTION isms.supplier_retired_check() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.supplier_retired_check() TO isms_reader;
-CREATE TRIGGER supplier_retired_check
+CREATE TRIGGER retired_supplier_check
     BEFORE INSERT OR UPDATE OF status ON isms.supplier
     FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
-CREATE TRIGGER supplier_retired_check
+CREATE TRIGGER retired_supplier_check
     BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_contract
     FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
-CREATE TRIGGER supplier_retired_check
+CREATE TRIGGER retired_supplier_check
     BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_assessment
     FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
-CREATE TRIGGER supplier_retired_check
+CREATE TRIGGER retired_supplier_check
     BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_risk
     FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
-CREATE TRIGGER supplier_retired_check
+CREATE TRIGGER retired_supplier_check
     BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_control
     FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
 
