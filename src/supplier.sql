@@ -111,7 +111,7 @@ CREATE TABLE isms.supplier_assessment (
     CONSTRAINT supplier_assessment_performed_not_in_future
         CHECK (performed_on <= current_date),
     CONSTRAINT supplier_assessment_findings_of_issues
-        CHECK (result IS NULL OR result = 'satisfactory' OR isms.is_meaningful(findings, 10))
+        CHECK (result NOT IN ('minor_issues', 'major_issues', 'unsatisfactory') OR isms.is_meaningful(findings, 10))
 );
 CREATE INDEX supplier_assessment_supplier_idx ON isms.supplier_assessment (org_id, supplier_id, due_on);
 COMMENT ON TABLE isms.supplier_assessment IS
