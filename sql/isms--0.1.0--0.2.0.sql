@@ -4373,7 +4373,7 @@ CREATE TABLE isms.supplier_assessment (
     CONSTRAINT supplier_assessment_performed_not_in_future
         CHECK (performed_on <= current_date),
     CONSTRAINT supplier_assessment_findings_of_issues
-        CHECK (result IS NULL OR result = 'satisfactory' OR isms.is_meaningful(findings, 10))
+        CHECK (result NOT IN ('minor_issues', 'major_issues', 'unsatisfactory') OR isms.is_meaningful(findings, 10))
 );
 CREATE INDEX supplier_assessment_supplier_idx ON isms.supplier_assessment (org_id, supplier_id, due_on);
 COMMENT ON TABLE isms.supplier_assessment IS
@@ -5351,7 +5351,7 @@ DECLARE
     bh constant integer := 40;           -- box height
     cw constant integer := 260;          -- column pitch
     rh constant integer := 62;           -- row pitch
-    top constant integer := 50;
+    top constant integer := 64;
     rows integer;
     boxes text;
     edges text;
@@ -5376,21 +5376,27 @@ BEGIN
                                      b.x + bw / 2, b.y + bh / 2 + 4,
                                      isms.html_escape(CASE WHEN char_length(b.name) > 30 THEN left(b.name, 29) || '…' ELSE b.name END)),
                               '' ORDER BY b.x, b.y) FROM b),
-           -- one curve per pair of processes, from the right side of the
-           -- source to the left side of the target
+           -- one curve per pair of processes: forward from the right side
+           -- of the source to the left side of the target; within a column
+           -- round the left; back to an earlier phase over the top
            (SELECT string_agg(format('<path d="M%s,%s C%s,%s %s,%s %s,%s" class="%s"><title>%s</title></path>',
-                                     a.x + bw, a.y + bh / 2,
-                                     a.x + bw + 50, a.y + bh / 2, c.x - 50, c.y + bh / 2,
-                                     c.x, c.y + bh / 2,
+                                     VARIADIC CASE
+                                     WHEN c.x > a.x THEN ARRAY[a.x + bw, a.y + bh / 2, a.x + bw + 50, a.y + bh / 2,
+                                                               c.x - 50, c.y + bh / 2, c.x, c.y + bh / 2]
+                                     WHEN c.x = a.x THEN ARRAY[a.x, a.y + bh / 2, a.x - 18, a.y + bh / 2,
+                                                               c.x - 18, c.y + bh / 2, c.x, c.y + bh / 2]
+                                     ELSE ARRAY[a.x + bw / 2 + 20, a.y, a.x + bw / 2 + 20, 34,
+                                                c.x + bw / 2 - 20, 34, c.x + bw / 2 - 20, c.y] END::text[]
+                                     || ARRAY[
                                      CASE WHEN e.exact THEN 'edge' ELSE 'edge near' END,
-                                     isms.html_escape(format('%s → %s: %s', a.name, c.name, e.artifacts))),
+                                     isms.html_escape(format('%s → %s: %s', a.name, c.name, e.artifacts))]),
                               '' ORDER BY a.x, a.y, c.x, c.y)
               FROM e JOIN b a ON a.id = e.src JOIN b c ON c.id = e.dst)
       INTO rows, boxes, edges;
     IF rows IS NULL THEN
         RETURN '<p class="none">No process recorded.</p>';
     END IF;
-    SELECT string_agg(format('<text x="%s" y="26" class="ph">%s</text>', 20 + cw * (k - 1) + bw / 2, initcap(ph)), '' ORDER BY k)
+    SELECT string_agg(format('<text x="%s" y="20" class="ph">%s</text>', 20 + cw * (k - 1) + bw / 2, initcap(ph)), '' ORDER BY k)
       INTO heads
       FROM unnest(ARRAY['plan', 'do', 'check', 'act']) WITH ORDINALITY AS u(ph, k);
     RETURN format('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="100%%" role="img" '
@@ -5459,8 +5465,10 @@ BEGIN
      WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
     SELECT coalesce(sum(z.overdue), 0) INTO n_stale FROM isms.staleness_summary(o, t) z;
     PERFORM isms.require_member(o, 'read the trail head of');
+    -- now: the head itself (entries of this transaction are recorded at
+    -- clock time, after now()); a past instant: the last entry by then
     SELECT x.seq, encode(x.hash, 'hex') INTO head_seq, head_hash
-      FROM isms.trail x WHERE x.org_id = o AND x.recorded_at <= t ORDER BY x.seq DESC LIMIT 1;
+      FROM isms.trail x WHERE x.org_id = o AND (t >= now() OR x.recorded_at <= t) ORDER BY x.seq DESC LIMIT 1;
 
     css := '@page{size:A4;margin:14mm 12mm}'
         || 'body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2430;margin:0;background:#f4f6f8}'
