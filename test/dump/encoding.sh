@@ -47,7 +47,7 @@ SET LOCAL isms.actor = 'José Müller';
 INSERT INTO isms.improvement (org_id, title, description, owner)
     VALUES (1, 'Clé de chiffrement', 'Rotation annuelle', 'Müller');
 UPDATE isms.improvement SET status = 'approved' WHERE org_id = 1;
-SELECT isms.trail_append(1, 'isms.improvement', 1, 'review',
+SELECT isms.trail_append(1, 'isms.improvement', 1, 'note',
                          jsonb_build_object('note', 'geprüft von José Müller', 'x', 1.50));
 COMMIT;
 SQL
@@ -103,13 +103,13 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres \
 PGCLIENTENCODING=SQL_ASCII psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$asc" <<SQL
 CREATE EXTENSION isms;
 SET isms.actor = 'José Müller';
-SELECT isms.trail_append(1, 'isms.improvement', 1, 'review', NULL);
+SELECT isms.trail_append(1, 'isms.improvement', 1, 'note', NULL);
 SQL
 check "SQL_ASCII database: an entry in UTF-8 verifies" \
 	"$(PGCLIENTENCODING=SQL_ASCII q "$asc" "SELECT count(*) FROM isms.verify_trail(1)")" 0
 check "SQL_ASCII database: an entry whose text is not UTF-8 is refused (22021)" \
 	"$(PGCLIENTENCODING=SQL_ASCII psql -X -q -At -d "$asc" -v VERBOSITY=verbose \
-		-c "SET isms.actor = E'Jos\\xe9'; SELECT isms.trail_append(1, 'isms.improvement', 1, 'review', NULL)" 2>&1 |
+		-c "SET isms.actor = E'Jos\\xe9'; SELECT isms.trail_append(1, 'isms.improvement', 1, 'note', NULL)" 2>&1 |
 		grep -c '22021' || true)" 1
 check "... and leaves no entry" \
 	"$(PGCLIENTENCODING=SQL_ASCII q "$asc" "SELECT count(*) FROM isms.trail")" 1
