@@ -56,7 +56,7 @@ done
 check "LATIN1 database: the encoding is LATIN1" \
 	"$(q "$l1" "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()")" LATIN1
 check "LATIN1 database: the entry by José Müller is stored" \
-	"$(q "$l1" "SELECT count(*) FROM isms.trail WHERE actor = 'José Müller' AND action = 'review'")" 1
+	"$(q "$l1" "SELECT count(*) FROM isms.trail WHERE actor = 'José Müller' AND action = 'note'")" 1
 check "LATIN1 database: the trail verifies" \
 	"$(q "$l1" "SELECT count(*) FROM isms.verify_trail(1)")" 0
 check "LATIN1 database: the transition log verifies against its seal" \
@@ -95,7 +95,7 @@ check "... and its trail keeps its head" \
 	"$(q "$l1r" "SELECT seq || ':' || hash FROM isms.trail_head(1)")" \
 	"$(cat "$dump.head")"
 check "... and the entry by José Müller is text of the LATIN1 database" \
-	"$(q "$l1r" "SELECT octet_length(actor) FROM isms.trail WHERE action = 'review'")" 11
+	"$(q "$l1r" "SELECT octet_length(actor) FROM isms.trail WHERE action = 'note'")" 11
 
 # SQL_ASCII has no conversion: text is hashed as it is, so it must be UTF-8
 psql -X -q -v ON_ERROR_STOP=1 -d postgres \

@@ -22,7 +22,7 @@ SELECT isms.enable_history('public.vendor_risk');
 INSERT INTO vendor_risk (org_id, title, updated_at) VALUES (1, 'a', '2024-01-01'), (2, 'b', '2024-01-01');
 UPDATE vendor_risk SET title = 'a2', updated_at = '2024-02-01' WHERE org_id = 1;
 SET isms.actor = 'Zoë Ångström';
-SELECT count(isms.trail_append(o, 'public.vendor_risk', g, 'review',
+SELECT count(isms.trail_append(o, 'isms.risk', g, 'note',
                                jsonb_build_object('n', g, 'x', 1.50, 'text', 'naïve "quoted" \ line')))
   FROM generate_series(1, 50) g, generate_series(1, 3) o;
 SQL
@@ -52,7 +52,7 @@ check "restored trail is still append-only" \
 check "restored history is still append-only" \
 	"$(psql -X -At -v VERBOSITY=verbose -d "$dst" -c 'SET session_replication_role = replica; DELETE FROM isms_history.vendor_risk' 2>&1 | grep -c IS021 || true)" 1
 check "restored trail appends onto the restored chain" \
-	"$(q "$dst" "SELECT isms.trail_append(1, 'public.vendor_risk', 1, 'after restore', NULL)")" 51
+	"$(q "$dst" "SELECT isms.trail_append(1, 'isms.risk', 1, 'after restore', NULL)")" 51
 hist="SELECT string_agg(id || title || valid::text, ',' ORDER BY id) FROM (SELECT id, title, valid FROM isms_history.vendor_risk) h"
 check "restored history keeps its versions" \
 	"$(q "$dst" "SET timezone = 'UTC'; $hist")" "$(q "$src" "SET timezone = 'UTC'; $hist")"
