@@ -33,7 +33,7 @@ DO $$ BEGIN
         CREATE ROLE intranet_app LOGIN;
     END IF;
 END $$;
-GRANT isms_editor TO intranet_app;
+GRANT isms_editor, isms_app TO intranet_app;   -- isms_app: trusted to assert the person it serves
 INSERT INTO isms.membership (org_id, role_name, note) VALUES (:org, 'intranet_app', 'Intranet ISMS portal');
 BEGIN;
 SET LOCAL ROLE intranet_app;                    -- the app's login, in real life
