@@ -25,6 +25,8 @@ SELECT isms.load_sample(1, current_date) AS sample_rows \gset
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS load_s \gset
 SELECT org_id AS org FROM isms.organization WHERE code = 'NORTHWIND' \gset
 \echo :sample_rows 'rows in' :load_s 's: registers, evidence, and the transition log of every workflow record'
+SELECT isms.load_sample_suppliers(current_date) AS supplier_rows \gset
+\echo :supplier_rows 'rows of suppliers, agreements and assessments (isms.load_sample_suppliers)'
 
 -- A pooled intranet application: one login, the organisation and the person
 -- set per transaction (see the README, "Access and row-level security").
@@ -128,3 +130,14 @@ SELECT h.seq AS trail_head_seq, h.hash AS trail_head_hash,
 \echo
 \echo 'More in database isms_demo: BI views in schema isms_report (SELECT * FROM isms_report.readiness), the SoA as CSV:'
 \echo '  \\copy (SELECT * FROM isms.statement_of_applicability(1)) TO soa.csv CSV HEADER'
+
+\echo
+\echo '== The audit pack (isms.audit_pack): out/audit-pack.html'
+\! mkdir -p out
+\pset format unaligned
+\pset tuples_only on
+\o out/audit-pack.html
+SELECT isms.audit_pack('NORTHWIND');
+\o
+\pset tuples_only off
+\pset format aligned

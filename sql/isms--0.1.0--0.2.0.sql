@@ -5018,6 +5018,1398 @@ SELECT isms.attach_workflow(w.relid, w.workflow)
  WHERE w.relid IS NOT NULL
  ORDER BY w.workflow;
 
+-- == suppliers: supplier registers (A.5.19-A.5.22), readiness check 13, the audit pack ==
+
+-- Supplier relationships (Annex A 5.19-5.23): suppliers with the services
+-- and information they handle, their contracts with the security
+-- requirements agreed (A.5.20, A.5.21), the monitoring and review of their
+-- service (A.5.22), and the risks and SoA controls they bear on.
+--
+-- Five registers, listed in isms.register at the end of this file, so that
+-- src/security.sql (row-level security, grants, the stamp trigger),
+-- src/evidence_access.sql (history) and src/metrics.sql (staleness) treat
+-- them like every other register.  A supplier is reviewed periodically
+-- (yearly by default); a retired supplier is out of force and needs no
+-- review.  Gaps an auditor would raise (a critical supplier without a
+-- contract stating security requirements, an overdue assessment) are
+-- flagged by the reports (isms_report.suppliers, readiness check 13), not
+-- refused: the register must be able to record the gap.
+
+CREATE TABLE isms.supplier (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    name        text NOT NULL CONSTRAINT supplier_name_given CHECK (btrim(name) <> ''),
+    services    text NOT NULL CONSTRAINT supplier_services_given CHECK (btrim(services) <> ''),
+    information text,
+    classification text NOT NULL DEFAULT 'internal'
+                CONSTRAINT supplier_classification_values
+                CHECK (classification IN ('public', 'internal', 'confidential', 'restricted')),
+    criticality text NOT NULL
+                CONSTRAINT supplier_criticality_values
+                CHECK (criticality IN ('low', 'medium', 'high', 'critical')),
+    status      text NOT NULL DEFAULT 'active'
+                CONSTRAINT supplier_status_values
+                CHECK (status IN ('proposed', 'active', 'exiting', 'retired')),
+    contact     text,
+    owner       text NOT NULL,
+    review_interval interval CONSTRAINT supplier_review_interval_range CHECK (review_interval BETWEEN interval '1 day' AND interval '10 years'),
+    last_reviewed_at timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    CONSTRAINT supplier_name_unique UNIQUE (org_id, name)
+);
+COMMENT ON TABLE isms.supplier IS
+    'Annex A 5.19: suppliers of products and services, with the services they provide, the information they handle, its classification and the supplier''s criticality; reviewed periodically (A.5.22)';
+COMMENT ON COLUMN isms.supplier.name IS 'Name of the supplier, unique in the organisation';
+COMMENT ON COLUMN isms.supplier.services IS 'Products or services the supplier provides';
+COMMENT ON COLUMN isms.supplier.information IS 'Information the supplier accesses, processes, stores or transmits (A.5.19, A.5.20)';
+COMMENT ON COLUMN isms.supplier.classification IS 'Highest classification (A.5.12) of the information the supplier handles: public, internal, confidential or restricted';
+COMMENT ON COLUMN isms.supplier.criticality IS 'How much the organisation depends on the supplier: low, medium, high or critical; a critical supplier needs a contract in force stating security requirements and assessments on time (readiness check 13)';
+COMMENT ON COLUMN isms.supplier.status IS 'proposed (being selected), active, exiting (relationship ending, A.5.19 exit) or retired (no longer used: out of review); retiring needs every contract ended (IS130)';
+COMMENT ON COLUMN isms.supplier.contact IS 'Contact at the supplier for security matters';
+
+CREATE TABLE isms.supplier_contract (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    supplier_id bigint NOT NULL,
+    title       text NOT NULL CONSTRAINT supplier_contract_title_given CHECK (btrim(title) <> ''),
+    reference   text,
+    starts_on   date NOT NULL,
+    ends_on     date,
+    security_requirements text,
+    supply_chain_requirements text,
+    right_to_audit boolean NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, supplier_id) REFERENCES isms.supplier (org_id, id),
+    CONSTRAINT supplier_contract_dates_in_order CHECK (ends_on >= starts_on),
+    CONSTRAINT supplier_contract_security_requirements_meaningful
+        CHECK (security_requirements IS NULL OR isms.is_meaningful(security_requirements, 10)),
+    CONSTRAINT supplier_contract_supply_chain_requirements_meaningful
+        CHECK (supply_chain_requirements IS NULL OR isms.is_meaningful(supply_chain_requirements, 10))
+);
+CREATE INDEX supplier_contract_supplier_idx ON isms.supplier_contract (org_id, supplier_id);
+COMMENT ON TABLE isms.supplier_contract IS
+    'Annex A 5.20: agreements with suppliers and the information security requirements they state (A.5.21 for the ICT supply chain); in force from starts_on to ends_on';
+COMMENT ON COLUMN isms.supplier_contract.supplier_id IS 'Supplier the agreement is with';
+COMMENT ON COLUMN isms.supplier_contract.title IS 'Name of the agreement, such as Master services agreement';
+COMMENT ON COLUMN isms.supplier_contract.reference IS 'Contract number or where the signed agreement is kept';
+COMMENT ON COLUMN isms.supplier_contract.starts_on IS 'First day the agreement is in force';
+COMMENT ON COLUMN isms.supplier_contract.ends_on IS 'Last day the agreement is in force, not before starts_on; NULL while open-ended';
+COMMENT ON COLUMN isms.supplier_contract.security_requirements IS 'Information security requirements the agreement states (A.5.20): confidentiality, access, incident notification, return of information; NULL when it states none; at least 10 characters, not a placeholder';
+COMMENT ON COLUMN isms.supplier_contract.supply_chain_requirements IS 'Requirements passed down the ICT supply chain (A.5.21); at least 10 characters, not a placeholder';
+COMMENT ON COLUMN isms.supplier_contract.right_to_audit IS 'True when the agreement grants the organisation the right to audit the supplier';
+
+CREATE TABLE isms.supplier_assessment (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    supplier_id bigint NOT NULL,
+    title       text NOT NULL CONSTRAINT supplier_assessment_title_given CHECK (btrim(title) <> ''),
+    method      text NOT NULL DEFAULT 'questionnaire'
+                CONSTRAINT supplier_assessment_method_values
+                CHECK (method IN ('questionnaire', 'audit', 'certification_review', 'service_review')),
+    due_on      date NOT NULL,
+    performed_on date,
+    assessor    text,
+    result      text CONSTRAINT supplier_assessment_result_values
+                CHECK (result IN ('satisfactory', 'minor_issues', 'major_issues', 'unsatisfactory')),
+    findings    text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, supplier_id) REFERENCES isms.supplier (org_id, id),
+    CONSTRAINT supplier_assessment_result_when_performed
+        CHECK ((result IS NULL) = (performed_on IS NULL)),
+    CONSTRAINT supplier_assessment_assessor_when_performed
+        CHECK (performed_on IS NULL OR coalesce(btrim(assessor), '') <> ''),
+    CONSTRAINT supplier_assessment_performed_not_in_future
+        CHECK (performed_on <= current_date),
+    CONSTRAINT supplier_assessment_findings_of_issues
+        CHECK (result NOT IN ('minor_issues', 'major_issues', 'unsatisfactory') OR isms.is_meaningful(findings, 10))
+);
+CREATE INDEX supplier_assessment_supplier_idx ON isms.supplier_assessment (org_id, supplier_id, due_on);
+COMMENT ON TABLE isms.supplier_assessment IS
+    'Annex A 5.22: monitoring, review and evaluation of a supplier''s security practices and service delivery: due, performed, by whom, with what result and findings';
+COMMENT ON COLUMN isms.supplier_assessment.supplier_id IS 'Supplier assessed';
+COMMENT ON COLUMN isms.supplier_assessment.title IS 'Name of the assessment, such as 2026 annual review';
+COMMENT ON COLUMN isms.supplier_assessment.method IS 'questionnaire, audit, certification_review (a certificate or report such as ISO/IEC 27001 or SOC 2 examined) or service_review';
+COMMENT ON COLUMN isms.supplier_assessment.due_on IS 'Date by which the assessment is to be performed; overdue while not performed after it';
+COMMENT ON COLUMN isms.supplier_assessment.performed_on IS 'Date performed, not in the future; with result and assessor';
+COMMENT ON COLUMN isms.supplier_assessment.assessor IS 'Who performed the assessment; required once performed';
+COMMENT ON COLUMN isms.supplier_assessment.result IS 'satisfactory, minor_issues, major_issues or unsatisfactory; only once performed, and then required';
+COMMENT ON COLUMN isms.supplier_assessment.findings IS 'What the assessment found; required (at least 10 characters) unless the result is satisfactory';
+
+CREATE TABLE isms.supplier_risk (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    supplier_id bigint NOT NULL,
+    risk_id     bigint NOT NULL,
+    note        text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, supplier_id) REFERENCES isms.supplier (org_id, id),
+    FOREIGN KEY (org_id, risk_id) REFERENCES isms.risk (org_id, id),
+    CONSTRAINT supplier_risk_unique UNIQUE (org_id, supplier_id, risk_id)
+);
+CREATE INDEX supplier_risk_risk_idx ON isms.supplier_risk (org_id, risk_id);
+COMMENT ON TABLE isms.supplier_risk IS
+    'Annex A 5.19 (for 6.1.2): risks that arise from a supplier relationship, one row per supplier and risk';
+COMMENT ON COLUMN isms.supplier_risk.supplier_id IS 'Supplier the risk arises from';
+COMMENT ON COLUMN isms.supplier_risk.risk_id IS 'Risk of the risk register';
+COMMENT ON COLUMN isms.supplier_risk.note IS 'How the supplier gives rise to the risk';
+
+CREATE TABLE isms.supplier_control (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    supplier_id bigint NOT NULL,
+    framework   text NOT NULL DEFAULT 'iso27001-2022',
+    control     isms.ref NOT NULL,
+    note        text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, supplier_id) REFERENCES isms.supplier (org_id, id),
+    FOREIGN KEY (framework, control) REFERENCES isms.requirement (framework, ref),
+    CONSTRAINT supplier_control_is_annex_control CHECK (control::text ~ '^[A-Z]\.[0-9]+\.[0-9]+$'),
+    CONSTRAINT supplier_control_unique UNIQUE (org_id, supplier_id, framework, control)
+);
+COMMENT ON TABLE isms.supplier_control IS
+    'Annex A 5.19 (for 6.1.3 d): Statement of Applicability controls the supplier operates, or that the organisation applies to the relationship, one row per supplier and control';
+COMMENT ON COLUMN isms.supplier_control.supplier_id IS 'Supplier the control bears on';
+COMMENT ON COLUMN isms.supplier_control.framework IS 'Framework of the control';
+COMMENT ON COLUMN isms.supplier_control.control IS 'Annex A control (a control, not a theme), such as A.8.13';
+COMMENT ON COLUMN isms.supplier_control.note IS 'How the control applies to the supplier';
+
+------------------------------------------------------------------------------
+-- A retired supplier is out of the ISMS: it is retired only once every
+-- agreement with it has ended (an agreement in force keeps obligations on
+-- both sides, A.5.19 exit), and nothing new is recorded against it.  A
+-- superuser's write is trusted (a restore loads rows in any order); a row of
+-- an organisation the caller is not a member of is left to row-level
+-- security.
+
+CREATE FUNCTION isms.supplier_retired_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sup_status text;
+    sup_name text;
+    open_titles text;
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user)
+       OR NOT NEW.org_id OPERATOR(pg_catalog.=) ANY (isms.member_orgs()) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'supplier' THEN
+        IF NEW.status OPERATOR(pg_catalog.<>) 'retired'
+           OR (TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND OLD.status OPERATOR(pg_catalog.=) 'retired') THEN
+            RETURN NEW;
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s to %s)', c.title, c.starts_on,
+                                                       coalesce(c.ends_on::text, 'open-ended')), ', ' ORDER BY c.id)
+          INTO open_titles
+          FROM isms.supplier_contract c
+         WHERE c.org_id OPERATOR(pg_catalog.=) NEW.org_id AND c.supplier_id OPERATOR(pg_catalog.=) NEW.id
+           AND (c.ends_on IS NULL OR c.ends_on OPERATOR(pg_catalog.>=) current_date);
+        IF open_titles IS NOT NULL THEN
+            RAISE EXCEPTION 'supplier % "%" of organisation % cannot be retired while an agreement with it is in force',
+                            NEW.id, NEW.name, NEW.org_id
+                USING ERRCODE = 'IS130',
+                      TABLE = 'supplier', SCHEMA = 'isms',
+                      DETAIL = pg_catalog.format('Agreements in force on %s: %s.', current_date, open_titles),
+                      HINT = 'End the agreements first (set ends_on in isms.supplier_contract), or set the status to exiting while they run out.';
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT s.status, s.name INTO sup_status, sup_name
+      FROM isms.supplier s
+     WHERE s.org_id OPERATOR(pg_catalog.=) NEW.org_id AND s.id OPERATOR(pg_catalog.=) NEW.supplier_id;
+    IF sup_status OPERATOR(pg_catalog.=) 'retired' THEN
+        RAISE EXCEPTION 'supplier % "%" of organisation % is retired: no % can be recorded against it',
+                        NEW.supplier_id, sup_name, NEW.org_id, pg_catalog.replace(TG_TABLE_NAME::text, 'supplier_', '')
+            USING ERRCODE = 'IS130',
+                  TABLE = TG_TABLE_NAME, SCHEMA = 'isms',
+                  DETAIL = pg_catalog.format('%s row for supplier %s, whose status is retired.', TG_TABLE_NAME, NEW.supplier_id),
+                  HINT = 'Set the supplier''s status back to active (or exiting) if the relationship continues.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.supplier_retired_check() IS
+    'Trigger: a supplier is retired only once every agreement with it has ended, and nothing new (agreement, assessment, risk or control link) is recorded against a retired supplier (IS130)';
+REVOKE ALL ON FUNCTION isms.supplier_retired_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.supplier_retired_check() TO isms_reader;
+CREATE TRIGGER retired_supplier_check
+    BEFORE INSERT OR UPDATE OF status ON isms.supplier
+    FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
+CREATE TRIGGER retired_supplier_check
+    BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_contract
+    FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
+CREATE TRIGGER retired_supplier_check
+    BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_assessment
+    FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
+CREATE TRIGGER retired_supplier_check
+    BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_risk
+    FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
+CREATE TRIGGER retired_supplier_check
+    BEFORE INSERT OR UPDATE OF org_id, supplier_id ON isms.supplier_control
+    FOR EACH ROW EXECUTE FUNCTION isms.supplier_retired_check();
+
+------------------------------------------------------------------------------
+-- The registers.  A supplier is reviewed yearly unless the organisation
+-- sets otherwise; the others are reviewed with their supplier.
+
+INSERT INTO isms.register
+    (relid, name, clause, title, reviewable, default_review_interval, has_workflow, initial_status, audit_record)
+VALUES
+    ('isms.supplier',            'supplier',            'A.5.19', 'Suppliers',                         true,  '1 year', false, NULL, false),
+    ('isms.supplier_contract',   'supplier_contract',   'A.5.20', 'Supplier agreements',               false, NULL,     false, NULL, false),
+    ('isms.supplier_assessment', 'supplier_assessment', 'A.5.22', 'Supplier assessments',              false, NULL,     false, NULL, false),
+    ('isms.supplier_risk',       'supplier_risk',       'A.5.19', 'Risks of supplier relationships',   false, NULL,     false, NULL, false),
+    ('isms.supplier_control',    'supplier_control',    'A.5.19', 'Controls of supplier relationships', false, NULL,    false, NULL, false);
+
+-- Length limits, as for the other registers (src/registers.sql).
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT r.relid, cl.relname, a.attname, l.n
+          FROM isms.register r
+          JOIN pg_catalog.pg_class cl ON cl.oid = r.relid
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = r.relid AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.atttypid = 'pg_catalog.text'::pg_catalog.regtype
+          JOIN (SELECT unnest(ARRAY['title', 'name', 'reference', 'contact']), 500
+                UNION ALL
+                SELECT unnest(ARRAY['owner', 'assessor']), 128) AS l(col, n) ON l.col = a.attname
+         WHERE r.name IN ('supplier', 'supplier_contract', 'supplier_assessment', 'supplier_risk', 'supplier_control')
+         ORDER BY cl.relname, a.attnum
+    LOOP
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (pg_catalog.char_length(%I) <= %s)',
+                       c.relid, format('%s_%s_max_%s_chars', c.relname, c.attname, c.n), c.attname, c.n);
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON SEQUENCE isms.supplier_id_seq, isms.supplier_contract_id_seq, isms.supplier_assessment_id_seq,
+    isms.supplier_risk_id_seq, isms.supplier_control_id_seq FROM PUBLIC;
+
+-- what src/security.sql, src/evidence_access.sql and src/metrics.sql do for every register
+SELECT isms.setup_register(relid) FROM isms.register WHERE name IN ('supplier', 'supplier_contract', 'supplier_assessment', 'supplier_risk', 'supplier_control') ORDER BY name;
+SET LOCAL client_min_messages = warning;
+SELECT isms.enable_history(relid) FROM isms.register WHERE name IN ('supplier', 'supplier_contract', 'supplier_assessment', 'supplier_risk', 'supplier_control') ORDER BY name;
+RESET client_min_messages;
+SELECT isms.build_register_row();
+
+-- readiness check 13
+CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
+                                          as_of timestamptz DEFAULT now(),
+                                          pass_share numeric DEFAULT 0.90,
+                                          fail_share numeric DEFAULT 0.50,
+                                          lookback interval DEFAULT interval '1 year',
+                                          review_every interval DEFAULT interval '1 year')
+RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
+               evidence bigint, figures text, action text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+    ps constant numeric := $3;
+    fs constant numeric := $4;
+    lb constant interval := $5;
+    mr constant interval := $6;
+    since timestamptz;
+    -- (1)
+    scope_ok boolean; policy_ok boolean; n_obj bigint; n_proc bigint; n_est bigint; n_est_overdue bigint;
+    -- (2)
+    n_controls bigint; n_soa bigint; n_app bigint; n_impl bigint; n_ev bigint;
+    -- (3)
+    wf_done text[]; n_cycles bigint;
+    -- (4)
+    n_obj_all bigint; n_measured bigint; n_meas bigint;
+    -- (5)
+    prog_ok boolean; n_due bigint; n_done bigint;
+    -- (6)
+    n_mr_planned bigint; n_mr_held bigint; n_mr_overdue bigint; last_mr date;
+    -- (7)
+    n_impr bigint; n_ca_checked bigint; n_ca_eff bigint; n_obj_ach bigint; risk_now bigint; risk_then bigint;
+    -- (8)
+    n_nc bigint; n_nc_ca bigint; n_ca_done bigint; n_ca_ok bigint; n_unlinked bigint; n_ca_late bigint;
+    -- (9)
+    n_party bigint; n_req bigint; n_party_bare bigint; n_ip bigint; n_ip_overdue bigint;
+    -- (10)
+    n_doc bigint; n_doc_current bigint; n_mand bigint; n_mand_ok bigint; missing text;
+    -- (11)
+    n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
+    -- (12)
+    n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
+    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
+    soa_signed text; soa_status text;
+    -- (13)
+    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
+    sup_bare text; n_sup_overdue bigint;
+    s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
+    iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
+    iv_party interval; iv_requirement interval;
+BEGIN
+    IF ps IS NULL OR fs IS NULL OR ps < 0 OR ps > 1 OR fs < 0 OR fs > ps THEN
+        PERFORM isms.report_bad_argument(CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN 'pass_share' ELSE 'fail_share' END,
+            CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN ps::text ELSE fs::text END,
+            'shares lie between 0 and 1, and fail_share is at most pass_share',
+            'Pass for example pass_share => 0.9, fail_share => 0.5.');
+    END IF;
+    IF lb IS NULL OR lb <= interval '0' THEN
+        PERFORM isms.report_bad_argument('lookback', lb::text, 'a positive interval is required',
+            'Pass an interval such as ''1 year''.');
+    END IF;
+    IF mr IS NULL OR mr <= interval '0' THEN
+        PERFORM isms.report_bad_argument('review_every', mr::text, 'a positive interval is required',
+            'Pass the planned interval of management reviews, such as ''6 months'' or ''1 year''.');
+    END IF;
+    since := t - lb;
+    iv_scope := isms.review_interval(o, 'isms.scope_item');
+    iv_policy := isms.review_interval(o, 'isms.policy');
+    iv_objective := isms.review_interval(o, 'isms.objective');
+    iv_process := isms.review_interval(o, 'isms.process');
+    iv_party := isms.review_interval(o, 'isms.interested_party');
+    iv_requirement := isms.review_interval(o, 'isms.party_requirement');
+    d_since := to_char(since, 'YYYY-MM-DD');
+
+    -- (1) ISMS established: scope, policy, objectives, processes documented and current
+    SELECT coalesce(btrim(scope_statement), '') <> '' INTO scope_ok FROM isms.organization WHERE org_id = o;
+    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
+    policy_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND kind = 'information_security'
+                                                    AND approved_at <= t);
+    SELECT array_agg(state) INTO obj_final FROM isms.workflow_state WHERE workflow = 'objective' AND is_terminal;
+    SELECT count(*) INTO n_obj FROM isms.known_as_of(NULL::isms.objective, t) j
+     WHERE j.org_id = o AND j.created_at <= t AND j.status <> ALL (obj_final);
+    SELECT count(*) INTO n_proc FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_est, n_est_overdue
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_scope) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_policy) < t
+              FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_objective) < t
+              FROM isms.known_as_of(NULL::isms.objective, t) WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_process) < t
+              FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t) x;
+    s := CASE WHEN n_est > 0 THEN round(1 - n_est_overdue::numeric / n_est, 3) ELSE 0 END;
+    st := CASE WHEN NOT scope_ok OR NOT policy_ok OR n_obj = 0 OR n_proc = 0 OR s < fs THEN 'fail'
+               WHEN s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 1; checkpoint := 'ISMS established'; clauses := '4.3, 4.4, 5.2, 6.2'; status := st; score := round(s, 3);
+    evidence := n_est;
+    figures := format('scope %s; information security policy %s; current objectives: %s; processes: %s; scope, policy, objective and process records reviewed within their interval: %s of %s',
+                      CASE WHEN scope_ok THEN 'defined' ELSE 'missing' END,
+                      CASE WHEN policy_ok THEN 'approved' ELSE 'missing or not approved' END,
+                      n_obj, n_proc, n_est - n_est_overdue, n_est);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN NOT scope_ok THEN 'Define the scope (isms.organization.scope_statement, isms.scope_item)' END,
+                        CASE WHEN NOT policy_ok THEN 'Record the approved information security policy (isms.policy, kind information_security)' END,
+                        CASE WHEN n_obj = 0 THEN 'Set measurable objectives (isms.objective)' END,
+                        CASE WHEN n_proc = 0 THEN 'Document the ISMS processes (isms.process)' END,
+                        CASE WHEN n_est_overdue > 0 THEN format('Review the %s overdue scope, policy, objective and process records (isms.stale_items)', n_est_overdue) END) END;
+    RETURN NEXT;
+
+    -- (2) Operating as intended: applicable controls implemented, with recent evidence
+    SELECT count(*) INTO n_controls FROM isms.requirement WHERE framework = 'iso27001-2022' AND kind = 'control';
+    SELECT count(*), count(*) FILTER (WHERE e.applicable),
+           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'),
+           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'
+                              AND EXISTS (SELECT 1 FROM isms.evidence v
+                                           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
+                                             AND v.record_id = e.id AND v.collected_at > since AND v.collected_at <= t))
+      INTO n_soa, n_app, n_impl, n_ev
+      FROM isms.known_as_of(NULL::isms.soa_entry, t) e
+     WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
+    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
+           z.status
+      INTO soa_signed, soa_status
+      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
+     ORDER BY z.soa_version DESC LIMIT 1;
+    s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
+    st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
+    check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
+    evidence := n_ev;
+    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
+                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
+                        CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
+                        CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
+                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
+                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
+                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
+    RETURN NEXT;
+
+    -- (3) Continually improving: completed PDCA cycles of the improvement workflows
+    SELECT coalesce(array_agg(DISTINCT f.workflow ORDER BY f.workflow), '{}'), count(l.*)
+      INTO wf_done, n_cycles
+      FROM isms.transition_log l
+      JOIN isms.workflow f ON f.relid = l.record_table
+      JOIN isms.workflow_state ws ON ws.workflow = f.workflow AND ws.state = l.to_state
+     WHERE l.org_id = o AND l.at > since AND l.at <= t AND ws.is_terminal AND ws.phase = 'act'
+       AND isms.reported_move(l.from_state, l.to_state)
+       AND f.workflow IN ('corrective_action', 'improvement', 'review_action');
+    k := cardinality(wf_done);
+    s := round(k / 3.0, 3);
+    st := CASE k WHEN 3 THEN 'pass' WHEN 0 THEN 'fail' ELSE 'warn' END;
+    check_no := 3; checkpoint := 'ISMS continually improving'; clauses := '9.3.3, 10.1, 10.2'; status := st; score := round(s, 3);
+    evidence := n_cycles;
+    figures := format('PDCA cycles completed since %s by corrective actions, improvements and review actions: %s (workflows: %s)',
+                      d_since, n_cycles, coalesce(nullif(array_to_string(wf_done, ', '), ''), 'none'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE 'Carry ' || array_to_string(ARRAY(SELECT w FROM unnest(ARRAY['corrective_action', 'improvement', 'review_action']) w
+                                                          WHERE w <> ALL (wf_done)), ', ')
+                        || ' records through to closure (isms.transition), so each improvement route completes a cycle' END;
+    RETURN NEXT;
+
+    -- (4) Monitoring and measurement results exist (objectives past their first planning)
+    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.objective_measurement m
+                                                     WHERE m.org_id = o AND m.objective_id = j.id
+                                                       AND m.measured_at > since AND m.measured_at <= t))
+      INTO n_obj_all, n_measured
+      FROM isms.known_as_of(NULL::isms.objective, t) j
+     WHERE j.org_id = o AND j.created_at <= t AND NOT (j.status = 'planned' AND j.cycle = 1);
+    SELECT count(*) INTO n_meas FROM isms.objective_measurement m
+     WHERE m.org_id = o AND m.measured_at > since AND m.measured_at <= t;
+    s := CASE WHEN n_obj_all > 0 THEN round(n_measured::numeric / n_obj_all, 3) ELSE 0 END;
+    st := CASE WHEN n_obj_all = 0 OR n_meas = 0 OR s < fs THEN 'fail' WHEN s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 4; checkpoint := 'Monitoring and measurement results exist'; clauses := '9.1'; status := st; score := round(s, 3);
+    evidence := n_meas;
+    figures := format('objectives measured since %s: %s of %s; measurements: %s',
+                      d_since, n_measured, n_obj_all, n_meas);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_obj_all = 0 THEN 'Set measurable objectives (isms.objective) and record their measurements (isms.objective_measurement)'
+                   ELSE format('Measure the %s objectives without a result since %s (isms.objective_measurement)', n_obj_all - n_measured, d_since) END;
+    RETURN NEXT;
+
+    -- (5) Internal audits per programme
+    prog_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.audit_programme, t) WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
+    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
+                                                     WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
+                                                       AND l.to_state = 'completed' AND l.record_id = a.id AND l.at <= t))
+      INTO n_due, n_done
+      FROM isms.known_as_of(NULL::isms.audit, t) a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
+    s := CASE WHEN n_due > 0 THEN round(n_done::numeric / n_due, 3) ELSE 0 END;
+    st := CASE WHEN n_due = 0 OR n_done = 0 OR s < fs THEN 'fail' WHEN NOT prog_ok OR s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 5; checkpoint := 'Internal audits per programme'; clauses := '9.2'; status := st; score := round(s, 3);
+    evidence := n_done;
+    figures := format('audit programme covering %s: %s; audits due since %s completed: %s of %s',
+                      to_char(t, 'YYYY-MM-DD'), CASE WHEN prog_ok THEN 'yes' ELSE 'no' END, d_since, n_done, n_due);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN NOT prog_ok THEN 'Plan an audit programme covering the current period (isms.audit_programme)' END,
+                        CASE WHEN n_due = 0 THEN 'Plan and conduct internal audits (isms.audit)' END,
+                        CASE WHEN n_due > n_done THEN format('Complete or reschedule the %s audits due and not completed', n_due - n_done) END) END;
+    RETURN NEXT;
+
+    -- (6) Management reviews at planned intervals, with the required inputs
+    SELECT count(*) FILTER (WHERE m.planned_on > (t - mr)::date AND m.planned_on <= t::date),
+           count(*) FILTER (WHERE m.held_on > (t - mr)::date AND m.held_on <= t::date
+                              AND btrim(coalesce(m.previous_actions_status, '')) <> '' AND btrim(coalesce(m.context_changes, '')) <> ''
+                              AND btrim(coalesce(m.party_changes, '')) <> '' AND btrim(coalesce(m.performance_feedback, '')) <> ''
+                              AND btrim(coalesce(m.party_feedback, '')) <> '' AND btrim(coalesce(m.risk_results, '')) <> ''
+                              AND btrim(coalesce(m.improvement_opportunities, '')) <> '' AND btrim(coalesce(m.decisions, '')) <> ''),
+           count(*) FILTER (WHERE m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date)),
+           max(m.held_on) FILTER (WHERE m.held_on <= t::date)
+      INTO n_mr_planned, n_mr_held, n_mr_overdue, last_mr
+      FROM isms.known_as_of(NULL::isms.management_review, t) m WHERE m.org_id = o;
+    -- which review lacks which input, which is overdue (the inputs' rules
+    -- are the register's: a blank input is missing)
+    SELECT string_agg(format('%s (held %s) lacks 9.3.2 %s', x.title, to_char(x.held_on, 'YYYY-MM-DD'),
+                             array_to_string(x.lacks, ', ')), '; ' ORDER BY x.held_on, x.id)
+      INTO mr_incomplete
+      FROM (SELECT m.id, m.title, m.held_on,
+                   ARRAY(SELECT k.letter FROM (VALUES
+                            ('a', m.previous_actions_status), ('b', m.context_changes), ('c', m.party_changes),
+                            ('d', m.performance_feedback), ('e', m.party_feedback), ('f', m.risk_results),
+                            ('g', m.improvement_opportunities), ('decisions', m.decisions)) k(letter, v)
+                          WHERE btrim(coalesce(k.v, '')) = '') AS lacks
+              FROM isms.known_as_of(NULL::isms.management_review, t) m
+             WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date) x
+     WHERE cardinality(x.lacks) > 0;
+    SELECT string_agg(format('%s (planned %s)', m.title, to_char(m.planned_on, 'YYYY-MM-DD')), ', ' ORDER BY m.planned_on, m.id)
+      INTO mr_late
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+     WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
+    -- minutes signed by top management (isms.sign_off), as they stand at t
+    WITH so AS MATERIALIZED (
+        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
+          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
+         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
+    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
+      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+      LEFT JOIN so ON so.record_id = m.id
+     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
+    s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
+              WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
+    st := CASE WHEN n_mr_held = 0 THEN 'fail'
+               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
+    check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
+    evidence := n_mr_held;
+    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
+                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
+                      coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
+                      coalesce('; incomplete: ' || mr_incomplete, ''))
+               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
+                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
+                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
+                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
+                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
+                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
+                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
+    RETURN NEXT;
+
+    -- (7) Evidence of improvement outcomes
+    SELECT count(*) INTO n_impr FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
+       AND l.at > since AND l.at <= t;
+    SELECT count(*), count(*) FILTER (WHERE l.to_state = 'closed') INTO n_ca_checked, n_ca_eff
+      FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+       AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+       AND l.at > since AND l.at <= t;
+    SELECT count(*) INTO n_obj_ach FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.objective'::regclass AND l.to_state = 'achieved'
+       AND l.at > since AND l.at <= t;
+    SELECT coalesce(sum(a.rating), 0), coalesce(sum(b.rating), 0) INTO risk_then, risk_now
+      FROM isms.risk_rating_at(o, since) a
+      JOIN isms.risk_rating_at(o, t) b ON b.risk_id = a.risk_id;
+    -- a fall in residual risk counts only when the risks were reassessed
+    -- in the period: a register left alone shows no outcome
+    risk_fresh := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.risk, t) r
+                           WHERE r.org_id = o AND r.created_at <= t
+                             AND greatest(r.updated_at, r.last_reviewed_at) > since);
+    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer
+         + (risk_now < risk_then AND risk_fresh)::integer;
+    s := round(k / 4.0, 3);
+    st := CASE WHEN k >= 3 THEN 'pass' WHEN k >= 1 THEN 'warn' ELSE 'fail' END;
+    check_no := 7; checkpoint := 'Evidence of improvement outcomes'; clauses := '10.1, 6.2, 6.1.3'; status := st; score := round(s, 3);
+    evidence := n_impr + n_ca_eff + n_obj_ach;
+    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s%s',
+                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now,
+                      CASE WHEN NOT risk_fresh THEN ' (no risk reassessed since then)' ELSE '' END);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_impr = 0 THEN 'Implement and record improvements (isms.improvement)' END,
+                        CASE WHEN n_ca_eff = 0 THEN 'Check corrective actions for effectiveness' END,
+                        CASE WHEN n_obj_ach = 0 THEN 'Evaluate objectives against their targets' END,
+                        CASE WHEN NOT risk_fresh THEN format('Reassess the risks (6.1.2, 8.2): none changed or was reviewed since %s', d_since)
+                             WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
+    RETURN NEXT;
+
+    -- (8) Corrective action with root cause and effectiveness checks
+    SELECT count(*),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.corrective_action, t) a
+                                           WHERE a.org_id = o AND a.nonconformity_id = n.id
+                                             AND btrim(coalesce(a.root_cause, '')) <> ''))
+      INTO n_nc, n_nc_ca
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+     WHERE n.org_id = o AND n.detected_at <= t AND n.status <> 'rejected';
+    SELECT count(*) FILTER (WHERE a.status IN ('verified', 'closed')),
+           count(*) FILTER (WHERE a.status IN ('verified', 'closed') AND btrim(coalesce(a.root_cause, '')) <> ''
+                              AND a.effectiveness_checked_at IS NOT NULL
+                              AND a.effectiveness_checked_by IS DISTINCT FROM a.implemented_by),
+           count(*) FILTER (WHERE a.due_on < t::date
+                              AND a.status NOT IN (SELECT state FROM isms.workflow_state
+                                                    WHERE workflow = 'corrective_action' AND is_terminal))
+      INTO n_ca_done, n_ca_ok, n_ca_late
+      FROM isms.known_as_of(NULL::isms.corrective_action, t) a
+     WHERE a.org_id = o AND a.created_at <= t;
+    SELECT count(*) INTO n_unlinked FROM isms.known_as_of(NULL::isms.audit_finding, t) f
+     WHERE f.org_id = o AND f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL
+       AND f.status <> 'withdrawn' AND f.created_at <= t;
+    s := CASE WHEN n_nc + n_ca_done + n_unlinked > 0
+              THEN round((n_nc_ca + n_ca_ok)::numeric / (n_nc + n_ca_done + n_unlinked), 3) ELSE 0 END;
+    st := CASE WHEN n_nc + n_ca_done + n_unlinked = 0 OR s < fs THEN 'fail'
+               WHEN s < ps OR n_unlinked > 0 OR n_ca_late > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 8; checkpoint := 'Corrective action with root cause and effectiveness check'; clauses := '10.2'; status := st; score := round(s, 3);
+    evidence := n_nc_ca + n_ca_ok;
+    figures := format('nonconformities with a corrective action and root cause: %s of %s; checked corrective actions with an independent effectiveness check: %s of %s; overdue corrective actions: %s; nonconformity findings not raised as nonconformities: %s',
+                      n_nc_ca, n_nc, n_ca_ok, n_ca_done, n_ca_late, n_unlinked);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_nc + n_ca_done + n_unlinked = 0 THEN 'Record nonconformities and their corrective actions (isms.nonconformity, isms.corrective_action); an ISMS that never finds one is not credible'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_nc > n_nc_ca THEN format('Record a corrective action with its root cause for %s nonconformities', n_nc - n_nc_ca) END,
+                        CASE WHEN n_ca_done > n_ca_ok THEN format('Have %s corrective actions checked for effectiveness by someone other than the implementer', n_ca_done - n_ca_ok) END,
+                        CASE WHEN n_ca_late > 0 THEN format('Complete or re-plan %s overdue corrective actions', n_ca_late) END,
+                        CASE WHEN n_unlinked > 0 THEN format('Raise the %s nonconformity findings as nonconformities (audit_finding.nonconformity_id)', n_unlinked) END) END;
+    RETURN NEXT;
+
+    -- (9) Interested parties and their requirements recorded and reviewed
+    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.party_requirement, t) q
+                                                         WHERE q.org_id = o AND q.party_id = p.id AND q.created_at <= t))
+      INTO n_party, n_party_bare
+      FROM isms.known_as_of(NULL::isms.interested_party, t) p WHERE p.org_id = o AND p.created_at <= t;
+    SELECT count(*) INTO n_req FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_ip, n_ip_overdue
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_party) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.interested_party, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_requirement) < t
+              FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t) x;
+    s := CASE WHEN n_ip > 0 THEN round(1 - n_ip_overdue::numeric / n_ip, 3) ELSE 0 END;
+    st := CASE WHEN n_party = 0 OR n_req = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_party_bare > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 9; checkpoint := 'Interested parties and their requirements'; clauses := '4.2'; status := st; score := round(s, 3);
+    evidence := n_ip;
+    figures := format('interested parties: %s (without requirements: %s); requirements: %s; reviewed within their interval: %s of %s',
+                      n_party, n_party_bare, n_req, n_ip - n_ip_overdue, n_ip);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_party = 0 THEN 'Record the interested parties (isms.interested_party)' END,
+                        CASE WHEN n_req = 0 OR n_party_bare > 0 THEN 'Record the requirements of every interested party (isms.party_requirement)' END,
+                        CASE WHEN n_ip_overdue > 0 THEN format('Review %s overdue parties and requirements', n_ip_overdue) END) END;
+    RETURN NEXT;
+
+    -- (10) Documented information controlled and current
+    iv := isms.review_interval(o, 'isms.document');
+    SELECT count(*),
+           count(*) FILTER (WHERE isms.document_in_force(d.status)
+                              AND coalesce(isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, t), d.created_at)
+                                  + coalesce(d.review_interval, iv) >= t),
+           coalesce(array_agg(DISTINCT d.clause::text) FILTER (WHERE isms.document_in_force(d.status)
+                                                              AND d.framework = 'iso27001-2022'), '{}')
+      INTO n_doc, n_doc_current, doc_clauses
+      FROM isms.known_as_of(NULL::isms.document, t) d
+     WHERE d.org_id = o AND d.created_at <= t AND d.status <> 'retired';
+    SELECT count(*), count(*) FILTER (WHERE m.clause = ANY (doc_clauses)),
+           string_agg(m.clause, ', ' ORDER BY m.c) FILTER (WHERE m.clause <> ALL (doc_clauses))
+      INTO n_mand, n_mand_ok, missing
+      FROM (SELECT DISTINCT clause AS c, clause::text AS clause FROM isms.mandatory_information
+             WHERE framework = 'iso27001-2022' AND kind = 'document') m;
+    s := CASE WHEN n_doc > 0 THEN round(n_doc_current::numeric / n_doc, 3) ELSE 0 END;
+    st := CASE WHEN n_doc = 0 OR s < fs OR n_mand_ok * 2 < n_mand THEN 'fail'
+               WHEN s < ps OR n_mand_ok < n_mand THEN 'warn' ELSE 'pass' END;
+    check_no := 10; checkpoint := 'Documented information controlled and current'; clauses := '7.5'; status := st; score := round(s, 3);
+    evidence := n_doc_current;
+    figures := format('documents in force and reviewed within their interval: %s of %s; mandatory documents present for %s of %s clauses%s',
+                      n_doc_current, n_doc, n_mand_ok, n_mand, coalesce(' (missing: ' || missing || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_doc = 0 THEN 'Bring the ISMS documents under control (isms.document)' END,
+                        CASE WHEN n_doc > n_doc_current THEN format('Review or publish the %s documents that are overdue for review or not in force', n_doc - n_doc_current) END,
+                        CASE WHEN n_mand_ok < n_mand THEN 'Provide the mandatory documents for clauses ' || missing END) END;
+    RETURN NEXT;
+
+    -- (11) Process interactions: no siloed process, no near miss, no input
+    -- that no process outputs
+    SELECT count(*) FILTER (WHERE x.match = 'exact'),
+           string_agg(format('%s output "%s" / %s input "%s"', x.from_process, x.artifact, x.to_process, x.input_artifact),
+                      ', ' ORDER BY x.from_process_id, x.to_process_id, x.input_artifact) FILTER (WHERE x.match = 'near_miss'),
+           string_agg(format('"%s" (input of %s)', x.input_artifact, x.to_process), ', ' ORDER BY x.to_process_id, x.input_artifact)
+               FILTER (WHERE x.match = 'dangling')
+      INTO n_edges, near_names, dangling_names
+      FROM isms.process_interactions(o, t) x;
+    SELECT count(*) FILTER (WHERE x.siloed), string_agg(x.name, ', ' ORDER BY x.process_id) FILTER (WHERE x.siloed)
+      INTO n_silo, silo_names
+      FROM isms.process_links(o, t) x;
+    s := CASE WHEN n_proc > 0 THEN round(1 - n_silo::numeric / n_proc, 3) ELSE 0 END;
+    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail'
+               WHEN near_names IS NOT NULL OR dangling_names IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 11; checkpoint := 'Process interactions, no siloed process'; clauses := '4.4'; status := st; score := round(s, 3);
+    evidence := n_edges;
+    figures := format('processes: %s; interactions: %s; siloed: %s%s; near misses: %s; inputs no process outputs: %s',
+                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''),
+                      coalesce(near_names, 'none'), coalesce(dangling_names, 'none'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_proc = 0 THEN 'Document the ISMS processes with their inputs and outputs (isms.process, isms.process_input, isms.process_output)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_silo > 0 THEN 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END,
+                        CASE WHEN near_names IS NOT NULL THEN 'Name each artifact the same on both sides: ' || near_names END,
+                        CASE WHEN dangling_names IS NOT NULL THEN 'Record the process that outputs ' || dangling_names || ', or the input''s real source' END) END;
+    RETURN NEXT;
+
+    -- (12) The core registers are maintained: no shelf-ware.  A risk
+    -- assessment not performed at planned intervals (6.1.2, 8.2) and
+    -- context, scope, policy, objectives or SoA left untouched are major
+    -- findings: a core register fails when it is empty, when nothing in it
+    -- changed or was reviewed for lookback, or when every row in force is
+    -- overdue for review; it warns when some rows are overdue.
+    SELECT count(*),
+           count(*) FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s)', x.title,
+                             CASE WHEN x.rows = 0 THEN 'none recorded'
+                                  ELSE concat_ws(', ', format('%s of %s overdue', x.overdue, x.in_force),
+                                                 CASE WHEN x.untouched THEN format('untouched since %s', coalesce(to_char(x.last_change_at, 'YYYY-MM-DD'), 'ever')) END) END),
+                      '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s of %s overdue)', x.title, x.overdue, x.in_force), '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE NOT (x.rows = 0 OR x.untouched OR x.overdue = x.in_force) AND x.overdue > 0)
+      INTO n_core, n_shelf, shelf_names, core_overdue
+      FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
+                   z.rows - coalesce(a.retired, 0) AS in_force
+              FROM isms.staleness_summary(o, t, lb) z
+              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
+                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
+                          GROUP BY w.register) a ON a.register = z.register
+             WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
+                                  'treatment_plan', 'soa_entry', 'objective')) x;
+    s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
+    st := CASE WHEN n_shelf > 0 THEN 'fail' WHEN core_overdue IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 12; checkpoint := 'Core registers maintained, no shelf-ware'; clauses := '4.1, 4.3, 5.2, 6.1.2, 6.1.3, 6.2, 8.2'; status := st; score := round(s, 3);
+    evidence := n_core - n_shelf;
+    figures := format('core registers maintained: %s of %s (nothing changed or reviewed since %s counts as untouched)%s%s',
+                      n_core - n_shelf, n_core, d_since,
+                      coalesce('; shelf-ware: ' || shelf_names, ''), coalesce('; overdue: ' || core_overdue, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
+                        CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
+    RETURN NEXT;
+
+    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
+    -- (not retired) reviewed within its interval and assessed on time; a
+    -- high or critical supplier with an agreement in force that states
+    -- security requirements.  A critical supplier without one, or with an
+    -- overdue assessment, fails; any other gap, or no supplier recorded,
+    -- warns.
+    iv := isms.review_interval(o, 'isms.supplier');
+    SELECT count(*),
+           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
+                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
+           count(*) FILTER (WHERE x.criticality = 'critical'),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
+           count(*) FILTER (WHERE x.review_overdue)
+      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
+      FROM (SELECT p.name, p.criticality,
+                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
+    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
+    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
+               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
+    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
+    evidence := n_sup_ok;
+    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
+                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
+                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
+                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
+                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
+                      coalesce('; other overdue assessments: ' || sup_late, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
+                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
+                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
+                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
+                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
+                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers and supplier relationships (A.5.19-A.5.22), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
+
+-- BI views of the supplier registers (Annex A 5.19-5.22), by the rules of
+-- src/reports.sql: plain types, every column commented, security_invoker,
+-- org_id first.  "critical gap" is the rule of readiness check 13: a high or
+-- critical supplier in force without an agreement in force that states
+-- security requirements, or any supplier in force with an overdue
+-- assessment.
+
+CREATE VIEW isms_report.suppliers WITH (security_invoker = true) AS
+SELECT s.org_id, o.code AS org_code, s.id AS supplier_id, s.name, s.services, s.information,
+       s.classification, s.criticality, s.status, s.status <> 'retired' AS in_force, s.owner, s.contact,
+       c.contracts, c.contracts_in_force, c.secured AS security_requirements_agreed,
+       c.right_to_audit, c.next_contract_end,
+       a.assessments, a.last_assessed_on, a.last_result, a.next_assessment_due, a.overdue_assessments,
+       a.overdue_assessments > 0 AS assessment_overdue,
+       (SELECT count(*) FROM isms.supplier_risk r WHERE r.org_id = s.org_id AND r.supplier_id = s.id)::integer AS risks,
+       (SELECT count(*) FROM isms.supplier_control k WHERE k.org_id = s.org_id AND k.supplier_id = s.id)::integer AS controls,
+       s.status <> 'retired'
+         AND ((s.criticality IN ('high', 'critical') AND NOT c.secured) OR a.overdue_assessments > 0) AS flagged,
+       s.last_reviewed_at,
+       isms.review_due_at(s.org_id, 'isms.supplier', s.review_interval, s.last_reviewed_at, s.created_at) AS review_due_at,
+       s.status <> 'retired'
+         AND isms.review_due_at(s.org_id, 'isms.supplier', s.review_interval, s.last_reviewed_at, s.created_at) < now() AS review_overdue,
+       s.created_at, s.updated_at
+  FROM isms.supplier s
+  JOIN isms.organization o ON o.org_id = s.org_id
+  CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS contracts,
+             count(*) FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date))::integer
+                 AS contracts_in_force,
+             coalesce(bool_or(x.security_requirements IS NOT NULL)
+                      FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date)), false)
+                 AS secured,
+             coalesce(bool_or(x.right_to_audit)
+                      FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date)), false)
+                 AS right_to_audit,
+             min(x.ends_on) FILTER (WHERE x.ends_on >= current_date) AS next_contract_end
+        FROM isms.supplier_contract x
+       WHERE x.org_id = s.org_id AND x.supplier_id = s.id) c
+  CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS assessments,
+             max(y.performed_on) AS last_assessed_on,
+             (SELECT z.result FROM isms.supplier_assessment z
+               WHERE z.org_id = s.org_id AND z.supplier_id = s.id AND z.performed_on IS NOT NULL
+               ORDER BY z.performed_on DESC, z.id DESC LIMIT 1) AS last_result,
+             min(y.due_on) FILTER (WHERE y.performed_on IS NULL) AS next_assessment_due,
+             count(*) FILTER (WHERE y.performed_on IS NULL AND y.due_on < current_date)::integer AS overdue_assessments
+        FROM isms.supplier_assessment y
+       WHERE y.org_id = s.org_id AND y.supplier_id = s.id) a;
+COMMENT ON VIEW isms_report.suppliers IS
+    'Annex A 5.19-5.22: suppliers with criticality, the information they handle, agreements in force and their security requirements, assessments and review status; flagged marks the gaps readiness check 13 reports';
+
+CREATE VIEW isms_report.supplier_assessments WITH (security_invoker = true) AS
+SELECT y.org_id, o.code AS org_code, y.id AS assessment_id, y.supplier_id, s.name AS supplier, s.criticality,
+       y.title, y.method, y.due_on, y.performed_on, y.assessor, y.result, y.findings,
+       y.performed_on IS NULL AND y.due_on < current_date AS overdue,
+       CASE WHEN y.performed_on IS NULL AND y.due_on < current_date THEN current_date - y.due_on END AS days_overdue,
+       y.created_at, y.updated_at
+  FROM isms.supplier_assessment y
+  JOIN isms.organization o ON o.org_id = y.org_id
+  JOIN isms.supplier s ON s.org_id = y.org_id AND s.id = y.supplier_id;
+COMMENT ON VIEW isms_report.supplier_assessments IS
+    'Annex A 5.22: supplier assessments, due and performed, with result, findings and whether they are overdue';
+
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT * FROM (VALUES
+ ('suppliers', 'org_id', 'Organisation (isms.organization.org_id); filter on it for one organisation'),
+ ('suppliers', 'org_code', 'Short code of the organisation'),
+ ('suppliers', 'supplier_id', 'Identifier of the supplier'),
+ ('suppliers', 'name', 'Name of the supplier'),
+ ('suppliers', 'services', 'Products or services the supplier provides'),
+ ('suppliers', 'information', 'Information the supplier handles'),
+ ('suppliers', 'classification', 'Highest classification of the information it handles: public, internal, confidential or restricted'),
+ ('suppliers', 'criticality', 'low, medium, high or critical'),
+ ('suppliers', 'status', 'proposed, active, exiting or retired'),
+ ('suppliers', 'in_force', 'True unless the supplier is retired'),
+ ('suppliers', 'owner', 'Person accountable for the supplier relationship'),
+ ('suppliers', 'contact', 'Contact at the supplier for security matters'),
+ ('suppliers', 'contracts', 'Agreements recorded with the supplier'),
+ ('suppliers', 'contracts_in_force', 'Agreements in force today'),
+ ('suppliers', 'security_requirements_agreed', 'True when an agreement in force today states information security requirements (A.5.20)'),
+ ('suppliers', 'right_to_audit', 'True when an agreement in force today grants the right to audit'),
+ ('suppliers', 'next_contract_end', 'Earliest end date, today or later, of the agreements'),
+ ('suppliers', 'assessments', 'Assessments recorded, performed or planned'),
+ ('suppliers', 'last_assessed_on', 'Date of the latest assessment performed'),
+ ('suppliers', 'last_result', 'Result of the latest assessment performed'),
+ ('suppliers', 'next_assessment_due', 'Earliest due date of the assessments not yet performed'),
+ ('suppliers', 'overdue_assessments', 'Assessments not performed whose due date has passed'),
+ ('suppliers', 'assessment_overdue', 'True when an assessment is overdue (A.5.22)'),
+ ('suppliers', 'risks', 'Risks linked to the supplier (isms.supplier_risk)'),
+ ('suppliers', 'controls', 'SoA controls linked to the supplier (isms.supplier_control)'),
+ ('suppliers', 'flagged', 'True when the supplier is in force and a high or critical one lacks an agreement in force stating security requirements, or an assessment is overdue'),
+ ('suppliers', 'last_reviewed_at', 'When the supplier was last reviewed'),
+ ('suppliers', 'review_due_at', 'When the next periodic review falls due'),
+ ('suppliers', 'review_overdue', 'True when the supplier is in force and its periodic review is overdue'),
+ ('suppliers', 'created_at', 'When the supplier was recorded'),
+ ('suppliers', 'updated_at', 'When the supplier was last changed'),
+ ('supplier_assessments', 'org_id', 'Organisation (isms.organization.org_id); filter on it for one organisation'),
+ ('supplier_assessments', 'org_code', 'Short code of the organisation'),
+ ('supplier_assessments', 'assessment_id', 'Identifier of the assessment'),
+ ('supplier_assessments', 'supplier_id', 'Identifier of the supplier assessed'),
+ ('supplier_assessments', 'supplier', 'Name of the supplier assessed'),
+ ('supplier_assessments', 'criticality', 'Criticality of the supplier'),
+ ('supplier_assessments', 'title', 'Name of the assessment'),
+ ('supplier_assessments', 'method', 'questionnaire, audit, certification_review or service_review'),
+ ('supplier_assessments', 'due_on', 'Date by which it is to be performed'),
+ ('supplier_assessments', 'performed_on', 'Date performed; NULL while not'),
+ ('supplier_assessments', 'assessor', 'Who performed it'),
+ ('supplier_assessments', 'result', 'satisfactory, minor_issues, major_issues or unsatisfactory'),
+ ('supplier_assessments', 'findings', 'What it found'),
+ ('supplier_assessments', 'overdue', 'True when not performed and the due date has passed'),
+ ('supplier_assessments', 'days_overdue', 'Days since the due date while overdue'),
+ ('supplier_assessments', 'created_at', 'When the assessment was recorded'),
+ ('supplier_assessments', 'updated_at', 'When the assessment was last changed')) AS v(view, col, note)
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN isms_report.%I.%I IS %L', c.view, c.col, c.note);
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON TABLE isms_report.suppliers, isms_report.supplier_assessments FROM PUBLIC;
+GRANT SELECT ON TABLE isms_report.suppliers, isms_report.supplier_assessments TO isms_reader;
+
+-- The audit pack: one self-contained HTML document an auditor takes away
+-- (Clause 4.4, 7.5, 9.1): the organisation's readiness with its actions, the
+-- Statement of Applicability with its sign-offs, staleness, the improvement
+-- trend and the process map as inline SVG, open nonconformities, the
+-- suppliers and the trail head to quote, all as of one instant.  Inline
+-- CSS, no script, no external resource: it opens from a file, offline, and
+-- prints to PDF from a browser.
+--
+-- Read-only and SECURITY INVOKER like every report: row-level security
+-- decides what the caller sees, and it runs on a hot standby.  Every value
+-- from a register passes through isms.html_escape(), so a record titled
+-- <script> is shown, never run.  The figures carry data-figure attributes,
+-- so a test (test/auditpack) can read them back from the rendered page.
+
+CREATE FUNCTION isms.html_escape(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+               coalesce($1, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
+$$;
+COMMENT ON FUNCTION isms.html_escape(text) IS
+    'The text with the five HTML-significant characters escaped (& < > " and the apostrophe), safe as HTML text and as a quoted attribute value; NULL gives the empty string';
+REVOKE ALL ON FUNCTION isms.html_escape(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.html_escape(text) TO isms_reader;
+
+------------------------------------------------------------------------------
+-- The improvement trend as an SVG chart: per quarter over the two years up
+-- to as_of (isms.improvement_metrics), the total current risk rating as a
+-- line (left) and the PDCA cycles completed and nonconformities closed as
+-- bars (right).
+
+CREATE FUNCTION isms.audit_pack_trend_svg(org_id bigint, as_of timestamptz DEFAULT now()) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+    p_end timestamptz[];
+    p_risk bigint[];
+    p_cycles integer[];
+    p_closed integer[];
+    n integer;
+    i integer := 0;
+    risk_max numeric;
+    bar_max numeric;
+    pw constant integer := 430;          -- plot width of each chart
+    ph constant integer := 170;          -- plot height
+    x0 constant integer := 50;           -- left chart origin
+    x1 constant integer := 560;          -- right chart origin
+    y0 constant integer := 210;          -- baseline
+    step numeric;
+    k integer;
+    pe timestamptz;
+    rv bigint;
+    cy integer;
+    cl integer;
+    x numeric;
+    y numeric;
+    pts text := '';
+    dots text := '';
+    bars text := '';
+    labels text := '';
+    svg text;
+BEGIN
+    SELECT array_agg(mm.period_end ORDER BY mm.period_start), array_agg(mm.residual_risk_total ORDER BY mm.period_start),
+           array_agg(mm.pdca_cycles_completed ORDER BY mm.period_start), array_agg(mm.nonconformities_closed ORDER BY mm.period_start)
+      INTO p_end, p_risk, p_cycles, p_closed
+      FROM isms.improvement_metrics(o, t - interval '2 years', t, interval '3 months') mm;
+    n := coalesce(cardinality(p_end), 0);
+    IF n = 0 THEN
+        RETURN '<p class="none">No period to show.</p>';
+    END IF;
+    SELECT greatest(max(v), 1) INTO risk_max FROM unnest(p_risk) v;
+    SELECT greatest(max(v), 1) INTO bar_max FROM unnest(p_cycles || p_closed) v;
+    step := pw::numeric / n;
+    FOR k IN 1 .. n LOOP
+        pe := p_end[k]; rv := coalesce(p_risk[k], 0); cy := coalesce(p_cycles[k], 0); cl := coalesce(p_closed[k], 0);
+        x := x0 + step * (i + 0.5);
+        y := y0 - ph * rv / risk_max;
+        pts := pts || format('%s,%s ', round(x, 1), round(y, 1));
+        dots := dots || format('<circle cx="%s" cy="%s" r="3.5" class="pt"><title>%s: %s</title></circle>'
+                               '<text x="%s" y="%s" class="val">%s</text>',
+                               round(x, 1), round(y, 1), to_char(pe, 'YYYY-MM-DD'), rv,
+                               round(x, 1), round(y - 8, 1), rv);
+        labels := labels || format('<text x="%s" y="%s" class="axis">%s</text>',
+                                   round(x, 1), y0 + 16, to_char(pe - interval '1 day', 'YY"Q"Q'));
+        x := x1 + step * i;
+        bars := bars || format('<rect x="%s" y="%s" width="%s" height="%s" class="bar1"><title>%s: %s PDCA cycles completed</title></rect>'
+                               '<rect x="%s" y="%s" width="%s" height="%s" class="bar2"><title>%s: %s nonconformities closed</title></rect>'
+                               '<text x="%s" y="%s" class="axis">%s</text>',
+                               round(x + step * 0.12, 1), round(y0 - ph * cy / bar_max, 1), round(step * 0.36, 1),
+                               round(ph * cy / bar_max, 1), to_char(pe, 'YYYY-MM-DD'), cy,
+                               round(x + step * 0.52, 1), round(y0 - ph * cl / bar_max, 1), round(step * 0.36, 1),
+                               round(ph * cl / bar_max, 1), to_char(pe, 'YYYY-MM-DD'), cl,
+                               round(x + step * 0.5, 1), y0 + 16, to_char(pe - interval '1 day', 'YY"Q"Q'));
+        i := i + 1;
+    END LOOP;
+    svg := format('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1010 260" width="100%%" role="img" '
+                  'aria-label="Improvement trend: residual risk and PDCA cycles per quarter">'
+                  '<style>.axis{font:11px sans-serif;fill:#555;text-anchor:middle}.ttl{font:bold 13px sans-serif;fill:#222}'
+                  '.val{font:10px sans-serif;fill:#1f4e79;text-anchor:middle}.pt{fill:#1f4e79}'
+                  '.bar1{fill:#2e7d32}.bar2{fill:#90a4ae}.grid{stroke:#ddd;stroke-width:1}.lg{font:11px sans-serif;fill:#333}</style>'
+                  '<text x="%s" y="18" class="ttl">Total current risk rating (lower is better)</text>'
+                  '<text x="%s" y="18" class="ttl">Completed per quarter</text>'
+                  '<line x1="%s" y1="%s" x2="%s" y2="%s" class="grid"/><line x1="%s" y1="%s" x2="%s" y2="%s" class="grid"/>'
+                  '<line x1="%s" y1="%s" x2="%s" y2="%s" class="grid"/><line x1="%s" y1="%s" x2="%s" y2="%s" class="grid"/>'
+                  '<polyline points="%s" fill="none" stroke="#1f4e79" stroke-width="2.5"/>%s%s%s'
+                  '<rect x="%s" y="30" width="10" height="10" class="bar1"/><text x="%s" y="39" class="lg">PDCA cycles completed</text>'
+                  '<rect x="%s" y="30" width="10" height="10" class="bar2"/><text x="%s" y="39" class="lg">nonconformities closed</text>'
+                  '<text x="%s" y="%s" class="axis" style="text-anchor:end">%s</text>'
+                  '</svg>',
+                  x0, x1,
+                  x0, y0, x0 + pw, y0, x0, y0 - ph, x0 + pw, y0 - ph,
+                  x1, y0, x1 + pw, y0, x1, y0 - ph, x1 + pw, y0 - ph,
+                  btrim(pts), dots, labels, bars,
+                  x1 + 200, x1 + 214, x1 + 360, x1 + 374,
+                  x1 - 6, y0 - ph + 4, round(bar_max));
+    RETURN svg;
+END
+$$;
+COMMENT ON FUNCTION isms.audit_pack_trend_svg(bigint, timestamptz) IS
+    'The improvement trend of the audit pack as an inline SVG chart: per quarter over the two years up to as_of (isms.improvement_metrics), the total current risk rating and the PDCA cycles completed and nonconformities closed';
+REVOKE ALL ON FUNCTION isms.audit_pack_trend_svg(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.audit_pack_trend_svg(bigint, timestamptz) TO isms_reader;
+
+------------------------------------------------------------------------------
+-- The process map as an SVG image, drawn in the database (no Graphviz):
+-- one column per PDCA phase, a box per process, a curve per interaction
+-- (isms.process_interactions at as_of; near misses dashed), siloed
+-- processes outlined in red.
+
+CREATE FUNCTION isms.audit_pack_process_svg(org_id bigint, as_of timestamptz DEFAULT now()) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+    bw constant integer := 210;          -- box width
+    bh constant integer := 40;           -- box height
+    cw constant integer := 260;          -- column pitch
+    rh constant integer := 62;           -- row pitch
+    top constant integer := 64;
+    rows integer;
+    boxes text;
+    edges text;
+    heads text;
+BEGIN
+    WITH b AS MATERIALIZED (
+        SELECT p.process_id AS id, p.name, p.pdca_phase AS phase, p.siloed,
+               20 + cw * (array_position(ARRAY['plan', 'do', 'check', 'act'], p.pdca_phase) - 1) AS x,
+               top + rh * (row_number() OVER (PARTITION BY p.pdca_phase ORDER BY p.name, p.process_id) - 1)::integer AS y
+          FROM isms.process_links(o, t) p),
+    e AS (
+        SELECT x.from_process_id AS src, x.to_process_id AS dst, bool_or(x.match = 'exact') AS exact,
+               string_agg(DISTINCT x.artifact, ', ') AS artifacts
+          FROM isms.process_interactions(o, t) x
+         WHERE x.match IN ('exact', 'near_miss')
+         GROUP BY 1, 2)
+    SELECT (SELECT max(b.y) FROM b),
+           (SELECT string_agg(format('<g><title>%s (%s)%s</title><rect x="%s" y="%s" width="%s" height="%s" rx="6" class="%s"/>'
+                                     '<text x="%s" y="%s" class="bx">%s</text></g>',
+                                     isms.html_escape(b.name), b.phase, CASE WHEN b.siloed THEN ': siloed' ELSE '' END,
+                                     b.x, b.y, bw, bh, CASE WHEN b.siloed THEN 'box silo' ELSE 'box ' || b.phase END,
+                                     b.x + bw / 2, b.y + bh / 2 + 4,
+                                     isms.html_escape(CASE WHEN char_length(b.name) > 30 THEN left(b.name, 29) || '…' ELSE b.name END)),
+                              '' ORDER BY b.x, b.y) FROM b),
+           -- one curve per pair of processes: forward from the right side
+           -- of the source to the left side of the target; within a column
+           -- round the left; back to an earlier phase over the top
+           (SELECT string_agg(format('<path d="M%s,%s C%s,%s %s,%s %s,%s" class="%s"><title>%s</title></path>',
+                                     VARIADIC CASE
+                                     WHEN c.x > a.x THEN ARRAY[a.x + bw, a.y + bh / 2, a.x + bw + 50, a.y + bh / 2,
+                                                               c.x - 50, c.y + bh / 2, c.x, c.y + bh / 2]
+                                     WHEN c.x = a.x THEN ARRAY[a.x, a.y + bh / 2, a.x - 18, a.y + bh / 2,
+                                                               c.x - 18, c.y + bh / 2, c.x, c.y + bh / 2]
+                                     ELSE ARRAY[a.x + bw / 2 + 20, a.y, a.x + bw / 2 + 20, 34,
+                                                c.x + bw / 2 - 20, 34, c.x + bw / 2 - 20, c.y] END::text[]
+                                     || ARRAY[
+                                     CASE WHEN e.exact THEN 'edge' ELSE 'edge near' END,
+                                     isms.html_escape(format('%s → %s: %s', a.name, c.name, e.artifacts))]),
+                              '' ORDER BY a.x, a.y, c.x, c.y)
+              FROM e JOIN b a ON a.id = e.src JOIN b c ON c.id = e.dst)
+      INTO rows, boxes, edges;
+    IF rows IS NULL THEN
+        RETURN '<p class="none">No process recorded.</p>';
+    END IF;
+    SELECT string_agg(format('<text x="%s" y="20" class="ph">%s</text>', 20 + cw * (k - 1) + bw / 2, initcap(ph)), '' ORDER BY k)
+      INTO heads
+      FROM unnest(ARRAY['plan', 'do', 'check', 'act']) WITH ORDINALITY AS u(ph, k);
+    RETURN format('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="100%%" role="img" '
+                  'aria-label="Process map: ISMS processes by PDCA phase and their interactions">'
+                  '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+                  '<path d="M0,0 L10,5 L0,10 z" fill="#5c6b7a"/></marker></defs>'
+                  '<style>.ph{font:bold 14px sans-serif;fill:#222;text-anchor:middle;text-transform:uppercase;letter-spacing:1px}'
+                  '.bx{font:12px sans-serif;fill:#111;text-anchor:middle}.box{stroke:#5c6b7a;stroke-width:1.2}'
+                  '.plan{fill:#e3f2fd}.do{fill:#e8f5e9}.check{fill:#fff8e1}.act{fill:#fce4ec}'
+                  '.silo{fill:#ffebee;stroke:#c62828;stroke-width:2.5}'
+                  '.edge{fill:none;stroke:#5c6b7a;stroke-width:1.1;opacity:.75;marker-end:url(#arrow)}'
+                  '.near{stroke:#ef6c00;stroke-dasharray:5 4}</style>%s%s%s</svg>',
+                  20 + cw * 4 - (cw - bw) + 20, rows + bh + 20, heads, coalesce(edges, ''), boxes);
+END
+$$;
+COMMENT ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) IS
+    'The process map of the audit pack as an inline SVG image drawn in the database: one column per PDCA phase, a box per process, a curve per interaction at as_of (isms.process_interactions; near misses dashed), siloed processes in red';
+REVOKE ALL ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) TO isms_reader;
+
+------------------------------------------------------------------------------
+-- The pack.
+
+CREATE FUNCTION isms.audit_pack(org_code text, as_of timestamptz DEFAULT now()) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o bigint;
+    org isms.organization;
+    t constant timestamptz := isms.report_time('as_of', $2);
+    n_pass integer; n_warn integer; n_fail integer;
+    n_controls integer; n_app integer; n_excl integer; n_undecided integer; n_impl integer;
+    n_nc integer; n_stale bigint; n_sup_flag integer;
+    head_seq bigint; head_hash text;
+    verdict text;
+    css text;
+    html text;
+    part text;
+BEGIN
+    IF org_code IS NULL OR btrim(org_code) = '' THEN
+        PERFORM isms.report_bad_argument('org_code', org_code, 'an organisation code is required',
+            'SELECT code FROM isms.organization lists the organisations you may see.');
+    END IF;
+    SELECT x.* INTO org FROM isms.organization x WHERE x.code = org_code;
+    IF NOT FOUND THEN
+        PERFORM isms.report_bad_argument('org_code', org_code, 'no such organisation, or not one you are a member of',
+            'SELECT code FROM isms.organization lists the organisations you may see.');
+    END IF;
+    o := org.org_id;
+
+    -- the figures of the summary, each from the report function itself
+    SELECT count(*) FILTER (WHERE r.status = 'pass'), count(*) FILTER (WHERE r.status = 'warn'),
+           count(*) FILTER (WHERE r.status = 'fail')
+      INTO n_pass, n_warn, n_fail FROM isms.clause_4_4_readiness(o, t) r;
+    verdict := CASE WHEN n_fail > 0 THEN 'not ready: fix the failing checks first'
+                    WHEN n_warn > 0 THEN 'ready with observations' ELSE 'ready' END;
+    SELECT count(*), count(*) FILTER (WHERE s.decision = 'included'), count(*) FILTER (WHERE s.decision = 'excluded'),
+           count(*) FILTER (WHERE s.decision NOT IN ('included', 'excluded')),
+           count(*) FILTER (WHERE s.decision = 'included' AND s.implementation_status = 'implemented')
+      INTO n_controls, n_app, n_excl, n_undecided, n_impl
+      FROM isms.statement_of_applicability(o, 'iso27001-2022', t) s;
+    SELECT count(*) INTO n_nc
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
+    SELECT coalesce(sum(z.overdue), 0) INTO n_stale FROM isms.staleness_summary(o, t) z;
+    PERFORM isms.require_member(o, 'read the trail head of');
+    -- now: the head itself (entries of this transaction are recorded at
+    -- clock time, after now()); a past instant: the last entry by then
+    SELECT x.seq, encode(x.hash, 'hex') INTO head_seq, head_hash
+      FROM isms.trail x WHERE x.org_id = o AND (t >= now() OR x.recorded_at <= t) ORDER BY x.seq DESC LIMIT 1;
+
+    css := '@page{size:A4;margin:14mm 12mm}'
+        || 'body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2430;margin:0;background:#f4f6f8}'
+        || 'main{max-width:1180px;margin:0 auto;background:#fff;padding:28px 36px 40px}'
+        || 'header{border-bottom:3px solid #1f4e79;padding-bottom:14px;margin-bottom:18px}'
+        || 'h1{font-size:26px;margin:0 0 4px;color:#1f4e79}h2{font-size:18px;color:#1f4e79;border-bottom:1px solid #d5dde5;padding-bottom:4px;margin:28px 0 10px}'
+        || 'h3{font-size:14px;margin:14px 0 6px}.meta{color:#555}.meta b{color:#1d2430}'
+        || '.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:16px 0}'
+        || '.tile{border:1px solid #d5dde5;border-radius:8px;padding:10px 12px;background:#fafbfc}'
+        || '.tile .k{font-size:11px;text-transform:uppercase;letter-spacing:.5px;color:#5c6b7a}'
+        || '.tile .v{font-size:22px;font-weight:bold;margin-top:2px}.tile .s{font-size:11px;color:#5c6b7a}'
+        || '.hash{font-family:"DejaVu Sans Mono",monospace;font-size:11px;word-break:break-all}'
+        || 'table{border-collapse:collapse;width:100%;margin:6px 0 8px;font-size:12px}'
+        || 'th,td{border:1px solid #d5dde5;padding:4px 6px;text-align:left;vertical-align:top}'
+        || 'th{background:#eef2f6;font-weight:600}tr:nth-child(even) td{background:#fafbfc}td.n{text-align:right;white-space:nowrap}'
+        || '.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;font-weight:bold;color:#fff}'
+        || '.pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}.info{background:#5c6b7a}'
+        || '.v.pass,.v.warn,.v.fail{background:none}.v.pass{color:#2e7d32}.v.warn{color:#ef8f00}.v.fail{color:#c62828}'
+        || '.none{color:#5c6b7a;font-style:italic}.small{font-size:11px;color:#5c6b7a}'
+        || 'figure{margin:8px 0;border:1px solid #d5dde5;border-radius:8px;padding:8px}figcaption{font-size:11px;color:#5c6b7a}'
+        || 'footer{margin-top:30px;border-top:1px solid #d5dde5;padding-top:8px;font-size:11px;color:#5c6b7a}'
+        || '@media print{body{background:#fff}main{max-width:none;padding:0}section{break-inside:auto}'
+        || 'h2{break-after:avoid}tr,figure,.tile{break-inside:avoid}.tiles{grid-template-columns:repeat(5,1fr)}'
+        || 'th{background:#eef2f6 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}'
+        || '.badge,.bar1,.bar2{-webkit-print-color-adjust:exact;print-color-adjust:exact}}';
+
+    html := '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        || '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        || format('<title>ISMS audit pack: %s, as of %s</title>', isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+        || '<style>' || css || '</style></head><body><main>'
+        || '<header><h1>ISMS audit pack</h1>'
+        || format('<div class="meta"><b data-figure="org-name">%s</b> (%s) &middot; ISO/IEC 27001:2022 &middot; as of <b data-figure="as-of">%s</b></div>',
+                  isms.html_escape(org.name), isms.html_escape(org.code), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'))
+        || format('<div class="meta small">Generated %s by isms %s from the records as they stood at that instant (register history and transition log).</div>',
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
+        || CASE WHEN coalesce(btrim(org.scope_statement), '') <> ''
+                THEN format('<p><b>Scope (4.3):</b> %s</p>', isms.html_escape(org.scope_statement)) ELSE '' END
+        || '</header>';
+
+    -- summary tiles
+    html := html || '<section id="summary"><div class="tiles">'
+        || format('<div class="tile"><div class="k">Clause 4.4 readiness</div><div class="v %s">'
+                  '<span data-figure="readiness-pass">%s</span> / <span data-figure="readiness-warn">%s</span> / <span data-figure="readiness-fail">%s</span></div>'
+                  '<div class="s">pass / warn / fail: %s</div></div>',
+                  CASE WHEN n_fail > 0 THEN 'fail' WHEN n_warn > 0 THEN 'warn' ELSE 'pass' END, n_pass, n_warn, n_fail, verdict)
+        || format('<div class="tile"><div class="k">Statement of Applicability</div><div class="v"><span data-figure="soa-applicable">%s</span> of <span data-figure="soa-controls">%s</span></div>'
+                  '<div class="s">controls applicable; %s excluded, %s not decided, %s implemented</div></div>',
+                  n_app, n_controls, n_excl, n_undecided, n_impl)
+        || format('<div class="tile"><div class="k">Open nonconformities</div><div class="v"><span data-figure="open-nonconformities">%s</span></div>'
+                  '<div class="s">clause 10.2, not closed or rejected</div></div>', n_nc)
+        || format('<div class="tile"><div class="k">Overdue reviews</div><div class="v"><span data-figure="overdue-reviews">%s</span></div>'
+                  '<div class="s">register rows past their review interval</div></div>', n_stale)
+        || format('<div class="tile"><div class="k">Trail head</div><div class="v">#<span data-figure="trail-seq">%s</span></div>'
+                  '<div class="s hash" data-figure="trail-hash">%s</div></div>',
+                  coalesce(head_seq::text, '-'), coalesce(head_hash, 'no entry yet'))
+        || '</div></section>';
+
+    -- readiness
+    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td>'
+                             '<td class="n">%s</td><td>%s</td><td>%s</td></tr>',
+                             r.check_no, isms.html_escape(r.checkpoint), isms.html_escape(r.clauses), r.status, r.status,
+                             r.score, isms.html_escape(r.figures), isms.html_escape(r.action)), '' ORDER BY r.check_no)
+      INTO part FROM isms.clause_4_4_readiness(o, t) r;
+    html := html || '<section id="readiness"><h2>1. Clause 4.4 audit readiness</h2>'
+        || format('<p>Verdict: <b>%s</b> (%s pass, %s warn, %s fail).</p>', verdict, n_pass, n_warn, n_fail)
+        || '<table><thead><tr><th>#</th><th>Checkpoint</th><th>Clauses</th><th>Status</th><th>Score</th><th>Figures</th><th>Action</th></tr></thead><tbody>'
+        || coalesce(part, '') || '</tbody></table></section>';
+
+    -- Statement of Applicability and its sign-offs
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s%s</td><td>%s</td><td class="small hash">%s</td><td><span class="badge %s">%s</span></td></tr>',
+                             to_char(s.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(s.subject),
+                             isms.html_escape(s.signer), coalesce(' (' || isms.html_escape(s.signer_role) || ')', ''),
+                             coalesce('version ' || s.soa_version, 'record ' || s.record_id, ''),
+                             isms.html_escape(left(s.sha256, 16)) || '…',
+                             CASE s.status WHEN 'signed' THEN 'pass' ELSE 'warn' END, isms.html_escape(s.status)),
+                      '' ORDER BY s.signed_at, s.signoff_id)
+      INTO part FROM isms.signoff_status(o, t) s;
+    html := html || '<section id="soa"><h2>2. Statement of Applicability (6.1.3 d)</h2>'
+        || format('<p>%s of %s Annex A controls applicable, %s excluded, %s not decided; %s of the applicable implemented.</p>',
+                  n_app, n_controls, n_excl, n_undecided, n_impl)
+        || '<h3>Sign-offs</h3>'
+        || CASE WHEN part IS NULL THEN '<p class="none">No sign-off recorded by this date.</p>'
+                ELSE '<table><thead><tr><th>Signed</th><th>Subject</th><th>Signer</th><th>Of</th><th>SHA-256</th><th>Status</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END;
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
+                             isms.html_escape(s.control), isms.html_escape(s.title),
+                             CASE s.decision WHEN 'included' THEN 'pass' WHEN 'excluded' THEN 'info' ELSE 'warn' END,
+                             isms.html_escape(s.decision), isms.html_escape(replace(coalesce(s.implementation_status, ''), '_', ' ')),
+                             isms.html_escape(s.justification), s.linked_risks), '' ORDER BY ord)
+      INTO part
+      FROM (SELECT x.*, row_number() OVER () AS ord FROM isms.statement_of_applicability(o, 'iso27001-2022', t) x) s;
+    html := html || '<h3>Controls</h3><table><thead><tr><th>Control</th><th>Title</th><th>Decision</th><th>Implementation</th>'
+        || '<th>Justification</th><th>Risks</th></tr></thead><tbody>' || coalesce(part, '') || '</tbody></table></section>';
+
+    -- staleness
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+                             isms.html_escape(z.title), isms.html_escape(z.clause), z.rows,
+                             coalesce(z.overdue::text, ''), coalesce(z.never_reviewed::text, ''),
+                             coalesce(z.days_since_change::text, ''),
+                             CASE WHEN z.untouched THEN '<span class="badge fail">untouched</span>'
+                                  WHEN z.overdue > 0 THEN '<span class="badge warn">overdue</span>' ELSE '' END),
+                      '' ORDER BY z.untouched DESC, z.overdue DESC NULLS LAST, z.clause, z.register)
+      INTO part FROM isms.staleness_summary(o, t) z WHERE z.reviewable OR z.untouched;
+    html := html || '<section id="staleness"><h2>3. Staleness: periodic reviews (9.1)</h2>'
+        || format('<p><b>%s</b> register rows overdue for review; registers untouched for a year are shelf-ware.</p>', n_stale)
+        || '<table><thead><tr><th>Register</th><th>Clause</th><th>Rows</th><th>Overdue</th><th>Never reviewed</th><th>Days since change</th><th></th></tr></thead><tbody>'
+        || coalesce(part, '') || '</tbody></table></section>';
+
+    -- trend and process map
+    html := html || '<section id="trend"><h2>4. Continual improvement (10.1)</h2><figure>'
+        || isms.audit_pack_trend_svg(o, t)
+        || '<figcaption>Per quarter over the two years up to the report date (isms.improvement_metrics).</figcaption></figure></section>';
+    html := html || '<section id="process-map"><h2>5. Processes and their interactions (4.4)</h2><figure>'
+        || isms.audit_pack_process_svg(o, t)
+        || '<figcaption>Processes by PDCA phase; an arrow is an output of one process taken as input by another (isms.process_interactions); '
+        || 'dashed: names that differ only in spelling; red: a siloed process.</figcaption></figure></section>';
+
+    -- open nonconformities
+    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                             n.id, isms.html_escape(n.title), isms.html_escape(n.requirement::text), isms.html_escape(n.severity),
+                             isms.html_escape(n.status), to_char(n.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(n.owner)),
+                      '' ORDER BY n.detected_at, n.id)
+      INTO part
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
+    html := html || '<section id="nonconformities"><h2>6. Open nonconformities (10.2)</h2>'
+        || CASE WHEN part IS NULL THEN '<p class="none">None open.</p>'
+                ELSE '<table><thead><tr><th>#</th><th>Nonconformity</th><th>Requirement</th><th>Severity</th><th>Status</th><th>Detected</th><th>Owner</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- suppliers
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                             isms.html_escape(s.name), isms.html_escape(s.services), isms.html_escape(s.criticality),
+                             isms.html_escape(s.classification),
+                             CASE WHEN s.secured THEN 'yes' ELSE '<span class="badge ' || CASE WHEN s.criticality IN ('high', 'critical') THEN 'fail' ELSE 'info' END || '">no</span>' END,
+                             CASE WHEN s.late THEN '<span class="badge warn">overdue</span>' ELSE coalesce(to_char(s.last_done, 'YYYY-MM-DD'), '') END),
+                      '' ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low'], s.criticality), s.name),
+           count(*) FILTER (WHERE (s.criticality IN ('high', 'critical') AND NOT s.secured) OR s.late)
+      INTO part, n_sup_flag
+      FROM (SELECT p.name, p.services, p.criticality, p.classification,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS late,
+                   (SELECT max(a.performed_on) FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                     WHERE a.org_id = o AND a.supplier_id = p.id AND a.performed_on <= t::date) AS last_done
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') s;
+    html := html || '<section id="suppliers"><h2>7. Suppliers (A.5.19-A.5.22)</h2>'
+        || CASE WHEN part IS NULL THEN '<p class="none">No supplier recorded.</p>'
+                ELSE format('<p>%s needing attention.</p>', CASE n_sup_flag WHEN 0 THEN 'None' WHEN 1 THEN '1 supplier' ELSE n_sup_flag || ' suppliers' END)
+                     || '<table><thead><tr><th>Supplier</th><th>Services</th><th>Criticality</th><th>Information</th>'
+                     || '<th>Security requirements agreed</th><th>Last assessed</th></tr></thead><tbody>' || part || '</tbody></table>' END
+        || '</section>';
+
+    -- the trail head
+    html := html || '<section id="trail"><h2>8. Evidence trail (7.5.3)</h2>'
+        || CASE WHEN head_seq IS NULL THEN '<p class="none">The trail has no entry by this date.</p>'
+                ELSE format('<p>The organisation''s hash-chained trail stood at entry <b>#%s</b> with SHA-256</p><p class="hash"><b>%s</b></p>'
+                            '<p class="small">Quote this head in the audit report. Anyone can later check that no entry up to it was altered, removed or reordered with '
+                            '<code>SELECT * FROM isms.verify_trail(%s, %s, ''%s'')</code> (no row: intact).</p>',
+                            head_seq, head_hash, o, head_seq, head_hash) END
+        || '</section>'
+        || format('<footer>ISMS audit pack of %s as of %s &middot; isms %s &middot; generated read-only from the database; '
+                  'figures recomputed by isms.clause_4_4_readiness, isms.statement_of_applicability, isms.signoff_status, '
+                  'isms.staleness_summary, isms.improvement_metrics and isms.process_interactions.</footer>',
+                  isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
+        || '</main></body></html>';
+    RETURN html;
+END
+$$;
+COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
+    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
+REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
@@ -5038,4 +6430,3 @@ COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
     'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
 REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
-

@@ -1026,6 +1026,9 @@ DECLARE
     n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
     mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
     soa_signed text; soa_status text;
+    -- (13)
+    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
+    sup_bare text; n_sup_overdue bigint;
     s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
     iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
     iv_party interval; iv_requirement interval;
@@ -1445,10 +1448,60 @@ BEGIN
                         CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
                         CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
     RETURN NEXT;
+
+    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
+    -- (not retired) reviewed within its interval and assessed on time; a
+    -- high or critical supplier with an agreement in force that states
+    -- security requirements.  A critical supplier without one, or with an
+    -- overdue assessment, fails; any other gap, or no supplier recorded,
+    -- warns.
+    iv := isms.review_interval(o, 'isms.supplier');
+    SELECT count(*),
+           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
+                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
+           count(*) FILTER (WHERE x.criticality = 'critical'),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
+           count(*) FILTER (WHERE x.review_overdue)
+      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
+      FROM (SELECT p.name, p.criticality,
+                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
+    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
+    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
+               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
+    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
+    evidence := n_sup_ok;
+    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
+                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
+                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
+                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
+                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
+                      coalesce('; other overdue assessments: ' || sup_late, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
+                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
+                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
+                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
+                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
+                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
+    RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
-    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs) and shelf-ware in the core registers, one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers and supplier relationships (A.5.19-A.5.22), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
 REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
 

@@ -3,14 +3,14 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
-SELECT plan(603);
+SELECT plan(676);
 
 ------------------------------------------------------------------------------
 -- Shape
 
 SELECT cmp_ok((SELECT count(*)::int FROM pg_tables WHERE schemaname = 'isms'), '>=', 25,
     'CREATE EXTENSION isms creates at least 25 tables');
-SELECT is((SELECT count(*)::int FROM isms.register), 34, 'isms.register lists 34 registers');
+SELECT is((SELECT count(*)::int FROM isms.register), 39, 'isms.register lists 39 registers');
 SELECT is(
     ARRAY(SELECT c.oid::regclass::text FROM pg_class c
            WHERE c.relnamespace = 'isms'::regnamespace AND c.relkind = 'r'
@@ -374,6 +374,23 @@ SELECT pg_temp.rejects('isms.soa_entry', '{"control": "A.8.1", "justification": 
 SELECT lives_ok(pg_temp.insert_sql('isms.soa_entry', pg_temp.row_for('isms.soa_entry', 1,
     '{"control": "A.7.1", "applicable": false, "justification": "No premises: fully remote"}')),
     'soa_entry: an exclusion with its justification is accepted');
+SELECT pg_temp.rejects('isms.supplier_assessment', '{"result": "satisfactory"}', '23514', 'supplier_assessment_result_when_performed');
+SELECT pg_temp.rejects('isms.supplier_assessment', '{"performed_on": "2025-06-01", "assessor": "Lee"}', '23514', 'supplier_assessment_result_when_performed');
+SELECT pg_temp.rejects('isms.supplier_assessment', '{"performed_on": "2025-06-01", "result": "satisfactory"}', '23514', 'supplier_assessment_assessor_when_performed');
+SELECT pg_temp.rejects('isms.supplier_assessment', '{"performed_on": "2999-01-01", "assessor": "Lee", "result": "satisfactory"}', '23514', 'supplier_assessment_performed_not_in_future');
+SELECT pg_temp.rejects('isms.supplier_assessment', '{"performed_on": "2025-06-01", "assessor": "Lee", "result": "major_issues"}', '23514', 'supplier_assessment_findings_of_issues');
+SELECT pg_temp.rejects('isms.supplier_assessment', '{"performed_on": "2025-06-01", "assessor": "Lee", "result": "minor_issues", "findings": "n/a"}', '23514', 'supplier_assessment_findings_of_issues');
+SELECT lives_ok(pg_temp.insert_sql('isms.supplier_assessment', pg_temp.row_for('isms.supplier_assessment', 1,
+    '{"performed_on": "2025-06-01", "assessor": "Lee", "result": "minor_issues", "findings": "Backups not tested since 2024"}')),
+    'supplier_assessment: a performed assessment with assessor, result and findings is accepted');
+SELECT pg_temp.rejects('isms.supplier_contract', '{"ends_on": "2024-12-31"}', '23514', 'supplier_contract_dates_in_order');
+SELECT pg_temp.rejects('isms.supplier_contract', '{"security_requirements": "tbd"}', '23514', 'supplier_contract_security_requirements_meaningful');
+SELECT pg_temp.rejects('isms.supplier_contract', '{"supply_chain_requirements": "n/a"}', '23514', 'supplier_contract_supply_chain_requirements_meaningful');
+SELECT lives_ok(pg_temp.insert_sql('isms.supplier_contract', pg_temp.row_for('isms.supplier_contract', 1,
+    '{"ends_on": "2025-01-01", "security_requirements": null}')),
+    'supplier_contract: a one-day agreement stating no security requirements is accepted (the reports flag it)');
+SELECT pg_temp.rejects('isms.supplier_control', '{"control": "A.5"}', '23514', 'supplier_control_is_annex_control');
+SELECT pg_temp.rejects('isms.supplier_control', '{"control": "A.9.1"}', '23503', 'supplier_control_framework_control_fkey');
 SELECT pg_temp.rejects('isms.training_record', '{"valid_until": "2025-02-01"}', '23514', 'training_record_dates_in_order');
 SELECT pg_temp.rejects('isms.treatment_plan', '{"approved_by": "Sales lead"}', '23514', 'treatment_plan_approval_who_and_when');
 

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION isms;
 CREATE EXTENSION isms_sample;
 SET LOCAL search_path = public, isms;
-SELECT plan(22);
+SELECT plan(29);
 
 SELECT cmp_ok(isms.load_sample(1, '2025-06-30'), '>', 10000::bigint, 'scale 1 loads over 10,000 rows');
 SELECT is((SELECT array_agg(code) FROM isms.organization), '{NORTHWIND}', 'one organisation: Northwind');
@@ -39,13 +39,28 @@ SELECT is((SELECT count(*) FROM isms.management_review WHERE held_on IS NULL AND
 SELECT cmp_ok((SELECT count(*) FROM isms.incident), '>=', 100::bigint, 'over a hundred incidents');
 SELECT cmp_ok((SELECT count(*) FROM isms.evidence), '>', 10000::bigint, 'evidence of operation: over 10,000 items');
 SELECT is((SELECT array_agg(status ORDER BY check_no) FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00')),
-    '{pass,warn,pass,pass,pass,warn,pass,warn,pass,warn,fail,warn}',
+    '{pass,warn,pass,pass,pass,warn,pass,warn,pass,warn,fail,warn,warn}',
     'readiness: a realistic mix (evidence gaps, an overdue review, stale documents, the siloed process, some overdue core records)');
 SELECT cmp_ok((SELECT sum(pdca_cycles_completed) FROM isms.improvement_metrics(1, '2022-07-01', '2025-07-01', '3 months')),
     '>', 200::bigint, 'hundreds of completed PDCA cycles over three years');
 SELECT throws_ok($$SELECT isms.load_sample(1)$$, '22023', 'invalid argument scale: the sample is loaded already',
     'loading twice is refused');
 SELECT throws_ok($$SELECT isms.load_sample(0)$$, '22023', NULL, 'scale 0 is refused');
+
+-- The sample suppliers (isms.load_sample_suppliers), loaded after the rest.
+SELECT is(isms.load_sample_suppliers('2025-06-30'), 47::bigint, 'the sample suppliers: 47 rows');
+SELECT is((SELECT count(*) FROM isms.supplier WHERE status <> 'retired'), 5::bigint, 'five suppliers in force, one retired');
+SELECT is((SELECT (status, evidence) FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00') WHERE check_no = 13), ('warn'::text, 2::bigint),
+    'readiness check 13 warns: two of five suppliers in order');
+SELECT matches((SELECT figures FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00') WHERE check_no = 13),
+    'high without an agreement stating security requirements: RouteMaster SaaS; other overdue assessments: PayBureau Ltd',
+    'check 13 names the carrier platform without security requirements and the overdue payroll assessment');
+SELECT is(ARRAY(SELECT s.name FROM isms_report.suppliers s, isms.clause_4_4_readiness(1) r
+                  WHERE r.check_no = 13 AND s.flagged <> (position(s.name IN r.figures) > 0) ORDER BY 1),
+    '{}'::text[], 'isms_report.suppliers flags the suppliers readiness check 13 names today, and no other');
+SELECT throws_ok($$SELECT isms.load_sample_suppliers('2025-06-30')$$, '22023', 'invalid argument until: the sample suppliers are loaded already',
+    'loading the suppliers twice is refused');
+SELECT throws_ok($$SELECT isms.load_sample_suppliers('2999-01-01')$$, '22023', NULL, 'a future until is refused');
 
 SELECT * FROM finish();
 ROLLBACK;

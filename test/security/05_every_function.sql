@@ -119,7 +119,16 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.library_refused('urn:x', 'a test', 'detail', NULL)$$),
  ($$SELECT * FROM isms.framework_coverage(1, 'nist-csf-2.0')$$), ($$SELECT * FROM isms.framework_coverage(2, 'nist-csf-2.0')$$),
  ($$SELECT * FROM isms.framework_coverage_summary(1, 'nist-csf-2.0')$$),
- ($$SELECT * FROM isms.soa_transition(1)$$), ($$SELECT * FROM isms.soa_transition(2)$$);
+ ($$SELECT * FROM isms.soa_transition(1)$$), ($$SELECT * FROM isms.soa_transition(2)$$),
+ -- suppliers and the audit pack
+ ($$UPDATE isms.supplier SET status = 'retired' WHERE org_id OPERATOR(pg_catalog.=) 1$$),
+ ($$UPDATE isms.supplier_contract SET ends_on = '2025-01-31' WHERE org_id OPERATOR(pg_catalog.=) 1;
+    UPDATE isms.supplier SET status = 'retired' WHERE org_id OPERATOR(pg_catalog.=) 1;
+    INSERT INTO isms.supplier_assessment (org_id, supplier_id, title, due_on) VALUES (1, 1, 'After retirement', '2025-01-01')$$),
+ ($$SELECT isms.html_escape('<script>alert(''x'')</script> & "quoted"')$$),
+ ($$SELECT isms.audit_pack('A')$$), ($$SELECT isms.audit_pack('B')$$), ($$SELECT isms.audit_pack('A', '2025-06-30')$$),
+ ($$SELECT isms.audit_pack_trend_svg(1)$$), ($$SELECT isms.audit_pack_trend_svg(2, '2025-06-30')$$),
+ ($$SELECT isms.audit_pack_process_svg(1)$$), ($$SELECT isms.audit_pack_process_svg(2, '2025-06-30')$$);
 -- every register: INSERT of a second row, UPDATE and DELETE of the member's
 -- rows and of the other organisation's
 INSERT INTO battery (sql)

@@ -197,6 +197,10 @@ isms.library_refused(text,text,text,text)|SELECT isms.library_refused('x', 'no s
 isms.framework_coverage(bigint,text)|SELECT count(*) FROM isms.framework_coverage($org, 'iso27001-2013')
 isms.framework_coverage_summary(bigint,text,integer)|SELECT count(*) FROM isms.framework_coverage_summary($org, 'iso27001-2013')
 isms.soa_transition(bigint,text)|SELECT count(*) FROM isms.soa_transition($org)
+isms.html_escape(text)|SELECT isms.html_escape('<script>&</script>')
+isms.audit_pack(text,timestamp with time zone)|SELECT md5(regexp_replace(isms.audit_pack('NORTHWIND', '2025-06-30'), 'Generated [^<]*', ''))
+isms.audit_pack_trend_svg(bigint,timestamp with time zone)|SELECT md5(isms.audit_pack_trend_svg($org, '2025-06-30'))
+isms.audit_pack_process_svg(bigint,timestamp with time zone)|SELECT md5(isms.audit_pack_process_svg($org, '2025-06-30'))
 SQL
 )
 # the first records of a workflow table, for next_states

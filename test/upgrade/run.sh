@@ -78,13 +78,20 @@ psql_old -d "$up" -At -F '|' -f "$work/columns.sql" > "$work/columns" || fail "c
 # workflow definitions and guards are the release's own: a release may
 # reword them, and the check of the shipped rows above compares them with a
 # fresh install; here only their keys must survive.
+# The registers a release adds get rows in isms.register and
+# isms.history_config (compared with a fresh install above): here only the
+# rows of the registers there were before must survive unchanged.
+old_registers=$(psql_old -d "$up" -At -c "SELECT string_agg(quote_literal(relid::text), ', ' ORDER BY relid::text) FROM isms.register") ||
+	fail "register list"
 while IFS='|' read -r tbl cols; do
+	where=
 	case "$tbl" in
 	isms.workflow) cols=workflow ;;
 	isms.workflow_guard) cols=guard ;;
+	isms.register | isms.history_config) where="WHERE relid::text IN ($old_registers)" ;;
 	esac
-	printf "SELECT '%s' || '|' || count(*) || '|' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM (SELECT %s FROM %s) r;\n" \
-		"$tbl" "$cols" "$tbl"
+	printf "SELECT '%s' || '|' || count(*) || '|' || md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM (SELECT %s FROM %s %s) r;\n" \
+		"$tbl" "$cols" "$tbl" "$where"
 done < "$work/columns" > "$work/snapshot.sql"
 snapshot() {
 	psql -X -At -v ON_ERROR_STOP=1 -d "$1" -f "$work/snapshot.sql"
