@@ -392,10 +392,13 @@ isms_stamp(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
 	{
+		/* a superuser's INSERT is a restore: its ids and stamps are kept */
+		bool		restoring = superuser();
+
 		newtuple = trigdata->tg_trigtuple;
 		if (OidIsValid(cols->id_seqid))
-			stamp_check_new_id(rel, cols, newtuple, superuser());
-		if (superuser())
+			stamp_check_new_id(rel, cols, newtuple, restoring);
+		if (restoring)
 		{
 			/* keep what a superuser supplies (restores); fill the gaps */
 			bool		isnull;
