@@ -92,7 +92,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-libraries installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -143,6 +143,11 @@ installcheck-coexist:
 installcheck-auditpack:
 	OUT_DIR=$${OUT_DIR:-out} test/auditpack/run.sh
 
+# CISO Assistant's real library files, imported as the README shows; skipped
+# unless ISMS_CISO_LIBRARIES names a directory holding them (never shipped).
+installcheck-libraries:
+	test/libraries/run.sh
+
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
 	test/docs/readme_check.sh
@@ -158,7 +163,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-libraries installcheck-docs fuzz
 
 bench:
 	bench/run.sh

@@ -339,7 +339,8 @@ BEGIN
         -- error, never used)
         CREATE TEMP TABLE isms_import_node (
             i integer, urn text, code text, ref isms.ref, parent_urn text, parent_code text, parent isms.ref,
-            title text, description text, assessable boolean, attributes jsonb) ON COMMIT DROP;
+            title text, description text, assessable boolean, attributes jsonb,
+            moved boolean NOT NULL DEFAULT false) ON COMMIT DROP;
         INSERT INTO pg_temp.isms_import_node (i, urn, code, ref, parent_urn, title, description, assessable, attributes)
         SELECT x.i, x.urn,
                CASE WHEN x.isref THEN x.rid::isms.ref::text ELSE coalesce(x.rid, x.tail) END,
@@ -363,6 +364,15 @@ BEGIN
                parent = CASE WHEN p.ref OPERATOR(isms.@>) c.ref AND p.ref OPERATOR(isms.<>) c.ref THEN p.ref END
           FROM pg_temp.isms_import_node p
          WHERE p.urn = c.parent_urn;
+        -- a node has moved when its rank among the nodes both versions hold
+        -- differs: a node added or dropped shifts the positions after it,
+        -- which is no change of the others
+        UPDATE pg_temp.isms_import_node c SET moved = true
+          FROM (SELECT k.urn, row_number() OVER (ORDER BY r.ordinal, k.i) AS old_rank,
+                       row_number() OVER (ORDER BY k.i) AS new_rank
+                  FROM pg_temp.isms_import_node k
+                  JOIN isms.requirement r ON r.framework = fw_code AND r.urn = k.urn) x
+         WHERE x.urn = c.urn AND x.old_rank <> x.new_rank;
         SELECT a.i, a.urn, a.code, b.urn AS other INTO bad
           FROM pg_temp.isms_import_node a JOIN pg_temp.isms_import_node b ON b.code = a.code AND b.i < a.i
          ORDER BY a.i LIMIT 1;
@@ -395,14 +405,14 @@ BEGIN
                         CASE WHEN r.title IS DISTINCT FROM c.title THEN 'title' END,
                         CASE WHEN r.description IS DISTINCT FROM c.description THEN 'description' END,
                         CASE WHEN r.parent_code IS DISTINCT FROM c.parent_code THEN format('parent %s -> %s', r.parent_code, c.parent_code) END,
-                        CASE WHEN r.ordinal IS DISTINCT FROM c.i::integer THEN 'order' END,
+                        CASE WHEN c.moved THEN 'order' END,
                         CASE WHEN r.assessable IS DISTINCT FROM c.assessable THEN 'assessable' END,
                         CASE WHEN r.attributes IS DISTINCT FROM c.attributes THEN 'attributes' END) END
           FROM pg_temp.isms_import_node c
           LEFT JOIN isms.requirement r ON r.framework = fw_code AND r.urn = c.urn
-         WHERE r.urn IS NULL OR r.withdrawn
-            OR (r.code, r.title, r.description, r.parent_code, r.ordinal, r.assessable, r.attributes)
-               IS DISTINCT FROM (c.code, c.title, c.description, c.parent_code, c.i::integer, c.assessable, c.attributes)
+         WHERE r.urn IS NULL OR r.withdrawn OR c.moved
+            OR (r.code, r.title, r.description, r.parent_code, r.assessable, r.attributes)
+               IS DISTINCT FROM (c.code, c.title, c.description, c.parent_code, c.assessable, c.attributes)
          ORDER BY c.i;
         RETURN QUERY
         SELECT 'requirement', r.code, 'withdrawn', 'not in version ' || lib_version || '; kept for the records that refer to it'
@@ -412,8 +422,9 @@ BEGIN
          ORDER BY r.ordinal, r.ref, r.code;
         SELECT count(*) INTO n FROM pg_temp.isms_import_node c
           JOIN isms.requirement r ON r.framework = fw_code AND r.urn = c.urn AND NOT r.withdrawn
-         WHERE (r.code, r.title, r.description, r.parent_code, r.ordinal, r.assessable, r.attributes)
-               IS NOT DISTINCT FROM (c.code, c.title, c.description, c.parent_code, c.i::integer, c.assessable, c.attributes);
+         WHERE NOT c.moved
+           AND (r.code, r.title, r.description, r.parent_code, r.assessable, r.attributes)
+               IS NOT DISTINCT FROM (c.code, c.title, c.description, c.parent_code, c.assessable, c.attributes);
         IF n > 0 THEN
             object := 'requirement'; code := NULL; change := 'unchanged'; detail := n || ' requirements';
             RETURN NEXT;

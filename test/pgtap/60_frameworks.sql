@@ -8,7 +8,7 @@
 \set iso13map `tools/library2json test/libraries/mapping-iso27001-2013-to-iso27001-2022-excerpt.yaml`
 BEGIN;
 CREATE EXTENSION isms;
-SELECT plan(113);
+SELECT plan(116);
 
 CREATE ROLE tap_fw_admin;  GRANT isms_admin TO tap_fw_admin;
 CREATE ROLE tap_fw_editor; GRANT isms_editor TO tap_fw_editor;
@@ -182,6 +182,22 @@ CREATE TEMP TABLE r_13v2 AS SELECT * FROM isms.import_library((
 RESET ROLE;
 SELECT is((SELECT change FROM r_13v2 WHERE code = 'A.12.4.3'), 'withdrawn', 'the node a newer 2013 library lacks is withdrawn');
 SELECT is((SELECT count(*)::int FROM isms.soa_entry WHERE framework = 'iso27001-2013'), 2, 'the SoA entry that refers to it is kept');
+SELECT is((SELECT string_agg(change || ' ' || coalesce(code, ''), ', ' ORDER BY change, code) FROM r_13v2 WHERE object = 'requirement'),
+    'unchanged , withdrawn A.12.4.3',
+    'a node dropped shifts the positions after it, which is no change of theirs');
+-- version 3: A.5.1.2 moved before A.5.1.1, A.12.4.3 still absent
+SET LOCAL ROLE tap_fw_admin;
+SELECT results_eq($$SELECT code, change, detail FROM isms.import_library((
+    SELECT jsonb_set(jsonb_set(doc, '{version}', '3'), '{objects,framework,requirement_nodes}',
+                     (SELECT jsonb_agg(n ORDER BY CASE n->>'ref_id' WHEN 'A.5.1.2' THEN 4.5 ELSE i END)
+                        FROM jsonb_array_elements(doc->'objects'->'framework'->'requirement_nodes') WITH ORDINALITY t(n, i)
+                       WHERE n->>'ref_id' <> 'A.12.4.3'))
+      FROM pg_temp.lib WHERE name = 'iso13')) WHERE object = 'requirement' AND change <> 'unchanged' ORDER BY 1$$,
+    $$VALUES ('A.5.1.1', 'updated', 'order'), ('A.5.1.2', 'updated', 'order')$$,
+    'two nodes swapped are reported moved, and only they');
+RESET ROLE;
+SELECT is((SELECT string_agg(code, ' ' ORDER BY ordinal) FROM isms.requirement WHERE framework = 'iso27001-2013' AND code LIKE 'A.5.1.%'),
+    'A.5.1.2 A.5.1.1', 'the library''s new order is kept');
 
 -- a mapping set re-imported reports added, removed and changed pairs
 SET LOCAL ROLE tap_fw_admin;
