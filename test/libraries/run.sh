@@ -40,6 +40,7 @@ psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$db" \
 	-c 'CREATE EXTENSION pgtap' -c "SELECT isms.load_sample(1, '2025-06-30')"
 password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -v pw="$password" <<'SQL'
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS grc_admin;
 CREATE ROLE grc_admin LOGIN PASSWORD :'pw';
 GRANT isms_admin TO grc_admin;
