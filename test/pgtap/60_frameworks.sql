@@ -6,9 +6,13 @@
 \set csfmap `tools/library2json test/libraries/mapping-demo-csf-to-iso27001-2022.yaml`
 \set iso13 `tools/library2json test/libraries/iso27001-2013-excerpt.yaml`
 \set iso13map `tools/library2json test/libraries/mapping-iso27001-2013-to-iso27001-2022-excerpt.yaml`
+-- the converter on a file that is not YAML, one that is not a library, and dates
+\set conv_broken `printf 'urn: x\nobjects: [1,\n' | tools/library2json - 2>&1; echo "exit $?"`
+\set conv_list `printf -- '- urn: x\n' | tools/library2json - 2>&1; echo "exit $?"`
+\set conv_date `printf 'urn: x\npublication_date: 2024-02-26\nversion: 3\n' | tools/library2json - 2>&1; echo "exit $?"`
 BEGIN;
 CREATE EXTENSION isms;
-SELECT plan(117);
+SELECT plan(120);
 
 CREATE ROLE tap_fw_admin;  GRANT isms_admin TO tap_fw_admin;
 CREATE ROLE tap_fw_editor; GRANT isms_editor TO tap_fw_editor;
@@ -39,6 +43,14 @@ BEGIN
                    before, what || ': nothing changed');
 END
 $$;
+
+------------------------------------------------------------------------------
+-- The converter (tools/library2json)
+
+SELECT matches(:'conv_broken'::text, '^library2json: -: .*line 3.*exit 1$', 'a file that is not YAML: exit status 1, the reason and where');
+SELECT is(:'conv_list'::text, E'library2json: -: not a library (the top level is not a mapping)\nexit 1',
+    'a YAML list is not a library: exit status 1');
+SELECT is(:'conv_date'::text, E'{"urn":"x","publication_date":"2024-02-26","version":3}\nexit 0', 'dates become ISO text, numbers stay numbers');
 
 ------------------------------------------------------------------------------
 -- Requirements of any framework
