@@ -15,7 +15,8 @@ OBJS = \
 	src/trail.o \
 	src/history.o \
 	src/document.o \
-	src/restrict.o
+	src/restrict.o \
+	src/citus.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \

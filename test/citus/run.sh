@@ -329,25 +329,45 @@ check "... a member's role that cannot log in: Citus cannot connect to the worke
 on coordinator -c "ALTER ROLE citus_reader LOGIN" >/dev/null
 
 # ---------------------------------------------------------------------------
-# Writes that bypass the executor: with its policy written without a
-# subquery, isms.trail can be distributed by org_id (the policy is changed
-# here for the probe only).  A move then appends its trail entry with
-# heap_insert() into the coordinator's shell table, which Citus's queries do
-# not read: SQL sees one entry fewer than the C verification, and
-# isms.verify_transition_log() finds the move's log row unsealed.
-before=$(c "SELECT count(*) FROM isms.trail WHERE org_id = $org")
-c "SET client_min_messages = warning;
-   ALTER POLICY member ON isms.trail USING (org_id = ANY (isms.member_orgs()));
-   SELECT create_distributed_table('isms.trail', 'org_id')" >/dev/null
+# Writes that bypass the executor.  With its policy written without a
+# subquery (changed here for the probe only), isms.trail can be distributed
+# by org_id.  isms appends to the trail with heap_insert(), which would land
+# in the coordinator's shell table that no query reads; it refuses instead
+# (IS160), also in a session that has appended to the trail before.
+logs=$(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org")
+trail_before=$(c "SELECT count(*) FROM isms.trail WHERE org_id = $org")
+cat > "$dir/probe.sql" <<SQL
+SET ROLE citus_author;
+SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set');
+RESET ROLE;
+SET client_min_messages = warning;
+ALTER POLICY member ON isms.trail USING (org_id = ANY (isms.member_orgs()));
+SELECT create_distributed_table('isms.trail', 'org_id');
+SET ROLE citus_author;
+SELECT isms.transition('isms.nonconformity', $nc, 'verifying', 'Restore tested');
+SQL
+on coordinator -f "$dir/probe.sql" > "$dir/probe.out"
 check "isms.trail distributed by org_id once its policy has no subquery" \
 	"$(c "SELECT partmethod::text FROM pg_dist_partition WHERE logicalrelid = 'isms.trail'::regclass")" h
-on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set')" >/dev/null
-check "... a move's trail entry is written to the shell table: SQL does not see it" \
-	"$(c "SELECT count(*) - $before FROM isms.trail WHERE org_id = $org")" 0
-check "... the C verification reads the shell table and finds the chain intact" \
-	"$(c "SELECT count(*) FROM isms.verify_trail($org)")" 0
-check "... isms.verify_transition_log() finds the move unsealed" \
-	"$(c "SELECT string_agg(problem, ', ') FROM isms.verify_transition_log($org)")" "log row not sealed by any trail entry"
+check "... a move in that session, whose trail append would go to the shell table, is refused (IS160)" \
+	"$(grep -o 'ERROR:  IS160' "$dir/probe.out")" "ERROR:  IS160"
+check "... and rolled back: the log has the earlier move only, the record its state" \
+	"$(c "SELECT count(*) - $logs FROM isms.transition_log WHERE org_id = $org") $(c "SELECT status FROM isms.nonconformity WHERE id = $nc")" \
+	"1 correcting"
+check "... the trail, read through Citus, has that earlier move's entry" \
+	"$(c "SELECT count(*) - $trail_before FROM isms.trail WHERE org_id = $org")" 1
+check "... the C verification refuses to read the shell table (IS160)" \
+	"$(c "SELECT count(*) FROM isms.verify_trail($org)")" "ERROR:  IS160"
+check "... a new session's move is refused too (IS160)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'verifying', 'Restore tested')")" \
+	"ERROR:  IS160"
+# a history table: isms writes superseded versions with the same direct path
+c "SET client_min_messages = warning;
+   ALTER POLICY member ON isms_history.process USING (org_id = ANY (isms.member_orgs()));
+   SELECT create_distributed_table('isms_history.process', 'org_id')" >/dev/null
+check "an UPDATE of a register whose history table is distributed is refused (IS160)" \
+	"$(c "UPDATE isms.process SET description = 'Moved' WHERE org_id = (SELECT min(org_id) FROM isms.process)" | head -n 1)" \
+	"ERROR:  IS160"
 
 # Last, as it restarts the coordinator: Citus 13.2.2 on PostgreSQL 15 ends
 # the backend with SIGSEGV (in deconstruct_jointree, planning the local table
