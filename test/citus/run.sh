@@ -2,14 +2,17 @@
 # isms on Citus: a coordinator and two workers on loopback, each a cluster of
 # its own (initdb into a temporary directory, pg_ctl as the postgres user,
 # free ports of 127.0.0.1, shared_preload_libraries = 'citus').  isms is
-# created on the coordinator and propagates to the workers; the catalog is
-# made of reference tables and the registers, their history and logs are
-# distributed by org_id, colocated, as far as Citus and isms allow
-# (isms.citus_distribute()); then the workflow, document control, history,
-# trail verification, row-level security and the reports run there.  Each
-# check prints "citus: ... ok" or "... FAILED".  What cannot work
-# distributed is asserted as it is (the README quotes these lines), so the
-# README's limits fail this script when they stop being true.
+# created on the coordinator and propagates to the workers.  Every table of
+# isms is offered to Citus (by org_id where it has the column, as a
+# reference table otherwise) and what Citus refuses is asserted with its
+# SQLSTATE; the one it takes (isms.history_config) becomes a reference
+# table.  Then the workflow, document control, history, trail
+# verification, row-level security, the reports and the sample run on the
+# coordinator, beside an application table distributed by org_id; last,
+# probes of the trail and a history table distributed by hand (IS160) and
+# of Citus's planner crash on a member's local-distributed join.  Each check
+# prints "citus: ... ok" or "... FAILED"; the README quotes these lines, so
+# its limits fail this script when they stop being true.
 #
 # Citus is not in Debian's archive: when citus.so is not installed in the
 # server's library directory the script prints one line saying so and
