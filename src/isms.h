@@ -72,6 +72,9 @@
 /* IS050: CREATE EXTENSION into a schema a non-superuser created */
 #define ERRCODE_ISMS_UNSAFE_SCHEMA			MAKE_SQLSTATE('I','S','0','5','0')
 
+/* IS160: a direct heap write or read of a table distributed by Citus (citus.c) */
+#define ERRCODE_ISMS_CITUS_TABLE			MAKE_SQLSTATE('I','S','1','6','0')
+
 /*
  * The context of SQL run from C (restrict.c): search_path pinned to
  * ISMS_SAFE_SEARCH_PATH, and, when owner is valid, the extension owner's

@@ -27,6 +27,7 @@
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "citus.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "parser/parsetree.h"
@@ -70,6 +71,7 @@ table_inserter_begin_ext(Oid relid, int flags)
 	int			i;
 
 	ti->rel = table_open(relid, RowExclusiveLock);
+	isms_refuse_citus_table(ti->rel);
 	ti->estate = CreateExecutorState();
 
 	rte = makeNode(RangeTblEntry);

@@ -36,6 +36,7 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "citus.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "executor/executor.h"
@@ -210,6 +211,7 @@ trail_lookup_relations(void)
 				 errhint("Install the extension with CREATE EXTENSION isms.")));
 
 	rel = table_open(relid, AccessShareLock);
+	isms_refuse_citus_table(rel);
 	desc = RelationGetDescr(rel);
 	if (desc->natts != TRAIL_NATTS || rel->rd_rel->relkind != RELKIND_RELATION)
 		ereport(ERROR,

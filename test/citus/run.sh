@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# isms on Citus: a coordinator and two workers on loopback, each a cluster of
+# its own (initdb into a temporary directory, pg_ctl as the postgres user,
+# free ports of 127.0.0.1, shared_preload_libraries = 'citus').  isms is
+# created on the coordinator and propagates to the workers.  Every table of
+# isms is offered to Citus (by org_id where it has the column, as a
+# reference table otherwise) and what Citus refuses is asserted with its
+# SQLSTATE; the one it takes (isms.history_config) becomes a reference
+# table.  Then the workflow, document control, history, trail
+# verification, row-level security, the reports and the sample run on the
+# coordinator, beside an application table distributed by org_id; last,
+# probes of the trail and a history table distributed by hand (IS160) and
+# of Citus's planner crash on a member's local-distributed join.  Each check
+# prints "citus: ... ok" or "... FAILED"; the README quotes these lines, so
+# its limits fail this script when they stop being true.
+#
+# Citus is not in Debian's archive: when citus.so is not installed in the
+# server's library directory the script prints one line saying so and
+# exits 0.  Run from tools/dev test citus (the run's install tree is passed
+# to the three clusters as extension_destdir), or as make installcheck-citus
+# against the isms installed in the system.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+: "${PG_CONFIG:=pg_config}"
+bindir=$("$PG_CONFIG" --bindir)
+pkglibdir=$("$PG_CONFIG" --pkglibdir)
+db=isms_citus
+status=0
+
+if [ ! -f "$pkglibdir/citus.so" ]; then
+	echo "citus: skipped: citus.so is not installed in $pkglibdir (Citus is not in Debian's archive; README \"Distributing by organisation (Citus)\" says how to build it)"
+	exit 0
+fi
+
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+check() {
+	local name=$1 got=$2 want=$3
+	if [ "$got" = "$want" ]; then
+		echo "citus: $name ... ok"
+	else
+		echo "citus: $name ... FAILED (got '$got', want '$want')"
+		status=1
+	fi
+}
+fail() {
+	echo "citus: $*" >&2
+	echo "citus: a coordinator and two workers run isms ... FAILED"
+	exit 1
+}
+free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 10000))
+		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && continue
+		[ -e "/var/run/postgresql/.s.PGSQL.$port" ] && continue
+		echo "$port"
+		return 0
+	done
+	return 1
+}
+
+dir=$(mktemp -d -t isms-citus.XXXXXX)
+chmod 755 "$dir"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+nodes=(coordinator worker1 worker2)
+declare -A port
+cleanup() {
+	local n
+	for n in "${nodes[@]}"; do
+		if [ -f "$dir/$n/postmaster.pid" ]; then
+			as_pg "$bindir/pg_ctl" -D "$dir/$n" -m fast -w stop >/dev/null 2>&1 ||
+				as_pg "$bindir/pg_ctl" -D "$dir/$n" -m immediate -w stop >/dev/null 2>&1
+		fi
+	done
+	[ -n "${ISMS_CITUS_KEEP:-}" ] || rm -rf "$dir"
+}
+[ -n "${ISMS_CITUS_KEEP:-}" ] || trap cleanup EXIT
+
+# a query as the superuser on one node; errors print their SQLSTATE
+on() {
+	local n=$1
+	shift
+	env -u PGPASSWORD -u PGSERVICE PGHOST=127.0.0.1 PGPORT="${port[$n]}" PGUSER=postgres PGDATABASE=$db \
+		psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=sqlstate "$@" 2>&1
+}
+c() { on coordinator -c "$1"; }
+
+for n in "${nodes[@]}"; do
+	port[$n]=$(free_port) || fail "no free port"
+	as_pg "$bindir/initdb" -D "$dir/$n" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/$n.initdb.log" 2>&1 ||
+		fail "initdb of the $n failed: $(tail -n 5 "$dir/$n.initdb.log")"
+	{
+		echo "port = ${port[$n]}"
+		echo "listen_addresses = '127.0.0.1'"
+		echo "unix_socket_directories = '$dir'"
+		echo "shared_preload_libraries = 'citus'"
+		echo "max_connections = 60"
+		echo "shared_buffers = 32MB"
+		echo "fsync = off"
+		echo "max_prepared_transactions = 20"
+		echo "citus.enable_unsafe_triggers = on"
+		[ -n "${ISMS_DESTDIR:-}" ] && echo "extension_destdir = '$ISMS_DESTDIR'"
+	} >> "$dir/$n/postgresql.conf"
+	as_pg "$bindir/pg_ctl" -D "$dir/$n" -l "$dir/$n.log" -w -t 60 start >/dev/null 2>&1 ||
+		fail "the $n did not start: $(tail -n 5 "$dir/$n.log")"
+	env -u PGPASSWORD PGHOST=127.0.0.1 PGPORT="${port[$n]}" PGUSER=postgres \
+		psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null 2>&1 || fail "CREATE DATABASE on the $n failed"
+	on "$n" -c "CREATE EXTENSION citus" >/dev/null || fail "CREATE EXTENSION citus on the $n failed"
+done
+echo "# ports: coordinator ${port[coordinator]}, workers ${port[worker1]} ${port[worker2]}; dir $dir"
+
+c "SELECT citus_set_coordinator_host('127.0.0.1', ${port[coordinator]})" >/dev/null || fail "citus_set_coordinator_host failed"
+for n in worker1 worker2; do
+	c "SELECT citus_add_node('127.0.0.1', ${port[$n]})" >/dev/null || fail "citus_add_node of the $n failed"
+done
+check "a coordinator and two active workers on loopback" \
+	"$(c "SELECT count(*) FROM pg_dist_node WHERE isactive AND noderole = 'primary' AND groupid <> 0")" 2
+
+# isms on the coordinator; Citus creates it on the workers too
+c "CREATE EXTENSION isms" >/dev/null || fail "CREATE EXTENSION isms on the coordinator failed"
+for n in worker1 worker2; do
+	check "CREATE EXTENSION isms propagates to the $n" \
+		"$(on $n -c "SELECT extversion FROM pg_extension WHERE extname = 'isms'")" \
+		"$(c "SELECT extversion FROM pg_extension WHERE extname = 'isms'")"
+done
+
+
+# ---------------------------------------------------------------------------
+# What Citus answers when a table of isms is distributed: each call in a
+# transaction that is rolled back; "SQLSTATE: message (detail)" of its
+# error, or "done".
+citus_says() {
+	local out
+	out=$(on coordinator -v VERBOSITY=verbose -c "SET client_min_messages = error" -c "BEGIN" \
+		-c "SELECT $1" -c "ROLLBACK")
+	if grep -q '^ERROR:' <<<"$out"; then
+		sed -n 's/^ERROR:  \(.*\)$/\1/p; s/^DETAIL:  \(.*\)$/(\1)/p' <<<"$out" | head -n 2 | paste -sd' '
+	else
+		echo done
+	fi
+}
+# check that what Citus answers starts with what the README says
+refused() {
+	local name=$1 call=$2 want=$3 got
+	got=$(citus_says "$call")
+	echo "#   $call: $got"
+	case $got in
+		"$want"*) echo "citus: $name ... ok" ;;
+		*) echo "citus: $name ... FAILED (got '$got', want '$want...')"; status=1 ;;
+	esac
+}
+
+refused "isms.organization as a reference table is refused: its row-level security policy has a subquery" \
+	"create_reference_table('isms.organization')" \
+	"0A000: cannot create policy (Subqueries are not supported in policies on distributed tables)"
+refused "isms.organization distributed by org_id is refused: UNIQUE (code) lacks org_id" \
+	"create_distributed_table('isms.organization', 'org_id')" \
+	'0A000: cannot create constraint on "organization" (Distributed relations cannot have UNIQUE, EXCLUDE, or PRIMARY KEY constraints that do not include the partition column'
+refused "a catalog table as a reference table is refused: Citus would drop and recreate the extension's views" \
+	"create_reference_table('isms.requirement')" \
+	"2BP01: cannot drop view isms_report.framework_coverage because extension isms requires it"
+refused "... and would create again, on a worker, the tables the extension made there" \
+	"create_reference_table('isms.framework')" \
+	'42P07: relation "library" already exists'
+refused "a register distributed by org_id is refused while the catalog it references is local" \
+	"create_distributed_table('isms.nonconformity', 'org_id')" \
+	'42P16: referenced table "requirement" must be a distributed table or a reference table'
+refused "isms.transition_log distributed by org_id is refused: PRIMARY KEY (log_id) lacks org_id" \
+	"create_distributed_table('isms.transition_log', 'org_id')" \
+	'0A000: cannot create constraint on "transition_log"'
+refused "isms.trail distributed by org_id is refused: its row-level security policy has a subquery" \
+	"create_distributed_table('isms.trail', 'org_id')" \
+	"0A000: cannot create policy"
+refused "isms.outbox as a reference table is refused: its row-level security policy has a subquery" \
+	"create_reference_table('isms.outbox')" \
+	"0A000: cannot create policy"
+refused "a history table distributed by org_id is refused: its row-level security policy has a subquery" \
+	"create_distributed_table('isms_history.nonconformity', 'org_id')" \
+	"0A000: cannot create policy"
+
+# every table of the extension: by org_id where it has the column, else as a
+# reference table; the ones Citus takes
+tables=$(c "SELECT c.oid::regclass FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+             WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'isms') AND c.relkind IN ('r', 'p') ORDER BY 1")
+taken=() ntables=0
+for t in $tables; do
+	ntables=$((ntables + 1))
+	if [ "$(c "SELECT count(*) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attname = 'org_id' AND NOT attisdropped")" = 1 ]; then
+		call="create_distributed_table('$t', 'org_id')"
+	else
+		call="create_reference_table('$t')"
+	fi
+	got=$(citus_says "$call")
+	echo "$t	$got" >> "$dir/tables.txt"
+	[ "$got" = done ] && taken+=("$t")
+done
+echo "#   of $ntables tables of isms Citus takes: ${taken[*]:-none}; refusals by kind:"
+cut -f2 "$dir/tables.txt" | sed 's/ (.*//; s/"[a-z_]*"/"..."/g; s/view [a-z_.]*/view .../' | sort | uniq -c | sort -rn | sed 's/^/#   /'
+check "of the tables of isms, Citus takes only isms.history_config (a reference table)" "${taken[*]:-none}" "isms.history_config"
+
+# ... and takes it: a reference table on every node, its local copy removed
+c "SET client_min_messages = warning; SELECT create_reference_table('isms.history_config');
+   SELECT truncate_local_data_after_distributing_table('isms.history_config')" >/dev/null
+check "isms.history_config is a reference table" \
+	"$(c "SELECT partmethod::text || ' ' || repmodel::text FROM pg_dist_partition WHERE logicalrelid = 'isms.history_config'::regclass")" "n t"
+for n in worker1 worker2; do
+	check "the $n reads isms.history_config" "$(on $n -c "SELECT count(*) FROM isms.history_config")" \
+		"$(c "SELECT count(*) FROM isms.history_config")"
+done
+
+# ---------------------------------------------------------------------------
+# isms runs on the coordinator, its tables local, beside Citus and a table
+# of the application distributed by org_id.
+c "INSERT INTO isms.organization (code, name) VALUES ('CIT1', 'Citus One Ltd'), ('CIT2', 'Citus Two Ltd');
+   CREATE ROLE citus_author; CREATE ROLE citus_approver; CREATE ROLE citus_reader; CREATE ROLE citus_outsider;
+   GRANT isms_editor TO citus_author, citus_approver;
+   GRANT isms_reader TO citus_reader, citus_outsider;
+   INSERT INTO isms.membership (org_id, role_name)
+   SELECT o.org_id, r FROM isms.organization o, unnest(ARRAY['citus_author', 'citus_approver', 'citus_reader']) r WHERE o.code = 'CIT1'
+   UNION ALL SELECT o.org_id, 'citus_outsider' FROM isms.organization o WHERE o.code = 'CIT2'" >/dev/null ||
+	fail "setting up the organisations failed"
+org=$(c "SELECT org_id FROM isms.organization WHERE code = 'CIT1'")
+org2=$(c "SELECT org_id FROM isms.organization WHERE code = 'CIT2'")
+
+cat > "$dir/session.sql" <<SQL
+SET ROLE citus_author;
+INSERT INTO isms.nonconformity (org_id, title, description, source, owner)
+    VALUES ($org, 'Backups not tested', 'No restore test in 2025', 'internal_audit', 'IT lead')
+    RETURNING id AS nc \gset
+\echo nc :nc
+SELECT isms.transition('isms.nonconformity', :nc, 'analysed', 'Cause: no restore schedule');
+SELECT string_agg(state, ' ' ORDER BY state) AS next FROM isms.next_states('isms.nonconformity', :nc) \gset
+\echo next :next
+UPDATE isms.nonconformity SET description = 'No restore test since 2024' WHERE id = :nc;
+INSERT INTO isms.document (org_id, code, kind, title, owner, clause)
+    VALUES ($org, 'CIT-POL-1', 'policy', 'Backup policy', 'CISO', '5.2') RETURNING id AS doc \gset
+SELECT isms.draft_document(:doc, content_text => 'Restores are tested monthly.') AS ver \gset
+SELECT isms.submit_document(:ver);
+SET ROLE citus_approver;
+SELECT isms.approve_document(:ver, 'approved', 'Fine');
+SELECT isms.publish_document(:ver);
+SELECT count(*) AS checks FROM isms.clause_4_4_readiness($org) \gset
+\echo readiness :checks
+SELECT count(*) AS controls FROM isms.statement_of_applicability($org) \gset
+\echo soa :controls
+SELECT count(*) AS views FROM isms_report.readiness \gset
+\echo views :views
+SELECT count(*) AS broken FROM isms.verify_trail($org) \gset
+\echo broken :broken
+SELECT count(*) AS broken_log FROM isms.verify_transition_log($org) \gset
+\echo broken_log :broken_log
+SET ROLE citus_reader;
+SELECT count(*) AS seen FROM isms.nonconformity \gset
+\echo reader :seen
+SET ROLE citus_outsider;
+SELECT count(*) AS seen FROM isms.nonconformity \gset
+\echo outsider :seen
+SELECT count(*) AS seen FROM isms_report.documents \gset
+\echo outsider_docs :seen
+RESET ROLE;
+SELECT count(*) AS versions FROM isms_history.nonconformity WHERE id = :nc \gset
+\echo history :versions
+SQL
+if ! on coordinator -f "$dir/session.sql" > "$dir/session.out"; then
+	sed 's/^/citus session: /' "$dir/session.out" >&2
+	check "the workflow, document control and reports run on the coordinator" failed ok
+fi
+val() { sed -n "s/^$1 //p" "$dir/session.out" | head -n 1; }
+nc=$(val nc)
+check "the workflow moves a record on the coordinator" \
+	"$(c "SELECT string_agg(from_state || '>' || to_state, ' ') FROM isms.transition_log WHERE org_id = $org")" "reported>analysed"
+check "next_states after the move" "$(val next)" "correcting"
+check "document control publishes a document" \
+	"$(c "SELECT v.status || ' ' || d.status FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id WHERE d.code = 'CIT-POL-1'")" \
+	"published published"
+check "history keeps the superseded versions of the record" "$(val history)" 2
+check "the trail of the organisation verifies" "$(val broken)" 0
+check "the transition log verifies against the trail" "$(val broken_log)" 0
+check "row-level security: a reader of the organisation sees its record" "$(val reader)" 1
+check "row-level security: a reader of another organisation sees none" "$(val outsider)" 0
+check "... nor its documents in isms_report.documents" "$(val outsider_docs)" 0
+check "the readiness report has its checks" "$([ "$(val readiness)" -gt 0 ] 2>/dev/null && echo yes)" yes
+check "the Statement of Applicability lists the 93 Annex A controls" "$(val soa)" 93
+
+
+# the sample ISMS and its reports
+c "CREATE EXTENSION isms_sample" >/dev/null
+check "the sample ISMS loads on the coordinator" \
+	"$(c "SELECT isms.load_sample(1, '2025-06-30') > 10000")" t
+check "... and its readiness report runs" \
+	"$(c "SELECT count(*) > 0 FROM isms.organization o, isms.clause_4_4_readiness(o.org_id) WHERE o.code NOT LIKE 'CIT%'")" t
+
+# A worker's isms is a copy of its own, made by CREATE EXTENSION there: the
+# ISMS lives on the coordinator only.
+check "the workers' isms holds none of the coordinator's organisations" \
+	"$(on worker1 -c "SELECT count(*) FROM isms.organization") $(on worker2 -c "SELECT count(*) FROM isms.organization")" "0 0"
+
+# ---------------------------------------------------------------------------
+# A table of the application distributed by org_id, joined to a register.
+on coordinator -c "SET client_min_messages = warning" -c "CREATE SCHEMA app" \
+	-c "CREATE TABLE app.ticket (org_id bigint NOT NULL, id bigint NOT NULL, nonconformity_id bigint NOT NULL, title text,
+                                 PRIMARY KEY (org_id, id))" \
+	-c "SELECT create_distributed_table('app.ticket', 'org_id')" \
+	-c "INSERT INTO app.ticket VALUES ($org, 1, $nc, 'Schedule restore tests'),
+	      ($org2, 2, $nc, 'Another organisation')" \
+	-c "GRANT USAGE ON SCHEMA app TO citus_reader" -c "GRANT SELECT ON app.ticket TO citus_reader" \
+	-c "ALTER ROLE citus_reader LOGIN" -v VERBOSITY=default > "$dir/app.out" || fail "creating the application's distributed table failed: $(cat "$dir/app.out")"
+join="SELECT string_agg(t.title || ' / ' || n.title, ', ') FROM app.ticket t JOIN isms.nonconformity n ON n.org_id = t.org_id AND n.id = t.nonconformity_id"
+check "an application table distributed by org_id joins a register (as the superuser)" \
+	"$(c "$join")" "Schedule restore tests / Backups not tested"
+# a member: Citus plans the register as a subquery, run under row-level
+# security; the member's role must log in, as Citus connects to the workers
+# as that role
+check "... and as a member, with citus.local_table_join_policy = 'prefer-distributed'" \
+	"$(on coordinator -c "SET citus.local_table_join_policy = 'prefer-distributed'" -c "SET ROLE citus_reader" -c "$join" | tail -n 1)" \
+	"Schedule restore tests / Backups not tested"
+check "... and as a member, the register read in a MATERIALIZED CTE" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "WITH n AS MATERIALIZED (SELECT org_id, id, title FROM isms.nonconformity)
+	   SELECT string_agg(t.title || ' / ' || n.title, ', ') FROM app.ticket t JOIN n ON n.org_id = t.org_id AND n.id = t.nonconformity_id" | tail -n 1)" \
+	"Schedule restore tests / Backups not tested"
+on coordinator -c "ALTER ROLE citus_reader NOLOGIN" >/dev/null
+check "... a member's role that cannot log in: Citus cannot connect to the workers" \
+	"$(on coordinator -v VERBOSITY=default -c "SET citus.local_table_join_policy = 'prefer-distributed'" -c "SET ROLE citus_reader" -c "$join" |
+		grep -o 'role "citus_reader" is not permitted to log in')" \
+	'role "citus_reader" is not permitted to log in'
+on coordinator -c "ALTER ROLE citus_reader LOGIN" >/dev/null
+
+# ---------------------------------------------------------------------------
+# Writes that bypass the executor.  With its policy written without a
+# subquery (changed here for the probe only), isms.trail can be distributed
+# by org_id.  isms appends to the trail with heap_insert(), which would land
+# in the coordinator's shell table that no query reads; it refuses instead
+# (IS160), also in a session that has appended to the trail before.
+logs=$(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org")
+trail_before=$(c "SELECT count(*) FROM isms.trail WHERE org_id = $org")
+cat > "$dir/probe.sql" <<SQL
+SET ROLE citus_author;
+SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set');
+RESET ROLE;
+SET client_min_messages = warning;
+ALTER POLICY member ON isms.trail USING (org_id = ANY (isms.member_orgs()));
+SELECT create_distributed_table('isms.trail', 'org_id');
+SET ROLE citus_author;
+SELECT isms.transition('isms.nonconformity', $nc, 'verifying', 'Restore tested');
+SQL
+on coordinator -f "$dir/probe.sql" > "$dir/probe.out"
+check "isms.trail distributed by org_id once its policy has no subquery" \
+	"$(c "SELECT partmethod::text FROM pg_dist_partition WHERE logicalrelid = 'isms.trail'::regclass")" h
+check "... a move in that session, whose trail append would go to the shell table, is refused (IS160)" \
+	"$(grep -o 'ERROR:  IS160' "$dir/probe.out")" "ERROR:  IS160"
+check "... and rolled back: the log has the earlier move only, the record its state" \
+	"$(c "SELECT count(*) - $logs FROM isms.transition_log WHERE org_id = $org") $(c "SELECT status FROM isms.nonconformity WHERE id = $nc")" \
+	"1 correcting"
+check "... the trail, read through Citus, has that earlier move's entry" \
+	"$(c "SELECT count(*) - $trail_before FROM isms.trail WHERE org_id = $org")" 1
+check "... the C verification refuses to read the shell table (IS160)" \
+	"$(c "SELECT count(*) FROM isms.verify_trail($org)")" "ERROR:  IS160"
+check "... a new session's move is refused too (IS160)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'verifying', 'Restore tested')")" \
+	"ERROR:  IS160"
+# a history table: isms writes superseded versions with the same direct path
+c "SET client_min_messages = warning;
+   ALTER POLICY member ON isms_history.process USING (org_id = ANY (isms.member_orgs()));
+   SELECT create_distributed_table('isms_history.process', 'org_id')" >/dev/null
+check "an UPDATE of a register whose history table is distributed is refused (IS160)" \
+	"$(c "UPDATE isms.process SET description = 'Moved' WHERE org_id = (SELECT min(org_id) FROM isms.process)" | head -n 1)" \
+	"ERROR:  IS160"
+
+# Last, as it restarts the coordinator: Citus 13.2.2 on PostgreSQL 15 ends
+# the backend with SIGSEGV (in deconstruct_jointree, planning the local table
+# as a subquery) when a member joins a distributed table and a local table
+# under row-level security with the default local_table_join_policy.
+on coordinator -c "SET ROLE citus_reader" -c "$join" >/dev/null 2>&1
+for _ in $(seq 1 30); do
+	grep -q "was terminated by signal 11" "$dir/coordinator.log" && break
+	sleep 0.5
+done
+check "a member's join with the default local_table_join_policy ends the backend (Citus planner, SIGSEGV)" \
+	"$(grep -c "was terminated by signal 11: Segmentation fault" "$dir/coordinator.log")" 1
+for _ in $(seq 1 60); do
+	on coordinator -c "SELECT 1" >/dev/null 2>&1 && break
+	sleep 1
+done
+
+exit $status
