@@ -28,7 +28,7 @@ SELECT set_has($$SELECT name FROM report_view$$,
              ('staleness'), ('improvement_trend'), ('readiness'), ('documents'), ('incidents'),
              ('management_reviews'), ('processes'), ('process_interactions'), ('pdca_cycles'),
              ('workflow_activity'), ('treatment_plans'), ('improvements'), ('party_requirements'),
-             ('evidence_by_month'), ('organizations')$$,
+             ('evidence_by_month'), ('organizations'), ('tasks'), ('policy_acknowledgements')$$,
     'the views of the dashboards');
 SELECT is_empty($$SELECT view || '.' || col || ' ' || type FROM report_column
                   WHERE type NOT IN ('text', 'integer', 'bigint', 'numeric', 'date', 'timestamp with time zone', 'boolean')$$,
