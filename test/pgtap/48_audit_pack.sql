@@ -49,7 +49,7 @@ SELECT is(pg_temp.fig('readiness-pass') || '/' || pg_temp.fig('readiness-warn') 
             || count(*) FILTER (WHERE status = 'fail') FROM isms.clause_4_4_readiness(1)),
     'readiness pass/warn/fail as isms.clause_4_4_readiness counts them');
 SELECT is((SELECT count(*)::integer FROM pack, regexp_matches(html, '<tr><td class="n">[0-9]+</td><td>[^<]*</td><td>[^<]*</td><td><span class="badge (pass|warn|fail)">', 'g')),
-    13, 'a row per readiness check');
+    14, 'a row per readiness check');
 SELECT is(pg_temp.fig('soa-applicable'),
     (SELECT count(*)::text FROM isms.statement_of_applicability(1) WHERE decision = 'included'), 'SoA controls applicable');
 SELECT is(pg_temp.fig('soa-controls'), '93', 'of the 93 Annex A controls');

@@ -1,7 +1,8 @@
 -- The sweep, its scheduling and policy acknowledgement against hostile
 -- callers: a member of another organisation, a reader, a role with no isms
 -- role, temporary tables shadowing what the sweep reads and writes, and a
--- member naming someone else as the person acknowledging.
+-- member naming someone else as the person acknowledging, a personal login
+-- asserting a person, an application login of another organisation.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 BEGIN;
@@ -11,10 +12,12 @@ SELECT pg_temp.seed(1);
 SELECT pg_temp.seed(2);
 DELETE FROM isms.task;
 \ir setup.psql
-SELECT plan(21);
+SELECT plan(27);
 
 CREATE ROLE sec_approver LOGIN; GRANT isms_editor TO sec_approver;
-INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'sec_approver');
+-- an application login of B, trusted to assert persons (isms_app)
+CREATE ROLE sec_app_b LOGIN;    GRANT isms_editor, isms_app TO sec_app_b;
+INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'sec_approver'), (2, 'sec_app_b');
 
 ------------------------------------------------------------------------------
 -- The sweep
@@ -92,7 +95,28 @@ RESET search_path;
 SELECT is((SELECT person || ' ' || login_role FROM isms.policy_acknowledgement WHERE document_id = :pol),
     'sec_reader sec_reader', '... recorded as itself, the database vouching');
 SELECT throws_ok($$DELETE FROM isms.policy_acknowledgement$$, '42501', NULL, 'a member cannot delete acknowledgements (42501)');
+-- acknowledging for someone else: a personal login asserting a person
+SELECT throws_ok($$SET LOCAL isms.actor = 'CEO'$$, 'IS080', NULL, 'a reader cannot assert another person (IS080)');
+SELECT throws_ok($$SELECT set_config('isms.actor', 'CEO', true)$$, 'IS080', NULL, '... nor with set_config (IS080)');
 RESET SESSION AUTHORIZATION;
+-- a value that got past the SET (set before SET ROLE) is refused at use
+SET LOCAL isms.actor = 'CEO';
+SET LOCAL ROLE sec_reader;
+SELECT throws_ok(format($$SELECT isms.acknowledge_policy(%s)$$, :pol), 'IS080', NULL,
+    'an isms.actor the reader did not set itself is refused where the acknowledgement uses it (IS080)');
+RESET ROLE;
+RESET isms.actor;
+-- a trusted application login of B vouches for persons of B only
+SET SESSION AUTHORIZATION sec_app_b;
+SET LOCAL isms.actor = 'CEO';
+SELECT throws_ok(format($$SELECT isms.acknowledge_policy(%s)$$, :pol), 'P0002', NULL,
+    'an application login of B cannot acknowledge A''s policy for anyone (P0002)');
+SELECT throws_ok(format($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (1, %s)$$, :ver), '23503', NULL,
+    '... nor insert one into A (23503: the version is not visible to it)');
+RESET isms.actor;
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT array_agg(person || ' ' || login_role ORDER BY id) FROM isms.policy_acknowledgement),
+    '{"sec_reader sec_reader"}', 'the only acknowledgement is the reader''s own');
 
 SELECT * FROM finish();
 ROLLBACK;
