@@ -1030,7 +1030,7 @@ DECLARE
     n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
     sup_bare text; n_sup_overdue bigint;
     -- (14)
-    n_pol bigint; n_pol_pairs bigint; n_pol_acked bigint; pol_short text;
+    n_pol bigint; n_pol_pairs bigint; n_pol_acked bigint; pol_short text; n_pol_bare bigint; pol_bare text;
     s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
     iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
     iv_party interval; iv_requirement interval;
@@ -1505,16 +1505,23 @@ BEGIN
     -- organisation (isms.policy_acknowledgement_status) has acknowledged
     -- the version in force of every policy document.  Shares of the
     -- audience-policy pairs acknowledged at or above pass_share pass, below
-    -- fail_share fail; no policy in force fails; no audience warns.
+    -- fail_share fail; no policy in force fails; no audience warns, and so
+    -- does a policy published without a version under document control
+    -- (there is nothing to acknowledge).
     SELECT count(DISTINCT a.document_id), count(*) FILTER (WHERE a.in_audience),
            count(*) FILTER (WHERE a.in_audience AND a.acknowledged)
       INTO n_pol, n_pol_pairs, n_pol_acked
       FROM isms.policy_acknowledgement_status(o, t) a;
-    SELECT count(*) INTO k FROM isms.known_as_of(NULL::isms.document, t) d
-     WHERE d.org_id = o AND d.kind = 'policy' AND d.created_at <= t
-       AND EXISTS (SELECT 1 FROM isms.document_version v
-                    WHERE v.org_id = o AND v.document_id = d.id AND v.validity @> t);
-    n_pol := greatest(n_pol, k);
+    SELECT count(*) FILTER (WHERE x.versioned), count(*) FILTER (WHERE NOT x.versioned),
+           string_agg(x.code, ', ' ORDER BY x.code) FILTER (WHERE NOT x.versioned)
+      INTO k, n_pol_bare, pol_bare
+      FROM (SELECT coalesce(d.code, d.id::text) AS code, d.status,
+                   EXISTS (SELECT 1 FROM isms.document_version v
+                            WHERE v.org_id = o AND v.document_id = d.id AND v.validity @> t) AS versioned
+              FROM isms.known_as_of(NULL::isms.document, t) d
+             WHERE d.org_id = o AND d.kind = 'policy' AND d.created_at <= t) x
+     WHERE x.versioned OR x.status = 'published';
+    n_pol := greatest(n_pol, k) + n_pol_bare;
     SELECT string_agg(format('%s %s (%s of %s)', x.document_code, x.version, x.acked, x.pairs), ', ' ORDER BY x.document_code)
       INTO pol_short
       FROM (SELECT a.document_code, a.version, count(*) FILTER (WHERE a.acknowledged) AS acked, count(*) AS pairs
@@ -1523,15 +1530,18 @@ BEGIN
             HAVING count(*) FILTER (WHERE a.acknowledged) < count(*)) x;
     s := CASE WHEN n_pol_pairs > 0 THEN round(n_pol_acked::numeric / n_pol_pairs, 3) ELSE 0 END;
     st := CASE WHEN n_pol = 0 OR (n_pol_pairs > 0 AND s < fs) THEN 'fail'
-               WHEN n_pol_pairs = 0 OR s < ps THEN 'warn' ELSE 'pass' END;
+               WHEN n_pol_pairs = 0 OR s < ps OR n_pol_bare > 0 THEN 'warn' ELSE 'pass' END;
     check_no := 14; checkpoint := 'Policies acknowledged by staff'; clauses := 'A.5.1, A.6.3, 7.3'; status := st; score := round(s, 3);
     evidence := n_pol_acked;
-    figures := format('policies in force: %s; acknowledgements of the version in force: %s of %s (audience x policies)%s',
-                      n_pol, n_pol_acked, n_pol_pairs, coalesce('; outstanding: ' || pol_short, ''));
+    figures := format('policies in force: %s; acknowledgements of the version in force: %s of %s (audience x policies)%s%s',
+                      n_pol, n_pol_acked, n_pol_pairs, coalesce('; outstanding: ' || pol_short, ''),
+                      coalesce('; published without a version to acknowledge: ' || n_pol_bare || ' (' || pol_bare || ')', ''));
     action := CASE WHEN st = 'pass' THEN 'None'
                    WHEN n_pol = 0 THEN 'Publish the information security policy and topic-specific policies as documents of kind policy (isms.document, isms.publish_document)'
-                   WHEN n_pol_pairs = 0 THEN 'Name the staff who must acknowledge the policies: memberships of their login roles (isms.membership)'
-                   ELSE format('Have staff acknowledge the policies in force (isms.acknowledge_policy): %s', pol_short) END;
+                   ELSE concat_ws('; ',
+                        CASE WHEN pol_bare IS NOT NULL THEN 'Bring the policies published without a version under document control, so that staff can acknowledge them (isms.draft_document, isms.publish_document): ' || pol_bare END,
+                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: memberships of their login roles (isms.membership)' END,
+                        CASE WHEN pol_short IS NOT NULL THEN 'Have staff acknowledge the policies in force (isms.acknowledge_policy): ' || pol_short END) END;
     RETURN NEXT;
 END
 $$;
