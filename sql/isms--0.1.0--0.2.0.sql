@@ -5649,241 +5649,7 @@ COMMENT ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) IS
 REVOKE ALL ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) TO isms_reader;
 
-------------------------------------------------------------------------------
--- The pack.
-
-CREATE FUNCTION isms.audit_pack(org_code text, as_of timestamptz DEFAULT now()) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    o bigint;
-    org isms.organization;
-    t constant timestamptz := isms.report_time('as_of', $2);
-    n_pass integer; n_warn integer; n_fail integer;
-    n_controls integer; n_app integer; n_excl integer; n_undecided integer; n_impl integer;
-    n_nc integer; n_stale bigint; n_sup_flag integer;
-    head_seq bigint; head_hash text;
-    verdict text;
-    css text;
-    html text;
-    part text;
-BEGIN
-    IF org_code IS NULL OR btrim(org_code) = '' THEN
-        PERFORM isms.report_bad_argument('org_code', org_code, 'an organisation code is required',
-            'SELECT code FROM isms.organization lists the organisations you may see.');
-    END IF;
-    SELECT x.* INTO org FROM isms.organization x WHERE x.code = org_code;
-    IF NOT FOUND THEN
-        PERFORM isms.report_bad_argument('org_code', org_code, 'no such organisation, or not one you are a member of',
-            'SELECT code FROM isms.organization lists the organisations you may see.');
-    END IF;
-    o := org.org_id;
-
-    -- the figures of the summary, each from the report function itself
-    SELECT count(*) FILTER (WHERE r.status = 'pass'), count(*) FILTER (WHERE r.status = 'warn'),
-           count(*) FILTER (WHERE r.status = 'fail')
-      INTO n_pass, n_warn, n_fail FROM isms.clause_4_4_readiness(o, t) r;
-    verdict := CASE WHEN n_fail > 0 THEN 'not ready: fix the failing checks first'
-                    WHEN n_warn > 0 THEN 'ready with observations' ELSE 'ready' END;
-    SELECT count(*), count(*) FILTER (WHERE s.decision = 'included'), count(*) FILTER (WHERE s.decision = 'excluded'),
-           count(*) FILTER (WHERE s.decision NOT IN ('included', 'excluded')),
-           count(*) FILTER (WHERE s.decision = 'included' AND s.implementation_status = 'implemented')
-      INTO n_controls, n_app, n_excl, n_undecided, n_impl
-      FROM isms.statement_of_applicability(o, 'iso27001-2022', t) s;
-    SELECT count(*) INTO n_nc
-      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
-      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
-     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
-    SELECT coalesce(sum(z.overdue), 0) INTO n_stale FROM isms.staleness_summary(o, t) z;
-    PERFORM isms.require_member(o, 'read the trail head of');
-    -- now: the head itself (entries of this transaction are recorded at
-    -- clock time, after now()); a past instant: the last entry by then
-    SELECT x.seq, encode(x.hash, 'hex') INTO head_seq, head_hash
-      FROM isms.trail x WHERE x.org_id = o AND (t >= now() OR x.recorded_at <= t) ORDER BY x.seq DESC LIMIT 1;
-
-    css := '@page{size:A4;margin:14mm 12mm}'
-        || 'body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2430;margin:0;background:#f4f6f8}'
-        || 'main{max-width:1180px;margin:0 auto;background:#fff;padding:28px 36px 40px}'
-        || 'header{border-bottom:3px solid #1f4e79;padding-bottom:14px;margin-bottom:18px}'
-        || 'h1{font-size:26px;margin:0 0 4px;color:#1f4e79}h2{font-size:18px;color:#1f4e79;border-bottom:1px solid #d5dde5;padding-bottom:4px;margin:28px 0 10px}'
-        || 'h3{font-size:14px;margin:14px 0 6px}.meta{color:#555}.meta b{color:#1d2430}'
-        || '.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:16px 0}'
-        || '.tile{border:1px solid #d5dde5;border-radius:8px;padding:10px 12px;background:#fafbfc}'
-        || '.tile .k{font-size:11px;text-transform:uppercase;letter-spacing:.5px;color:#5c6b7a}'
-        || '.tile .v{font-size:22px;font-weight:bold;margin-top:2px}.tile .s{font-size:11px;color:#5c6b7a}'
-        || '.hash{font-family:"DejaVu Sans Mono",monospace;font-size:11px;word-break:break-all}'
-        || 'table{border-collapse:collapse;width:100%;margin:6px 0 8px;font-size:12px}'
-        || 'th,td{border:1px solid #d5dde5;padding:4px 6px;text-align:left;vertical-align:top}'
-        || 'th{background:#eef2f6;font-weight:600}tr:nth-child(even) td{background:#fafbfc}td.n{text-align:right;white-space:nowrap}'
-        || '.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;font-weight:bold;color:#fff}'
-        || '.pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}.info{background:#5c6b7a}'
-        || '.v.pass,.v.warn,.v.fail{background:none}.v.pass{color:#2e7d32}.v.warn{color:#ef8f00}.v.fail{color:#c62828}'
-        || '.none{color:#5c6b7a;font-style:italic}.small{font-size:11px;color:#5c6b7a}'
-        || 'figure{margin:8px 0;border:1px solid #d5dde5;border-radius:8px;padding:8px}figcaption{font-size:11px;color:#5c6b7a}'
-        || 'footer{margin-top:30px;border-top:1px solid #d5dde5;padding-top:8px;font-size:11px;color:#5c6b7a}'
-        || '@media print{body{background:#fff}main{max-width:none;padding:0}section{break-inside:auto}'
-        || 'h2{break-after:avoid}tr,figure,.tile{break-inside:avoid}.tiles{grid-template-columns:repeat(5,1fr)}'
-        || 'th{background:#eef2f6 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}'
-        || '.badge,.bar1,.bar2{-webkit-print-color-adjust:exact;print-color-adjust:exact}}';
-
-    html := '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        || '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        || format('<title>ISMS audit pack: %s, as of %s</title>', isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
-        || '<style>' || css || '</style></head><body><main>'
-        || '<header><h1>ISMS audit pack</h1>'
-        || format('<div class="meta"><b data-figure="org-name">%s</b> (%s) &middot; ISO/IEC 27001:2022 &middot; as of <b data-figure="as-of">%s</b></div>',
-                  isms.html_escape(org.name), isms.html_escape(org.code), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'))
-        || format('<div class="meta small">Generated %s by isms %s from the records as they stood at that instant (register history and transition log).</div>',
-                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
-        || CASE WHEN coalesce(btrim(org.scope_statement), '') <> ''
-                THEN format('<p><b>Scope (4.3):</b> %s</p>', isms.html_escape(org.scope_statement)) ELSE '' END
-        || '</header>';
-
-    -- summary tiles
-    html := html || '<section id="summary"><div class="tiles">'
-        || format('<div class="tile"><div class="k">Clause 4.4 readiness</div><div class="v %s">'
-                  '<span data-figure="readiness-pass">%s</span> / <span data-figure="readiness-warn">%s</span> / <span data-figure="readiness-fail">%s</span></div>'
-                  '<div class="s">pass / warn / fail: %s</div></div>',
-                  CASE WHEN n_fail > 0 THEN 'fail' WHEN n_warn > 0 THEN 'warn' ELSE 'pass' END, n_pass, n_warn, n_fail, verdict)
-        || format('<div class="tile"><div class="k">Statement of Applicability</div><div class="v"><span data-figure="soa-applicable">%s</span> of <span data-figure="soa-controls">%s</span></div>'
-                  '<div class="s">controls applicable; %s excluded, %s not decided, %s implemented</div></div>',
-                  n_app, n_controls, n_excl, n_undecided, n_impl)
-        || format('<div class="tile"><div class="k">Open nonconformities</div><div class="v"><span data-figure="open-nonconformities">%s</span></div>'
-                  '<div class="s">clause 10.2, not closed or rejected</div></div>', n_nc)
-        || format('<div class="tile"><div class="k">Overdue reviews</div><div class="v"><span data-figure="overdue-reviews">%s</span></div>'
-                  '<div class="s">register rows past their review interval</div></div>', n_stale)
-        || format('<div class="tile"><div class="k">Trail head</div><div class="v">#<span data-figure="trail-seq">%s</span></div>'
-                  '<div class="s hash" data-figure="trail-hash">%s</div></div>',
-                  coalesce(head_seq::text, '-'), coalesce(head_hash, 'no entry yet'))
-        || '</div></section>';
-
-    -- readiness
-    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td>'
-                             '<td class="n">%s</td><td>%s</td><td>%s</td></tr>',
-                             r.check_no, isms.html_escape(r.checkpoint), isms.html_escape(r.clauses), r.status, r.status,
-                             r.score, isms.html_escape(r.figures), isms.html_escape(r.action)), '' ORDER BY r.check_no)
-      INTO part FROM isms.clause_4_4_readiness(o, t) r;
-    html := html || '<section id="readiness"><h2>1. Clause 4.4 audit readiness</h2>'
-        || format('<p>Verdict: <b>%s</b> (%s pass, %s warn, %s fail).</p>', verdict, n_pass, n_warn, n_fail)
-        || '<table><thead><tr><th>#</th><th>Checkpoint</th><th>Clauses</th><th>Status</th><th>Score</th><th>Figures</th><th>Action</th></tr></thead><tbody>'
-        || coalesce(part, '') || '</tbody></table></section>';
-
-    -- Statement of Applicability and its sign-offs
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s%s</td><td>%s</td><td class="small hash">%s</td><td><span class="badge %s">%s</span></td></tr>',
-                             to_char(s.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(s.subject),
-                             isms.html_escape(s.signer), coalesce(' (' || isms.html_escape(s.signer_role) || ')', ''),
-                             coalesce('version ' || s.soa_version, 'record ' || s.record_id, ''),
-                             isms.html_escape(left(s.sha256, 16)) || '…',
-                             CASE s.status WHEN 'signed' THEN 'pass' ELSE 'warn' END, isms.html_escape(s.status)),
-                      '' ORDER BY s.signed_at, s.signoff_id)
-      INTO part FROM isms.signoff_status(o, t) s;
-    html := html || '<section id="soa"><h2>2. Statement of Applicability (6.1.3 d)</h2>'
-        || format('<p>%s of %s Annex A controls applicable, %s excluded, %s not decided; %s of the applicable implemented.</p>',
-                  n_app, n_controls, n_excl, n_undecided, n_impl)
-        || '<h3>Sign-offs</h3>'
-        || CASE WHEN part IS NULL THEN '<p class="none">No sign-off recorded by this date.</p>'
-                ELSE '<table><thead><tr><th>Signed</th><th>Subject</th><th>Signer</th><th>Of</th><th>SHA-256</th><th>Status</th></tr></thead><tbody>'
-                     || part || '</tbody></table>' END;
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
-                             isms.html_escape(s.control), isms.html_escape(s.title),
-                             CASE s.decision WHEN 'included' THEN 'pass' WHEN 'excluded' THEN 'info' ELSE 'warn' END,
-                             isms.html_escape(s.decision), isms.html_escape(replace(coalesce(s.implementation_status, ''), '_', ' ')),
-                             isms.html_escape(s.justification), s.linked_risks), '' ORDER BY ord)
-      INTO part
-      FROM (SELECT x.*, row_number() OVER () AS ord FROM isms.statement_of_applicability(o, 'iso27001-2022', t) x) s;
-    html := html || '<h3>Controls</h3><table><thead><tr><th>Control</th><th>Title</th><th>Decision</th><th>Implementation</th>'
-        || '<th>Justification</th><th>Risks</th></tr></thead><tbody>' || coalesce(part, '') || '</tbody></table></section>';
-
-    -- staleness
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
-                             isms.html_escape(z.title), isms.html_escape(z.clause), z.rows,
-                             coalesce(z.overdue::text, ''), coalesce(z.never_reviewed::text, ''),
-                             coalesce(z.days_since_change::text, ''),
-                             CASE WHEN z.untouched THEN '<span class="badge fail">untouched</span>'
-                                  WHEN z.overdue > 0 THEN '<span class="badge warn">overdue</span>' ELSE '' END),
-                      '' ORDER BY z.untouched DESC, z.overdue DESC NULLS LAST, z.clause, z.register)
-      INTO part FROM isms.staleness_summary(o, t) z WHERE z.reviewable OR z.untouched;
-    html := html || '<section id="staleness"><h2>3. Staleness: periodic reviews (9.1)</h2>'
-        || format('<p><b>%s</b> register rows overdue for review; registers untouched for a year are shelf-ware.</p>', n_stale)
-        || '<table><thead><tr><th>Register</th><th>Clause</th><th>Rows</th><th>Overdue</th><th>Never reviewed</th><th>Days since change</th><th></th></tr></thead><tbody>'
-        || coalesce(part, '') || '</tbody></table></section>';
-
-    -- trend and process map
-    html := html || '<section id="trend"><h2>4. Continual improvement (10.1)</h2><figure>'
-        || isms.audit_pack_trend_svg(o, t)
-        || '<figcaption>Per quarter over the two years up to the report date (isms.improvement_metrics).</figcaption></figure></section>';
-    html := html || '<section id="process-map"><h2>5. Processes and their interactions (4.4)</h2><figure>'
-        || isms.audit_pack_process_svg(o, t)
-        || '<figcaption>Processes by PDCA phase; an arrow is an output of one process taken as input by another (isms.process_interactions); '
-        || 'dashed: names that differ only in spelling; red: a siloed process.</figcaption></figure></section>';
-
-    -- open nonconformities
-    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-                             n.id, isms.html_escape(n.title), isms.html_escape(n.requirement::text), isms.html_escape(n.severity),
-                             isms.html_escape(n.status), to_char(n.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(n.owner)),
-                      '' ORDER BY n.detected_at, n.id)
-      INTO part
-      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
-      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
-     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
-    html := html || '<section id="nonconformities"><h2>6. Open nonconformities (10.2)</h2>'
-        || CASE WHEN part IS NULL THEN '<p class="none">None open.</p>'
-                ELSE '<table><thead><tr><th>#</th><th>Nonconformity</th><th>Requirement</th><th>Severity</th><th>Status</th><th>Detected</th><th>Owner</th></tr></thead><tbody>'
-                     || part || '</tbody></table>' END
-        || '</section>';
-
-    -- suppliers
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-                             isms.html_escape(s.name), isms.html_escape(s.services), isms.html_escape(s.criticality),
-                             isms.html_escape(s.classification),
-                             CASE WHEN s.secured THEN 'yes' ELSE '<span class="badge ' || CASE WHEN s.criticality IN ('high', 'critical') THEN 'fail' ELSE 'info' END || '">no</span>' END,
-                             CASE WHEN s.late THEN '<span class="badge warn">overdue</span>' ELSE coalesce(to_char(s.last_done, 'YYYY-MM-DD'), '') END),
-                      '' ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low'], s.criticality), s.name),
-           count(*) FILTER (WHERE (s.criticality IN ('high', 'critical') AND NOT s.secured) OR s.late)
-      INTO part, n_sup_flag
-      FROM (SELECT p.name, p.services, p.criticality, p.classification,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
-                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
-                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
-                              AND c.security_requirements IS NOT NULL) AS secured,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
-                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
-                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS late,
-                   (SELECT max(a.performed_on) FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
-                     WHERE a.org_id = o AND a.supplier_id = p.id AND a.performed_on <= t::date) AS last_done
-              FROM isms.known_as_of(NULL::isms.supplier, t) p
-             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') s;
-    html := html || '<section id="suppliers"><h2>7. Suppliers (A.5.19-A.5.22)</h2>'
-        || CASE WHEN part IS NULL THEN '<p class="none">No supplier recorded.</p>'
-                ELSE format('<p>%s needing attention.</p>', CASE n_sup_flag WHEN 0 THEN 'None' WHEN 1 THEN '1 supplier' ELSE n_sup_flag || ' suppliers' END)
-                     || '<table><thead><tr><th>Supplier</th><th>Services</th><th>Criticality</th><th>Information</th>'
-                     || '<th>Security requirements agreed</th><th>Last assessed</th></tr></thead><tbody>' || part || '</tbody></table>' END
-        || '</section>';
-
-    -- the trail head
-    html := html || '<section id="trail"><h2>8. Evidence trail (7.5.3)</h2>'
-        || CASE WHEN head_seq IS NULL THEN '<p class="none">The trail has no entry by this date.</p>'
-                ELSE format('<p>The organisation''s hash-chained trail stood at entry <b>#%s</b> with SHA-256</p><p class="hash"><b>%s</b></p>'
-                            '<p class="small">Quote this head in the audit report. Anyone can later check that no entry up to it was altered, removed or reordered with '
-                            '<code>SELECT * FROM isms.verify_trail(%s, %s, ''%s'')</code> (no row: intact).</p>',
-                            head_seq, head_hash, o, head_seq, head_hash) END
-        || '</section>'
-        || format('<footer>ISMS audit pack of %s as of %s &middot; isms %s &middot; generated read-only from the database; '
-                  'figures recomputed by isms.clause_4_4_readiness, isms.statement_of_applicability, isms.signoff_status, '
-                  'isms.staleness_summary, isms.improvement_metrics and isms.process_interactions.</footer>',
-                  isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
-        || '</main></body></html>';
-    RETURN html;
-END
-$$;
-COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
-    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
-REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;
-
 -- == living2: tasks and the sweep, pg_cron scheduling, policy acknowledgement, readiness check 14 ==
-
 
 -- A living ISMS: reminders and escalation (the task register and the
 -- sweep, scheduled with pg_cron where present) and policy acknowledgement
@@ -6342,9 +6108,11 @@ GRANT EXECUTE ON FUNCTION isms.unschedule_sweep() TO isms_admin;
 ------------------------------------------------------------------------------
 -- Policy acknowledgement (A.5.1, A.6.3).  A policy is a document of kind
 -- policy; staff acknowledge the version in force.  The database records
--- the person (isms.current_actor()) and the login role (session_user)
--- itself: a trigger sets them, so a direct INSERT vouches the same as
--- isms.acknowledge_policy().  Acknowledgements are never changed.
+-- the person it vouches for (isms.current_actor(): the login, or the
+-- person a trusted application login asserts in this transaction) and the
+-- login (isms.current_login()) itself: a trigger sets them, so a direct
+-- INSERT vouches the same as isms.acknowledge_policy(), and nobody
+-- acknowledges for someone else.  Acknowledgements are never changed.
 
 CREATE TABLE isms.policy_acknowledgement (
     org_id      bigint NOT NULL REFERENCES isms.organization,
@@ -6353,7 +6121,7 @@ CREATE TABLE isms.policy_acknowledgement (
     version_id  bigint NOT NULL,
     version     isms.docver NOT NULL,
     person      text NOT NULL,
-    login_role  name NOT NULL,
+    login_role  text NOT NULL,
     acknowledged_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, document_id) REFERENCES isms.document (org_id, id),
@@ -6368,9 +6136,9 @@ COMMENT ON COLUMN isms.policy_acknowledgement.id IS 'Identifier of the acknowled
 COMMENT ON COLUMN isms.policy_acknowledgement.document_id IS 'The policy document (isms.document of kind policy)';
 COMMENT ON COLUMN isms.policy_acknowledgement.version_id IS 'The version acknowledged: the one in force then (isms.document_version)';
 COMMENT ON COLUMN isms.policy_acknowledgement.version IS 'Its number; an acknowledgement counts for later minor versions of the same major';
-COMMENT ON COLUMN isms.policy_acknowledgement.person IS 'Who acknowledged: isms.current_actor() when recorded';
-COMMENT ON COLUMN isms.policy_acknowledgement.login_role IS 'The login role of the session that recorded it (session_user)';
-COMMENT ON COLUMN isms.policy_acknowledgement.acknowledged_at IS 'When it was recorded (the transaction''s time)';
+COMMENT ON COLUMN isms.policy_acknowledgement.person IS 'Who acknowledged: the person the database vouches for when recorded (isms.current_actor(): the login, or the person a trusted application login asserted)';
+COMMENT ON COLUMN isms.policy_acknowledgement.login_role IS 'The login role of the session that recorded it (isms.current_login(): session_user)';
+COMMENT ON COLUMN isms.policy_acknowledgement.acknowledged_at IS 'When it was recorded (the clock time of the write, after the version it acknowledges was published)';
 
 CREATE FUNCTION isms.policy_acknowledgement_check() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -6413,8 +6181,8 @@ BEGIN
     NEW.document_id := v.document_id;
     NEW.version := v.version;
     NEW.person := isms.current_actor();
-    NEW.login_role := session_user;
-    NEW.acknowledged_at := pg_catalog.now();
+    NEW.login_role := isms.current_login();
+    NEW.acknowledged_at := pg_catalog.clock_timestamp();
     RETURN NEW;
 END
 $$;
@@ -6486,7 +6254,8 @@ REVOKE ALL ON FUNCTION isms.acknowledge_policy(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.acknowledge_policy(bigint) TO isms_reader;
 
 -- The audience of an organisation's policies: the login roles (not
--- superusers) that are members of a role its isms.membership names.  An
+-- superusers, not trusted application logins, which serve many persons)
+-- that are members of a role its isms.membership names.  An
 -- acknowledgement counts for the version in force when it is of the same
 -- document and major version, at or below it, and recorded by as_of.
 CREATE FUNCTION isms.policy_acknowledgement_status(org_id bigint, as_of timestamptz DEFAULT now())
@@ -6515,6 +6284,7 @@ BEGIN
           JOIN pg_catalog.pg_roles g ON g.rolname OPERATOR(pg_catalog.=) m.role_name
           JOIN pg_catalog.pg_roles r ON r.rolcanlogin AND NOT r.rolsuper
                                     AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')
+                                    AND NOT pg_catalog.pg_has_role(r.oid, 'isms_app', 'USAGE')
          WHERE m.org_id OPERATOR(pg_catalog.=) o),
     ack AS (
         SELECT DISTINCT ON (p.id, a.person) p.id AS document_id, a.person, a.version, a.acknowledged_at
@@ -6538,7 +6308,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) IS
-    'Per policy document in force at as_of and per person: whether the person acknowledged the version in force (an acknowledgement of an earlier minor version of the same major counts, one of an earlier major does not), which version and when; the audience is the login roles covered by the organisation''s memberships (current), plus anyone else who acknowledged (in_audience false)';
+    'Per policy document in force at as_of and per person: whether the person acknowledged the version in force (an acknowledgement of an earlier minor version of the same major counts, one of an earlier major does not), which version and when; the audience is the login roles covered by the organisation''s memberships (current; not superusers or trusted application logins), plus anyone else who acknowledged (in_audience false)';
 REVOKE ALL ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) TO isms_reader;
 
@@ -7190,3 +6960,276 @@ COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, nume
     'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers, supplier relationships (A.5.19-A.5.22, check 13) and policy acknowledgement (check 14), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
 REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
+
+-- the audit pack: suppliers (A.5.19-A.5.22), then open tasks and policy acknowledgement
+CREATE OR REPLACE FUNCTION isms.audit_pack(org_code text, as_of timestamptz DEFAULT now()) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o bigint;
+    org isms.organization;
+    t constant timestamptz := isms.report_time('as_of', $2);
+    n_pass integer; n_warn integer; n_fail integer;
+    n_controls integer; n_app integer; n_excl integer; n_undecided integer; n_impl integer;
+    n_nc integer; n_stale bigint; n_sup_flag integer;
+    n_task integer; n_task_1 integer; n_task_2 integer; n_ack bigint; n_ack_pairs bigint;
+    head_seq bigint; head_hash text;
+    verdict text;
+    css text;
+    html text;
+    part text;
+BEGIN
+    IF org_code IS NULL OR btrim(org_code) = '' THEN
+        PERFORM isms.report_bad_argument('org_code', org_code, 'an organisation code is required',
+            'SELECT code FROM isms.organization lists the organisations you may see.');
+    END IF;
+    SELECT x.* INTO org FROM isms.organization x WHERE x.code = org_code;
+    IF NOT FOUND THEN
+        PERFORM isms.report_bad_argument('org_code', org_code, 'no such organisation, or not one you are a member of',
+            'SELECT code FROM isms.organization lists the organisations you may see.');
+    END IF;
+    o := org.org_id;
+
+    -- the figures of the summary, each from the report function itself
+    SELECT count(*) FILTER (WHERE r.status = 'pass'), count(*) FILTER (WHERE r.status = 'warn'),
+           count(*) FILTER (WHERE r.status = 'fail')
+      INTO n_pass, n_warn, n_fail FROM isms.clause_4_4_readiness(o, t) r;
+    verdict := CASE WHEN n_fail > 0 THEN 'not ready: fix the failing checks first'
+                    WHEN n_warn > 0 THEN 'ready with observations' ELSE 'ready' END;
+    SELECT count(*), count(*) FILTER (WHERE s.decision = 'included'), count(*) FILTER (WHERE s.decision = 'excluded'),
+           count(*) FILTER (WHERE s.decision NOT IN ('included', 'excluded')),
+           count(*) FILTER (WHERE s.decision = 'included' AND s.implementation_status = 'implemented')
+      INTO n_controls, n_app, n_excl, n_undecided, n_impl
+      FROM isms.statement_of_applicability(o, 'iso27001-2022', t) s;
+    SELECT count(*) INTO n_nc
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
+    SELECT coalesce(sum(z.overdue), 0) INTO n_stale FROM isms.staleness_summary(o, t) z;
+    PERFORM isms.require_member(o, 'read the trail head of');
+    -- now: the head itself (entries of this transaction are recorded at
+    -- clock time, after now()); a past instant: the last entry by then
+    SELECT x.seq, encode(x.hash, 'hex') INTO head_seq, head_hash
+      FROM isms.trail x WHERE x.org_id = o AND (t >= now() OR x.recorded_at <= t) ORDER BY x.seq DESC LIMIT 1;
+
+    css := '@page{size:A4;margin:14mm 12mm}'
+        || 'body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2430;margin:0;background:#f4f6f8}'
+        || 'main{max-width:1180px;margin:0 auto;background:#fff;padding:28px 36px 40px}'
+        || 'header{border-bottom:3px solid #1f4e79;padding-bottom:14px;margin-bottom:18px}'
+        || 'h1{font-size:26px;margin:0 0 4px;color:#1f4e79}h2{font-size:18px;color:#1f4e79;border-bottom:1px solid #d5dde5;padding-bottom:4px;margin:28px 0 10px}'
+        || 'h3{font-size:14px;margin:14px 0 6px}.meta{color:#555}.meta b{color:#1d2430}'
+        || '.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:16px 0}'
+        || '.tile{border:1px solid #d5dde5;border-radius:8px;padding:10px 12px;background:#fafbfc}'
+        || '.tile .k{font-size:11px;text-transform:uppercase;letter-spacing:.5px;color:#5c6b7a}'
+        || '.tile .v{font-size:22px;font-weight:bold;margin-top:2px}.tile .s{font-size:11px;color:#5c6b7a}'
+        || '.hash{font-family:"DejaVu Sans Mono",monospace;font-size:11px;word-break:break-all}'
+        || 'table{border-collapse:collapse;width:100%;margin:6px 0 8px;font-size:12px}'
+        || 'th,td{border:1px solid #d5dde5;padding:4px 6px;text-align:left;vertical-align:top}'
+        || 'th{background:#eef2f6;font-weight:600}tr:nth-child(even) td{background:#fafbfc}td.n{text-align:right;white-space:nowrap}'
+        || '.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;font-weight:bold;color:#fff}'
+        || '.pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}.info{background:#5c6b7a}'
+        || '.v.pass,.v.warn,.v.fail{background:none}.v.pass{color:#2e7d32}.v.warn{color:#ef8f00}.v.fail{color:#c62828}'
+        || '.none{color:#5c6b7a;font-style:italic}.small{font-size:11px;color:#5c6b7a}'
+        || 'figure{margin:8px 0;border:1px solid #d5dde5;border-radius:8px;padding:8px}figcaption{font-size:11px;color:#5c6b7a}'
+        || 'footer{margin-top:30px;border-top:1px solid #d5dde5;padding-top:8px;font-size:11px;color:#5c6b7a}'
+        || '@media print{body{background:#fff}main{max-width:none;padding:0}section{break-inside:auto}'
+        || 'h2{break-after:avoid}tr,figure,.tile{break-inside:avoid}.tiles{grid-template-columns:repeat(5,1fr)}'
+        || 'th{background:#eef2f6 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}'
+        || '.badge,.bar1,.bar2{-webkit-print-color-adjust:exact;print-color-adjust:exact}}';
+
+    html := '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        || '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        || format('<title>ISMS audit pack: %s, as of %s</title>', isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+        || '<style>' || css || '</style></head><body><main>'
+        || '<header><h1>ISMS audit pack</h1>'
+        || format('<div class="meta"><b data-figure="org-name">%s</b> (%s) &middot; ISO/IEC 27001:2022 &middot; as of <b data-figure="as-of">%s</b></div>',
+                  isms.html_escape(org.name), isms.html_escape(org.code), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'))
+        || format('<div class="meta small">Generated %s by isms %s from the records as they stood at that instant (register history and transition log).</div>',
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
+        || CASE WHEN coalesce(btrim(org.scope_statement), '') <> ''
+                THEN format('<p><b>Scope (4.3):</b> %s</p>', isms.html_escape(org.scope_statement)) ELSE '' END
+        || '</header>';
+
+    -- summary tiles
+    html := html || '<section id="summary"><div class="tiles">'
+        || format('<div class="tile"><div class="k">Clause 4.4 readiness</div><div class="v %s">'
+                  '<span data-figure="readiness-pass">%s</span> / <span data-figure="readiness-warn">%s</span> / <span data-figure="readiness-fail">%s</span></div>'
+                  '<div class="s">pass / warn / fail: %s</div></div>',
+                  CASE WHEN n_fail > 0 THEN 'fail' WHEN n_warn > 0 THEN 'warn' ELSE 'pass' END, n_pass, n_warn, n_fail, verdict)
+        || format('<div class="tile"><div class="k">Statement of Applicability</div><div class="v"><span data-figure="soa-applicable">%s</span> of <span data-figure="soa-controls">%s</span></div>'
+                  '<div class="s">controls applicable; %s excluded, %s not decided, %s implemented</div></div>',
+                  n_app, n_controls, n_excl, n_undecided, n_impl)
+        || format('<div class="tile"><div class="k">Open nonconformities</div><div class="v"><span data-figure="open-nonconformities">%s</span></div>'
+                  '<div class="s">clause 10.2, not closed or rejected</div></div>', n_nc)
+        || format('<div class="tile"><div class="k">Overdue reviews</div><div class="v"><span data-figure="overdue-reviews">%s</span></div>'
+                  '<div class="s">register rows past their review interval</div></div>', n_stale)
+        || format('<div class="tile"><div class="k">Trail head</div><div class="v">#<span data-figure="trail-seq">%s</span></div>'
+                  '<div class="s hash" data-figure="trail-hash">%s</div></div>',
+                  coalesce(head_seq::text, '-'), coalesce(head_hash, 'no entry yet'))
+        || '</div></section>';
+
+    -- readiness
+    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td>'
+                             '<td class="n">%s</td><td>%s</td><td>%s</td></tr>',
+                             r.check_no, isms.html_escape(r.checkpoint), isms.html_escape(r.clauses), r.status, r.status,
+                             r.score, isms.html_escape(r.figures), isms.html_escape(r.action)), '' ORDER BY r.check_no)
+      INTO part FROM isms.clause_4_4_readiness(o, t) r;
+    html := html || '<section id="readiness"><h2>1. Clause 4.4 audit readiness</h2>'
+        || format('<p>Verdict: <b>%s</b> (%s pass, %s warn, %s fail).</p>', verdict, n_pass, n_warn, n_fail)
+        || '<table><thead><tr><th>#</th><th>Checkpoint</th><th>Clauses</th><th>Status</th><th>Score</th><th>Figures</th><th>Action</th></tr></thead><tbody>'
+        || coalesce(part, '') || '</tbody></table></section>';
+
+    -- Statement of Applicability and its sign-offs
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s%s</td><td>%s</td><td class="small hash">%s</td><td><span class="badge %s">%s</span></td></tr>',
+                             to_char(s.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(s.subject),
+                             isms.html_escape(s.signer), coalesce(' (' || isms.html_escape(s.signer_role) || ')', ''),
+                             coalesce('version ' || s.soa_version, 'record ' || s.record_id, ''),
+                             isms.html_escape(left(s.sha256, 16)) || '…',
+                             CASE s.status WHEN 'signed' THEN 'pass' ELSE 'warn' END, isms.html_escape(s.status)),
+                      '' ORDER BY s.signed_at, s.signoff_id)
+      INTO part FROM isms.signoff_status(o, t) s;
+    html := html || '<section id="soa"><h2>2. Statement of Applicability (6.1.3 d)</h2>'
+        || format('<p>%s of %s Annex A controls applicable, %s excluded, %s not decided; %s of the applicable implemented.</p>',
+                  n_app, n_controls, n_excl, n_undecided, n_impl)
+        || '<h3>Sign-offs</h3>'
+        || CASE WHEN part IS NULL THEN '<p class="none">No sign-off recorded by this date.</p>'
+                ELSE '<table><thead><tr><th>Signed</th><th>Subject</th><th>Signer</th><th>Of</th><th>SHA-256</th><th>Status</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END;
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
+                             isms.html_escape(s.control), isms.html_escape(s.title),
+                             CASE s.decision WHEN 'included' THEN 'pass' WHEN 'excluded' THEN 'info' ELSE 'warn' END,
+                             isms.html_escape(s.decision), isms.html_escape(replace(coalesce(s.implementation_status, ''), '_', ' ')),
+                             isms.html_escape(s.justification), s.linked_risks), '' ORDER BY ord)
+      INTO part
+      FROM (SELECT x.*, row_number() OVER () AS ord FROM isms.statement_of_applicability(o, 'iso27001-2022', t) x) s;
+    html := html || '<h3>Controls</h3><table><thead><tr><th>Control</th><th>Title</th><th>Decision</th><th>Implementation</th>'
+        || '<th>Justification</th><th>Risks</th></tr></thead><tbody>' || coalesce(part, '') || '</tbody></table></section>';
+
+    -- staleness
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+                             isms.html_escape(z.title), isms.html_escape(z.clause), z.rows,
+                             coalesce(z.overdue::text, ''), coalesce(z.never_reviewed::text, ''),
+                             coalesce(z.days_since_change::text, ''),
+                             CASE WHEN z.untouched THEN '<span class="badge fail">untouched</span>'
+                                  WHEN z.overdue > 0 THEN '<span class="badge warn">overdue</span>' ELSE '' END),
+                      '' ORDER BY z.untouched DESC, z.overdue DESC NULLS LAST, z.clause, z.register)
+      INTO part FROM isms.staleness_summary(o, t) z WHERE z.reviewable OR z.untouched;
+    html := html || '<section id="staleness"><h2>3. Staleness: periodic reviews (9.1)</h2>'
+        || format('<p><b>%s</b> register rows overdue for review; registers untouched for a year are shelf-ware.</p>', n_stale)
+        || '<table><thead><tr><th>Register</th><th>Clause</th><th>Rows</th><th>Overdue</th><th>Never reviewed</th><th>Days since change</th><th></th></tr></thead><tbody>'
+        || coalesce(part, '') || '</tbody></table></section>';
+
+    -- trend and process map
+    html := html || '<section id="trend"><h2>4. Continual improvement (10.1)</h2><figure>'
+        || isms.audit_pack_trend_svg(o, t)
+        || '<figcaption>Per quarter over the two years up to the report date (isms.improvement_metrics).</figcaption></figure></section>';
+    html := html || '<section id="process-map"><h2>5. Processes and their interactions (4.4)</h2><figure>'
+        || isms.audit_pack_process_svg(o, t)
+        || '<figcaption>Processes by PDCA phase; an arrow is an output of one process taken as input by another (isms.process_interactions); '
+        || 'dashed: names that differ only in spelling; red: a siloed process.</figcaption></figure></section>';
+
+    -- open nonconformities
+    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                             n.id, isms.html_escape(n.title), isms.html_escape(n.requirement::text), isms.html_escape(n.severity),
+                             isms.html_escape(n.status), to_char(n.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(n.owner)),
+                      '' ORDER BY n.detected_at, n.id)
+      INTO part
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
+    html := html || '<section id="nonconformities"><h2>6. Open nonconformities (10.2)</h2>'
+        || CASE WHEN part IS NULL THEN '<p class="none">None open.</p>'
+                ELSE '<table><thead><tr><th>#</th><th>Nonconformity</th><th>Requirement</th><th>Severity</th><th>Status</th><th>Detected</th><th>Owner</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- suppliers
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                             isms.html_escape(s.name), isms.html_escape(s.services), isms.html_escape(s.criticality),
+                             isms.html_escape(s.classification),
+                             CASE WHEN s.secured THEN 'yes' ELSE '<span class="badge ' || CASE WHEN s.criticality IN ('high', 'critical') THEN 'fail' ELSE 'info' END || '">no</span>' END,
+                             CASE WHEN s.late THEN '<span class="badge warn">overdue</span>' ELSE coalesce(to_char(s.last_done, 'YYYY-MM-DD'), '') END),
+                      '' ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low'], s.criticality), s.name),
+           count(*) FILTER (WHERE (s.criticality IN ('high', 'critical') AND NOT s.secured) OR s.late)
+      INTO part, n_sup_flag
+      FROM (SELECT p.name, p.services, p.criticality, p.classification,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS late,
+                   (SELECT max(a.performed_on) FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                     WHERE a.org_id = o AND a.supplier_id = p.id AND a.performed_on <= t::date) AS last_done
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') s;
+    html := html || '<section id="suppliers"><h2>7. Suppliers (A.5.19-A.5.22)</h2>'
+        || CASE WHEN part IS NULL THEN '<p class="none">No supplier recorded.</p>'
+                ELSE format('<p>%s needing attention.</p>', CASE n_sup_flag WHEN 0 THEN 'None' WHEN 1 THEN '1 supplier' ELSE n_sup_flag || ' suppliers' END)
+                     || '<table><thead><tr><th>Supplier</th><th>Services</th><th>Criticality</th><th>Information</th>'
+                     || '<th>Security requirements agreed</th><th>Last assessed</th></tr></thead><tbody>' || part || '</tbody></table>' END
+        || '</section>';
+
+    -- open tasks: the sweep's reminders as they stood at t (history of isms.task)
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="badge %s">%s</span></td><td>%s</td></tr>',
+                             isms.html_escape(k.title), isms.html_escape(k.owner), to_char(k.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                             greatest(floor(date_part('epoch', t - k.due_at) / 86400), 0)::integer,
+                             CASE k.escalation_level WHEN 2 THEN 'fail' WHEN 1 THEN 'warn' ELSE 'info' END, k.escalation_level,
+                             isms.html_escape(concat_ws(' to ', k.status, k.escalated_to))),
+                      '' ORDER BY k.escalation_level DESC, k.due_at, k.id) FILTER (WHERE k.rn <= 50),
+           count(*), count(*) FILTER (WHERE k.escalation_level = 1), count(*) FILTER (WHERE k.escalation_level = 2)
+      INTO part, n_task, n_task_1, n_task_2
+      FROM (SELECT x.*, row_number() OVER (ORDER BY x.escalation_level DESC, x.due_at, x.id) AS rn
+              FROM isms.known_as_of(NULL::isms.task, t) x
+             WHERE x.org_id = o AND x.created_at <= t AND x.status NOT IN ('done', 'cancelled')) k;
+    html := html || '<section id="tasks"><h2>8. Reminders: open tasks (9.1)</h2>'
+        || format('<p><b data-figure="open-tasks">%s</b> open tasks for their owners: <span data-figure="tasks-reminded">%s</span> at level 1 (owner reminded), '
+                  '<span data-figure="tasks-escalated">%s</span> at level 2 (escalated)%s.</p>',
+                  n_task, n_task_1, n_task_2, CASE WHEN n_task > 50 THEN '; below, the 50 most escalated and oldest' ELSE '' END)
+        || CASE WHEN n_task = 0 THEN '<p class="none">No open task (isms.sweep() turns what is overdue into tasks for their owners).</p>'
+                ELSE '<table><thead><tr><th>Task</th><th>Owner</th><th>Due</th><th>Days overdue</th><th>Level</th><th>State</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- policy acknowledgement: per policy in force, its audience and who acknowledged
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s of %s</td><td class="n">%s</td></tr>',
+                             isms.html_escape(a.document_code), isms.html_escape(a.title), isms.html_escape(a.version),
+                             to_char(a.since AT TIME ZONE 'UTC', 'YYYY-MM-DD'), a.acked, a.audience,
+                             CASE WHEN a.acked < a.audience THEN '<span class="badge warn">' || (a.audience - a.acked) || '</span>' ELSE '0' END),
+                      '' ORDER BY a.document_code, a.document_id),
+           coalesce(sum(a.acked), 0), coalesce(sum(a.audience), 0)
+      INTO part, n_ack, n_ack_pairs
+      FROM (SELECT x.document_id, x.document_code, x.title, x.version, min(x.in_force_since) AS since,
+                   count(*) FILTER (WHERE x.in_audience AND x.acknowledged) AS acked, count(*) FILTER (WHERE x.in_audience) AS audience
+              FROM isms.policy_acknowledgement_status(o, t) x
+             GROUP BY x.document_id, x.document_code, x.title, x.version) a;
+    html := html || '<section id="policies"><h2>9. Policy acknowledgement (A.5.1, A.6.3)</h2>'
+        || format('<p><b data-figure="policy-acknowledged">%s</b> of <b data-figure="policy-audience">%s</b> acknowledgements of the versions in force (audience &times; policies; readiness check 14).</p>',
+                  n_ack, n_ack_pairs)
+        || CASE WHEN part IS NULL THEN '<p class="none">No policy under document control in force with an audience or an acknowledgement by this date.</p>'
+                ELSE '<table><thead><tr><th>Policy</th><th>Title</th><th>Version</th><th>In force since</th><th>Acknowledged</th><th>Outstanding</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- the trail head
+    html := html || '<section id="trail"><h2>10. Evidence trail (7.5.3)</h2>'
+        || CASE WHEN head_seq IS NULL THEN '<p class="none">The trail has no entry by this date.</p>'
+                ELSE format('<p>The organisation''s hash-chained trail stood at entry <b>#%s</b> with SHA-256</p><p class="hash"><b>%s</b></p>'
+                            '<p class="small">Quote this head in the audit report. Anyone can later check that no entry up to it was altered, removed or reordered with '
+                            '<code>SELECT * FROM isms.verify_trail(%s, %s, ''%s'')</code> (no row: intact).</p>',
+                            head_seq, head_hash, o, head_seq, head_hash) END
+        || '</section>'
+        || format('<footer>ISMS audit pack of %s as of %s &middot; isms %s &middot; generated read-only from the database; '
+                  'figures recomputed by isms.clause_4_4_readiness, isms.statement_of_applicability, isms.signoff_status, '
+                  'isms.staleness_summary, isms.improvement_metrics, isms.process_interactions and isms.policy_acknowledgement_status.</footer>',
+                  isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
+        || '</main></body></html>';
+    RETURN html;
+END
+$$;
+COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
+    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers, open tasks with their escalation, policy acknowledgement and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
+REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;
