@@ -203,6 +203,9 @@ check "the pg_cron job isms-sweep runs the sweep" \
 check "... which made the task of the overdue management review, as the sweeper" \
 	"$(q "SELECT string_agg(kind || ' ' || owner || ' ' || status || ' ' || created_by, '; ') FROM isms.task WHERE org_id = $org")" \
 	"management_review_due CEO reminded coexist_sweeper"
+check "... each move logged by the engine as the sweeper, with its login" \
+	"$(q "SELECT string_agg(actor || ' ' || login_role, '; ' ORDER BY log_id) FROM isms.transition_log WHERE record_table = 'isms.task'::regclass AND org_id = $org")" \
+	"coexist_sweeper coexist_sweeper; coexist_sweeper coexist_sweeper"
 check "... and sent its creation and reminder through the outbox" \
 	"$(q "SELECT string_agg(coalesce(from_state, 'NULL') || '>' || to_state, ' ' ORDER BY log_id) FROM isms.events_after(0, 1000) WHERE record_table = 'isms.task'")" \
 	"NULL>open open>reminded"
