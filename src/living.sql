@@ -208,8 +208,9 @@ REVOKE ALL ON FUNCTION isms.task_causes(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.task_causes(timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
--- The sweep.  Set-based: one statement creates the missing tasks, one per
--- level escalates, one closes; a per-organisation advisory lock (taken in
+-- The sweep.  Set-based: one statement creates the missing tasks and
+-- cancels those whose cause is gone, one per level escalates; a
+-- per-organisation advisory lock (taken in
 -- org_id order) makes a second sweep wait, and the unique index on open
 -- causes keeps it from creating a task twice under any isolation level.
 -- Each move's reason is set per row (isms.reason) inside the statement, so
@@ -260,28 +261,51 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('isms.sweep'), (o OPERATOR(pg_catalog.%) 2147483647)::integer);
     END LOOP;
 
-    -- new tasks, one per cause without an open task.  A sweep waiting on
-    -- the lock sees the tasks the first one committed (READ COMMITTED); a
-    -- snapshot older than that (REPEATABLE READ) meets the unique index
-    -- instead, and is told to retry.  (No ON CONFLICT: the workflow
-    -- engine logs a creation in its BEFORE trigger, before a conflict
-    -- would skip the row.)
-    PERFORM pg_catalog.set_config('isms.reason', 'sweep: overdue', true);
+    -- new tasks, one per cause without an open task, and open tasks whose
+    -- cause is gone cancelled: one statement over one evaluation of the
+    -- causes.  A sweep waiting on the lock sees the tasks the first one
+    -- committed (READ COMMITTED); a snapshot older than that (REPEATABLE
+    -- READ) meets the unique index instead, and is told to retry.  (No ON
+    -- CONFLICT: the workflow engine logs a creation in its BEFORE trigger,
+    -- before a conflict would skip the row.)  Each row sets the reason of
+    -- its move just before the engine logs it.
     BEGIN
-        WITH ins AS (
-            INSERT INTO isms.task AS k (org_id, kind, record_table, record_id, title, owner, due_at)
-            SELECT c.org_id, c.kind, c.record_table, c.record_id, pg_catalog.left(c.title, 500), c.owner, c.due_at
+        WITH c AS MATERIALIZED (
+            SELECT c.org_id, c.kind, c.record_table, c.record_id, c.title, c.owner, c.due_at
               FROM isms.task_causes(t) c
-             WHERE c.org_id OPERATOR(pg_catalog.=) ANY (orgs)
-               AND NOT EXISTS (SELECT 1 FROM isms.task x
+             WHERE c.org_id OPERATOR(pg_catalog.=) ANY (orgs)),
+        ins AS (
+            INSERT INTO isms.task AS k (org_id, kind, record_table, record_id, title, owner, due_at)
+            SELECT c.org_id, c.kind, c.record_table, c.record_id,
+                   CASE WHEN pg_catalog.set_config('isms.reason', 'sweep: overdue', true) IS NOT NULL
+                        THEN pg_catalog.left(c.title, 500) END,
+                   c.owner, c.due_at
+              FROM c
+             WHERE NOT EXISTS (SELECT 1 FROM isms.task x
                                 WHERE x.org_id OPERATOR(pg_catalog.=) c.org_id
                                   AND x.kind OPERATOR(pg_catalog.=) c.kind
                                   AND x.record_table OPERATOR(pg_catalog.=) c.record_table
                                   AND x.record_id OPERATOR(pg_catalog.=) c.record_id
                                   AND x.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[]))
+            RETURNING k.org_id),
+        gone AS (
+            UPDATE isms.task k
+               SET status = CASE WHEN pg_catalog.set_config('isms.reason', 'sweep: cause gone, no longer overdue', true) IS NOT NULL
+                                 THEN 'cancelled' END,
+                   closed_at = t
+             WHERE k.org_id OPERATOR(pg_catalog.=) ANY (orgs)
+               AND k.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[])
+               AND NOT EXISTS (SELECT 1 FROM c
+                                WHERE c.org_id OPERATOR(pg_catalog.=) k.org_id
+                                  AND c.kind OPERATOR(pg_catalog.=) k.kind
+                                  AND c.record_table OPERATOR(pg_catalog.=) k.record_table
+                                  AND c.record_id OPERATOR(pg_catalog.=) k.record_id)
             RETURNING k.org_id)
-        SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_created
-          FROM (SELECT ins.org_id, count(*) AS n FROM ins GROUP BY ins.org_id) x;
+        SELECT (SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n)
+                  FROM (SELECT ins.org_id, count(*) AS n FROM ins GROUP BY ins.org_id) x),
+               (SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n)
+                  FROM (SELECT gone.org_id, count(*) AS n FROM gone GROUP BY gone.org_id) x)
+          INTO n_created, n_closed;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'could not sweep: another sweep created tasks after this transaction''s snapshot'
             USING ERRCODE = 'serialization_failure',
@@ -289,7 +313,8 @@ BEGIN
                   HINT = 'Retry the transaction (or sweep under READ COMMITTED, where the second sweep waits and creates nothing).';
     END;
 
-    -- escalation: level 2 first (a task may rise from 0 to 2 in one move), then level 1
+    -- escalation of the open tasks: level 2 first (a task may rise from 0
+    -- to 2 in one move), then level 1
     WITH lv AS (
         SELECT k.org_id, k.id, s.escalate_to,
                pg_catalog.floor(pg_catalog.date_part('epoch', t OPERATOR(pg_catalog.-) k.due_at) / 86400)::integer AS days,
@@ -338,23 +363,6 @@ BEGIN
     SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_up1
       FROM (SELECT up.org_id, count(*) AS n FROM up GROUP BY up.org_id) x;
 
-    -- open tasks whose cause is gone: cancelled
-    PERFORM pg_catalog.set_config('isms.reason', 'sweep: cause gone, no longer overdue', true);
-    WITH c AS MATERIALIZED (
-        SELECT c.org_id, c.kind, c.record_table, c.record_id FROM isms.task_causes(t) c
-         WHERE c.org_id OPERATOR(pg_catalog.=) ANY (orgs)),
-    up AS (
-        UPDATE isms.task k SET status = 'cancelled', closed_at = t
-         WHERE k.org_id OPERATOR(pg_catalog.=) ANY (orgs)
-           AND k.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[])
-           AND NOT EXISTS (SELECT 1 FROM c
-                            WHERE c.org_id OPERATOR(pg_catalog.=) k.org_id
-                              AND c.kind OPERATOR(pg_catalog.=) k.kind
-                              AND c.record_table OPERATOR(pg_catalog.=) k.record_table
-                              AND c.record_id OPERATOR(pg_catalog.=) k.record_id)
-        RETURNING k.org_id)
-    SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_closed
-      FROM (SELECT up.org_id, count(*) AS n FROM up GROUP BY up.org_id) x;
     PERFORM pg_catalog.set_config('isms.reason', coalesce(saved_reason, ''), true);
 
     RETURN QUERY
