@@ -12,7 +12,7 @@ CREATE EXTENSION isms;
 SELECT pg_temp.seed(1);
 SELECT pg_temp.seed(2);
 DELETE FROM isms.task;          -- the fixture's base rows: the sweep makes its own
-SELECT plan(78);
+SELECT plan(79);
 
 CREATE ROLE live_editor LOGIN;   GRANT isms_editor TO live_editor;
 CREATE ROLE live_approver LOGIN; GRANT isms_editor TO live_approver;
@@ -101,6 +101,7 @@ SELECT is((SELECT count(*) FROM isms.transition_log
              WHERE record_table = 'isms.task'::regclass AND actor = 'live_editor' AND login_role = session_user),
     9::bigint, 'the engine logs every move as the person sweeping, with the login');
 SELECT is(current_setting('isms.reason', true), '', 'the sweep leaves isms.reason as it found it');
+SELECT is(coalesce(current_setting('isms.org', true), ''), '', '... and isms.org, which its sweep of A narrowed to A');
 
 -- idempotent
 SET LOCAL ROLE live_editor;
