@@ -45,7 +45,8 @@ SQL_PARTS = \
 	src/import.sql \
 	src/coverage.sql \
 	src/supplier_report.sql \
-	src/auditpack.sql
+	src/auditpack.sql \
+	src/living.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written
@@ -68,7 +69,7 @@ REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=is
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify \
-	workflow_seal document_concurrent workflow_race
+	workflow_seal document_concurrent workflow_race sweep_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config

@@ -4,8 +4,8 @@
 -- database isms_demo afresh (so it can be run again), loads the sample ISMS
 -- of Northwind Logistics Ltd (three years of operation up to today) and
 -- prints the Clause 4.4 readiness report, the staleness summary, the
--- continual-improvement trend and a summary of the Statement of
--- Applicability.  `tools/dev demo --keep` keeps the cluster to explore
+-- continual-improvement trend, a summary of the Statement of
+-- Applicability and the sweep's reminders (isms.sweep).  `tools/dev demo --keep` keeps the cluster to explore
 -- afterwards with psql (`SET search_path = public, isms;`) or a BI tool
 -- pointed at the views of isms_report.
 \set ON_ERROR_STOP 1
@@ -126,6 +126,30 @@ SELECT h.seq AS trail_head_seq, h.hash AS trail_head_hash,
        (SELECT count(*) FROM isms.verify_trail(:org)) AS broken_links,
        (SELECT count(*) FROM isms.verify_transition_log(:org)) AS unsealed_or_changed_moves
   FROM isms.trail_head(:org) h;
+
+\echo
+\echo '== Reminders and escalation: the sweep turns what is overdue into tasks for their owners (isms.sweep)'
+-- what pg_cron would run every 15 minutes (isms.schedule_sweep()); here the
+-- application's login, as the person it asserts, with the thresholds of
+-- Northwind: reminded after 7 days, escalated to the CISO after 14
+BEGIN;
+SET LOCAL ROLE intranet_app;
+SET LOCAL isms.actor = 'isms-scheduler@northwind.example';
+INSERT INTO isms.task_setting (org_id, remind_after, escalate_after, escalate_to) VALUES (:org, '7 days', '14 days', 'CISO');
+SELECT clock_timestamp() AS t0 \gset
+SELECT code, created, escalated, closed FROM isms.sweep('NORTHWIND');
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000) AS sweep_ms \gset
+SELECT format('the first sweep took %s ms; a second one at once created %s, escalated %s and closed %s tasks',
+              :sweep_ms, created, escalated, closed) AS sweep_again FROM isms.sweep('NORTHWIND') \gset
+COMMIT;
+\echo :sweep_again
+SELECT kind, count(*) AS tasks, count(*) FILTER (WHERE escalation_level = 1) AS reminded,
+       count(*) FILTER (WHERE escalation_level = 2) AS escalated_to_ciso
+  FROM isms_report.tasks WHERE org_id = :org AND open GROUP BY kind ORDER BY tasks DESC, kind;
+\echo 'Each task created or escalated is a workflow move, so an event in the outbox for the mail gateway:'
+SELECT l.to_state, count(*) AS events, min(l.reason) AS example_reason
+  FROM isms.transition_log l WHERE l.org_id = :org AND l.record_table = 'isms.task'::regclass
+ GROUP BY l.to_state ORDER BY l.to_state;
 
 \echo
 \echo 'More in database isms_demo: BI views in schema isms_report (SELECT * FROM isms_report.readiness), the SoA as CSV:'

@@ -5314,534 +5314,6 @@ SELECT isms.enable_history(relid) FROM isms.register WHERE name IN ('supplier', 
 RESET client_min_messages;
 SELECT isms.build_register_row();
 
--- readiness check 13
-CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
-                                          as_of timestamptz DEFAULT now(),
-                                          pass_share numeric DEFAULT 0.90,
-                                          fail_share numeric DEFAULT 0.50,
-                                          lookback interval DEFAULT interval '1 year',
-                                          review_every interval DEFAULT interval '1 year')
-RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
-               evidence bigint, figures text, action text)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms, pg_temp
-    SET plan_cache_mode = force_generic_plan
-    SET jit = off
-AS $$
-#variable_conflict use_column
-DECLARE
-    o constant bigint := isms.report_org($1);
-    t constant timestamptz := isms.report_time('as_of', $2);
-    ps constant numeric := $3;
-    fs constant numeric := $4;
-    lb constant interval := $5;
-    mr constant interval := $6;
-    since timestamptz;
-    -- (1)
-    scope_ok boolean; policy_ok boolean; n_obj bigint; n_proc bigint; n_est bigint; n_est_overdue bigint;
-    -- (2)
-    n_controls bigint; n_soa bigint; n_app bigint; n_impl bigint; n_ev bigint;
-    -- (3)
-    wf_done text[]; n_cycles bigint;
-    -- (4)
-    n_obj_all bigint; n_measured bigint; n_meas bigint;
-    -- (5)
-    prog_ok boolean; n_due bigint; n_done bigint;
-    -- (6)
-    n_mr_planned bigint; n_mr_held bigint; n_mr_overdue bigint; last_mr date;
-    -- (7)
-    n_impr bigint; n_ca_checked bigint; n_ca_eff bigint; n_obj_ach bigint; risk_now bigint; risk_then bigint;
-    -- (8)
-    n_nc bigint; n_nc_ca bigint; n_ca_done bigint; n_ca_ok bigint; n_unlinked bigint; n_ca_late bigint;
-    -- (9)
-    n_party bigint; n_req bigint; n_party_bare bigint; n_ip bigint; n_ip_overdue bigint;
-    -- (10)
-    n_doc bigint; n_doc_current bigint; n_mand bigint; n_mand_ok bigint; missing text;
-    -- (11)
-    n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
-    -- (12)
-    n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
-    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
-    soa_signed text; soa_status text;
-    -- (13)
-    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
-    sup_bare text; n_sup_overdue bigint;
-    s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
-    iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
-    iv_party interval; iv_requirement interval;
-BEGIN
-    IF ps IS NULL OR fs IS NULL OR ps < 0 OR ps > 1 OR fs < 0 OR fs > ps THEN
-        PERFORM isms.report_bad_argument(CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN 'pass_share' ELSE 'fail_share' END,
-            CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN ps::text ELSE fs::text END,
-            'shares lie between 0 and 1, and fail_share is at most pass_share',
-            'Pass for example pass_share => 0.9, fail_share => 0.5.');
-    END IF;
-    IF lb IS NULL OR lb <= interval '0' THEN
-        PERFORM isms.report_bad_argument('lookback', lb::text, 'a positive interval is required',
-            'Pass an interval such as ''1 year''.');
-    END IF;
-    IF mr IS NULL OR mr <= interval '0' THEN
-        PERFORM isms.report_bad_argument('review_every', mr::text, 'a positive interval is required',
-            'Pass the planned interval of management reviews, such as ''6 months'' or ''1 year''.');
-    END IF;
-    since := t - lb;
-    iv_scope := isms.review_interval(o, 'isms.scope_item');
-    iv_policy := isms.review_interval(o, 'isms.policy');
-    iv_objective := isms.review_interval(o, 'isms.objective');
-    iv_process := isms.review_interval(o, 'isms.process');
-    iv_party := isms.review_interval(o, 'isms.interested_party');
-    iv_requirement := isms.review_interval(o, 'isms.party_requirement');
-    d_since := to_char(since, 'YYYY-MM-DD');
-
-    -- (1) ISMS established: scope, policy, objectives, processes documented and current
-    SELECT coalesce(btrim(scope_statement), '') <> '' INTO scope_ok FROM isms.organization WHERE org_id = o;
-    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
-    policy_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND kind = 'information_security'
-                                                    AND approved_at <= t);
-    SELECT array_agg(state) INTO obj_final FROM isms.workflow_state WHERE workflow = 'objective' AND is_terminal;
-    SELECT count(*) INTO n_obj FROM isms.known_as_of(NULL::isms.objective, t) j
-     WHERE j.org_id = o AND j.created_at <= t AND j.status <> ALL (obj_final);
-    SELECT count(*) INTO n_proc FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t;
-    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_est, n_est_overdue
-      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_scope) < t AS overdue
-              FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND created_at <= t
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_policy) < t
-              FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND created_at <= t
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_objective) < t
-              FROM isms.known_as_of(NULL::isms.objective, t) WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_process) < t
-              FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t) x;
-    s := CASE WHEN n_est > 0 THEN round(1 - n_est_overdue::numeric / n_est, 3) ELSE 0 END;
-    st := CASE WHEN NOT scope_ok OR NOT policy_ok OR n_obj = 0 OR n_proc = 0 OR s < fs THEN 'fail'
-               WHEN s < ps THEN 'warn' ELSE 'pass' END;
-    check_no := 1; checkpoint := 'ISMS established'; clauses := '4.3, 4.4, 5.2, 6.2'; status := st; score := round(s, 3);
-    evidence := n_est;
-    figures := format('scope %s; information security policy %s; current objectives: %s; processes: %s; scope, policy, objective and process records reviewed within their interval: %s of %s',
-                      CASE WHEN scope_ok THEN 'defined' ELSE 'missing' END,
-                      CASE WHEN policy_ok THEN 'approved' ELSE 'missing or not approved' END,
-                      n_obj, n_proc, n_est - n_est_overdue, n_est);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN NOT scope_ok THEN 'Define the scope (isms.organization.scope_statement, isms.scope_item)' END,
-                        CASE WHEN NOT policy_ok THEN 'Record the approved information security policy (isms.policy, kind information_security)' END,
-                        CASE WHEN n_obj = 0 THEN 'Set measurable objectives (isms.objective)' END,
-                        CASE WHEN n_proc = 0 THEN 'Document the ISMS processes (isms.process)' END,
-                        CASE WHEN n_est_overdue > 0 THEN format('Review the %s overdue scope, policy, objective and process records (isms.stale_items)', n_est_overdue) END) END;
-    RETURN NEXT;
-
-    -- (2) Operating as intended: applicable controls implemented, with recent evidence
-    SELECT count(*) INTO n_controls FROM isms.requirement WHERE framework = 'iso27001-2022' AND kind = 'control';
-    SELECT count(*), count(*) FILTER (WHERE e.applicable),
-           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'),
-           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'
-                              AND EXISTS (SELECT 1 FROM isms.evidence v
-                                           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
-                                             AND v.record_id = e.id AND v.collected_at > since AND v.collected_at <= t))
-      INTO n_soa, n_app, n_impl, n_ev
-      FROM isms.known_as_of(NULL::isms.soa_entry, t) e
-     WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
-    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
-           z.status
-      INTO soa_signed, soa_status
-      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
-     ORDER BY z.soa_version DESC LIMIT 1;
-    s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
-    st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
-    check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
-    evidence := n_ev;
-    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
-                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
-                        CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
-                        CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
-                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
-                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
-                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
-    RETURN NEXT;
-
-    -- (3) Continually improving: completed PDCA cycles of the improvement workflows
-    SELECT coalesce(array_agg(DISTINCT f.workflow ORDER BY f.workflow), '{}'), count(l.*)
-      INTO wf_done, n_cycles
-      FROM isms.transition_log l
-      JOIN isms.workflow f ON f.relid = l.record_table
-      JOIN isms.workflow_state ws ON ws.workflow = f.workflow AND ws.state = l.to_state
-     WHERE l.org_id = o AND l.at > since AND l.at <= t AND ws.is_terminal AND ws.phase = 'act'
-       AND isms.reported_move(l.from_state, l.to_state)
-       AND f.workflow IN ('corrective_action', 'improvement', 'review_action');
-    k := cardinality(wf_done);
-    s := round(k / 3.0, 3);
-    st := CASE k WHEN 3 THEN 'pass' WHEN 0 THEN 'fail' ELSE 'warn' END;
-    check_no := 3; checkpoint := 'ISMS continually improving'; clauses := '9.3.3, 10.1, 10.2'; status := st; score := round(s, 3);
-    evidence := n_cycles;
-    figures := format('PDCA cycles completed since %s by corrective actions, improvements and review actions: %s (workflows: %s)',
-                      d_since, n_cycles, coalesce(nullif(array_to_string(wf_done, ', '), ''), 'none'));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE 'Carry ' || array_to_string(ARRAY(SELECT w FROM unnest(ARRAY['corrective_action', 'improvement', 'review_action']) w
-                                                          WHERE w <> ALL (wf_done)), ', ')
-                        || ' records through to closure (isms.transition), so each improvement route completes a cycle' END;
-    RETURN NEXT;
-
-    -- (4) Monitoring and measurement results exist (objectives past their first planning)
-    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.objective_measurement m
-                                                     WHERE m.org_id = o AND m.objective_id = j.id
-                                                       AND m.measured_at > since AND m.measured_at <= t))
-      INTO n_obj_all, n_measured
-      FROM isms.known_as_of(NULL::isms.objective, t) j
-     WHERE j.org_id = o AND j.created_at <= t AND NOT (j.status = 'planned' AND j.cycle = 1);
-    SELECT count(*) INTO n_meas FROM isms.objective_measurement m
-     WHERE m.org_id = o AND m.measured_at > since AND m.measured_at <= t;
-    s := CASE WHEN n_obj_all > 0 THEN round(n_measured::numeric / n_obj_all, 3) ELSE 0 END;
-    st := CASE WHEN n_obj_all = 0 OR n_meas = 0 OR s < fs THEN 'fail' WHEN s < ps THEN 'warn' ELSE 'pass' END;
-    check_no := 4; checkpoint := 'Monitoring and measurement results exist'; clauses := '9.1'; status := st; score := round(s, 3);
-    evidence := n_meas;
-    figures := format('objectives measured since %s: %s of %s; measurements: %s',
-                      d_since, n_measured, n_obj_all, n_meas);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_obj_all = 0 THEN 'Set measurable objectives (isms.objective) and record their measurements (isms.objective_measurement)'
-                   ELSE format('Measure the %s objectives without a result since %s (isms.objective_measurement)', n_obj_all - n_measured, d_since) END;
-    RETURN NEXT;
-
-    -- (5) Internal audits per programme
-    prog_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.audit_programme, t) WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
-    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
-                                                     WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
-                                                       AND l.to_state = 'completed' AND l.record_id = a.id AND l.at <= t))
-      INTO n_due, n_done
-      FROM isms.known_as_of(NULL::isms.audit, t) a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
-    s := CASE WHEN n_due > 0 THEN round(n_done::numeric / n_due, 3) ELSE 0 END;
-    st := CASE WHEN n_due = 0 OR n_done = 0 OR s < fs THEN 'fail' WHEN NOT prog_ok OR s < ps THEN 'warn' ELSE 'pass' END;
-    check_no := 5; checkpoint := 'Internal audits per programme'; clauses := '9.2'; status := st; score := round(s, 3);
-    evidence := n_done;
-    figures := format('audit programme covering %s: %s; audits due since %s completed: %s of %s',
-                      to_char(t, 'YYYY-MM-DD'), CASE WHEN prog_ok THEN 'yes' ELSE 'no' END, d_since, n_done, n_due);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN NOT prog_ok THEN 'Plan an audit programme covering the current period (isms.audit_programme)' END,
-                        CASE WHEN n_due = 0 THEN 'Plan and conduct internal audits (isms.audit)' END,
-                        CASE WHEN n_due > n_done THEN format('Complete or reschedule the %s audits due and not completed', n_due - n_done) END) END;
-    RETURN NEXT;
-
-    -- (6) Management reviews at planned intervals, with the required inputs
-    SELECT count(*) FILTER (WHERE m.planned_on > (t - mr)::date AND m.planned_on <= t::date),
-           count(*) FILTER (WHERE m.held_on > (t - mr)::date AND m.held_on <= t::date
-                              AND btrim(coalesce(m.previous_actions_status, '')) <> '' AND btrim(coalesce(m.context_changes, '')) <> ''
-                              AND btrim(coalesce(m.party_changes, '')) <> '' AND btrim(coalesce(m.performance_feedback, '')) <> ''
-                              AND btrim(coalesce(m.party_feedback, '')) <> '' AND btrim(coalesce(m.risk_results, '')) <> ''
-                              AND btrim(coalesce(m.improvement_opportunities, '')) <> '' AND btrim(coalesce(m.decisions, '')) <> ''),
-           count(*) FILTER (WHERE m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date)),
-           max(m.held_on) FILTER (WHERE m.held_on <= t::date)
-      INTO n_mr_planned, n_mr_held, n_mr_overdue, last_mr
-      FROM isms.known_as_of(NULL::isms.management_review, t) m WHERE m.org_id = o;
-    -- which review lacks which input, which is overdue (the inputs' rules
-    -- are the register's: a blank input is missing)
-    SELECT string_agg(format('%s (held %s) lacks 9.3.2 %s', x.title, to_char(x.held_on, 'YYYY-MM-DD'),
-                             array_to_string(x.lacks, ', ')), '; ' ORDER BY x.held_on, x.id)
-      INTO mr_incomplete
-      FROM (SELECT m.id, m.title, m.held_on,
-                   ARRAY(SELECT k.letter FROM (VALUES
-                            ('a', m.previous_actions_status), ('b', m.context_changes), ('c', m.party_changes),
-                            ('d', m.performance_feedback), ('e', m.party_feedback), ('f', m.risk_results),
-                            ('g', m.improvement_opportunities), ('decisions', m.decisions)) k(letter, v)
-                          WHERE btrim(coalesce(k.v, '')) = '') AS lacks
-              FROM isms.known_as_of(NULL::isms.management_review, t) m
-             WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date) x
-     WHERE cardinality(x.lacks) > 0;
-    SELECT string_agg(format('%s (planned %s)', m.title, to_char(m.planned_on, 'YYYY-MM-DD')), ', ' ORDER BY m.planned_on, m.id)
-      INTO mr_late
-      FROM isms.known_as_of(NULL::isms.management_review, t) m
-     WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
-    -- minutes signed by top management (isms.sign_off), as they stand at t
-    WITH so AS MATERIALIZED (
-        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
-          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
-         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
-    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
-           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
-           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
-      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
-      FROM isms.known_as_of(NULL::isms.management_review, t) m
-      LEFT JOIN so ON so.record_id = m.id
-     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
-    s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
-              WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
-    st := CASE WHEN n_mr_held = 0 THEN 'fail'
-               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
-    check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
-    evidence := n_mr_held;
-    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
-                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
-                      coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
-                      coalesce('; incomplete: ' || mr_incomplete, ''))
-               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
-                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
-                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
-                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
-                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
-                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
-                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
-    RETURN NEXT;
-
-    -- (7) Evidence of improvement outcomes
-    SELECT count(*) INTO n_impr FROM isms.transition_log l
-     WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
-       AND l.at > since AND l.at <= t;
-    SELECT count(*), count(*) FILTER (WHERE l.to_state = 'closed') INTO n_ca_checked, n_ca_eff
-      FROM isms.transition_log l
-     WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
-       AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
-       AND l.at > since AND l.at <= t;
-    SELECT count(*) INTO n_obj_ach FROM isms.transition_log l
-     WHERE l.org_id = o AND l.record_table = 'isms.objective'::regclass AND l.to_state = 'achieved'
-       AND l.at > since AND l.at <= t;
-    SELECT coalesce(sum(a.rating), 0), coalesce(sum(b.rating), 0) INTO risk_then, risk_now
-      FROM isms.risk_rating_at(o, since) a
-      JOIN isms.risk_rating_at(o, t) b ON b.risk_id = a.risk_id;
-    -- a fall in residual risk counts only when the risks were reassessed
-    -- in the period: a register left alone shows no outcome
-    risk_fresh := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.risk, t) r
-                           WHERE r.org_id = o AND r.created_at <= t
-                             AND greatest(r.updated_at, r.last_reviewed_at) > since);
-    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer
-         + (risk_now < risk_then AND risk_fresh)::integer;
-    s := round(k / 4.0, 3);
-    st := CASE WHEN k >= 3 THEN 'pass' WHEN k >= 1 THEN 'warn' ELSE 'fail' END;
-    check_no := 7; checkpoint := 'Evidence of improvement outcomes'; clauses := '10.1, 6.2, 6.1.3'; status := st; score := round(s, 3);
-    evidence := n_impr + n_ca_eff + n_obj_ach;
-    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s%s',
-                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now,
-                      CASE WHEN NOT risk_fresh THEN ' (no risk reassessed since then)' ELSE '' END);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_impr = 0 THEN 'Implement and record improvements (isms.improvement)' END,
-                        CASE WHEN n_ca_eff = 0 THEN 'Check corrective actions for effectiveness' END,
-                        CASE WHEN n_obj_ach = 0 THEN 'Evaluate objectives against their targets' END,
-                        CASE WHEN NOT risk_fresh THEN format('Reassess the risks (6.1.2, 8.2): none changed or was reviewed since %s', d_since)
-                             WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
-    RETURN NEXT;
-
-    -- (8) Corrective action with root cause and effectiveness checks
-    SELECT count(*),
-           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.corrective_action, t) a
-                                           WHERE a.org_id = o AND a.nonconformity_id = n.id
-                                             AND btrim(coalesce(a.root_cause, '')) <> ''))
-      INTO n_nc, n_nc_ca
-      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
-     WHERE n.org_id = o AND n.detected_at <= t AND n.status <> 'rejected';
-    SELECT count(*) FILTER (WHERE a.status IN ('verified', 'closed')),
-           count(*) FILTER (WHERE a.status IN ('verified', 'closed') AND btrim(coalesce(a.root_cause, '')) <> ''
-                              AND a.effectiveness_checked_at IS NOT NULL
-                              AND a.effectiveness_checked_by IS DISTINCT FROM a.implemented_by),
-           count(*) FILTER (WHERE a.due_on < t::date
-                              AND a.status NOT IN (SELECT state FROM isms.workflow_state
-                                                    WHERE workflow = 'corrective_action' AND is_terminal))
-      INTO n_ca_done, n_ca_ok, n_ca_late
-      FROM isms.known_as_of(NULL::isms.corrective_action, t) a
-     WHERE a.org_id = o AND a.created_at <= t;
-    SELECT count(*) INTO n_unlinked FROM isms.known_as_of(NULL::isms.audit_finding, t) f
-     WHERE f.org_id = o AND f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL
-       AND f.status <> 'withdrawn' AND f.created_at <= t;
-    s := CASE WHEN n_nc + n_ca_done + n_unlinked > 0
-              THEN round((n_nc_ca + n_ca_ok)::numeric / (n_nc + n_ca_done + n_unlinked), 3) ELSE 0 END;
-    st := CASE WHEN n_nc + n_ca_done + n_unlinked = 0 OR s < fs THEN 'fail'
-               WHEN s < ps OR n_unlinked > 0 OR n_ca_late > 0 THEN 'warn' ELSE 'pass' END;
-    check_no := 8; checkpoint := 'Corrective action with root cause and effectiveness check'; clauses := '10.2'; status := st; score := round(s, 3);
-    evidence := n_nc_ca + n_ca_ok;
-    figures := format('nonconformities with a corrective action and root cause: %s of %s; checked corrective actions with an independent effectiveness check: %s of %s; overdue corrective actions: %s; nonconformity findings not raised as nonconformities: %s',
-                      n_nc_ca, n_nc, n_ca_ok, n_ca_done, n_ca_late, n_unlinked);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_nc + n_ca_done + n_unlinked = 0 THEN 'Record nonconformities and their corrective actions (isms.nonconformity, isms.corrective_action); an ISMS that never finds one is not credible'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_nc > n_nc_ca THEN format('Record a corrective action with its root cause for %s nonconformities', n_nc - n_nc_ca) END,
-                        CASE WHEN n_ca_done > n_ca_ok THEN format('Have %s corrective actions checked for effectiveness by someone other than the implementer', n_ca_done - n_ca_ok) END,
-                        CASE WHEN n_ca_late > 0 THEN format('Complete or re-plan %s overdue corrective actions', n_ca_late) END,
-                        CASE WHEN n_unlinked > 0 THEN format('Raise the %s nonconformity findings as nonconformities (audit_finding.nonconformity_id)', n_unlinked) END) END;
-    RETURN NEXT;
-
-    -- (9) Interested parties and their requirements recorded and reviewed
-    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.party_requirement, t) q
-                                                         WHERE q.org_id = o AND q.party_id = p.id AND q.created_at <= t))
-      INTO n_party, n_party_bare
-      FROM isms.known_as_of(NULL::isms.interested_party, t) p WHERE p.org_id = o AND p.created_at <= t;
-    SELECT count(*) INTO n_req FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t;
-    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_ip, n_ip_overdue
-      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_party) < t AS overdue
-              FROM isms.known_as_of(NULL::isms.interested_party, t) WHERE org_id = o AND created_at <= t
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_requirement) < t
-              FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t) x;
-    s := CASE WHEN n_ip > 0 THEN round(1 - n_ip_overdue::numeric / n_ip, 3) ELSE 0 END;
-    st := CASE WHEN n_party = 0 OR n_req = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_party_bare > 0 THEN 'warn' ELSE 'pass' END;
-    check_no := 9; checkpoint := 'Interested parties and their requirements'; clauses := '4.2'; status := st; score := round(s, 3);
-    evidence := n_ip;
-    figures := format('interested parties: %s (without requirements: %s); requirements: %s; reviewed within their interval: %s of %s',
-                      n_party, n_party_bare, n_req, n_ip - n_ip_overdue, n_ip);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_party = 0 THEN 'Record the interested parties (isms.interested_party)' END,
-                        CASE WHEN n_req = 0 OR n_party_bare > 0 THEN 'Record the requirements of every interested party (isms.party_requirement)' END,
-                        CASE WHEN n_ip_overdue > 0 THEN format('Review %s overdue parties and requirements', n_ip_overdue) END) END;
-    RETURN NEXT;
-
-    -- (10) Documented information controlled and current
-    iv := isms.review_interval(o, 'isms.document');
-    SELECT count(*),
-           count(*) FILTER (WHERE isms.document_in_force(d.status)
-                              AND coalesce(isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, t), d.created_at)
-                                  + coalesce(d.review_interval, iv) >= t),
-           coalesce(array_agg(DISTINCT d.clause::text) FILTER (WHERE isms.document_in_force(d.status)
-                                                              AND d.framework = 'iso27001-2022'), '{}')
-      INTO n_doc, n_doc_current, doc_clauses
-      FROM isms.known_as_of(NULL::isms.document, t) d
-     WHERE d.org_id = o AND d.created_at <= t AND d.status <> 'retired';
-    SELECT count(*), count(*) FILTER (WHERE m.clause = ANY (doc_clauses)),
-           string_agg(m.clause, ', ' ORDER BY m.c) FILTER (WHERE m.clause <> ALL (doc_clauses))
-      INTO n_mand, n_mand_ok, missing
-      FROM (SELECT DISTINCT clause AS c, clause::text AS clause FROM isms.mandatory_information
-             WHERE framework = 'iso27001-2022' AND kind = 'document') m;
-    s := CASE WHEN n_doc > 0 THEN round(n_doc_current::numeric / n_doc, 3) ELSE 0 END;
-    st := CASE WHEN n_doc = 0 OR s < fs OR n_mand_ok * 2 < n_mand THEN 'fail'
-               WHEN s < ps OR n_mand_ok < n_mand THEN 'warn' ELSE 'pass' END;
-    check_no := 10; checkpoint := 'Documented information controlled and current'; clauses := '7.5'; status := st; score := round(s, 3);
-    evidence := n_doc_current;
-    figures := format('documents in force and reviewed within their interval: %s of %s; mandatory documents present for %s of %s clauses%s',
-                      n_doc_current, n_doc, n_mand_ok, n_mand, coalesce(' (missing: ' || missing || ')', ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_doc = 0 THEN 'Bring the ISMS documents under control (isms.document)' END,
-                        CASE WHEN n_doc > n_doc_current THEN format('Review or publish the %s documents that are overdue for review or not in force', n_doc - n_doc_current) END,
-                        CASE WHEN n_mand_ok < n_mand THEN 'Provide the mandatory documents for clauses ' || missing END) END;
-    RETURN NEXT;
-
-    -- (11) Process interactions: no siloed process, no near miss, no input
-    -- that no process outputs
-    SELECT count(*) FILTER (WHERE x.match = 'exact'),
-           string_agg(format('%s output "%s" / %s input "%s"', x.from_process, x.artifact, x.to_process, x.input_artifact),
-                      ', ' ORDER BY x.from_process_id, x.to_process_id, x.input_artifact) FILTER (WHERE x.match = 'near_miss'),
-           string_agg(format('"%s" (input of %s)', x.input_artifact, x.to_process), ', ' ORDER BY x.to_process_id, x.input_artifact)
-               FILTER (WHERE x.match = 'dangling')
-      INTO n_edges, near_names, dangling_names
-      FROM isms.process_interactions(o, t) x;
-    SELECT count(*) FILTER (WHERE x.siloed), string_agg(x.name, ', ' ORDER BY x.process_id) FILTER (WHERE x.siloed)
-      INTO n_silo, silo_names
-      FROM isms.process_links(o, t) x;
-    s := CASE WHEN n_proc > 0 THEN round(1 - n_silo::numeric / n_proc, 3) ELSE 0 END;
-    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail'
-               WHEN near_names IS NOT NULL OR dangling_names IS NOT NULL THEN 'warn' ELSE 'pass' END;
-    check_no := 11; checkpoint := 'Process interactions, no siloed process'; clauses := '4.4'; status := st; score := round(s, 3);
-    evidence := n_edges;
-    figures := format('processes: %s; interactions: %s; siloed: %s%s; near misses: %s; inputs no process outputs: %s',
-                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''),
-                      coalesce(near_names, 'none'), coalesce(dangling_names, 'none'));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_proc = 0 THEN 'Document the ISMS processes with their inputs and outputs (isms.process, isms.process_input, isms.process_output)'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_silo > 0 THEN 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END,
-                        CASE WHEN near_names IS NOT NULL THEN 'Name each artifact the same on both sides: ' || near_names END,
-                        CASE WHEN dangling_names IS NOT NULL THEN 'Record the process that outputs ' || dangling_names || ', or the input''s real source' END) END;
-    RETURN NEXT;
-
-    -- (12) The core registers are maintained: no shelf-ware.  A risk
-    -- assessment not performed at planned intervals (6.1.2, 8.2) and
-    -- context, scope, policy, objectives or SoA left untouched are major
-    -- findings: a core register fails when it is empty, when nothing in it
-    -- changed or was reviewed for lookback, or when every row in force is
-    -- overdue for review; it warns when some rows are overdue.
-    SELECT count(*),
-           count(*) FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
-           string_agg(format('%s (%s)', x.title,
-                             CASE WHEN x.rows = 0 THEN 'none recorded'
-                                  ELSE concat_ws(', ', format('%s of %s overdue', x.overdue, x.in_force),
-                                                 CASE WHEN x.untouched THEN format('untouched since %s', coalesce(to_char(x.last_change_at, 'YYYY-MM-DD'), 'ever')) END) END),
-                      '; ' ORDER BY x.clause, x.register)
-               FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
-           string_agg(format('%s (%s of %s overdue)', x.title, x.overdue, x.in_force), '; ' ORDER BY x.clause, x.register)
-               FILTER (WHERE NOT (x.rows = 0 OR x.untouched OR x.overdue = x.in_force) AND x.overdue > 0)
-      INTO n_core, n_shelf, shelf_names, core_overdue
-      FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
-                   z.rows - coalesce(a.retired, 0) AS in_force
-              FROM isms.staleness_summary(o, t, lb) z
-              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
-                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
-                          GROUP BY w.register) a ON a.register = z.register
-             WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
-                                  'treatment_plan', 'soa_entry', 'objective')) x;
-    s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
-    st := CASE WHEN n_shelf > 0 THEN 'fail' WHEN core_overdue IS NOT NULL THEN 'warn' ELSE 'pass' END;
-    check_no := 12; checkpoint := 'Core registers maintained, no shelf-ware'; clauses := '4.1, 4.3, 5.2, 6.1.2, 6.1.3, 6.2, 8.2'; status := st; score := round(s, 3);
-    evidence := n_core - n_shelf;
-    figures := format('core registers maintained: %s of %s (nothing changed or reviewed since %s counts as untouched)%s%s',
-                      n_core - n_shelf, n_core, d_since,
-                      coalesce('; shelf-ware: ' || shelf_names, ''), coalesce('; overdue: ' || core_overdue, ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
-                        CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
-    RETURN NEXT;
-
-    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
-    -- (not retired) reviewed within its interval and assessed on time; a
-    -- high or critical supplier with an agreement in force that states
-    -- security requirements.  A critical supplier without one, or with an
-    -- overdue assessment, fails; any other gap, or no supplier recorded,
-    -- warns.
-    iv := isms.review_interval(o, 'isms.supplier');
-    SELECT count(*),
-           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
-                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
-           count(*) FILTER (WHERE x.criticality = 'critical'),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
-           count(*) FILTER (WHERE x.review_overdue)
-      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
-      FROM (SELECT p.name, p.criticality,
-                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
-                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
-                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
-                              AND c.security_requirements IS NOT NULL) AS secured,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
-                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
-                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
-              FROM isms.known_as_of(NULL::isms.supplier, t) p
-             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
-    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
-    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
-               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
-    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
-    evidence := n_sup_ok;
-    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
-                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
-                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
-                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
-                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
-                      coalesce('; other overdue assessments: ' || sup_late, ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
-                   ELSE concat_ws('; ',
-                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
-                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
-                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
-                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
-                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
-                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
-    RETURN NEXT;
-END
-$$;
-COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
-    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers and supplier relationships (A.5.19-A.5.22), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
-REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
-
 -- BI views of the supplier registers (Annex A 5.19-5.22), by the rules of
 -- src/reports.sql: plain types, every column commented, security_invoker,
 -- org_id first.  "critical gap" is the rule of readiness check 13: a high or
@@ -6177,238 +5649,740 @@ COMMENT ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) IS
 REVOKE ALL ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.audit_pack_process_svg(bigint, timestamptz) TO isms_reader;
 
-------------------------------------------------------------------------------
--- The pack.
+-- == living2: tasks and the sweep, pg_cron scheduling, policy acknowledgement, readiness check 14 ==
 
-CREATE FUNCTION isms.audit_pack(org_code text, as_of timestamptz DEFAULT now()) RETURNS text
+-- A living ISMS: reminders and escalation (the task register and the
+-- sweep, scheduled with pg_cron where present) and policy acknowledgement
+-- (A.5.1, A.6.3).  The sweep turns what the reports call overdue into tasks
+-- for their owners; every task created, escalated or closed is a workflow
+-- move, so it goes out through the outbox (isms.events_after) like every
+-- other move: a mail gateway or an intranet app sends the messages.
+
+------------------------------------------------------------------------------
+-- The task register.
+
+CREATE TABLE isms.task (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    kind        text NOT NULL CONSTRAINT task_kind_values
+                CHECK (kind IN ('review_due', 'document_review_due', 'treatment_plan_overdue',
+                                'corrective_action_overdue', 'management_review_due', 'audit_due')),
+    record_table regclass NOT NULL,
+    record_id   bigint NOT NULL,
+    title       text NOT NULL CONSTRAINT task_title_given CHECK (btrim(title) <> ''),
+    owner       text NOT NULL CONSTRAINT task_owner_given CHECK (btrim(owner) <> ''),
+    due_at      timestamptz NOT NULL,
+    escalation_level integer NOT NULL DEFAULT 0
+                CONSTRAINT task_escalation_level_range CHECK (escalation_level BETWEEN 0 AND 2),
+    escalated_to text,
+    escalated_at timestamptz,
+    closed_at   timestamptz,
+    status      text NOT NULL DEFAULT 'open',
+    cycle       integer NOT NULL DEFAULT 1 CONSTRAINT task_cycle_positive CHECK (cycle >= 1),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    CONSTRAINT task_escalated_when_level CHECK ((escalation_level = 0) = (escalated_at IS NULL)),
+    CONSTRAINT task_level_2_has_escalated_to CHECK ((escalation_level = 2) = (escalated_to IS NOT NULL)),
+    CONSTRAINT task_closed_when_final CHECK ((closed_at IS NOT NULL) = (status IN ('done', 'cancelled'))),
+    CONSTRAINT task_title_max_500_chars CHECK (pg_catalog.char_length(title) <= 500),
+    CONSTRAINT task_owner_max_128_chars CHECK (pg_catalog.char_length(owner) <= 128),
+    CONSTRAINT task_escalated_to_max_128_chars CHECK (pg_catalog.char_length(escalated_to) <= 128)
+);
+-- one open task per cause: two sweeps at once cannot both create it
+CREATE UNIQUE INDEX task_open_cause ON isms.task (org_id, kind, record_table, record_id)
+    WHERE status NOT IN ('done', 'cancelled');
+COMMENT ON TABLE isms.task IS
+    'Clauses 8.1, 9.1: reminders: a task for the owner of every overdue review, treatment plan, corrective action, management review, audit and document review, made, escalated and closed by isms.sweep(); moved by the task workflow';
+COMMENT ON COLUMN isms.task.kind IS 'What is overdue: review_due (a register row''s periodic review), document_review_due, treatment_plan_overdue, corrective_action_overdue, management_review_due or audit_due';
+COMMENT ON COLUMN isms.task.record_table IS 'Register of the record the task is about';
+COMMENT ON COLUMN isms.task.record_id IS 'id of the record the task is about, in record_table';
+COMMENT ON COLUMN isms.task.title IS 'What to do, such as "Review Risks: Customer data leak"';
+COMMENT ON COLUMN isms.task.owner IS 'Person the task is for: the record''s owner (a management review''s chair, an audit''s lead auditor)';
+COMMENT ON COLUMN isms.task.due_at IS 'When the record fell due: its review due date, or the start of the due date of a plan or action, the planned date of a management review, the planned end of an audit';
+COMMENT ON COLUMN isms.task.escalation_level IS '0 on creation; 1 once overdue for the organisation''s remind_after (the owner is reminded); 2 once overdue for escalate_after (escalated to escalate_to); never lowered';
+COMMENT ON COLUMN isms.task.escalated_to IS 'Person or role the task was escalated to at level 2 (isms.task_setting.escalate_to then)';
+COMMENT ON COLUMN isms.task.escalated_at IS 'When the task last rose a level; NULL at level 0';
+COMMENT ON COLUMN isms.task.closed_at IS 'When the task was done or cancelled; NULL while open';
+
+CREATE FUNCTION isms.task_close() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.status OPERATOR(pg_catalog.=) ANY ('{done,cancelled}'::text[]) AND NEW.closed_at IS NULL THEN
+        NEW.closed_at := pg_catalog.statement_timestamp();
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.task_close() IS
+    'Trigger: a task moved to done or cancelled gets its closed_at (the statement''s time) unless the sweep set it';
+REVOKE ALL ON FUNCTION isms.task_close() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.task_close() TO isms_reader;
+CREATE TRIGGER task_close BEFORE UPDATE OF status ON isms.task
+    FOR EACH ROW EXECUTE FUNCTION isms.task_close();
+
+INSERT INTO isms.register
+    (relid, name, clause, title, reviewable, default_review_interval, has_workflow, initial_status, audit_record)
+VALUES ('isms.task', 'task', '9.1', 'Tasks and reminders', false, NULL, true, 'open', false);
+SELECT isms.setup_register('isms.task');
+REVOKE ALL ON SEQUENCE isms.task_id_seq FROM PUBLIC;
+
+INSERT INTO isms.workflow (workflow, record_label, description) VALUES
+ ('task', 'task', 'Clauses 8.1, 9.1: a reminder of something overdue, escalated by the sweep and closed when done or when its cause is gone');
+INSERT INTO isms.workflow_state (workflow, state, phase, is_initial, is_terminal, ordinal, description) VALUES
+ ('task', 'open',         'plan', true,  false, 1, 'Task created for the owner'),
+ ('task', 'acknowledged', 'do',   false, false, 2, 'The owner has taken the task on'),
+ ('task', 'reminded',     'do',   false, false, 3, 'Escalation level 1: overdue past remind_after, the owner reminded'),
+ ('task', 'escalated',    'do',   false, false, 4, 'Escalation level 2: overdue past escalate_after, escalated to escalate_to'),
+ ('task', 'done',         'check', false, true, 5, 'Done: the owner has dealt with the overdue record'),
+ ('task', 'cancelled',    'plan', false, true,  6, 'Cause gone (or the task is not needed)');
+INSERT INTO isms.workflow_transition (workflow, from_state, to_state, guard, reason_required) VALUES
+ ('task', 'open',         'acknowledged', NULL, false),
+ ('task', 'open',         'reminded',     NULL, false),
+ ('task', 'open',         'escalated',    NULL, false),
+ ('task', 'acknowledged', 'reminded',     NULL, false),
+ ('task', 'acknowledged', 'escalated',    NULL, false),
+ ('task', 'reminded',     'acknowledged', NULL, false),
+ ('task', 'reminded',     'escalated',    NULL, false),
+ ('task', 'escalated',    'acknowledged', NULL, false),
+ ('task', 'acknowledged', 'done',         NULL, false),
+ ('task', 'reminded',     'done',         NULL, false),
+ ('task', 'escalated',    'done',         NULL, false),
+ ('task', 'open',         'cancelled',    NULL, true),
+ ('task', 'acknowledged', 'cancelled',    NULL, true),
+ ('task', 'reminded',     'cancelled',    NULL, true),
+ ('task', 'escalated',    'cancelled',    NULL, true);
+SELECT isms.attach_workflow('isms.task', 'task');
+SELECT isms.enable_history('isms.task');
+SELECT isms.build_register_row();
+
+------------------------------------------------------------------------------
+-- Escalation thresholds, per organisation.
+
+CREATE TABLE isms.task_setting (
+    org_id      bigint NOT NULL REFERENCES isms.organization PRIMARY KEY,
+    remind_after interval NOT NULL DEFAULT interval '7 days',
+    escalate_after interval NOT NULL DEFAULT interval '14 days',
+    escalate_to text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    CONSTRAINT task_setting_remind_after_range
+        CHECK (remind_after BETWEEN interval '0' AND interval '1 year'),
+    CONSTRAINT task_setting_escalate_after_later
+        CHECK (escalate_after > remind_after AND escalate_after <= interval '2 years'),
+    CONSTRAINT task_setting_escalate_to_given CHECK (btrim(escalate_to) <> ''),
+    CONSTRAINT task_setting_escalate_to_max_128_chars CHECK (pg_catalog.char_length(escalate_to) <= 128)
+);
+COMMENT ON TABLE isms.task_setting IS
+    'Settings (9.1): an organisation''s escalation thresholds for the tasks of isms.sweep(); without a row, 7 and 14 days and no level 2';
+COMMENT ON COLUMN isms.task_setting.org_id IS 'Organisation';
+COMMENT ON COLUMN isms.task_setting.remind_after IS 'Overdue for this long (0 to 1 year), a task rises to level 1: the owner is reminded';
+COMMENT ON COLUMN isms.task_setting.escalate_after IS 'Overdue for this long (longer than remind_after, at most 2 years), a task rises to level 2: escalated to escalate_to';
+COMMENT ON COLUMN isms.task_setting.escalate_to IS 'Person or role a task is escalated to at level 2, such as the CISO; NULL: no level 2';
+SELECT isms.comment_common_columns('isms.task_setting');
+CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON isms.task_setting FOR EACH ROW EXECUTE FUNCTION isms.stamp();
+ALTER TABLE isms.task_setting ENABLE ROW LEVEL SECURITY;
+ALTER TABLE isms.task_setting FORCE ROW LEVEL SECURITY;
+CREATE POLICY member ON isms.task_setting USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
+    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+REVOKE ALL ON isms.task_setting FROM PUBLIC;
+GRANT SELECT ON isms.task_setting TO isms_reader;
+GRANT INSERT, UPDATE, DELETE ON isms.task_setting TO isms_editor;
+SELECT pg_catalog.pg_extension_config_dump('isms.task_setting', '');
+
+------------------------------------------------------------------------------
+-- What is overdue: the causes of tasks.  Reviews come from isms.stale_items
+-- (the staleness report's own rule); plans, actions, management reviews and
+-- audits by the rules of the readiness checks (src/metrics.sql): due before
+-- the day of at and not in a final state, a management review planned
+-- before that day and not held by then.
+
+CREATE FUNCTION isms.task_causes(at timestamptz DEFAULT now())
+RETURNS TABLE (org_id bigint, kind text, record_table regclass, record_id bigint, title text,
+               owner text, due_at timestamptz, days_overdue integer)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
 DECLARE
-    o bigint;
-    org isms.organization;
-    t constant timestamptz := isms.report_time('as_of', $2);
-    n_pass integer; n_warn integer; n_fail integer;
-    n_controls integer; n_app integer; n_excl integer; n_undecided integer; n_impl integer;
-    n_nc integer; n_stale bigint; n_sup_flag integer;
-    head_seq bigint; head_hash text;
-    verdict text;
-    css text;
-    html text;
-    part text;
+    t constant timestamptz := isms.report_time('at', $1);
+    d constant date := t::date;
 BEGIN
-    IF org_code IS NULL OR btrim(org_code) = '' THEN
-        PERFORM isms.report_bad_argument('org_code', org_code, 'an organisation code is required',
-            'SELECT code FROM isms.organization lists the organisations you may see.');
-    END IF;
-    SELECT x.* INTO org FROM isms.organization x WHERE x.code = org_code;
-    IF NOT FOUND THEN
-        PERFORM isms.report_bad_argument('org_code', org_code, 'no such organisation, or not one you are a member of',
-            'SELECT code FROM isms.organization lists the organisations you may see.');
-    END IF;
-    o := org.org_id;
-
-    -- the figures of the summary, each from the report function itself
-    SELECT count(*) FILTER (WHERE r.status = 'pass'), count(*) FILTER (WHERE r.status = 'warn'),
-           count(*) FILTER (WHERE r.status = 'fail')
-      INTO n_pass, n_warn, n_fail FROM isms.clause_4_4_readiness(o, t) r;
-    verdict := CASE WHEN n_fail > 0 THEN 'not ready: fix the failing checks first'
-                    WHEN n_warn > 0 THEN 'ready with observations' ELSE 'ready' END;
-    SELECT count(*), count(*) FILTER (WHERE s.decision = 'included'), count(*) FILTER (WHERE s.decision = 'excluded'),
-           count(*) FILTER (WHERE s.decision NOT IN ('included', 'excluded')),
-           count(*) FILTER (WHERE s.decision = 'included' AND s.implementation_status = 'implemented')
-      INTO n_controls, n_app, n_excl, n_undecided, n_impl
-      FROM isms.statement_of_applicability(o, 'iso27001-2022', t) s;
-    SELECT count(*) INTO n_nc
-      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
-      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
-     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
-    SELECT coalesce(sum(z.overdue), 0) INTO n_stale FROM isms.staleness_summary(o, t) z;
-    PERFORM isms.require_member(o, 'read the trail head of');
-    -- now: the head itself (entries of this transaction are recorded at
-    -- clock time, after now()); a past instant: the last entry by then
-    SELECT x.seq, encode(x.hash, 'hex') INTO head_seq, head_hash
-      FROM isms.trail x WHERE x.org_id = o AND (t >= now() OR x.recorded_at <= t) ORDER BY x.seq DESC LIMIT 1;
-
-    css := '@page{size:A4;margin:14mm 12mm}'
-        || 'body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2430;margin:0;background:#f4f6f8}'
-        || 'main{max-width:1180px;margin:0 auto;background:#fff;padding:28px 36px 40px}'
-        || 'header{border-bottom:3px solid #1f4e79;padding-bottom:14px;margin-bottom:18px}'
-        || 'h1{font-size:26px;margin:0 0 4px;color:#1f4e79}h2{font-size:18px;color:#1f4e79;border-bottom:1px solid #d5dde5;padding-bottom:4px;margin:28px 0 10px}'
-        || 'h3{font-size:14px;margin:14px 0 6px}.meta{color:#555}.meta b{color:#1d2430}'
-        || '.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:16px 0}'
-        || '.tile{border:1px solid #d5dde5;border-radius:8px;padding:10px 12px;background:#fafbfc}'
-        || '.tile .k{font-size:11px;text-transform:uppercase;letter-spacing:.5px;color:#5c6b7a}'
-        || '.tile .v{font-size:22px;font-weight:bold;margin-top:2px}.tile .s{font-size:11px;color:#5c6b7a}'
-        || '.hash{font-family:"DejaVu Sans Mono",monospace;font-size:11px;word-break:break-all}'
-        || 'table{border-collapse:collapse;width:100%;margin:6px 0 8px;font-size:12px}'
-        || 'th,td{border:1px solid #d5dde5;padding:4px 6px;text-align:left;vertical-align:top}'
-        || 'th{background:#eef2f6;font-weight:600}tr:nth-child(even) td{background:#fafbfc}td.n{text-align:right;white-space:nowrap}'
-        || '.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;font-weight:bold;color:#fff}'
-        || '.pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}.info{background:#5c6b7a}'
-        || '.v.pass,.v.warn,.v.fail{background:none}.v.pass{color:#2e7d32}.v.warn{color:#ef8f00}.v.fail{color:#c62828}'
-        || '.none{color:#5c6b7a;font-style:italic}.small{font-size:11px;color:#5c6b7a}'
-        || 'figure{margin:8px 0;border:1px solid #d5dde5;border-radius:8px;padding:8px}figcaption{font-size:11px;color:#5c6b7a}'
-        || 'footer{margin-top:30px;border-top:1px solid #d5dde5;padding-top:8px;font-size:11px;color:#5c6b7a}'
-        || '@media print{body{background:#fff}main{max-width:none;padding:0}section{break-inside:auto}'
-        || 'h2{break-after:avoid}tr,figure,.tile{break-inside:avoid}.tiles{grid-template-columns:repeat(5,1fr)}'
-        || 'th{background:#eef2f6 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}'
-        || '.badge,.bar1,.bar2{-webkit-print-color-adjust:exact;print-color-adjust:exact}}';
-
-    html := '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        || '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        || format('<title>ISMS audit pack: %s, as of %s</title>', isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
-        || '<style>' || css || '</style></head><body><main>'
-        || '<header><h1>ISMS audit pack</h1>'
-        || format('<div class="meta"><b data-figure="org-name">%s</b> (%s) &middot; ISO/IEC 27001:2022 &middot; as of <b data-figure="as-of">%s</b></div>',
-                  isms.html_escape(org.name), isms.html_escape(org.code), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'))
-        || format('<div class="meta small">Generated %s by isms %s from the records as they stood at that instant (register history and transition log).</div>',
-                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
-        || CASE WHEN coalesce(btrim(org.scope_statement), '') <> ''
-                THEN format('<p><b>Scope (4.3):</b> %s</p>', isms.html_escape(org.scope_statement)) ELSE '' END
-        || '</header>';
-
-    -- summary tiles
-    html := html || '<section id="summary"><div class="tiles">'
-        || format('<div class="tile"><div class="k">Clause 4.4 readiness</div><div class="v %s">'
-                  '<span data-figure="readiness-pass">%s</span> / <span data-figure="readiness-warn">%s</span> / <span data-figure="readiness-fail">%s</span></div>'
-                  '<div class="s">pass / warn / fail: %s</div></div>',
-                  CASE WHEN n_fail > 0 THEN 'fail' WHEN n_warn > 0 THEN 'warn' ELSE 'pass' END, n_pass, n_warn, n_fail, verdict)
-        || format('<div class="tile"><div class="k">Statement of Applicability</div><div class="v"><span data-figure="soa-applicable">%s</span> of <span data-figure="soa-controls">%s</span></div>'
-                  '<div class="s">controls applicable; %s excluded, %s not decided, %s implemented</div></div>',
-                  n_app, n_controls, n_excl, n_undecided, n_impl)
-        || format('<div class="tile"><div class="k">Open nonconformities</div><div class="v"><span data-figure="open-nonconformities">%s</span></div>'
-                  '<div class="s">clause 10.2, not closed or rejected</div></div>', n_nc)
-        || format('<div class="tile"><div class="k">Overdue reviews</div><div class="v"><span data-figure="overdue-reviews">%s</span></div>'
-                  '<div class="s">register rows past their review interval</div></div>', n_stale)
-        || format('<div class="tile"><div class="k">Trail head</div><div class="v">#<span data-figure="trail-seq">%s</span></div>'
-                  '<div class="s hash" data-figure="trail-hash">%s</div></div>',
-                  coalesce(head_seq::text, '-'), coalesce(head_hash, 'no entry yet'))
-        || '</div></section>';
-
-    -- readiness
-    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td>'
-                             '<td class="n">%s</td><td>%s</td><td>%s</td></tr>',
-                             r.check_no, isms.html_escape(r.checkpoint), isms.html_escape(r.clauses), r.status, r.status,
-                             r.score, isms.html_escape(r.figures), isms.html_escape(r.action)), '' ORDER BY r.check_no)
-      INTO part FROM isms.clause_4_4_readiness(o, t) r;
-    html := html || '<section id="readiness"><h2>1. Clause 4.4 audit readiness</h2>'
-        || format('<p>Verdict: <b>%s</b> (%s pass, %s warn, %s fail).</p>', verdict, n_pass, n_warn, n_fail)
-        || '<table><thead><tr><th>#</th><th>Checkpoint</th><th>Clauses</th><th>Status</th><th>Score</th><th>Figures</th><th>Action</th></tr></thead><tbody>'
-        || coalesce(part, '') || '</tbody></table></section>';
-
-    -- Statement of Applicability and its sign-offs
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s%s</td><td>%s</td><td class="small hash">%s</td><td><span class="badge %s">%s</span></td></tr>',
-                             to_char(s.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(s.subject),
-                             isms.html_escape(s.signer), coalesce(' (' || isms.html_escape(s.signer_role) || ')', ''),
-                             coalesce('version ' || s.soa_version, 'record ' || s.record_id, ''),
-                             isms.html_escape(left(s.sha256, 16)) || '…',
-                             CASE s.status WHEN 'signed' THEN 'pass' ELSE 'warn' END, isms.html_escape(s.status)),
-                      '' ORDER BY s.signed_at, s.signoff_id)
-      INTO part FROM isms.signoff_status(o, t) s;
-    html := html || '<section id="soa"><h2>2. Statement of Applicability (6.1.3 d)</h2>'
-        || format('<p>%s of %s Annex A controls applicable, %s excluded, %s not decided; %s of the applicable implemented.</p>',
-                  n_app, n_controls, n_excl, n_undecided, n_impl)
-        || '<h3>Sign-offs</h3>'
-        || CASE WHEN part IS NULL THEN '<p class="none">No sign-off recorded by this date.</p>'
-                ELSE '<table><thead><tr><th>Signed</th><th>Subject</th><th>Signer</th><th>Of</th><th>SHA-256</th><th>Status</th></tr></thead><tbody>'
-                     || part || '</tbody></table>' END;
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
-                             isms.html_escape(s.control), isms.html_escape(s.title),
-                             CASE s.decision WHEN 'included' THEN 'pass' WHEN 'excluded' THEN 'info' ELSE 'warn' END,
-                             isms.html_escape(s.decision), isms.html_escape(replace(coalesce(s.implementation_status, ''), '_', ' ')),
-                             isms.html_escape(s.justification), s.linked_risks), '' ORDER BY ord)
-      INTO part
-      FROM (SELECT x.*, row_number() OVER () AS ord FROM isms.statement_of_applicability(o, 'iso27001-2022', t) x) s;
-    html := html || '<h3>Controls</h3><table><thead><tr><th>Control</th><th>Title</th><th>Decision</th><th>Implementation</th>'
-        || '<th>Justification</th><th>Risks</th></tr></thead><tbody>' || coalesce(part, '') || '</tbody></table></section>';
-
-    -- staleness
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
-                             isms.html_escape(z.title), isms.html_escape(z.clause), z.rows,
-                             coalesce(z.overdue::text, ''), coalesce(z.never_reviewed::text, ''),
-                             coalesce(z.days_since_change::text, ''),
-                             CASE WHEN z.untouched THEN '<span class="badge fail">untouched</span>'
-                                  WHEN z.overdue > 0 THEN '<span class="badge warn">overdue</span>' ELSE '' END),
-                      '' ORDER BY z.untouched DESC, z.overdue DESC NULLS LAST, z.clause, z.register)
-      INTO part FROM isms.staleness_summary(o, t) z WHERE z.reviewable OR z.untouched;
-    html := html || '<section id="staleness"><h2>3. Staleness: periodic reviews (9.1)</h2>'
-        || format('<p><b>%s</b> register rows overdue for review; registers untouched for a year are shelf-ware.</p>', n_stale)
-        || '<table><thead><tr><th>Register</th><th>Clause</th><th>Rows</th><th>Overdue</th><th>Never reviewed</th><th>Days since change</th><th></th></tr></thead><tbody>'
-        || coalesce(part, '') || '</tbody></table></section>';
-
-    -- trend and process map
-    html := html || '<section id="trend"><h2>4. Continual improvement (10.1)</h2><figure>'
-        || isms.audit_pack_trend_svg(o, t)
-        || '<figcaption>Per quarter over the two years up to the report date (isms.improvement_metrics).</figcaption></figure></section>';
-    html := html || '<section id="process-map"><h2>5. Processes and their interactions (4.4)</h2><figure>'
-        || isms.audit_pack_process_svg(o, t)
-        || '<figcaption>Processes by PDCA phase; an arrow is an output of one process taken as input by another (isms.process_interactions); '
-        || 'dashed: names that differ only in spelling; red: a siloed process.</figcaption></figure></section>';
-
-    -- open nonconformities
-    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-                             n.id, isms.html_escape(n.title), isms.html_escape(n.requirement::text), isms.html_escape(n.severity),
-                             isms.html_escape(n.status), to_char(n.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(n.owner)),
-                      '' ORDER BY n.detected_at, n.id)
-      INTO part
-      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
-      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
-     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
-    html := html || '<section id="nonconformities"><h2>6. Open nonconformities (10.2)</h2>'
-        || CASE WHEN part IS NULL THEN '<p class="none">None open.</p>'
-                ELSE '<table><thead><tr><th>#</th><th>Nonconformity</th><th>Requirement</th><th>Severity</th><th>Status</th><th>Detected</th><th>Owner</th></tr></thead><tbody>'
-                     || part || '</tbody></table>' END
-        || '</section>';
-
-    -- suppliers
-    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-                             isms.html_escape(s.name), isms.html_escape(s.services), isms.html_escape(s.criticality),
-                             isms.html_escape(s.classification),
-                             CASE WHEN s.secured THEN 'yes' ELSE '<span class="badge ' || CASE WHEN s.criticality IN ('high', 'critical') THEN 'fail' ELSE 'info' END || '">no</span>' END,
-                             CASE WHEN s.late THEN '<span class="badge warn">overdue</span>' ELSE coalesce(to_char(s.last_done, 'YYYY-MM-DD'), '') END),
-                      '' ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low'], s.criticality), s.name),
-           count(*) FILTER (WHERE (s.criticality IN ('high', 'critical') AND NOT s.secured) OR s.late)
-      INTO part, n_sup_flag
-      FROM (SELECT p.name, p.services, p.criticality, p.classification,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
-                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
-                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
-                              AND c.security_requirements IS NOT NULL) AS secured,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
-                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
-                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS late,
-                   (SELECT max(a.performed_on) FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
-                     WHERE a.org_id = o AND a.supplier_id = p.id AND a.performed_on <= t::date) AS last_done
-              FROM isms.known_as_of(NULL::isms.supplier, t) p
-             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') s;
-    html := html || '<section id="suppliers"><h2>7. Suppliers (A.5.19-A.5.22)</h2>'
-        || CASE WHEN part IS NULL THEN '<p class="none">No supplier recorded.</p>'
-                ELSE format('<p>%s needing attention.</p>', CASE n_sup_flag WHEN 0 THEN 'None' WHEN 1 THEN '1 supplier' ELSE n_sup_flag || ' suppliers' END)
-                     || '<table><thead><tr><th>Supplier</th><th>Services</th><th>Criticality</th><th>Information</th>'
-                     || '<th>Security requirements agreed</th><th>Last assessed</th></tr></thead><tbody>' || part || '</tbody></table>' END
-        || '</section>';
-
-    -- the trail head
-    html := html || '<section id="trail"><h2>8. Evidence trail (7.5.3)</h2>'
-        || CASE WHEN head_seq IS NULL THEN '<p class="none">The trail has no entry by this date.</p>'
-                ELSE format('<p>The organisation''s hash-chained trail stood at entry <b>#%s</b> with SHA-256</p><p class="hash"><b>%s</b></p>'
-                            '<p class="small">Quote this head in the audit report. Anyone can later check that no entry up to it was altered, removed or reordered with '
-                            '<code>SELECT * FROM isms.verify_trail(%s, %s, ''%s'')</code> (no row: intact).</p>',
-                            head_seq, head_hash, o, head_seq, head_hash) END
-        || '</section>'
-        || format('<footer>ISMS audit pack of %s as of %s &middot; isms %s &middot; generated read-only from the database; '
-                  'figures recomputed by isms.clause_4_4_readiness, isms.statement_of_applicability, isms.signoff_status, '
-                  'isms.staleness_summary, isms.improvement_metrics and isms.process_interactions.</footer>',
-                  isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
-        || '</main></body></html>';
-    RETURN html;
+    RETURN QUERY
+    SELECT s.org_id,
+           CASE WHEN s.register OPERATOR(pg_catalog.=) 'document' THEN 'document_review_due' ELSE 'review_due' END,
+           g.relid, s.record_id,
+           pg_catalog.format('Review %s: %s', g.title, s.label), s.owner, s.due_at, s.days_overdue
+      FROM isms.stale_items(t) s
+      JOIN isms.register g ON g.name OPERATOR(pg_catalog.=) s.register
+     WHERE s.owner IS NOT NULL;
+    RETURN QUERY
+    SELECT p.org_id, 'treatment_plan_overdue'::text, 'isms.treatment_plan'::regclass, p.id,
+           pg_catalog.format('Complete treatment plan: %s', p.title), p.owner, p.due_on::timestamptz,
+           (d OPERATOR(pg_catalog.-) p.due_on)
+      FROM isms.treatment_plan p
+     WHERE p.due_on OPERATOR(pg_catalog.<) d
+       AND p.status OPERATOR(pg_catalog.=) ANY ('{planned,approved,in_progress}'::text[]);
+    RETURN QUERY
+    SELECT a.org_id, 'corrective_action_overdue'::text, 'isms.corrective_action'::regclass, a.id,
+           pg_catalog.format('Complete corrective action: %s', a.action), a.owner, a.due_on::timestamptz,
+           (d OPERATOR(pg_catalog.-) a.due_on)
+      FROM isms.corrective_action a
+     WHERE a.due_on OPERATOR(pg_catalog.<) d
+       AND NOT EXISTS (SELECT 1 FROM isms.workflow_state ws
+                        WHERE ws.workflow OPERATOR(pg_catalog.=) 'corrective_action'
+                          AND ws.is_terminal AND ws.state OPERATOR(pg_catalog.=) a.status);
+    RETURN QUERY
+    SELECT m.org_id, 'management_review_due'::text, 'isms.management_review'::regclass, m.id,
+           pg_catalog.format('Hold management review: %s', m.title), m.chair, m.planned_on::timestamptz,
+           (d OPERATOR(pg_catalog.-) m.planned_on)
+      FROM isms.management_review m
+     WHERE m.planned_on OPERATOR(pg_catalog.<) d
+       AND (m.held_on IS NULL OR m.held_on OPERATOR(pg_catalog.>) d);
+    RETURN QUERY
+    SELECT a.org_id, 'audit_due'::text, 'isms.audit'::regclass, a.id,
+           pg_catalog.format('Complete audit: %s', a.title), a.lead_auditor, a.planned_end::timestamptz,
+           (d OPERATOR(pg_catalog.-) a.planned_end)
+      FROM isms.audit a
+     WHERE a.planned_end OPERATOR(pg_catalog.<) d
+       AND NOT EXISTS (SELECT 1 FROM isms.workflow_state ws
+                        WHERE ws.workflow OPERATOR(pg_catalog.=) 'audit'
+                          AND ws.is_terminal AND ws.state OPERATOR(pg_catalog.=) a.status);
 END
 $$;
-COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
-    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
-REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;
+COMMENT ON FUNCTION isms.task_causes(timestamptz) IS
+    'What is overdue at at, in the caller''s organisations, one row per record that needs a task: overdue reviews (isms.stale_items; documents as document_review_due), treatment plans not implemented by their due date, open corrective actions past their due date, management reviews not held by their planned date, audits not completed or cancelled by their planned end; with the owner, the due time and the days overdue';
+REVOKE ALL ON FUNCTION isms.task_causes(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.task_causes(timestamptz) TO isms_reader;
+
+------------------------------------------------------------------------------
+-- The sweep.  Set-based: one statement creates the missing tasks and
+-- cancels those whose cause is gone, one per level escalates; a
+-- per-organisation advisory lock (taken in
+-- org_id order) makes a second sweep wait, and the unique index on open
+-- causes keeps it from creating a task twice under any isolation level.
+-- Each move's reason is set per row (isms.reason) inside the statement, so
+-- the outbox event says why; the caller's isms.reason (and isms.org, which
+-- a sweep of one organisation narrows to it) is restored after.
+
+CREATE FUNCTION isms.sweep(org_code text DEFAULT NULL, at timestamptz DEFAULT now())
+RETURNS TABLE (org_id bigint, code text, created integer, escalated integer, closed integer)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    t constant timestamptz := isms.report_time('at', $2);
+    orgs bigint[];
+    o bigint;
+    saved_reason text := pg_catalog.current_setting('isms.reason', true);
+    saved_org text := pg_catalog.current_setting('isms.org', true);
+    n_created jsonb;
+    n_up2 jsonb;
+    n_up1 jsonb;
+    n_closed jsonb;
+BEGIN
+    IF $1 IS NULL THEN
+        SELECT coalesce(pg_catalog.array_agg(g.org_id ORDER BY g.org_id), '{}') INTO orgs
+          FROM isms.organization g;
+    ELSE
+        SELECT pg_catalog.array_agg(g.org_id) INTO orgs
+          FROM isms.organization g WHERE g.code OPERATOR(pg_catalog.=) $1;
+        IF orgs IS NULL THEN
+            RAISE EXCEPTION 'cannot sweep organisation "%": it is not one of yours', $1
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('No organisation with code "%s" exists or is visible to role "%s" (isms.member_orgs()).', $1, current_user),
+                      HINT = 'Sweep an organisation you are a member of (SELECT code FROM isms.organization), or pass NULL for all of yours.';
+        END IF;
+    END IF;
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RAISE EXCEPTION 'cannot sweep as superuser "%"', current_user
+            USING ERRCODE = 'IS120',
+                  DETAIL = 'The workflow engine takes a superuser''s INSERT for a restore and logs no move, so the new tasks would send no event through the outbox.',
+                  HINT = 'Sweep as a role in isms_editor or isms_admin (SET ROLE, or schedule the job as that role: isms.schedule_sweep()).';
+    END IF;
+    IF NOT pg_catalog.has_table_privilege('isms.task', 'INSERT, UPDATE') THEN
+        RAISE EXCEPTION 'role "%" may not sweep: the sweep writes tasks', current_user
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'The sweep inserts and updates rows of isms.task, which needs isms_editor.',
+                  HINT = 'Run the sweep as a member of isms_editor or isms_admin (the pg_cron job runs as the role that scheduled it).';
+    END IF;
+    FOREACH o IN ARRAY orgs LOOP
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('isms.sweep'), (o OPERATOR(pg_catalog.%) 2147483647)::integer);
+    END LOOP;
+    -- one organisation: narrow what the causes read to it (isms.org, as a
+    -- pooled session would), so that its sweep reads its own rows only
+    -- and takes the same time however many organisations the ISMS holds
+    IF $1 IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('isms.org', $1, true);
+    END IF;
+
+    -- new tasks, one per cause without an open task, and open tasks whose
+    -- cause is gone cancelled: one statement over one evaluation of the
+    -- causes.  A sweep waiting on the lock sees the tasks the first one
+    -- committed (READ COMMITTED); a snapshot older than that (REPEATABLE
+    -- READ) meets the unique index instead, and is told to retry.  (No ON
+    -- CONFLICT: the workflow engine logs a creation in its BEFORE trigger,
+    -- before a conflict would skip the row.)  Each row sets the reason of
+    -- its move just before the engine logs it.
+    BEGIN
+        WITH c AS MATERIALIZED (
+            SELECT c.org_id, c.kind, c.record_table, c.record_id, c.title, c.owner, c.due_at
+              FROM isms.task_causes(t) c
+             WHERE c.org_id OPERATOR(pg_catalog.=) ANY (orgs)),
+        ins AS (
+            INSERT INTO isms.task AS k (org_id, kind, record_table, record_id, title, owner, due_at)
+            SELECT c.org_id, c.kind, c.record_table, c.record_id,
+                   CASE WHEN pg_catalog.set_config('isms.reason', 'sweep: overdue', true) IS NOT NULL
+                        THEN pg_catalog.left(c.title, 500) END,
+                   c.owner, c.due_at
+              FROM c
+             WHERE NOT EXISTS (SELECT 1 FROM isms.task x
+                                WHERE x.org_id OPERATOR(pg_catalog.=) c.org_id
+                                  AND x.kind OPERATOR(pg_catalog.=) c.kind
+                                  AND x.record_table OPERATOR(pg_catalog.=) c.record_table
+                                  AND x.record_id OPERATOR(pg_catalog.=) c.record_id
+                                  AND x.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[]))
+            RETURNING k.org_id),
+        gone AS (
+            UPDATE isms.task k
+               SET status = CASE WHEN pg_catalog.set_config('isms.reason', 'sweep: cause gone, no longer overdue', true) IS NOT NULL
+                                 THEN 'cancelled' END,
+                   closed_at = t
+             WHERE k.org_id OPERATOR(pg_catalog.=) ANY (orgs)
+               AND k.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[])
+               AND NOT EXISTS (SELECT 1 FROM c
+                                WHERE c.org_id OPERATOR(pg_catalog.=) k.org_id
+                                  AND c.kind OPERATOR(pg_catalog.=) k.kind
+                                  AND c.record_table OPERATOR(pg_catalog.=) k.record_table
+                                  AND c.record_id OPERATOR(pg_catalog.=) k.record_id)
+            RETURNING k.org_id)
+        SELECT (SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n)
+                  FROM (SELECT ins.org_id, count(*) AS n FROM ins GROUP BY ins.org_id) x),
+               (SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n)
+                  FROM (SELECT gone.org_id, count(*) AS n FROM gone GROUP BY gone.org_id) x)
+          INTO n_created, n_closed;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'could not sweep: another sweep created tasks after this transaction''s snapshot'
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = 'A concurrent sweep of the same organisation committed first; this one would create its tasks twice.',
+                  HINT = 'Retry the transaction (or sweep under READ COMMITTED, where the second sweep waits and creates nothing).';
+    END;
+
+    -- escalation of the open tasks: level 2 first (a task may rise from 0
+    -- to 2 in one move), then level 1
+    WITH lv AS (
+        SELECT k.org_id, k.id, s.escalate_to,
+               pg_catalog.floor(pg_catalog.date_part('epoch', t OPERATOR(pg_catalog.-) k.due_at) / 86400)::integer AS days,
+               CASE WHEN s.escalate_to IS NOT NULL
+                         AND t OPERATOR(pg_catalog.-) k.due_at OPERATOR(pg_catalog.>=) s.escalate_after THEN 2
+                    WHEN t OPERATOR(pg_catalog.-) k.due_at OPERATOR(pg_catalog.>=) s.remind_after THEN 1
+                    ELSE 0 END AS level
+          FROM isms.task k
+          LEFT JOIN isms.task_setting ts ON ts.org_id OPERATOR(pg_catalog.=) k.org_id
+          CROSS JOIN LATERAL (SELECT coalesce(ts.remind_after, interval '7 days') AS remind_after,
+                                     coalesce(ts.escalate_after, interval '14 days') AS escalate_after,
+                                     ts.escalate_to) s
+         WHERE k.org_id OPERATOR(pg_catalog.=) ANY (orgs)
+           AND k.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[])
+           AND k.due_at OPERATOR(pg_catalog.<) t),
+    up AS (
+        UPDATE isms.task k
+           SET status = CASE WHEN pg_catalog.set_config('isms.reason',
+                                  pg_catalog.format('sweep: escalation level 2, %s days overdue, escalated to %s', lv.days, lv.escalate_to),
+                                  true) IS NOT NULL THEN 'escalated' END,
+               escalation_level = 2, escalated_to = lv.escalate_to, escalated_at = t
+          FROM lv
+         WHERE k.org_id OPERATOR(pg_catalog.=) lv.org_id AND k.id OPERATOR(pg_catalog.=) lv.id
+           AND lv.level OPERATOR(pg_catalog.=) 2 AND k.escalation_level OPERATOR(pg_catalog.<) 2
+        RETURNING k.org_id)
+    SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_up2
+      FROM (SELECT up.org_id, count(*) AS n FROM up GROUP BY up.org_id) x;
+    WITH lv AS (
+        SELECT k.org_id, k.id,
+               pg_catalog.floor(pg_catalog.date_part('epoch', t OPERATOR(pg_catalog.-) k.due_at) / 86400)::integer AS days
+          FROM isms.task k
+          LEFT JOIN isms.task_setting ts ON ts.org_id OPERATOR(pg_catalog.=) k.org_id
+         WHERE k.org_id OPERATOR(pg_catalog.=) ANY (orgs)
+           AND k.status OPERATOR(pg_catalog.<>) ALL ('{done,cancelled}'::text[])
+           AND k.escalation_level OPERATOR(pg_catalog.=) 0
+           AND t OPERATOR(pg_catalog.-) k.due_at OPERATOR(pg_catalog.>=) coalesce(ts.remind_after, interval '7 days')),
+    up AS (
+        UPDATE isms.task k
+           SET status = CASE WHEN pg_catalog.set_config('isms.reason',
+                                  pg_catalog.format('sweep: escalation level 1, %s days overdue, owner %s reminded', lv.days, k.owner),
+                                  true) IS NOT NULL THEN 'reminded' END,
+               escalation_level = 1, escalated_at = t
+          FROM lv
+         WHERE k.org_id OPERATOR(pg_catalog.=) lv.org_id AND k.id OPERATOR(pg_catalog.=) lv.id
+        RETURNING k.org_id)
+    SELECT pg_catalog.jsonb_object_agg(x.org_id, x.n) INTO n_up1
+      FROM (SELECT up.org_id, count(*) AS n FROM up GROUP BY up.org_id) x;
+
+    PERFORM pg_catalog.set_config('isms.reason', coalesce(saved_reason, ''), true);
+    PERFORM pg_catalog.set_config('isms.org', coalesce(saved_org, ''), true);
+
+    RETURN QUERY
+    SELECT g.org_id, g.code,
+           coalesce((n_created OPERATOR(pg_catalog.->>) g.org_id::text)::integer, 0),
+           coalesce((n_up2 OPERATOR(pg_catalog.->>) g.org_id::text)::integer, 0)
+               OPERATOR(pg_catalog.+) coalesce((n_up1 OPERATOR(pg_catalog.->>) g.org_id::text)::integer, 0),
+           coalesce((n_closed OPERATOR(pg_catalog.->>) g.org_id::text)::integer, 0)
+      FROM isms.organization g
+     WHERE g.org_id OPERATOR(pg_catalog.=) ANY (orgs)
+     ORDER BY g.org_id;
+END
+$$;
+COMMENT ON FUNCTION isms.sweep(text, timestamptz) IS
+    'Reminders and escalation at at: creates a task (isms.task) for every overdue item of isms.task_causes(at) that has no open one, escalates open tasks past the organisation''s thresholds (isms.task_setting: level 1 reminds the owner, level 2 escalates to escalate_to), cancels open tasks whose cause is gone; one organisation by code or all of the caller''s (NULL); idempotent; every change is a workflow move, sent through the outbox; returns per organisation the tasks created, escalated and closed';
+REVOKE ALL ON FUNCTION isms.sweep(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.sweep(text, timestamptz) TO isms_editor;
+
+------------------------------------------------------------------------------
+-- pg_cron.  The job runs SELECT isms.sweep() as the role that scheduled it,
+-- in the database named by cron.database_name (or, from pg_cron 1.4 on,
+-- in this one through cron.schedule_in_database).
+
+CREATE FUNCTION isms.schedule_sweep(schedule text DEFAULT '*/15 * * * *') RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'cannot schedule the sweep: pg_cron is not installed in database "%"',
+                        pg_catalog.current_database()
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'isms.schedule_sweep() installs a pg_cron job; the extension pg_cron is not created here.',
+                  HINT = 'Add pg_cron to shared_preload_libraries, restart, CREATE EXTENSION pg_cron; or have any scheduler run SELECT * FROM isms.sweep() (cron, systemd timers).';
+    END IF;
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RAISE EXCEPTION 'cannot schedule the sweep as superuser "%"', current_user
+            USING ERRCODE = 'IS120',
+                  DETAIL = 'The pg_cron job runs as the role that schedules it, and a sweep as a superuser sends no events (isms.sweep()).',
+                  HINT = 'SET ROLE to a login role in isms_admin with USAGE on schema cron, then SELECT isms.schedule_sweep().';
+    END IF;
+    IF $1 IS NULL OR pg_catalog.btrim($1) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'cannot schedule the sweep: no schedule given'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('schedule = %s.', coalesce(pg_catalog.quote_literal($1), 'NULL')),
+                  HINT = 'Pass a cron schedule such as ''*/15 * * * *''.';
+    END IF;
+    BEGIN
+        cron_db := pg_catalog.current_setting('cron.database_name', true);
+    EXCEPTION WHEN insufficient_privilege THEN
+        cron_db := NULL;                -- unreadable to a non-superuser: take it to be this one
+    END;
+    IF coalesce(cron_db, pg_catalog.current_database()) OPERATOR(pg_catalog.=) pg_catalog.current_database() THEN
+        EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+            USING 'isms-sweep', $1, 'SELECT * FROM isms.sweep()';
+    ELSE
+        EXECUTE 'SELECT cron.schedule_in_database($1, $2, $3, $4)' INTO job
+            USING 'isms-sweep', $1, 'SELECT * FROM isms.sweep()', pg_catalog.current_database();
+    END IF;
+    RETURN job;
+END
+$$;
+COMMENT ON FUNCTION isms.schedule_sweep(text) IS
+    'Installs or replaces the pg_cron job isms-sweep running SELECT * FROM isms.sweep() on schedule (cron syntax), as the calling role; returns the job id; 0A000 when pg_cron is not installed';
+REVOKE ALL ON FUNCTION isms.schedule_sweep(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.schedule_sweep(text) TO isms_admin;
+
+CREATE FUNCTION isms.unschedule_sweep() RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'cannot unschedule the sweep: pg_cron is not installed in database "%"',
+                        pg_catalog.current_database()
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'isms.unschedule_sweep() removes the pg_cron job isms-sweep; the extension pg_cron is not created here.',
+                  HINT = 'Nothing is scheduled by isms without pg_cron; stop the external scheduler that runs isms.sweep().';
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job j WHERE j.jobname OPERATOR(pg_catalog.=) $1 '
+            'AND j.username OPERATOR(pg_catalog.=) current_user)' INTO found USING 'isms-sweep';
+    IF found THEN
+        EXECUTE 'SELECT cron.unschedule($1)' USING 'isms-sweep';
+    END IF;
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION isms.unschedule_sweep() IS
+    'Removes the calling role''s pg_cron job isms-sweep; true if there was one; 0A000 when pg_cron is not installed';
+REVOKE ALL ON FUNCTION isms.unschedule_sweep() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.unschedule_sweep() TO isms_admin;
+
+------------------------------------------------------------------------------
+-- Policy acknowledgement (A.5.1, A.6.3).  A policy is a document of kind
+-- policy; staff acknowledge the version in force.  The database records
+-- the person it vouches for (isms.current_actor(): the login, or the
+-- person a trusted application login asserts in this transaction) and the
+-- login (isms.current_login()) itself: a trigger sets them, so a direct
+-- INSERT vouches the same as isms.acknowledge_policy(), and nobody
+-- acknowledges for someone else.  Acknowledgements are never changed.
+
+CREATE TABLE isms.policy_acknowledgement (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    document_id bigint NOT NULL,
+    version_id  bigint NOT NULL,
+    version     isms.docver NOT NULL,
+    person      text NOT NULL,
+    login_role  text NOT NULL,
+    acknowledged_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, document_id) REFERENCES isms.document (org_id, id),
+    FOREIGN KEY (org_id, version_id) REFERENCES isms.document_version (org_id, id),
+    CONSTRAINT policy_acknowledgement_once UNIQUE (org_id, version_id, person)
+);
+CREATE INDEX policy_acknowledgement_document_idx ON isms.policy_acknowledgement (org_id, document_id, person);
+COMMENT ON TABLE isms.policy_acknowledgement IS
+    'Annex A 5.1, 6.3 and clause 7.3: who acknowledged which published version of a policy document, and when; written through isms.acknowledge_policy(), never changed';
+COMMENT ON COLUMN isms.policy_acknowledgement.org_id IS 'Organisation';
+COMMENT ON COLUMN isms.policy_acknowledgement.id IS 'Identifier of the acknowledgement';
+COMMENT ON COLUMN isms.policy_acknowledgement.document_id IS 'The policy document (isms.document of kind policy)';
+COMMENT ON COLUMN isms.policy_acknowledgement.version_id IS 'The version acknowledged: the one in force then (isms.document_version)';
+COMMENT ON COLUMN isms.policy_acknowledgement.version IS 'Its number; an acknowledgement counts for later minor versions of the same major';
+COMMENT ON COLUMN isms.policy_acknowledgement.person IS 'Who acknowledged: the person the database vouches for when recorded (isms.current_actor(): the login, or the person a trusted application login asserted)';
+COMMENT ON COLUMN isms.policy_acknowledgement.login_role IS 'The login role of the session that recorded it (isms.current_login(): session_user)';
+COMMENT ON COLUMN isms.policy_acknowledgement.acknowledged_at IS 'When it was recorded (the clock time of the write, after the version it acknowledges was published)';
+
+CREATE FUNCTION isms.policy_acknowledgement_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v record;
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
+        RAISE EXCEPTION 'cannot % policy acknowledgements: they are kept as recorded', pg_catalog.lower(TG_OP)
+            USING ERRCODE = 'IS123',
+                  DETAIL = 'An acknowledgement is evidence of awareness (A.6.3): it is never changed or removed.',
+                  HINT = 'Publish a new major version of the policy to ask everyone again.';
+    END IF;
+    IF NEW.person IS NOT NULL
+       AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RETURN NEW;                     -- a restore
+    END IF;
+    SELECT dv.document_id, dv.version, dv.status, dv.validity, d.kind, d.code, d.title INTO v
+      FROM isms.document_version dv
+      JOIN isms.document d ON d.org_id OPERATOR(pg_catalog.=) dv.org_id AND d.id OPERATOR(pg_catalog.=) dv.document_id
+     WHERE dv.org_id OPERATOR(pg_catalog.=) NEW.org_id AND dv.id OPERATOR(pg_catalog.=) NEW.version_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'cannot acknowledge document version %: it does not exist in organisation %', NEW.version_id, NEW.org_id
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = pg_catalog.format('Key (org_id, version_id)=(%s, %s) is not present in table isms.document_version.', NEW.org_id, NEW.version_id),
+                  HINT = 'Acknowledge a policy with isms.acknowledge_policy(document_id).';
+    END IF;
+    IF v.kind OPERATOR(pg_catalog.<>) 'policy' THEN
+        RAISE EXCEPTION 'cannot acknowledge document % (%): it is not a policy', coalesce(v.code, v.document_id::text), v.title
+            USING ERRCODE = 'IS122',
+                  DETAIL = pg_catalog.format('Document %s of organisation %s is of kind "%s"; only documents of kind "policy" are acknowledged.', v.document_id, NEW.org_id, v.kind),
+                  HINT = 'Acknowledge a policy document (isms.document.kind = ''policy'').';
+    END IF;
+    IF v.status OPERATOR(pg_catalog.<>) 'published' THEN
+        RAISE EXCEPTION 'cannot acknowledge version % of policy %: it is not in force', v.version, coalesce(v.code, v.document_id::text)
+            USING ERRCODE = 'IS122',
+                  DETAIL = pg_catalog.format('Version %s is %s; only the published version in force is acknowledged.', v.version, v.status),
+                  HINT = 'Acknowledge the version in force with isms.acknowledge_policy(document_id).';
+    END IF;
+    NEW.document_id := v.document_id;
+    NEW.version := v.version;
+    NEW.person := isms.current_actor();
+    NEW.login_role := isms.current_login();
+    NEW.acknowledged_at := pg_catalog.clock_timestamp();
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.policy_acknowledgement_check() IS
+    'Trigger: an acknowledgement is of the published version of a policy document (IS122), records the acting person and login role itself, and is never changed or deleted (IS123)';
+REVOKE ALL ON FUNCTION isms.policy_acknowledgement_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_check() TO isms_reader;
+CREATE TRIGGER policy_acknowledgement_check BEFORE INSERT OR UPDATE OR DELETE ON isms.policy_acknowledgement
+    FOR EACH ROW EXECUTE FUNCTION isms.policy_acknowledgement_check();
+CREATE TRIGGER policy_acknowledgement_kept BEFORE TRUNCATE ON isms.policy_acknowledgement
+    FOR EACH STATEMENT EXECUTE FUNCTION isms.policy_acknowledgement_check();
+ALTER TABLE isms.policy_acknowledgement ENABLE ROW LEVEL SECURITY;
+ALTER TABLE isms.policy_acknowledgement FORCE ROW LEVEL SECURITY;
+CREATE POLICY member ON isms.policy_acknowledgement USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
+    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+REVOKE ALL ON isms.policy_acknowledgement FROM PUBLIC;
+GRANT SELECT ON isms.policy_acknowledgement TO isms_reader;
+GRANT INSERT (org_id, version_id) ON isms.policy_acknowledgement TO isms_reader;
+REVOKE ALL ON SEQUENCE isms.policy_acknowledgement_id_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('isms.policy_acknowledgement', '');
+SELECT pg_catalog.pg_extension_config_dump('isms.policy_acknowledgement_id_seq', '');
+
+CREATE FUNCTION isms.acknowledge_policy(document_id bigint) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d record;
+    ver bigint;
+    ack bigint;
+BEGIN
+    SELECT x.org_id, x.id, x.kind, x.code, x.title INTO d
+      FROM isms.document x WHERE x.id OPERATOR(pg_catalog.=) $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'document % does not exist', coalesce($1::text, 'NULL')
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = 'No document with this id exists in an organisation you are a member of.',
+                  HINT = 'SELECT id, code, title FROM isms.document WHERE kind = ''policy'' lists the policies you may acknowledge.';
+    END IF;
+    IF d.kind OPERATOR(pg_catalog.<>) 'policy' THEN
+        RAISE EXCEPTION 'cannot acknowledge document % (%): it is not a policy', coalesce(d.code, d.id::text), d.title
+            USING ERRCODE = 'IS122',
+                  DETAIL = pg_catalog.format('Document %s of organisation %s is of kind "%s"; only documents of kind "policy" are acknowledged.', d.id, d.org_id, d.kind),
+                  HINT = 'Acknowledge a policy document (isms.document.kind = ''policy'').';
+    END IF;
+    SELECT v.id INTO ver FROM isms.document_version v
+     WHERE v.org_id OPERATOR(pg_catalog.=) d.org_id AND v.document_id OPERATOR(pg_catalog.=) d.id
+       AND v.status OPERATOR(pg_catalog.=) 'published';
+    IF ver IS NULL THEN
+        RAISE EXCEPTION 'cannot acknowledge policy % (%): no version is in force', coalesce(d.code, d.id::text), d.title
+            USING ERRCODE = 'IS122',
+                  DETAIL = pg_catalog.format('Document %s of organisation %s has no published version.', d.id, d.org_id),
+                  HINT = 'Publish the policy first (isms.publish_document), then ask staff to acknowledge it.';
+    END IF;
+    INSERT INTO isms.policy_acknowledgement AS a (org_id, version_id) VALUES (d.org_id, ver)
+    ON CONFLICT ON CONSTRAINT policy_acknowledgement_once DO NOTHING
+    RETURNING a.id INTO ack;
+    IF ack IS NULL THEN
+        SELECT a.id INTO ack FROM isms.policy_acknowledgement a
+         WHERE a.org_id OPERATOR(pg_catalog.=) d.org_id AND a.version_id OPERATOR(pg_catalog.=) ver
+           AND a.person OPERATOR(pg_catalog.=) isms.current_actor();
+    END IF;
+    RETURN ack;
+END
+$$;
+COMMENT ON FUNCTION isms.acknowledge_policy(bigint) IS
+    'Records that the acting person (isms.current_actor(), with the session''s login role) acknowledges the version in force of a policy document; refuses a document that is not a policy or has no version in force (IS122); acknowledging twice returns the first acknowledgement''s id';
+REVOKE ALL ON FUNCTION isms.acknowledge_policy(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.acknowledge_policy(bigint) TO isms_reader;
+
+-- The audience of an organisation's policies: the login roles (not
+-- superusers, not trusted application logins, which serve many persons)
+-- that are members of a role its isms.membership names.  An
+-- acknowledgement counts for the version in force when it is of the same
+-- document and major version, at or below it, and recorded by as_of.
+CREATE FUNCTION isms.policy_acknowledgement_status(org_id bigint, as_of timestamptz DEFAULT now())
+RETURNS TABLE (document_id bigint, document_code text, title text, version text, in_force_since timestamptz,
+               person text, in_audience boolean, acknowledged boolean, acknowledged_version text,
+               acknowledged_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+BEGIN
+    RETURN QUERY
+    WITH pol AS (
+        SELECT d.id, d.code, d.title, v.version, pg_catalog.lower(v.validity) AS since
+          FROM isms.document d
+          JOIN isms.document_version v ON v.org_id OPERATOR(pg_catalog.=) d.org_id
+                                      AND v.document_id OPERATOR(pg_catalog.=) d.id
+         WHERE d.org_id OPERATOR(pg_catalog.=) o AND d.kind OPERATOR(pg_catalog.=) 'policy'
+           AND v.validity OPERATOR(pg_catalog.@>) t),
+    audience AS (
+        SELECT DISTINCT r.rolname::text AS person
+          FROM isms.membership m
+          JOIN pg_catalog.pg_roles g ON g.rolname OPERATOR(pg_catalog.=) m.role_name
+          JOIN pg_catalog.pg_roles r ON r.rolcanlogin AND NOT r.rolsuper
+                                    AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')
+                                    AND NOT pg_catalog.pg_has_role(r.oid, 'isms_app', 'USAGE')
+         WHERE m.org_id OPERATOR(pg_catalog.=) o),
+    ack AS (
+        SELECT DISTINCT ON (p.id, a.person) p.id AS document_id, a.person, a.version, a.acknowledged_at
+          FROM pol p
+          JOIN isms.policy_acknowledgement a ON a.org_id OPERATOR(pg_catalog.=) o
+                                            AND a.document_id OPERATOR(pg_catalog.=) p.id
+         WHERE a.acknowledged_at OPERATOR(pg_catalog.<=) t
+           AND isms.major(a.version) OPERATOR(pg_catalog.=) isms.major(p.version)
+           AND a.version OPERATOR(isms.<=) p.version
+         ORDER BY p.id, a.person, a.version DESC, a.acknowledged_at DESC)
+    SELECT p.id, p.code, p.title, p.version::text, p.since, w.person, w.in_audience,
+           k.person IS NOT NULL, k.version::text, k.acknowledged_at
+      FROM pol p
+      CROSS JOIN LATERAL (SELECT a.person, true AS in_audience FROM audience a
+                          UNION
+                          SELECT k2.person, false FROM ack k2
+                           WHERE k2.document_id OPERATOR(pg_catalog.=) p.id
+                             AND k2.person OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.person FROM audience a))) w
+      LEFT JOIN ack k ON k.document_id OPERATOR(pg_catalog.=) p.id AND k.person OPERATOR(pg_catalog.=) w.person
+     ORDER BY p.code, p.id, w.person;
+END
+$$;
+COMMENT ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) IS
+    'Per policy document in force at as_of and per person: whether the person acknowledged the version in force (an acknowledgement of an earlier minor version of the same major counts, one of an earlier major does not), which version and when; the audience is the login roles covered by the organisation''s memberships (current; not superusers or trusted application logins), plus anyone else who acknowledged (in_audience false)';
+REVOKE ALL ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) TO isms_reader;
+
+------------------------------------------------------------------------------
+-- BI views.
+
+CREATE VIEW isms_report.policy_acknowledgements WITH (security_invoker = true) AS
+SELECT o.org_id, o.code AS org_code, s.document_id, s.document_code, s.title, s.version, s.in_force_since,
+       s.person, s.in_audience, s.acknowledged, s.acknowledged_version, s.acknowledged_at
+  FROM isms.organization o
+  CROSS JOIN LATERAL isms.policy_acknowledgement_status(o.org_id) s;
+COMMENT ON VIEW isms_report.policy_acknowledgements IS
+    'A.5.1, A.6.3: who has and has not acknowledged the version in force of each policy, now (isms.policy_acknowledgement_status)';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.org_id IS 'Organisation';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.org_code IS 'Organisation code';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.document_id IS 'The policy document';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.document_code IS 'Its code, such as ISMS-POL-001';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.title IS 'Its title';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.version IS 'The version in force';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.in_force_since IS 'When the version in force was published';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.person IS 'A person of the audience, or another who acknowledged';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.in_audience IS 'True for the login roles covered by the organisation''s memberships';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.acknowledged IS 'True when the person acknowledged the version in force or an earlier minor version of its major';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.acknowledged_version IS 'The version acknowledged; NULL if none counts';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.acknowledged_at IS 'When; NULL if none counts';
+REVOKE ALL ON isms_report.policy_acknowledgements FROM PUBLIC;
+GRANT SELECT ON isms_report.policy_acknowledgements TO isms_reader;
+
+CREATE VIEW isms_report.tasks WITH (security_invoker = true) AS
+SELECT k.org_id, o.code AS org_code, k.id AS task_id, k.kind, g.name AS register, k.record_id, k.title, k.owner,
+       k.due_at, k.status, k.status NOT IN ('done', 'cancelled') AS open, k.escalation_level, k.escalated_to,
+       k.escalated_at, k.created_at, k.closed_at,
+       floor(date_part('epoch', coalesce(k.closed_at, now()) - k.due_at) / 86400)::integer AS days_overdue
+  FROM isms.task k
+  JOIN isms.organization o ON o.org_id = k.org_id
+  LEFT JOIN isms.register g ON g.relid = k.record_table;
+COMMENT ON VIEW isms_report.tasks IS
+    'Clauses 8.1, 9.1: the reminders of isms.sweep() with their escalation level and state';
+COMMENT ON COLUMN isms_report.tasks.org_id IS 'Organisation';
+COMMENT ON COLUMN isms_report.tasks.org_code IS 'Organisation code';
+COMMENT ON COLUMN isms_report.tasks.task_id IS 'The task (isms.task.id)';
+COMMENT ON COLUMN isms_report.tasks.kind IS 'What is overdue (isms.task.kind)';
+COMMENT ON COLUMN isms_report.tasks.register IS 'Register of the record the task is about';
+COMMENT ON COLUMN isms_report.tasks.record_id IS 'id of the record in its register';
+COMMENT ON COLUMN isms_report.tasks.title IS 'What to do';
+COMMENT ON COLUMN isms_report.tasks.owner IS 'Person the task is for';
+COMMENT ON COLUMN isms_report.tasks.due_at IS 'When the record fell due';
+COMMENT ON COLUMN isms_report.tasks.status IS 'open, acknowledged, reminded, escalated, done or cancelled';
+COMMENT ON COLUMN isms_report.tasks.open IS 'True until done or cancelled';
+COMMENT ON COLUMN isms_report.tasks.escalation_level IS '0, 1 (owner reminded) or 2 (escalated)';
+COMMENT ON COLUMN isms_report.tasks.escalated_to IS 'Who it was escalated to at level 2';
+COMMENT ON COLUMN isms_report.tasks.escalated_at IS 'When it last rose a level';
+COMMENT ON COLUMN isms_report.tasks.created_at IS 'When the sweep created it';
+COMMENT ON COLUMN isms_report.tasks.closed_at IS 'When it was done or cancelled';
+COMMENT ON COLUMN isms_report.tasks.days_overdue IS 'Whole days from due_at to now, or to closed_at once closed';
+REVOKE ALL ON isms_report.tasks FROM PUBLIC;
+GRANT SELECT ON isms_report.tasks TO isms_reader;
 
 -- == frameworks: a re-import reports a node moved only when its rank among the nodes both versions hold changes ==
 
@@ -6904,3 +6878,849 @@ COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
     'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
 REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
+
+-- readiness: check 13 (suppliers) and check 14 (policy acknowledgement)
+CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
+                                          as_of timestamptz DEFAULT now(),
+                                          pass_share numeric DEFAULT 0.90,
+                                          fail_share numeric DEFAULT 0.50,
+                                          lookback interval DEFAULT interval '1 year',
+                                          review_every interval DEFAULT interval '1 year')
+RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
+               evidence bigint, figures text, action text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+    ps constant numeric := $3;
+    fs constant numeric := $4;
+    lb constant interval := $5;
+    mr constant interval := $6;
+    since timestamptz;
+    -- (1)
+    scope_ok boolean; policy_ok boolean; n_obj bigint; n_proc bigint; n_est bigint; n_est_overdue bigint;
+    -- (2)
+    n_controls bigint; n_soa bigint; n_app bigint; n_impl bigint; n_ev bigint;
+    -- (3)
+    wf_done text[]; n_cycles bigint;
+    -- (4)
+    n_obj_all bigint; n_measured bigint; n_meas bigint;
+    -- (5)
+    prog_ok boolean; n_due bigint; n_done bigint;
+    -- (6)
+    n_mr_planned bigint; n_mr_held bigint; n_mr_overdue bigint; last_mr date;
+    -- (7)
+    n_impr bigint; n_ca_checked bigint; n_ca_eff bigint; n_obj_ach bigint; risk_now bigint; risk_then bigint;
+    -- (8)
+    n_nc bigint; n_nc_ca bigint; n_ca_done bigint; n_ca_ok bigint; n_unlinked bigint; n_ca_late bigint;
+    -- (9)
+    n_party bigint; n_req bigint; n_party_bare bigint; n_ip bigint; n_ip_overdue bigint;
+    -- (10)
+    n_doc bigint; n_doc_current bigint; n_mand bigint; n_mand_ok bigint; missing text;
+    -- (11)
+    n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
+    -- (12)
+    n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
+    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
+    soa_signed text; soa_status text;
+    -- (13)
+    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
+    sup_bare text; n_sup_overdue bigint;
+    -- (14)
+    n_pol bigint; n_pol_pairs bigint; n_pol_acked bigint; pol_short text; n_pol_bare bigint; pol_bare text;
+    s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
+    iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
+    iv_party interval; iv_requirement interval;
+BEGIN
+    IF ps IS NULL OR fs IS NULL OR ps < 0 OR ps > 1 OR fs < 0 OR fs > ps THEN
+        PERFORM isms.report_bad_argument(CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN 'pass_share' ELSE 'fail_share' END,
+            CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN ps::text ELSE fs::text END,
+            'shares lie between 0 and 1, and fail_share is at most pass_share',
+            'Pass for example pass_share => 0.9, fail_share => 0.5.');
+    END IF;
+    IF lb IS NULL OR lb <= interval '0' THEN
+        PERFORM isms.report_bad_argument('lookback', lb::text, 'a positive interval is required',
+            'Pass an interval such as ''1 year''.');
+    END IF;
+    IF mr IS NULL OR mr <= interval '0' THEN
+        PERFORM isms.report_bad_argument('review_every', mr::text, 'a positive interval is required',
+            'Pass the planned interval of management reviews, such as ''6 months'' or ''1 year''.');
+    END IF;
+    since := t - lb;
+    iv_scope := isms.review_interval(o, 'isms.scope_item');
+    iv_policy := isms.review_interval(o, 'isms.policy');
+    iv_objective := isms.review_interval(o, 'isms.objective');
+    iv_process := isms.review_interval(o, 'isms.process');
+    iv_party := isms.review_interval(o, 'isms.interested_party');
+    iv_requirement := isms.review_interval(o, 'isms.party_requirement');
+    d_since := to_char(since, 'YYYY-MM-DD');
+
+    -- (1) ISMS established: scope, policy, objectives, processes documented and current
+    SELECT coalesce(btrim(scope_statement), '') <> '' INTO scope_ok FROM isms.organization WHERE org_id = o;
+    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
+    policy_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND kind = 'information_security'
+                                                    AND approved_at <= t);
+    SELECT array_agg(state) INTO obj_final FROM isms.workflow_state WHERE workflow = 'objective' AND is_terminal;
+    SELECT count(*) INTO n_obj FROM isms.known_as_of(NULL::isms.objective, t) j
+     WHERE j.org_id = o AND j.created_at <= t AND j.status <> ALL (obj_final);
+    SELECT count(*) INTO n_proc FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_est, n_est_overdue
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_scope) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_policy) < t
+              FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_objective) < t
+              FROM isms.known_as_of(NULL::isms.objective, t) WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_process) < t
+              FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t) x;
+    s := CASE WHEN n_est > 0 THEN round(1 - n_est_overdue::numeric / n_est, 3) ELSE 0 END;
+    st := CASE WHEN NOT scope_ok OR NOT policy_ok OR n_obj = 0 OR n_proc = 0 OR s < fs THEN 'fail'
+               WHEN s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 1; checkpoint := 'ISMS established'; clauses := '4.3, 4.4, 5.2, 6.2'; status := st; score := round(s, 3);
+    evidence := n_est;
+    figures := format('scope %s; information security policy %s; current objectives: %s; processes: %s; scope, policy, objective and process records reviewed within their interval: %s of %s',
+                      CASE WHEN scope_ok THEN 'defined' ELSE 'missing' END,
+                      CASE WHEN policy_ok THEN 'approved' ELSE 'missing or not approved' END,
+                      n_obj, n_proc, n_est - n_est_overdue, n_est);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN NOT scope_ok THEN 'Define the scope (isms.organization.scope_statement, isms.scope_item)' END,
+                        CASE WHEN NOT policy_ok THEN 'Record the approved information security policy (isms.policy, kind information_security)' END,
+                        CASE WHEN n_obj = 0 THEN 'Set measurable objectives (isms.objective)' END,
+                        CASE WHEN n_proc = 0 THEN 'Document the ISMS processes (isms.process)' END,
+                        CASE WHEN n_est_overdue > 0 THEN format('Review the %s overdue scope, policy, objective and process records (isms.stale_items)', n_est_overdue) END) END;
+    RETURN NEXT;
+
+    -- (2) Operating as intended: applicable controls implemented, with recent evidence
+    SELECT count(*) INTO n_controls FROM isms.requirement WHERE framework = 'iso27001-2022' AND kind = 'control';
+    SELECT count(*), count(*) FILTER (WHERE e.applicable),
+           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'),
+           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'
+                              AND EXISTS (SELECT 1 FROM isms.evidence v
+                                           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
+                                             AND v.record_id = e.id AND v.collected_at > since AND v.collected_at <= t))
+      INTO n_soa, n_app, n_impl, n_ev
+      FROM isms.known_as_of(NULL::isms.soa_entry, t) e
+     WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
+    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
+           z.status
+      INTO soa_signed, soa_status
+      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
+     ORDER BY z.soa_version DESC LIMIT 1;
+    s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
+    st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
+    check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
+    evidence := n_ev;
+    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
+                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
+                        CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
+                        CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
+                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
+                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
+                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
+    RETURN NEXT;
+
+    -- (3) Continually improving: completed PDCA cycles of the improvement workflows
+    SELECT coalesce(array_agg(DISTINCT f.workflow ORDER BY f.workflow), '{}'), count(l.*)
+      INTO wf_done, n_cycles
+      FROM isms.transition_log l
+      JOIN isms.workflow f ON f.relid = l.record_table
+      JOIN isms.workflow_state ws ON ws.workflow = f.workflow AND ws.state = l.to_state
+     WHERE l.org_id = o AND l.at > since AND l.at <= t AND ws.is_terminal AND ws.phase = 'act'
+       AND isms.reported_move(l.from_state, l.to_state)
+       AND f.workflow IN ('corrective_action', 'improvement', 'review_action');
+    k := cardinality(wf_done);
+    s := round(k / 3.0, 3);
+    st := CASE k WHEN 3 THEN 'pass' WHEN 0 THEN 'fail' ELSE 'warn' END;
+    check_no := 3; checkpoint := 'ISMS continually improving'; clauses := '9.3.3, 10.1, 10.2'; status := st; score := round(s, 3);
+    evidence := n_cycles;
+    figures := format('PDCA cycles completed since %s by corrective actions, improvements and review actions: %s (workflows: %s)',
+                      d_since, n_cycles, coalesce(nullif(array_to_string(wf_done, ', '), ''), 'none'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE 'Carry ' || array_to_string(ARRAY(SELECT w FROM unnest(ARRAY['corrective_action', 'improvement', 'review_action']) w
+                                                          WHERE w <> ALL (wf_done)), ', ')
+                        || ' records through to closure (isms.transition), so each improvement route completes a cycle' END;
+    RETURN NEXT;
+
+    -- (4) Monitoring and measurement results exist (objectives past their first planning)
+    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.objective_measurement m
+                                                     WHERE m.org_id = o AND m.objective_id = j.id
+                                                       AND m.measured_at > since AND m.measured_at <= t))
+      INTO n_obj_all, n_measured
+      FROM isms.known_as_of(NULL::isms.objective, t) j
+     WHERE j.org_id = o AND j.created_at <= t AND NOT (j.status = 'planned' AND j.cycle = 1);
+    SELECT count(*) INTO n_meas FROM isms.objective_measurement m
+     WHERE m.org_id = o AND m.measured_at > since AND m.measured_at <= t;
+    s := CASE WHEN n_obj_all > 0 THEN round(n_measured::numeric / n_obj_all, 3) ELSE 0 END;
+    st := CASE WHEN n_obj_all = 0 OR n_meas = 0 OR s < fs THEN 'fail' WHEN s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 4; checkpoint := 'Monitoring and measurement results exist'; clauses := '9.1'; status := st; score := round(s, 3);
+    evidence := n_meas;
+    figures := format('objectives measured since %s: %s of %s; measurements: %s',
+                      d_since, n_measured, n_obj_all, n_meas);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_obj_all = 0 THEN 'Set measurable objectives (isms.objective) and record their measurements (isms.objective_measurement)'
+                   ELSE format('Measure the %s objectives without a result since %s (isms.objective_measurement)', n_obj_all - n_measured, d_since) END;
+    RETURN NEXT;
+
+    -- (5) Internal audits per programme
+    prog_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.audit_programme, t) WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
+    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
+                                                     WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
+                                                       AND l.to_state = 'completed' AND l.record_id = a.id AND l.at <= t))
+      INTO n_due, n_done
+      FROM isms.known_as_of(NULL::isms.audit, t) a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
+    s := CASE WHEN n_due > 0 THEN round(n_done::numeric / n_due, 3) ELSE 0 END;
+    st := CASE WHEN n_due = 0 OR n_done = 0 OR s < fs THEN 'fail' WHEN NOT prog_ok OR s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 5; checkpoint := 'Internal audits per programme'; clauses := '9.2'; status := st; score := round(s, 3);
+    evidence := n_done;
+    figures := format('audit programme covering %s: %s; audits due since %s completed: %s of %s',
+                      to_char(t, 'YYYY-MM-DD'), CASE WHEN prog_ok THEN 'yes' ELSE 'no' END, d_since, n_done, n_due);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN NOT prog_ok THEN 'Plan an audit programme covering the current period (isms.audit_programme)' END,
+                        CASE WHEN n_due = 0 THEN 'Plan and conduct internal audits (isms.audit)' END,
+                        CASE WHEN n_due > n_done THEN format('Complete or reschedule the %s audits due and not completed', n_due - n_done) END) END;
+    RETURN NEXT;
+
+    -- (6) Management reviews at planned intervals, with the required inputs
+    SELECT count(*) FILTER (WHERE m.planned_on > (t - mr)::date AND m.planned_on <= t::date),
+           count(*) FILTER (WHERE m.held_on > (t - mr)::date AND m.held_on <= t::date
+                              AND btrim(coalesce(m.previous_actions_status, '')) <> '' AND btrim(coalesce(m.context_changes, '')) <> ''
+                              AND btrim(coalesce(m.party_changes, '')) <> '' AND btrim(coalesce(m.performance_feedback, '')) <> ''
+                              AND btrim(coalesce(m.party_feedback, '')) <> '' AND btrim(coalesce(m.risk_results, '')) <> ''
+                              AND btrim(coalesce(m.improvement_opportunities, '')) <> '' AND btrim(coalesce(m.decisions, '')) <> ''),
+           count(*) FILTER (WHERE m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date)),
+           max(m.held_on) FILTER (WHERE m.held_on <= t::date)
+      INTO n_mr_planned, n_mr_held, n_mr_overdue, last_mr
+      FROM isms.known_as_of(NULL::isms.management_review, t) m WHERE m.org_id = o;
+    -- which review lacks which input, which is overdue (the inputs' rules
+    -- are the register's: a blank input is missing)
+    SELECT string_agg(format('%s (held %s) lacks 9.3.2 %s', x.title, to_char(x.held_on, 'YYYY-MM-DD'),
+                             array_to_string(x.lacks, ', ')), '; ' ORDER BY x.held_on, x.id)
+      INTO mr_incomplete
+      FROM (SELECT m.id, m.title, m.held_on,
+                   ARRAY(SELECT k.letter FROM (VALUES
+                            ('a', m.previous_actions_status), ('b', m.context_changes), ('c', m.party_changes),
+                            ('d', m.performance_feedback), ('e', m.party_feedback), ('f', m.risk_results),
+                            ('g', m.improvement_opportunities), ('decisions', m.decisions)) k(letter, v)
+                          WHERE btrim(coalesce(k.v, '')) = '') AS lacks
+              FROM isms.known_as_of(NULL::isms.management_review, t) m
+             WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date) x
+     WHERE cardinality(x.lacks) > 0;
+    SELECT string_agg(format('%s (planned %s)', m.title, to_char(m.planned_on, 'YYYY-MM-DD')), ', ' ORDER BY m.planned_on, m.id)
+      INTO mr_late
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+     WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
+    -- minutes signed by top management (isms.sign_off), as they stand at t
+    WITH so AS MATERIALIZED (
+        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
+          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
+         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
+    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
+      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+      LEFT JOIN so ON so.record_id = m.id
+     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
+    s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
+              WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
+    st := CASE WHEN n_mr_held = 0 THEN 'fail'
+               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
+    check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
+    evidence := n_mr_held;
+    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
+                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
+                      coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
+                      coalesce('; incomplete: ' || mr_incomplete, ''))
+               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
+                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
+                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
+                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
+                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
+                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
+                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
+    RETURN NEXT;
+
+    -- (7) Evidence of improvement outcomes
+    SELECT count(*) INTO n_impr FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
+       AND l.at > since AND l.at <= t;
+    SELECT count(*), count(*) FILTER (WHERE l.to_state = 'closed') INTO n_ca_checked, n_ca_eff
+      FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+       AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+       AND l.at > since AND l.at <= t;
+    SELECT count(*) INTO n_obj_ach FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.objective'::regclass AND l.to_state = 'achieved'
+       AND l.at > since AND l.at <= t;
+    SELECT coalesce(sum(a.rating), 0), coalesce(sum(b.rating), 0) INTO risk_then, risk_now
+      FROM isms.risk_rating_at(o, since) a
+      JOIN isms.risk_rating_at(o, t) b ON b.risk_id = a.risk_id;
+    -- a fall in residual risk counts only when the risks were reassessed
+    -- in the period: a register left alone shows no outcome
+    risk_fresh := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.risk, t) r
+                           WHERE r.org_id = o AND r.created_at <= t
+                             AND greatest(r.updated_at, r.last_reviewed_at) > since);
+    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer
+         + (risk_now < risk_then AND risk_fresh)::integer;
+    s := round(k / 4.0, 3);
+    st := CASE WHEN k >= 3 THEN 'pass' WHEN k >= 1 THEN 'warn' ELSE 'fail' END;
+    check_no := 7; checkpoint := 'Evidence of improvement outcomes'; clauses := '10.1, 6.2, 6.1.3'; status := st; score := round(s, 3);
+    evidence := n_impr + n_ca_eff + n_obj_ach;
+    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s%s',
+                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now,
+                      CASE WHEN NOT risk_fresh THEN ' (no risk reassessed since then)' ELSE '' END);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_impr = 0 THEN 'Implement and record improvements (isms.improvement)' END,
+                        CASE WHEN n_ca_eff = 0 THEN 'Check corrective actions for effectiveness' END,
+                        CASE WHEN n_obj_ach = 0 THEN 'Evaluate objectives against their targets' END,
+                        CASE WHEN NOT risk_fresh THEN format('Reassess the risks (6.1.2, 8.2): none changed or was reviewed since %s', d_since)
+                             WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
+    RETURN NEXT;
+
+    -- (8) Corrective action with root cause and effectiveness checks
+    SELECT count(*),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.corrective_action, t) a
+                                           WHERE a.org_id = o AND a.nonconformity_id = n.id
+                                             AND btrim(coalesce(a.root_cause, '')) <> ''))
+      INTO n_nc, n_nc_ca
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+     WHERE n.org_id = o AND n.detected_at <= t AND n.status <> 'rejected';
+    SELECT count(*) FILTER (WHERE a.status IN ('verified', 'closed')),
+           count(*) FILTER (WHERE a.status IN ('verified', 'closed') AND btrim(coalesce(a.root_cause, '')) <> ''
+                              AND a.effectiveness_checked_at IS NOT NULL
+                              AND a.effectiveness_checked_by IS DISTINCT FROM a.implemented_by),
+           count(*) FILTER (WHERE a.due_on < t::date
+                              AND a.status NOT IN (SELECT state FROM isms.workflow_state
+                                                    WHERE workflow = 'corrective_action' AND is_terminal))
+      INTO n_ca_done, n_ca_ok, n_ca_late
+      FROM isms.known_as_of(NULL::isms.corrective_action, t) a
+     WHERE a.org_id = o AND a.created_at <= t;
+    SELECT count(*) INTO n_unlinked FROM isms.known_as_of(NULL::isms.audit_finding, t) f
+     WHERE f.org_id = o AND f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL
+       AND f.status <> 'withdrawn' AND f.created_at <= t;
+    s := CASE WHEN n_nc + n_ca_done + n_unlinked > 0
+              THEN round((n_nc_ca + n_ca_ok)::numeric / (n_nc + n_ca_done + n_unlinked), 3) ELSE 0 END;
+    st := CASE WHEN n_nc + n_ca_done + n_unlinked = 0 OR s < fs THEN 'fail'
+               WHEN s < ps OR n_unlinked > 0 OR n_ca_late > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 8; checkpoint := 'Corrective action with root cause and effectiveness check'; clauses := '10.2'; status := st; score := round(s, 3);
+    evidence := n_nc_ca + n_ca_ok;
+    figures := format('nonconformities with a corrective action and root cause: %s of %s; checked corrective actions with an independent effectiveness check: %s of %s; overdue corrective actions: %s; nonconformity findings not raised as nonconformities: %s',
+                      n_nc_ca, n_nc, n_ca_ok, n_ca_done, n_ca_late, n_unlinked);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_nc + n_ca_done + n_unlinked = 0 THEN 'Record nonconformities and their corrective actions (isms.nonconformity, isms.corrective_action); an ISMS that never finds one is not credible'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_nc > n_nc_ca THEN format('Record a corrective action with its root cause for %s nonconformities', n_nc - n_nc_ca) END,
+                        CASE WHEN n_ca_done > n_ca_ok THEN format('Have %s corrective actions checked for effectiveness by someone other than the implementer', n_ca_done - n_ca_ok) END,
+                        CASE WHEN n_ca_late > 0 THEN format('Complete or re-plan %s overdue corrective actions', n_ca_late) END,
+                        CASE WHEN n_unlinked > 0 THEN format('Raise the %s nonconformity findings as nonconformities (audit_finding.nonconformity_id)', n_unlinked) END) END;
+    RETURN NEXT;
+
+    -- (9) Interested parties and their requirements recorded and reviewed
+    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.party_requirement, t) q
+                                                         WHERE q.org_id = o AND q.party_id = p.id AND q.created_at <= t))
+      INTO n_party, n_party_bare
+      FROM isms.known_as_of(NULL::isms.interested_party, t) p WHERE p.org_id = o AND p.created_at <= t;
+    SELECT count(*) INTO n_req FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_ip, n_ip_overdue
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_party) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.interested_party, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_requirement) < t
+              FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t) x;
+    s := CASE WHEN n_ip > 0 THEN round(1 - n_ip_overdue::numeric / n_ip, 3) ELSE 0 END;
+    st := CASE WHEN n_party = 0 OR n_req = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_party_bare > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 9; checkpoint := 'Interested parties and their requirements'; clauses := '4.2'; status := st; score := round(s, 3);
+    evidence := n_ip;
+    figures := format('interested parties: %s (without requirements: %s); requirements: %s; reviewed within their interval: %s of %s',
+                      n_party, n_party_bare, n_req, n_ip - n_ip_overdue, n_ip);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_party = 0 THEN 'Record the interested parties (isms.interested_party)' END,
+                        CASE WHEN n_req = 0 OR n_party_bare > 0 THEN 'Record the requirements of every interested party (isms.party_requirement)' END,
+                        CASE WHEN n_ip_overdue > 0 THEN format('Review %s overdue parties and requirements', n_ip_overdue) END) END;
+    RETURN NEXT;
+
+    -- (10) Documented information controlled and current
+    iv := isms.review_interval(o, 'isms.document');
+    SELECT count(*),
+           count(*) FILTER (WHERE isms.document_in_force(d.status)
+                              AND coalesce(isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, t), d.created_at)
+                                  + coalesce(d.review_interval, iv) >= t),
+           coalesce(array_agg(DISTINCT d.clause::text) FILTER (WHERE isms.document_in_force(d.status)
+                                                              AND d.framework = 'iso27001-2022'), '{}')
+      INTO n_doc, n_doc_current, doc_clauses
+      FROM isms.known_as_of(NULL::isms.document, t) d
+     WHERE d.org_id = o AND d.created_at <= t AND d.status <> 'retired';
+    SELECT count(*), count(*) FILTER (WHERE m.clause = ANY (doc_clauses)),
+           string_agg(m.clause, ', ' ORDER BY m.c) FILTER (WHERE m.clause <> ALL (doc_clauses))
+      INTO n_mand, n_mand_ok, missing
+      FROM (SELECT DISTINCT clause AS c, clause::text AS clause FROM isms.mandatory_information
+             WHERE framework = 'iso27001-2022' AND kind = 'document') m;
+    s := CASE WHEN n_doc > 0 THEN round(n_doc_current::numeric / n_doc, 3) ELSE 0 END;
+    st := CASE WHEN n_doc = 0 OR s < fs OR n_mand_ok * 2 < n_mand THEN 'fail'
+               WHEN s < ps OR n_mand_ok < n_mand THEN 'warn' ELSE 'pass' END;
+    check_no := 10; checkpoint := 'Documented information controlled and current'; clauses := '7.5'; status := st; score := round(s, 3);
+    evidence := n_doc_current;
+    figures := format('documents in force and reviewed within their interval: %s of %s; mandatory documents present for %s of %s clauses%s',
+                      n_doc_current, n_doc, n_mand_ok, n_mand, coalesce(' (missing: ' || missing || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_doc = 0 THEN 'Bring the ISMS documents under control (isms.document)' END,
+                        CASE WHEN n_doc > n_doc_current THEN format('Review or publish the %s documents that are overdue for review or not in force', n_doc - n_doc_current) END,
+                        CASE WHEN n_mand_ok < n_mand THEN 'Provide the mandatory documents for clauses ' || missing END) END;
+    RETURN NEXT;
+
+    -- (11) Process interactions: no siloed process, no near miss, no input
+    -- that no process outputs
+    SELECT count(*) FILTER (WHERE x.match = 'exact'),
+           string_agg(format('%s output "%s" / %s input "%s"', x.from_process, x.artifact, x.to_process, x.input_artifact),
+                      ', ' ORDER BY x.from_process_id, x.to_process_id, x.input_artifact) FILTER (WHERE x.match = 'near_miss'),
+           string_agg(format('"%s" (input of %s)', x.input_artifact, x.to_process), ', ' ORDER BY x.to_process_id, x.input_artifact)
+               FILTER (WHERE x.match = 'dangling')
+      INTO n_edges, near_names, dangling_names
+      FROM isms.process_interactions(o, t) x;
+    SELECT count(*) FILTER (WHERE x.siloed), string_agg(x.name, ', ' ORDER BY x.process_id) FILTER (WHERE x.siloed)
+      INTO n_silo, silo_names
+      FROM isms.process_links(o, t) x;
+    s := CASE WHEN n_proc > 0 THEN round(1 - n_silo::numeric / n_proc, 3) ELSE 0 END;
+    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail'
+               WHEN near_names IS NOT NULL OR dangling_names IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 11; checkpoint := 'Process interactions, no siloed process'; clauses := '4.4'; status := st; score := round(s, 3);
+    evidence := n_edges;
+    figures := format('processes: %s; interactions: %s; siloed: %s%s; near misses: %s; inputs no process outputs: %s',
+                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''),
+                      coalesce(near_names, 'none'), coalesce(dangling_names, 'none'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_proc = 0 THEN 'Document the ISMS processes with their inputs and outputs (isms.process, isms.process_input, isms.process_output)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_silo > 0 THEN 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END,
+                        CASE WHEN near_names IS NOT NULL THEN 'Name each artifact the same on both sides: ' || near_names END,
+                        CASE WHEN dangling_names IS NOT NULL THEN 'Record the process that outputs ' || dangling_names || ', or the input''s real source' END) END;
+    RETURN NEXT;
+
+    -- (12) The core registers are maintained: no shelf-ware.  A risk
+    -- assessment not performed at planned intervals (6.1.2, 8.2) and
+    -- context, scope, policy, objectives or SoA left untouched are major
+    -- findings: a core register fails when it is empty, when nothing in it
+    -- changed or was reviewed for lookback, or when every row in force is
+    -- overdue for review; it warns when some rows are overdue.
+    SELECT count(*),
+           count(*) FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s)', x.title,
+                             CASE WHEN x.rows = 0 THEN 'none recorded'
+                                  ELSE concat_ws(', ', format('%s of %s overdue', x.overdue, x.in_force),
+                                                 CASE WHEN x.untouched THEN format('untouched since %s', coalesce(to_char(x.last_change_at, 'YYYY-MM-DD'), 'ever')) END) END),
+                      '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s of %s overdue)', x.title, x.overdue, x.in_force), '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE NOT (x.rows = 0 OR x.untouched OR x.overdue = x.in_force) AND x.overdue > 0)
+      INTO n_core, n_shelf, shelf_names, core_overdue
+      FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
+                   z.rows - coalesce(a.retired, 0) AS in_force
+              FROM isms.staleness_summary(o, t, lb) z
+              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
+                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
+                          GROUP BY w.register) a ON a.register = z.register
+             WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
+                                  'treatment_plan', 'soa_entry', 'objective')) x;
+    s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
+    st := CASE WHEN n_shelf > 0 THEN 'fail' WHEN core_overdue IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 12; checkpoint := 'Core registers maintained, no shelf-ware'; clauses := '4.1, 4.3, 5.2, 6.1.2, 6.1.3, 6.2, 8.2'; status := st; score := round(s, 3);
+    evidence := n_core - n_shelf;
+    figures := format('core registers maintained: %s of %s (nothing changed or reviewed since %s counts as untouched)%s%s',
+                      n_core - n_shelf, n_core, d_since,
+                      coalesce('; shelf-ware: ' || shelf_names, ''), coalesce('; overdue: ' || core_overdue, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
+                        CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
+    RETURN NEXT;
+
+    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
+    -- (not retired) reviewed within its interval and assessed on time; a
+    -- high or critical supplier with an agreement in force that states
+    -- security requirements.  A critical supplier without one, or with an
+    -- overdue assessment, fails; any other gap, or no supplier recorded,
+    -- warns.
+    iv := isms.review_interval(o, 'isms.supplier');
+    SELECT count(*),
+           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
+                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
+           count(*) FILTER (WHERE x.criticality = 'critical'),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
+           count(*) FILTER (WHERE x.review_overdue)
+      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
+      FROM (SELECT p.name, p.criticality,
+                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
+    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
+    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
+               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
+    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
+    evidence := n_sup_ok;
+    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
+                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
+                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
+                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
+                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
+                      coalesce('; other overdue assessments: ' || sup_late, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
+                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
+                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
+                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
+                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
+                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
+    RETURN NEXT;
+
+    -- (14) Policies acknowledged (A.5.1, A.6.3, 7.3): the audience of the
+    -- organisation (isms.policy_acknowledgement_status) has acknowledged
+    -- the version in force of every policy document.  Shares of the
+    -- audience-policy pairs acknowledged at or above pass_share pass, below
+    -- fail_share fail; no policy in force fails; no audience warns, and so
+    -- does a policy published without a version under document control
+    -- (there is nothing to acknowledge).
+    SELECT count(DISTINCT a.document_id), count(*) FILTER (WHERE a.in_audience),
+           count(*) FILTER (WHERE a.in_audience AND a.acknowledged)
+      INTO n_pol, n_pol_pairs, n_pol_acked
+      FROM isms.policy_acknowledgement_status(o, t) a;
+    SELECT count(*) FILTER (WHERE x.versioned), count(*) FILTER (WHERE NOT x.versioned),
+           string_agg(x.code, ', ' ORDER BY x.code) FILTER (WHERE NOT x.versioned)
+      INTO k, n_pol_bare, pol_bare
+      FROM (SELECT coalesce(d.code, d.id::text) AS code, d.status,
+                   EXISTS (SELECT 1 FROM isms.document_version v
+                            WHERE v.org_id = o AND v.document_id = d.id AND v.validity @> t) AS versioned
+              FROM isms.known_as_of(NULL::isms.document, t) d
+             WHERE d.org_id = o AND d.kind = 'policy' AND d.created_at <= t) x
+     WHERE x.versioned OR x.status = 'published';
+    n_pol := greatest(n_pol, k) + n_pol_bare;
+    SELECT string_agg(format('%s %s (%s of %s)', x.document_code, x.version, x.acked, x.pairs), ', ' ORDER BY x.document_code)
+      INTO pol_short
+      FROM (SELECT a.document_code, a.version, count(*) FILTER (WHERE a.acknowledged) AS acked, count(*) AS pairs
+              FROM isms.policy_acknowledgement_status(o, t) a WHERE a.in_audience
+             GROUP BY a.document_id, a.document_code, a.version
+            HAVING count(*) FILTER (WHERE a.acknowledged) < count(*)) x;
+    s := CASE WHEN n_pol_pairs > 0 THEN round(n_pol_acked::numeric / n_pol_pairs, 3) ELSE 0 END;
+    st := CASE WHEN n_pol = 0 OR (n_pol_pairs > 0 AND s < fs) THEN 'fail'
+               WHEN n_pol_pairs = 0 OR s < ps OR n_pol_bare > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 14; checkpoint := 'Policies acknowledged by staff'; clauses := 'A.5.1, A.6.3, 7.3'; status := st; score := round(s, 3);
+    evidence := n_pol_acked;
+    figures := format('policies in force: %s; acknowledgements of the version in force: %s of %s (audience x policies)%s%s',
+                      n_pol, n_pol_acked, n_pol_pairs, coalesce('; outstanding: ' || pol_short, ''),
+                      coalesce('; published without a version to acknowledge: ' || n_pol_bare || ' (' || pol_bare || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_pol = 0 THEN 'Publish the information security policy and topic-specific policies as documents of kind policy (isms.document, isms.publish_document)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN pol_bare IS NOT NULL THEN 'Bring the policies published without a version under document control, so that staff can acknowledge them (isms.draft_document, isms.publish_document): ' || pol_bare END,
+                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: memberships of their login roles (isms.membership)' END,
+                        CASE WHEN pol_short IS NOT NULL THEN 'Have staff acknowledge the policies in force (isms.acknowledge_policy): ' || pol_short END) END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers, supplier relationships (A.5.19-A.5.22, check 13) and policy acknowledgement (check 14), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
+
+-- the audit pack: suppliers (A.5.19-A.5.22), then open tasks and policy acknowledgement
+CREATE OR REPLACE FUNCTION isms.audit_pack(org_code text, as_of timestamptz DEFAULT now()) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o bigint;
+    org isms.organization;
+    t constant timestamptz := isms.report_time('as_of', $2);
+    n_pass integer; n_warn integer; n_fail integer;
+    n_controls integer; n_app integer; n_excl integer; n_undecided integer; n_impl integer;
+    n_nc integer; n_stale bigint; n_sup_flag integer;
+    n_task integer; n_task_1 integer; n_task_2 integer; n_ack bigint; n_ack_pairs bigint;
+    head_seq bigint; head_hash text;
+    verdict text;
+    css text;
+    html text;
+    part text;
+BEGIN
+    IF org_code IS NULL OR btrim(org_code) = '' THEN
+        PERFORM isms.report_bad_argument('org_code', org_code, 'an organisation code is required',
+            'SELECT code FROM isms.organization lists the organisations you may see.');
+    END IF;
+    SELECT x.* INTO org FROM isms.organization x WHERE x.code = org_code;
+    IF NOT FOUND THEN
+        PERFORM isms.report_bad_argument('org_code', org_code, 'no such organisation, or not one you are a member of',
+            'SELECT code FROM isms.organization lists the organisations you may see.');
+    END IF;
+    o := org.org_id;
+
+    -- the figures of the summary, each from the report function itself
+    SELECT count(*) FILTER (WHERE r.status = 'pass'), count(*) FILTER (WHERE r.status = 'warn'),
+           count(*) FILTER (WHERE r.status = 'fail')
+      INTO n_pass, n_warn, n_fail FROM isms.clause_4_4_readiness(o, t) r;
+    verdict := CASE WHEN n_fail > 0 THEN 'not ready: fix the failing checks first'
+                    WHEN n_warn > 0 THEN 'ready with observations' ELSE 'ready' END;
+    SELECT count(*), count(*) FILTER (WHERE s.decision = 'included'), count(*) FILTER (WHERE s.decision = 'excluded'),
+           count(*) FILTER (WHERE s.decision NOT IN ('included', 'excluded')),
+           count(*) FILTER (WHERE s.decision = 'included' AND s.implementation_status = 'implemented')
+      INTO n_controls, n_app, n_excl, n_undecided, n_impl
+      FROM isms.statement_of_applicability(o, 'iso27001-2022', t) s;
+    SELECT count(*) INTO n_nc
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
+    SELECT coalesce(sum(z.overdue), 0) INTO n_stale FROM isms.staleness_summary(o, t) z;
+    PERFORM isms.require_member(o, 'read the trail head of');
+    -- now: the head itself (entries of this transaction are recorded at
+    -- clock time, after now()); a past instant: the last entry by then
+    SELECT x.seq, encode(x.hash, 'hex') INTO head_seq, head_hash
+      FROM isms.trail x WHERE x.org_id = o AND (t >= now() OR x.recorded_at <= t) ORDER BY x.seq DESC LIMIT 1;
+
+    css := '@page{size:A4;margin:14mm 12mm}'
+        || 'body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2430;margin:0;background:#f4f6f8}'
+        || 'main{max-width:1180px;margin:0 auto;background:#fff;padding:28px 36px 40px}'
+        || 'header{border-bottom:3px solid #1f4e79;padding-bottom:14px;margin-bottom:18px}'
+        || 'h1{font-size:26px;margin:0 0 4px;color:#1f4e79}h2{font-size:18px;color:#1f4e79;border-bottom:1px solid #d5dde5;padding-bottom:4px;margin:28px 0 10px}'
+        || 'h3{font-size:14px;margin:14px 0 6px}.meta{color:#555}.meta b{color:#1d2430}'
+        || '.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:16px 0}'
+        || '.tile{border:1px solid #d5dde5;border-radius:8px;padding:10px 12px;background:#fafbfc}'
+        || '.tile .k{font-size:11px;text-transform:uppercase;letter-spacing:.5px;color:#5c6b7a}'
+        || '.tile .v{font-size:22px;font-weight:bold;margin-top:2px}.tile .s{font-size:11px;color:#5c6b7a}'
+        || '.hash{font-family:"DejaVu Sans Mono",monospace;font-size:11px;word-break:break-all}'
+        || 'table{border-collapse:collapse;width:100%;margin:6px 0 8px;font-size:12px}'
+        || 'th,td{border:1px solid #d5dde5;padding:4px 6px;text-align:left;vertical-align:top}'
+        || 'th{background:#eef2f6;font-weight:600}tr:nth-child(even) td{background:#fafbfc}td.n{text-align:right;white-space:nowrap}'
+        || '.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;font-weight:bold;color:#fff}'
+        || '.pass{background:#2e7d32}.warn{background:#ef8f00}.fail{background:#c62828}.info{background:#5c6b7a}'
+        || '.v.pass,.v.warn,.v.fail{background:none}.v.pass{color:#2e7d32}.v.warn{color:#ef8f00}.v.fail{color:#c62828}'
+        || '.none{color:#5c6b7a;font-style:italic}.small{font-size:11px;color:#5c6b7a}'
+        || 'figure{margin:8px 0;border:1px solid #d5dde5;border-radius:8px;padding:8px}figcaption{font-size:11px;color:#5c6b7a}'
+        || 'footer{margin-top:30px;border-top:1px solid #d5dde5;padding-top:8px;font-size:11px;color:#5c6b7a}'
+        || '@media print{body{background:#fff}main{max-width:none;padding:0}section{break-inside:auto}'
+        || 'h2{break-after:avoid}tr,figure,.tile{break-inside:avoid}.tiles{grid-template-columns:repeat(5,1fr)}'
+        || 'th{background:#eef2f6 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}'
+        || '.badge,.bar1,.bar2{-webkit-print-color-adjust:exact;print-color-adjust:exact}}';
+
+    html := '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        || '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        || format('<title>ISMS audit pack: %s, as of %s</title>', isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+        || '<style>' || css || '</style></head><body><main>'
+        || '<header><h1>ISMS audit pack</h1>'
+        || format('<div class="meta"><b data-figure="org-name">%s</b> (%s) &middot; ISO/IEC 27001:2022 &middot; as of <b data-figure="as-of">%s</b></div>',
+                  isms.html_escape(org.name), isms.html_escape(org.code), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'))
+        || format('<div class="meta small">Generated %s by isms %s from the records as they stood at that instant (register history and transition log).</div>',
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
+        || CASE WHEN coalesce(btrim(org.scope_statement), '') <> ''
+                THEN format('<p><b>Scope (4.3):</b> %s</p>', isms.html_escape(org.scope_statement)) ELSE '' END
+        || '</header>';
+
+    -- summary tiles
+    html := html || '<section id="summary"><div class="tiles">'
+        || format('<div class="tile"><div class="k">Clause 4.4 readiness</div><div class="v %s">'
+                  '<span data-figure="readiness-pass">%s</span> / <span data-figure="readiness-warn">%s</span> / <span data-figure="readiness-fail">%s</span></div>'
+                  '<div class="s">pass / warn / fail: %s</div></div>',
+                  CASE WHEN n_fail > 0 THEN 'fail' WHEN n_warn > 0 THEN 'warn' ELSE 'pass' END, n_pass, n_warn, n_fail, verdict)
+        || format('<div class="tile"><div class="k">Statement of Applicability</div><div class="v"><span data-figure="soa-applicable">%s</span> of <span data-figure="soa-controls">%s</span></div>'
+                  '<div class="s">controls applicable; %s excluded, %s not decided, %s implemented</div></div>',
+                  n_app, n_controls, n_excl, n_undecided, n_impl)
+        || format('<div class="tile"><div class="k">Open nonconformities</div><div class="v"><span data-figure="open-nonconformities">%s</span></div>'
+                  '<div class="s">clause 10.2, not closed or rejected</div></div>', n_nc)
+        || format('<div class="tile"><div class="k">Overdue reviews</div><div class="v"><span data-figure="overdue-reviews">%s</span></div>'
+                  '<div class="s">register rows past their review interval</div></div>', n_stale)
+        || format('<div class="tile"><div class="k">Trail head</div><div class="v">#<span data-figure="trail-seq">%s</span></div>'
+                  '<div class="s hash" data-figure="trail-hash">%s</div></div>',
+                  coalesce(head_seq::text, '-'), coalesce(head_hash, 'no entry yet'))
+        || '</div></section>';
+
+    -- readiness
+    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td>'
+                             '<td class="n">%s</td><td>%s</td><td>%s</td></tr>',
+                             r.check_no, isms.html_escape(r.checkpoint), isms.html_escape(r.clauses), r.status, r.status,
+                             r.score, isms.html_escape(r.figures), isms.html_escape(r.action)), '' ORDER BY r.check_no)
+      INTO part FROM isms.clause_4_4_readiness(o, t) r;
+    html := html || '<section id="readiness"><h2>1. Clause 4.4 audit readiness</h2>'
+        || format('<p>Verdict: <b>%s</b> (%s pass, %s warn, %s fail).</p>', verdict, n_pass, n_warn, n_fail)
+        || '<table><thead><tr><th>#</th><th>Checkpoint</th><th>Clauses</th><th>Status</th><th>Score</th><th>Figures</th><th>Action</th></tr></thead><tbody>'
+        || coalesce(part, '') || '</tbody></table></section>';
+
+    -- Statement of Applicability and its sign-offs
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s%s</td><td>%s</td><td class="small hash">%s</td><td><span class="badge %s">%s</span></td></tr>',
+                             to_char(s.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(s.subject),
+                             isms.html_escape(s.signer), coalesce(' (' || isms.html_escape(s.signer_role) || ')', ''),
+                             coalesce('version ' || s.soa_version, 'record ' || s.record_id, ''),
+                             isms.html_escape(left(s.sha256, 16)) || '…',
+                             CASE s.status WHEN 'signed' THEN 'pass' ELSE 'warn' END, isms.html_escape(s.status)),
+                      '' ORDER BY s.signed_at, s.signoff_id)
+      INTO part FROM isms.signoff_status(o, t) s;
+    html := html || '<section id="soa"><h2>2. Statement of Applicability (6.1.3 d)</h2>'
+        || format('<p>%s of %s Annex A controls applicable, %s excluded, %s not decided; %s of the applicable implemented.</p>',
+                  n_app, n_controls, n_excl, n_undecided, n_impl)
+        || '<h3>Sign-offs</h3>'
+        || CASE WHEN part IS NULL THEN '<p class="none">No sign-off recorded by this date.</p>'
+                ELSE '<table><thead><tr><th>Signed</th><th>Subject</th><th>Signer</th><th>Of</th><th>SHA-256</th><th>Status</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END;
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
+                             isms.html_escape(s.control), isms.html_escape(s.title),
+                             CASE s.decision WHEN 'included' THEN 'pass' WHEN 'excluded' THEN 'info' ELSE 'warn' END,
+                             isms.html_escape(s.decision), isms.html_escape(replace(coalesce(s.implementation_status, ''), '_', ' ')),
+                             isms.html_escape(s.justification), s.linked_risks), '' ORDER BY ord)
+      INTO part
+      FROM (SELECT x.*, row_number() OVER () AS ord FROM isms.statement_of_applicability(o, 'iso27001-2022', t) x) s;
+    html := html || '<h3>Controls</h3><table><thead><tr><th>Control</th><th>Title</th><th>Decision</th><th>Implementation</th>'
+        || '<th>Justification</th><th>Risks</th></tr></thead><tbody>' || coalesce(part, '') || '</tbody></table></section>';
+
+    -- staleness
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+                             isms.html_escape(z.title), isms.html_escape(z.clause), z.rows,
+                             coalesce(z.overdue::text, ''), coalesce(z.never_reviewed::text, ''),
+                             coalesce(z.days_since_change::text, ''),
+                             CASE WHEN z.untouched THEN '<span class="badge fail">untouched</span>'
+                                  WHEN z.overdue > 0 THEN '<span class="badge warn">overdue</span>' ELSE '' END),
+                      '' ORDER BY z.untouched DESC, z.overdue DESC NULLS LAST, z.clause, z.register)
+      INTO part FROM isms.staleness_summary(o, t) z WHERE z.reviewable OR z.untouched;
+    html := html || '<section id="staleness"><h2>3. Staleness: periodic reviews (9.1)</h2>'
+        || format('<p><b>%s</b> register rows overdue for review; registers untouched for a year are shelf-ware.</p>', n_stale)
+        || '<table><thead><tr><th>Register</th><th>Clause</th><th>Rows</th><th>Overdue</th><th>Never reviewed</th><th>Days since change</th><th></th></tr></thead><tbody>'
+        || coalesce(part, '') || '</tbody></table></section>';
+
+    -- trend and process map
+    html := html || '<section id="trend"><h2>4. Continual improvement (10.1)</h2><figure>'
+        || isms.audit_pack_trend_svg(o, t)
+        || '<figcaption>Per quarter over the two years up to the report date (isms.improvement_metrics).</figcaption></figure></section>';
+    html := html || '<section id="process-map"><h2>5. Processes and their interactions (4.4)</h2><figure>'
+        || isms.audit_pack_process_svg(o, t)
+        || '<figcaption>Processes by PDCA phase; an arrow is an output of one process taken as input by another (isms.process_interactions); '
+        || 'dashed: names that differ only in spelling; red: a siloed process.</figcaption></figure></section>';
+
+    -- open nonconformities
+    SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                             n.id, isms.html_escape(n.title), isms.html_escape(n.requirement::text), isms.html_escape(n.severity),
+                             isms.html_escape(n.status), to_char(n.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), isms.html_escape(n.owner)),
+                      '' ORDER BY n.detected_at, n.id)
+      INTO part
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+      JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+     WHERE n.org_id = o AND n.created_at <= t AND NOT ws.is_terminal;
+    html := html || '<section id="nonconformities"><h2>6. Open nonconformities (10.2)</h2>'
+        || CASE WHEN part IS NULL THEN '<p class="none">None open.</p>'
+                ELSE '<table><thead><tr><th>#</th><th>Nonconformity</th><th>Requirement</th><th>Severity</th><th>Status</th><th>Detected</th><th>Owner</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- suppliers
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                             isms.html_escape(s.name), isms.html_escape(s.services), isms.html_escape(s.criticality),
+                             isms.html_escape(s.classification),
+                             CASE WHEN s.secured THEN 'yes' ELSE '<span class="badge ' || CASE WHEN s.criticality IN ('high', 'critical') THEN 'fail' ELSE 'info' END || '">no</span>' END,
+                             CASE WHEN s.late THEN '<span class="badge warn">overdue</span>' ELSE coalesce(to_char(s.last_done, 'YYYY-MM-DD'), '') END),
+                      '' ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low'], s.criticality), s.name),
+           count(*) FILTER (WHERE (s.criticality IN ('high', 'critical') AND NOT s.secured) OR s.late)
+      INTO part, n_sup_flag
+      FROM (SELECT p.name, p.services, p.criticality, p.classification,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS late,
+                   (SELECT max(a.performed_on) FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                     WHERE a.org_id = o AND a.supplier_id = p.id AND a.performed_on <= t::date) AS last_done
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') s;
+    html := html || '<section id="suppliers"><h2>7. Suppliers (A.5.19-A.5.22)</h2>'
+        || CASE WHEN part IS NULL THEN '<p class="none">No supplier recorded.</p>'
+                ELSE format('<p>%s needing attention.</p>', CASE n_sup_flag WHEN 0 THEN 'None' WHEN 1 THEN '1 supplier' ELSE n_sup_flag || ' suppliers' END)
+                     || '<table><thead><tr><th>Supplier</th><th>Services</th><th>Criticality</th><th>Information</th>'
+                     || '<th>Security requirements agreed</th><th>Last assessed</th></tr></thead><tbody>' || part || '</tbody></table>' END
+        || '</section>';
+
+    -- open tasks: the sweep's reminders as they stood at t (history of isms.task)
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="badge %s">%s</span></td><td>%s</td></tr>',
+                             isms.html_escape(k.title), isms.html_escape(k.owner), to_char(k.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                             greatest(floor(date_part('epoch', t - k.due_at) / 86400), 0)::integer,
+                             CASE k.escalation_level WHEN 2 THEN 'fail' WHEN 1 THEN 'warn' ELSE 'info' END, k.escalation_level,
+                             isms.html_escape(concat_ws(' to ', k.status, k.escalated_to))),
+                      '' ORDER BY k.escalation_level DESC, k.due_at, k.id) FILTER (WHERE k.rn <= 50),
+           count(*), count(*) FILTER (WHERE k.escalation_level = 1), count(*) FILTER (WHERE k.escalation_level = 2)
+      INTO part, n_task, n_task_1, n_task_2
+      FROM (SELECT x.*, row_number() OVER (ORDER BY x.escalation_level DESC, x.due_at, x.id) AS rn
+              FROM isms.known_as_of(NULL::isms.task, t) x
+             WHERE x.org_id = o AND x.created_at <= t AND x.status NOT IN ('done', 'cancelled')) k;
+    html := html || '<section id="tasks"><h2>8. Reminders: open tasks (9.1)</h2>'
+        || format('<p><b data-figure="open-tasks">%s</b> open tasks for their owners: <span data-figure="tasks-reminded">%s</span> at level 1 (owner reminded), '
+                  '<span data-figure="tasks-escalated">%s</span> at level 2 (escalated)%s.</p>',
+                  n_task, n_task_1, n_task_2, CASE WHEN n_task > 50 THEN '; below, the 50 most escalated and oldest' ELSE '' END)
+        || CASE WHEN n_task = 0 THEN '<p class="none">No open task (isms.sweep() turns what is overdue into tasks for their owners).</p>'
+                ELSE '<table><thead><tr><th>Task</th><th>Owner</th><th>Due</th><th>Days overdue</th><th>Level</th><th>State</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- policy acknowledgement: per policy in force, its audience and who acknowledged
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s of %s</td><td class="n">%s</td></tr>',
+                             isms.html_escape(a.document_code), isms.html_escape(a.title), isms.html_escape(a.version),
+                             to_char(a.since AT TIME ZONE 'UTC', 'YYYY-MM-DD'), a.acked, a.audience,
+                             CASE WHEN a.acked < a.audience THEN '<span class="badge warn">' || (a.audience - a.acked) || '</span>' ELSE '0' END),
+                      '' ORDER BY a.document_code, a.document_id),
+           coalesce(sum(a.acked), 0), coalesce(sum(a.audience), 0)
+      INTO part, n_ack, n_ack_pairs
+      FROM (SELECT x.document_id, x.document_code, x.title, x.version, min(x.in_force_since) AS since,
+                   count(*) FILTER (WHERE x.in_audience AND x.acknowledged) AS acked, count(*) FILTER (WHERE x.in_audience) AS audience
+              FROM isms.policy_acknowledgement_status(o, t) x
+             GROUP BY x.document_id, x.document_code, x.title, x.version) a;
+    html := html || '<section id="policies"><h2>9. Policy acknowledgement (A.5.1, A.6.3)</h2>'
+        || format('<p><b data-figure="policy-acknowledged">%s</b> of <b data-figure="policy-audience">%s</b> acknowledgements of the versions in force (audience &times; policies; readiness check 14).</p>',
+                  n_ack, n_ack_pairs)
+        || CASE WHEN part IS NULL THEN '<p class="none">No policy under document control in force with an audience or an acknowledgement by this date.</p>'
+                ELSE '<table><thead><tr><th>Policy</th><th>Title</th><th>Version</th><th>In force since</th><th>Acknowledged</th><th>Outstanding</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- the trail head
+    html := html || '<section id="trail"><h2>10. Evidence trail (7.5.3)</h2>'
+        || CASE WHEN head_seq IS NULL THEN '<p class="none">The trail has no entry by this date.</p>'
+                ELSE format('<p>The organisation''s hash-chained trail stood at entry <b>#%s</b> with SHA-256</p><p class="hash"><b>%s</b></p>'
+                            '<p class="small">Quote this head in the audit report. Anyone can later check that no entry up to it was altered, removed or reordered with '
+                            '<code>SELECT * FROM isms.verify_trail(%s, %s, ''%s'')</code> (no row: intact).</p>',
+                            head_seq, head_hash, o, head_seq, head_hash) END
+        || '</section>'
+        || format('<footer>ISMS audit pack of %s as of %s &middot; isms %s &middot; generated read-only from the database; '
+                  'figures recomputed by isms.clause_4_4_readiness, isms.statement_of_applicability, isms.signoff_status, '
+                  'isms.staleness_summary, isms.improvement_metrics, isms.process_interactions and isms.policy_acknowledgement_status.</footer>',
+                  isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
+        || '</main></body></html>';
+    RETURN html;
+END
+$$;
+COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
+    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers, open tasks with their escalation, policy acknowledgement and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
+REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;

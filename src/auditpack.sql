@@ -2,7 +2,8 @@
 -- (Clause 4.4, 7.5, 9.1): the organisation's readiness with its actions, the
 -- Statement of Applicability with its sign-offs, staleness, the improvement
 -- trend and the process map as inline SVG, open nonconformities, the
--- suppliers and the trail head to quote, all as of one instant.  Inline
+-- suppliers, open tasks, policy acknowledgement and the trail head to
+-- quote, all as of one instant.  Inline
 -- CSS, no script, no external resource: it opens from a file, offline, and
 -- prints to PDF from a browser.
 --
@@ -222,6 +223,7 @@ DECLARE
     n_pass integer; n_warn integer; n_fail integer;
     n_controls integer; n_app integer; n_excl integer; n_undecided integer; n_impl integer;
     n_nc integer; n_stale bigint; n_sup_flag integer;
+    n_task integer; n_task_1 integer; n_task_2 integer; n_ack bigint; n_ack_pairs bigint;
     head_seq bigint; head_hash text;
     verdict text;
     css text;
@@ -420,8 +422,49 @@ BEGIN
                      || '<th>Security requirements agreed</th><th>Last assessed</th></tr></thead><tbody>' || part || '</tbody></table>' END
         || '</section>';
 
+    -- open tasks: the sweep's reminders as they stood at t (history of isms.task)
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="badge %s">%s</span></td><td>%s</td></tr>',
+                             isms.html_escape(k.title), isms.html_escape(k.owner), to_char(k.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                             greatest(floor(date_part('epoch', t - k.due_at) / 86400), 0)::integer,
+                             CASE k.escalation_level WHEN 2 THEN 'fail' WHEN 1 THEN 'warn' ELSE 'info' END, k.escalation_level,
+                             isms.html_escape(concat_ws(' to ', k.status, k.escalated_to))),
+                      '' ORDER BY k.escalation_level DESC, k.due_at, k.id) FILTER (WHERE k.rn <= 50),
+           count(*), count(*) FILTER (WHERE k.escalation_level = 1), count(*) FILTER (WHERE k.escalation_level = 2)
+      INTO part, n_task, n_task_1, n_task_2
+      FROM (SELECT x.*, row_number() OVER (ORDER BY x.escalation_level DESC, x.due_at, x.id) AS rn
+              FROM isms.known_as_of(NULL::isms.task, t) x
+             WHERE x.org_id = o AND x.created_at <= t AND x.status NOT IN ('done', 'cancelled')) k;
+    html := html || '<section id="tasks"><h2>8. Reminders: open tasks (9.1)</h2>'
+        || format('<p><b data-figure="open-tasks">%s</b> open tasks for their owners: <span data-figure="tasks-reminded">%s</span> at level 1 (owner reminded), '
+                  '<span data-figure="tasks-escalated">%s</span> at level 2 (escalated)%s.</p>',
+                  n_task, n_task_1, n_task_2, CASE WHEN n_task > 50 THEN '; below, the 50 most escalated and oldest' ELSE '' END)
+        || CASE WHEN n_task = 0 THEN '<p class="none">No open task (isms.sweep() turns what is overdue into tasks for their owners).</p>'
+                ELSE '<table><thead><tr><th>Task</th><th>Owner</th><th>Due</th><th>Days overdue</th><th>Level</th><th>State</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
+    -- policy acknowledgement: per policy in force, its audience and who acknowledged
+    SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s of %s</td><td class="n">%s</td></tr>',
+                             isms.html_escape(a.document_code), isms.html_escape(a.title), isms.html_escape(a.version),
+                             to_char(a.since AT TIME ZONE 'UTC', 'YYYY-MM-DD'), a.acked, a.audience,
+                             CASE WHEN a.acked < a.audience THEN '<span class="badge warn">' || (a.audience - a.acked) || '</span>' ELSE '0' END),
+                      '' ORDER BY a.document_code, a.document_id),
+           coalesce(sum(a.acked), 0), coalesce(sum(a.audience), 0)
+      INTO part, n_ack, n_ack_pairs
+      FROM (SELECT x.document_id, x.document_code, x.title, x.version, min(x.in_force_since) AS since,
+                   count(*) FILTER (WHERE x.in_audience AND x.acknowledged) AS acked, count(*) FILTER (WHERE x.in_audience) AS audience
+              FROM isms.policy_acknowledgement_status(o, t) x
+             GROUP BY x.document_id, x.document_code, x.title, x.version) a;
+    html := html || '<section id="policies"><h2>9. Policy acknowledgement (A.5.1, A.6.3)</h2>'
+        || format('<p><b data-figure="policy-acknowledged">%s</b> of <b data-figure="policy-audience">%s</b> acknowledgements of the versions in force (audience &times; policies; readiness check 14).</p>',
+                  n_ack, n_ack_pairs)
+        || CASE WHEN part IS NULL THEN '<p class="none">No policy under document control in force with an audience or an acknowledgement by this date.</p>'
+                ELSE '<table><thead><tr><th>Policy</th><th>Title</th><th>Version</th><th>In force since</th><th>Acknowledged</th><th>Outstanding</th></tr></thead><tbody>'
+                     || part || '</tbody></table>' END
+        || '</section>';
+
     -- the trail head
-    html := html || '<section id="trail"><h2>8. Evidence trail (7.5.3)</h2>'
+    html := html || '<section id="trail"><h2>10. Evidence trail (7.5.3)</h2>'
         || CASE WHEN head_seq IS NULL THEN '<p class="none">The trail has no entry by this date.</p>'
                 ELSE format('<p>The organisation''s hash-chained trail stood at entry <b>#%s</b> with SHA-256</p><p class="hash"><b>%s</b></p>'
                             '<p class="small">Quote this head in the audit report. Anyone can later check that no entry up to it was altered, removed or reordered with '
@@ -430,13 +473,13 @@ BEGIN
         || '</section>'
         || format('<footer>ISMS audit pack of %s as of %s &middot; isms %s &middot; generated read-only from the database; '
                   'figures recomputed by isms.clause_4_4_readiness, isms.statement_of_applicability, isms.signoff_status, '
-                  'isms.staleness_summary, isms.improvement_metrics and isms.process_interactions.</footer>',
+                  'isms.staleness_summary, isms.improvement_metrics, isms.process_interactions and isms.policy_acknowledgement_status.</footer>',
                   isms.html_escape(org.name), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), isms.html_escape(isms.version()))
         || '</main></body></html>';
     RETURN html;
 END
 $$;
 COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
-    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
+    'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers, open tasks with their escalation, policy acknowledgement and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
 REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;

@@ -1029,6 +1029,8 @@ DECLARE
     -- (13)
     n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
     sup_bare text; n_sup_overdue bigint;
+    -- (14)
+    n_pol bigint; n_pol_pairs bigint; n_pol_acked bigint; pol_short text; n_pol_bare bigint; pol_bare text;
     s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
     iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
     iv_party interval; iv_requirement interval;
@@ -1498,10 +1500,53 @@ BEGIN
                              THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
                         CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
     RETURN NEXT;
+
+    -- (14) Policies acknowledged (A.5.1, A.6.3, 7.3): the audience of the
+    -- organisation (isms.policy_acknowledgement_status) has acknowledged
+    -- the version in force of every policy document.  Shares of the
+    -- audience-policy pairs acknowledged at or above pass_share pass, below
+    -- fail_share fail; no policy in force fails; no audience warns, and so
+    -- does a policy published without a version under document control
+    -- (there is nothing to acknowledge).
+    SELECT count(DISTINCT a.document_id), count(*) FILTER (WHERE a.in_audience),
+           count(*) FILTER (WHERE a.in_audience AND a.acknowledged)
+      INTO n_pol, n_pol_pairs, n_pol_acked
+      FROM isms.policy_acknowledgement_status(o, t) a;
+    SELECT count(*) FILTER (WHERE x.versioned), count(*) FILTER (WHERE NOT x.versioned),
+           string_agg(x.code, ', ' ORDER BY x.code) FILTER (WHERE NOT x.versioned)
+      INTO k, n_pol_bare, pol_bare
+      FROM (SELECT coalesce(d.code, d.id::text) AS code, d.status,
+                   EXISTS (SELECT 1 FROM isms.document_version v
+                            WHERE v.org_id = o AND v.document_id = d.id AND v.validity @> t) AS versioned
+              FROM isms.known_as_of(NULL::isms.document, t) d
+             WHERE d.org_id = o AND d.kind = 'policy' AND d.created_at <= t) x
+     WHERE x.versioned OR x.status = 'published';
+    n_pol := greatest(n_pol, k) + n_pol_bare;
+    SELECT string_agg(format('%s %s (%s of %s)', x.document_code, x.version, x.acked, x.pairs), ', ' ORDER BY x.document_code)
+      INTO pol_short
+      FROM (SELECT a.document_code, a.version, count(*) FILTER (WHERE a.acknowledged) AS acked, count(*) AS pairs
+              FROM isms.policy_acknowledgement_status(o, t) a WHERE a.in_audience
+             GROUP BY a.document_id, a.document_code, a.version
+            HAVING count(*) FILTER (WHERE a.acknowledged) < count(*)) x;
+    s := CASE WHEN n_pol_pairs > 0 THEN round(n_pol_acked::numeric / n_pol_pairs, 3) ELSE 0 END;
+    st := CASE WHEN n_pol = 0 OR (n_pol_pairs > 0 AND s < fs) THEN 'fail'
+               WHEN n_pol_pairs = 0 OR s < ps OR n_pol_bare > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 14; checkpoint := 'Policies acknowledged by staff'; clauses := 'A.5.1, A.6.3, 7.3'; status := st; score := round(s, 3);
+    evidence := n_pol_acked;
+    figures := format('policies in force: %s; acknowledgements of the version in force: %s of %s (audience x policies)%s%s',
+                      n_pol, n_pol_acked, n_pol_pairs, coalesce('; outstanding: ' || pol_short, ''),
+                      coalesce('; published without a version to acknowledge: ' || n_pol_bare || ' (' || pol_bare || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_pol = 0 THEN 'Publish the information security policy and topic-specific policies as documents of kind policy (isms.document, isms.publish_document)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN pol_bare IS NOT NULL THEN 'Bring the policies published without a version under document control, so that staff can acknowledge them (isms.draft_document, isms.publish_document): ' || pol_bare END,
+                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: memberships of their login roles (isms.membership)' END,
+                        CASE WHEN pol_short IS NOT NULL THEN 'Have staff acknowledge the policies in force (isms.acknowledge_policy): ' || pol_short END) END;
+    RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
-    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers and supplier relationships (A.5.19-A.5.22), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers, supplier relationships (A.5.19-A.5.22, check 13) and policy acknowledgement (check 14), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
 REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
 

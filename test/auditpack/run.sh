@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The audit pack in a browser: generates isms.audit_pack() of the sample
-# ISMS, opens it in headless Chromium (a screenshot and the rendered DOM),
+# ISMS (swept once, so that it has open tasks), opens it in headless Chromium (a screenshot and the rendered DOM),
 # and checks the figures shown against the report functions' own output.
 # Writes $RUN_DIR/audit-pack.html and $RUN_DIR/audit-pack.png (and copies
 # them to OUT_DIR when set, as the demo does).  Needs the PG* variables and
@@ -17,7 +17,11 @@ createdb "$db"
 trap 'dropdb --if-exists "$db" 2>/dev/null' EXIT
 psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$db" \
 	-c 'SET client_min_messages = warning' -c 'CREATE EXTENSION isms' -c 'CREATE EXTENSION isms_sample' \
-	-c 'SELECT isms.load_sample(1, current_date)' -c 'SELECT isms.load_sample_suppliers(current_date)'
+	-c 'SELECT isms.load_sample(1, current_date)' -c 'SELECT isms.load_sample_suppliers(current_date)' \
+	-c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auditpack_sweeper') THEN CREATE ROLE auditpack_sweeper; END IF; END \$\$" \
+	-c 'GRANT isms_editor TO auditpack_sweeper' \
+	-c "INSERT INTO isms.membership (org_id, role_name) SELECT org_id, 'auditpack_sweeper' FROM isms.organization" \
+	-c 'SET ROLE auditpack_sweeper' -c 'SELECT * FROM isms.sweep()'
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
 org="(SELECT org_id FROM isms.organization WHERE code = 'NORTHWIND')"
 at=$(q "SELECT now()")
@@ -56,10 +60,14 @@ check soa-applicable "$(q "SELECT count(*) FROM isms.statement_of_applicability(
 check soa-controls "$(q "SELECT count(*) FROM isms.statement_of_applicability($org, 'iso27001-2022', '$at')")"
 check open-nonconformities "$(q "SELECT count(*) FROM isms_report.nonconformities WHERE org_code = 'NORTHWIND' AND NOT closed")"
 check overdue-reviews "$(q "SELECT sum(overdue) FROM isms.staleness_summary($org, '$at')")"
+check open-tasks "$(q "SELECT count(*) FROM isms.task WHERE org_id = $org AND created_at <= '$at' AND closed_at IS NULL")"
+check tasks-reminded "$(q "SELECT count(*) FROM isms.task WHERE org_id = $org AND created_at <= '$at' AND closed_at IS NULL AND escalation_level = 1")"
+check policy-acknowledged "$(q "SELECT count(*) FILTER (WHERE in_audience AND acknowledged) FROM isms.policy_acknowledgement_status($org, '$at')")"
+check policy-audience "$(q "SELECT count(*) FILTER (WHERE in_audience) FROM isms.policy_acknowledgement_status($org, '$at')")"
 check trail-seq "$(q "SELECT seq FROM isms.trail_head($org)")"
 check trail-hash "$(q "SELECT hash FROM isms.trail_head($org)")"
 # the rendered page: every section, both charts, no script
-for s in summary readiness soa staleness trend process-map nonconformities suppliers trail; do
+for s in summary readiness soa staleness trend process-map nonconformities suppliers tasks policies trail; do
 	grep -q "<section id=\"$s\"" "$dir/dom.html" || { echo "auditpack section $s ... FAILED"; status=1; }
 done
 [ "$(grep -o '<svg xmlns' "$dir/dom.html" | wc -l)" -eq 2 ] && echo "auditpack charts 2 ... ok" || {

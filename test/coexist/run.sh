@@ -173,17 +173,43 @@ else
 	check "gdb attaches to the backend to count its callbacks" no yes
 fi
 
-# pg_cron runs an isms report on schedule (the next full minute)
+# pg_cron runs an isms report on schedule (the next full minute), and the
+# job isms.schedule_sweep() installs: the sweep as an isms_admin login role
+# turns the overdue management review into a task, sent through the outbox
 q "CREATE TABLE public.coexist_stale (at timestamptz, overdue bigint);
    SELECT cron.schedule('isms-stale-items', '* * * * *',
                         'INSERT INTO public.coexist_stale SELECT now(), count(*) FROM isms.stale_items()')" >/dev/null
+q "CREATE ROLE coexist_sweeper LOGIN; GRANT isms_admin TO coexist_sweeper; GRANT USAGE ON SCHEMA cron TO coexist_sweeper;
+   INSERT INTO isms.management_review (org_id, title, planned_on, chair)
+   VALUES ($org, 'Review H1', current_date - 10, 'CEO')" >/dev/null
+check "isms.schedule_sweep() as a superuser is refused (IS120)" \
+	"$(psql -X -q -At -v VERBOSITY=sqlstate -c "SELECT isms.schedule_sweep('* * * * *')" 2>&1 | grep -oE 'IS120' | head -1)" IS120
+job=$(q "SET ROLE coexist_sweeper; SELECT isms.schedule_sweep('* * * * *')")
+check "isms.schedule_sweep() installs the job isms-sweep" \
+	"$(q "SELECT jobname || ' ' || schedule || ' ' || command || ' ' || username FROM cron.job WHERE jobid = '$job'")" \
+	"isms-sweep * * * * * SELECT * FROM isms.sweep() coexist_sweeper"
+check "... and a second call replaces it" \
+	"$(q "SET ROLE coexist_sweeper; SELECT isms.schedule_sweep('* * * * *') = '$job'::bigint")" t
 for _ in $(seq 1 90); do
-	[ "$(q "SELECT count(*) FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')")" != 0 ] && break
+	[ "$(q "SELECT count(DISTINCT jobid) FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')")" = 2 ] && break
 	sleep 1
 done
 check "a pg_cron job runs isms.stale_items()" \
-	"$(q "SELECT string_agg(status, ' ') FROM cron.job_run_details")" "succeeded"
+	"$(q "SELECT string_agg(d.status, ' ') FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'isms-stale-items' AND d.status <> 'running'")" "succeeded"
 check "... and its result is stored" "$(q "SELECT count(*) FROM public.coexist_stale")" 1
 q "SELECT cron.unschedule('isms-stale-items')" >/dev/null
+check "the pg_cron job isms-sweep runs the sweep" \
+	"$(q "SELECT d.status FROM cron.job_run_details d WHERE d.jobid = '$job' AND d.status <> 'running' ORDER BY d.runid LIMIT 1")" "succeeded"
+check "... which made the task of the overdue management review, as the sweeper" \
+	"$(q "SELECT string_agg(kind || ' ' || owner || ' ' || status || ' ' || created_by, '; ') FROM isms.task WHERE org_id = $org")" \
+	"management_review_due CEO reminded coexist_sweeper"
+check "... each move logged by the engine as the sweeper, with its login" \
+	"$(q "SELECT string_agg(actor || ' ' || login_role, '; ' ORDER BY log_id) FROM isms.transition_log WHERE record_table = 'isms.task'::regclass AND org_id = $org")" \
+	"coexist_sweeper coexist_sweeper; coexist_sweeper coexist_sweeper"
+check "... and sent its creation and reminder through the outbox" \
+	"$(q "SELECT string_agg(coalesce(from_state, 'NULL') || '>' || to_state, ' ' ORDER BY log_id) FROM isms.events_after(0, 1000) WHERE record_table = 'isms.task'")" \
+	"NULL>open open>reminded"
+check "isms.unschedule_sweep() removes the job" \
+	"$(q "SET ROLE coexist_sweeper; SELECT isms.unschedule_sweep()")$(q "SELECT count(*) FROM cron.job WHERE jobname = 'isms-sweep'")" t0
 
 exit $status

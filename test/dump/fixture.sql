@@ -2,8 +2,9 @@
 -- register (the pgTAP fixture), plus the cases a restore gets wrong first:
 -- history in the audit columns, links both ways between audit findings and
 -- nonconformities, stored evidence, review settings, a framework a user
--- added, memberships, and controlled documents with their versions,
--- approvals, validity periods and trail.
+-- added, memberships, controlled documents with their versions,
+-- approvals, validity periods and trail, escalation thresholds and policy
+-- acknowledgements.
 \set ON_ERROR_STOP 1
 CREATE EXTENSION isms;
 \ir ../pgtap/fixture.psql
@@ -23,6 +24,7 @@ INSERT INTO isms.evidence (org_id, record_table, record_id, content, media_type,
     SELECT 1, 'isms.nonconformity', max(id), '\x255044462d312e34', 'application/pdf', 'Audit report'
       FROM isms.nonconformity WHERE org_id = 1;
 INSERT INTO isms.register_setting (org_id, relid, review_interval) VALUES (1, 'isms.risk', '6 months');
+INSERT INTO isms.task_setting (org_id, remind_after, escalate_after, escalate_to) VALUES (1, '3 days', '10 days', 'CISO');
 INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'isms_reader');
 INSERT INTO isms.framework (code, title) VALUES ('org-policy', 'Internal policy catalogue');
 INSERT INTO isms.requirement (framework, ref, kind, title, theme) VALUES ('org-policy', 'P.1', 'theme', 'Access', 'access');
@@ -109,6 +111,12 @@ SELECT isms.approve_document(v.id, 'approved', 'New tool approved')
 SELECT isms.publish_document(v.id)
   FROM isms.document_version v JOIN isms.document d ON d.id = v.document_id
  WHERE d.code = 'ISMS-PRC-020' AND v.status = 'approved';
+-- policy acknowledgement, as the intranet application records it for two
+-- staff: the version of the access control policy in force
+SET isms.actor = 'carol@example.org';
+SELECT isms.acknowledge_policy(id) FROM isms.document WHERE code = 'ISMS-POL-010';
+SET isms.actor = 'dave@example.org';
+SELECT isms.acknowledge_policy(id) FROM isms.document WHERE code = 'ISMS-POL-010';
 RESET isms.actor;
 RESET ROLE;
 

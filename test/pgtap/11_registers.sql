@@ -3,23 +3,23 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
-SELECT plan(676);
+SELECT plan(699);
 
 ------------------------------------------------------------------------------
 -- Shape
 
 SELECT cmp_ok((SELECT count(*)::int FROM pg_tables WHERE schemaname = 'isms'), '>=', 25,
     'CREATE EXTENSION isms creates at least 25 tables');
-SELECT is((SELECT count(*)::int FROM isms.register), 39, 'isms.register lists 39 registers');
+SELECT is((SELECT count(*)::int FROM isms.register), 40, 'isms.register lists 40 registers');
 SELECT is(
     ARRAY(SELECT c.oid::regclass::text FROM pg_class c
            WHERE c.relnamespace = 'isms'::regnamespace AND c.relkind = 'r'
              AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'id')
              AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id')
           EXCEPT SELECT relid::text FROM isms.register
-          -- evidence of who signed and who imported, never changed: not registers
-          EXCEPT VALUES ('isms.signoff'), ('isms.import_batch') ORDER BY 1),
-    '{}'::text[], 'every table with org_id and id is listed in isms.register (but the sign-offs and imports)');
+          -- evidence of who signed, imported and acknowledged, never changed: not registers
+          EXCEPT VALUES ('isms.signoff'), ('isms.import_batch'), ('isms.policy_acknowledgement') ORDER BY 1),
+    '{}'::text[], 'every table with org_id and id is listed in isms.register (but the sign-offs, imports and policy acknowledgements)');
 SELECT is(
     ARRAY(SELECT r.relid::text FROM isms.register r
            WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
@@ -87,8 +87,8 @@ SELECT set_eq(
     $$VALUES ('treatment_plan', 'planned'), ('corrective_action', 'planned'), ('nonconformity', 'reported'),
              ('audit', 'planned'), ('audit_finding', 'raised'), ('review_action', 'open'),
              ('objective', 'planned'), ('incident', 'reported'), ('improvement', 'proposed'),
-             ('planned_change', 'proposed')$$,
-    'the ten workflow registers and their initial states');
+             ('planned_change', 'proposed'), ('task', 'open')$$,
+    'the eleven workflow registers and their initial states');
 SELECT is(
     ARRAY(SELECT r.relid::text FROM isms.register r
            WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.relid AND t.tgname = 'stamp'
@@ -393,6 +393,10 @@ SELECT pg_temp.rejects('isms.supplier_control', '{"control": "A.5"}', '23514', '
 SELECT pg_temp.rejects('isms.supplier_control', '{"control": "A.9.1"}', '23503', 'supplier_control_framework_control_fkey');
 SELECT pg_temp.rejects('isms.training_record', '{"valid_until": "2025-02-01"}', '23514', 'training_record_dates_in_order');
 SELECT pg_temp.rejects('isms.treatment_plan', '{"approved_by": "Sales lead"}', '23514', 'treatment_plan_approval_who_and_when');
+SELECT pg_temp.rejects('isms.task', '{"closed_at": "2025-06-02T00:00:00Z"}', '23514', 'task_closed_when_final');
+SELECT pg_temp.rejects('isms.task', '{"escalated_to": "CISO"}', '23514', 'task_level_2_has_escalated_to');
+SELECT pg_temp.rejects('isms.task', '{"escalation_level": 1}', '23514', 'task_escalated_when_level');
+SELECT pg_temp.rejects('isms.task', '{"escalation_level": 3, "escalated_at": "2025-06-02T00:00:00Z"}', '23514', 'task_escalation_level_range');
 
 -- References checked by triggers, for a member who is not a superuser.
 CREATE ROLE tap_editor;

@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
 \ir workflow_fixture.psql
-SELECT plan(226);
+SELECT plan(253);
 
 SET LOCAL ROLE wf_editor;
 SET LOCAL isms.actor = 'alice';
@@ -602,6 +602,59 @@ SELECT pg_temp.refused_ok('isms.planned_change', :pc2, 'rejected', 'IS002', 'Thi
 SELECT pg_temp.move_ok('isms.planned_change', :pc2, 'rejected', 'contradicts A.8.13');
 
 ------------------------------------------------------------------------------
+-- Task (8.1, 9.1): open | acknowledged, reminded, escalated | done;
+-- cancelled (with a reason).  The sweep makes the reminders; here a member
+-- moves them by hand.
+
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 101, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k1 \gset
+SELECT is(pg_temp.log_of('isms.task', :k1), ARRAY['NULL -> open, cycle 1, by alice, reason NULL'],
+    'task: created in "open", logged');
+SELECT is(pg_temp.caught($$INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at, status)
+                           VALUES (1, 'audit_due', 'isms.audit', 102, 'Complete audit', 'Lee', '2025-03-02', 'done')$$),
+    'IS004: cannot create task with status "done" | A new task starts in "open". | +0 log rows',
+    'task: cannot be created in "done" (IS004)');
+SELECT pg_temp.refused_ok('isms.task', :k1, 'done', 'IS001',
+    'Allowed next states from "open": "acknowledged", "cancelled", "escalated", "reminded".', note => 'plan to check skips do');
+SELECT pg_temp.move_ok('isms.task', :k1, 'acknowledged');
+SELECT pg_temp.move_ok('isms.task', :k1, 'reminded', via => 'update');
+SELECT pg_temp.move_ok('isms.task', :k1, 'acknowledged');
+SELECT pg_temp.move_ok('isms.task', :k1, 'escalated');
+SELECT pg_temp.move_ok('isms.task', :k1, 'acknowledged', via => 'update');
+SELECT pg_temp.move_ok('isms.task', :k1, 'done');
+SELECT pg_temp.refused_ok('isms.task', :k1, 'open', 'IS001', 'Allowed next states from "done": none.',
+    reason => 'again', note => 'a done task is not reopened: the next sweep makes a new one');
+SELECT ok((SELECT closed_at IS NOT NULL FROM isms.task WHERE id = :k1), 'task: a done task has its closed_at');
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 103, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k2 \gset
+SELECT pg_temp.move_ok('isms.task', :k2, 'reminded');
+SELECT pg_temp.move_ok('isms.task', :k2, 'escalated');
+SELECT pg_temp.move_ok('isms.task', :k2, 'done');
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 104, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k3 \gset
+SELECT pg_temp.move_ok('isms.task', :k3, 'escalated');
+SELECT pg_temp.refused_ok('isms.task', :k3, 'cancelled', 'IS002', 'This transition requires a reason.', via => 'update');
+SELECT pg_temp.move_ok('isms.task', :k3, 'cancelled', 'audit cancelled');
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 105, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k4 \gset
+SELECT pg_temp.refused_ok('isms.task', :k4, 'cancelled', 'IS002', 'This transition requires a reason.');
+SELECT pg_temp.move_ok('isms.task', :k4, 'cancelled', 'duplicate', 'update');
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 106, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k5 \gset
+SELECT pg_temp.move_ok('isms.task', :k5, 'acknowledged');
+SELECT pg_temp.refused_ok('isms.task', :k5, 'cancelled', 'IS002', 'This transition requires a reason.');
+SELECT pg_temp.move_ok('isms.task', :k5, 'cancelled', 'not needed');
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 107, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k6 \gset
+SELECT pg_temp.move_ok('isms.task', :k6, 'reminded');
+SELECT pg_temp.refused_ok('isms.task', :k6, 'cancelled', 'IS002', 'This transition requires a reason.');
+SELECT pg_temp.move_ok('isms.task', :k6, 'cancelled', 'audit moved');
+INSERT INTO isms.task (org_id, kind, record_table, record_id, title, owner, due_at)
+    VALUES (1, 'audit_due', 'isms.audit', 108, 'Complete audit', 'Lee', '2025-03-02') RETURNING id AS k7 \gset
+SELECT pg_temp.move_ok('isms.task', :k7, 'reminded');
+SELECT pg_temp.move_ok('isms.task', :k7, 'done', via => 'update');
+
+------------------------------------------------------------------------------
 -- Coverage: every built-in workflow, state, transition and guard was tried.
 
 RESET ROLE;
@@ -609,8 +662,8 @@ SELECT set_eq($$SELECT workflow, relid::text FROM isms.workflow$$,
     $$VALUES ('treatment_plan', 'isms.treatment_plan'), ('corrective_action', 'isms.corrective_action'),
              ('nonconformity', 'isms.nonconformity'), ('audit', 'isms.audit'), ('audit_finding', 'isms.audit_finding'),
              ('review_action', 'isms.review_action'), ('objective', 'isms.objective'), ('incident', 'isms.incident'),
-             ('improvement', 'isms.improvement'), ('planned_change', 'isms.planned_change')$$,
-    'the ten built-in workflows, each bound to its register');
+             ('improvement', 'isms.improvement'), ('planned_change', 'isms.planned_change'), ('task', 'isms.task')$$,
+    'the eleven built-in workflows, each bound to its register');
 SELECT set_eq($$SELECT guard FROM isms.workflow_guard$$,
     $$VALUES ('treatment_evidence'), ('corrective_action_effective'), ('nonconformity_actions_closed'),
              ('finding_linked_to_nonconformity'), ('objective_target_met'), ('incident_lessons_learned')$$,

@@ -117,13 +117,13 @@ SELECT is((SELECT treated_at FROM isms.risk_rating_at(1, '2025-06-30 12:00+00') 
 -- Clause 4.4 readiness
 
 CREATE TEMP TABLE rd AS SELECT * FROM isms.clause_4_4_readiness(1, '2025-06-30 12:00+00');
-SELECT is((SELECT array_agg(check_no ORDER BY check_no) FROM rd), '{1,2,3,4,5,6,7,8,9,10,11,12,13}'::integer[],
-    'thirteen checks: the ten of the audit checklist, process interactions, shelf-ware and suppliers');
+SELECT is((SELECT array_agg(check_no ORDER BY check_no) FROM rd), '{1,2,3,4,5,6,7,8,9,10,11,12,13,14}'::integer[],
+    'fourteen checks: the ten of the audit checklist, process interactions, shelf-ware, suppliers and policy acknowledgement');
 SELECT results_eq($$SELECT check_no, status, score, evidence FROM rd ORDER BY check_no$$,
     $$VALUES (1, 'warn', 0.875, 8::bigint), (2, 'warn', 0.500, 1), (3, 'warn', 0.667, 2), (4, 'pass', 1.000, 3),
              (5, 'warn', 0.500, 1), (6, 'warn', 0.500, 1), (7, 'pass', 1.000, 3), (8, 'warn', 0.750, 3),
              (9, 'warn', 0.667, 3), (10, 'fail', 0.333, 1), (11, 'fail', 0.800, 4),
-             (12, 'fail', 0.750, 6), (13, 'warn', 0.000, 0)$$,
+             (12, 'fail', 0.750, 6), (13, 'warn', 0.000, 0), (14, 'fail', 0.000, 0)$$,
     'every check: status, score and evidence as computed by hand');
 SELECT matches((SELECT figures FROM rd WHERE check_no = 1), 'reviewed within their interval: 7 of 8',
     '(1) 7 of 8 scope, policy, objective and process records current: the policy is overdue');
@@ -162,8 +162,8 @@ SELECT is((SELECT status FROM isms.clause_4_4_readiness(1, '2024-12-31 12:00+00'
 ------------------------------------------------------------------------------
 -- An empty organisation: no errors, no division by zero
 
-SELECT is((SELECT count(*) FROM isms.clause_4_4_readiness(3) WHERE status = 'fail'), 12::bigint,
-    'empty organisation: twelve fail rows');
+SELECT is((SELECT count(*) FROM isms.clause_4_4_readiness(3) WHERE status = 'fail'), 13::bigint,
+    'empty organisation: every check fails but suppliers (13 warns: none recorded)');
 SELECT is((SELECT count(*) FROM isms.clause_4_4_readiness(3) WHERE score IS NULL OR score <> 0), 0::bigint,
     '... each with score 0');
 SELECT is((SELECT count(*) FROM isms.stale_items() WHERE org_id = 3), 0::bigint, 'empty organisation: nothing stale');
@@ -241,7 +241,7 @@ SELECT throws_ok($$SELECT * FROM isms.clause_4_4_readiness(2)$$, '22023', NULL,
     'an organisation the caller is not a member of is refused as unknown');
 SELECT is((SELECT array_agg(DISTINCT org_id) FROM isms.stale_items('2025-06-30 12:00+00')), '{1}'::bigint[],
     'stale_items shows a member its organisations only');
-SELECT is((SELECT count(*) FROM isms.clause_4_4_readiness(1, '2025-06-30 12:00+00')), 13::bigint, 'a reader runs the readiness report');
+SELECT is((SELECT count(*) FROM isms.clause_4_4_readiness(1, '2025-06-30 12:00+00')), 14::bigint, 'a reader runs the readiness report');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -28,7 +28,7 @@ SELECT set_has($$SELECT name FROM report_view$$,
              ('staleness'), ('improvement_trend'), ('readiness'), ('documents'), ('incidents'),
              ('management_reviews'), ('processes'), ('process_interactions'), ('pdca_cycles'),
              ('workflow_activity'), ('treatment_plans'), ('improvements'), ('party_requirements'),
-             ('evidence_by_month'), ('organizations')$$,
+             ('evidence_by_month'), ('organizations'), ('tasks'), ('policy_acknowledgements')$$,
     'the views of the dashboards');
 SELECT is_empty($$SELECT view || '.' || col || ' ' || type FROM report_column
                   WHERE type NOT IN ('text', 'integer', 'bigint', 'numeric', 'date', 'timestamp with time zone', 'boolean')$$,
@@ -70,7 +70,7 @@ BEGIN
 END $$;
 SELECT is_empty($$SELECT * FROM leaks$$, 'a member of A sees no row of another organisation in any view');
 SELECT is((SELECT array_agg(org_code) FROM isms_report.organizations), '{A}', 'organizations: A only');
-SELECT is((SELECT count(*) FROM isms_report.readiness), 13::bigint, 'readiness: the thirteen checks of A');
+SELECT is((SELECT count(*) FROM isms_report.readiness), 14::bigint, 'readiness: the fourteen checks of A');
 RESET ROLE;
 SET LOCAL ROLE rep_editor;      -- member of A and B
 SELECT is((SELECT array_agg(DISTINCT org_code ORDER BY org_code) FROM isms_report.stale_items), '{A,B}',

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir reports_fixture.psql
-SELECT plan(34);
+SELECT plan(41);
 SET LOCAL TimeZone = 'UTC';
 
 SELECT is(isms.html_escape('<script>alert("x")</script> & Tom''s'),
@@ -41,7 +41,7 @@ SELECT matches((SELECT html FROM pack), '<style>@page\{size:A4', 'inline CSS wit
 SELECT matches((SELECT html FROM pack), '@media print\{', 'and print rules');
 SELECT is((SELECT count(*)::integer FROM pack, regexp_matches(html, '<svg xmlns', 'g')), 2, 'two inline SVG images: the trend and the process map');
 SELECT is((SELECT array_agg(m[1] ORDER BY m[1]) FROM pack, regexp_matches(html, '<section id="([a-z-]+)"', 'g') AS m),
-    '{nonconformities,process-map,readiness,soa,staleness,summary,suppliers,trail,trend}', 'every section');
+    '{nonconformities,policies,process-map,readiness,soa,staleness,summary,suppliers,tasks,trail,trend}', 'every section');
 
 -- the figures, against the report functions
 SELECT is(pg_temp.fig('readiness-pass') || '/' || pg_temp.fig('readiness-warn') || '/' || pg_temp.fig('readiness-fail'),
@@ -49,7 +49,7 @@ SELECT is(pg_temp.fig('readiness-pass') || '/' || pg_temp.fig('readiness-warn') 
             || count(*) FILTER (WHERE status = 'fail') FROM isms.clause_4_4_readiness(1)),
     'readiness pass/warn/fail as isms.clause_4_4_readiness counts them');
 SELECT is((SELECT count(*)::integer FROM pack, regexp_matches(html, '<tr><td class="n">[0-9]+</td><td>[^<]*</td><td>[^<]*</td><td><span class="badge (pass|warn|fail)">', 'g')),
-    13, 'a row per readiness check');
+    14, 'a row per readiness check');
 SELECT is(pg_temp.fig('soa-applicable'),
     (SELECT count(*)::text FROM isms.statement_of_applicability(1) WHERE decision = 'included'), 'SoA controls applicable');
 SELECT is(pg_temp.fig('soa-controls'), '93', 'of the 93 Annex A controls');
@@ -69,6 +69,44 @@ SELECT is((SELECT (regexp_match(html, 'data-figure="readiness-fail"[^>]*>([^<]*)
     'as of 2025-06-30: the failing checks of that day');
 SELECT is((SELECT (regexp_match(html, 'data-figure="as-of"[^>]*>([^<]*)<'))[1] FROM pack_then), '2025-06-30 12:00 UTC', 'and says so');
 SELECT doesnt_match((SELECT html FROM pack_then), 'alert\(1\)', 'the nonconformity detected and recorded later is not in it');
+
+-- open tasks and policy acknowledgement: after a sweep of A and a policy
+-- published and acknowledged by one of its two staff logins (the pack as
+-- of the clock: the writes of this transaction are recorded at clock time)
+CREATE ROLE ap_staff LOGIN; CREATE ROLE ap_staff2 LOGIN; GRANT isms_reader TO ap_staff, ap_staff2;
+INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'ap_staff'), (1, 'ap_staff2');
+SET LOCAL ROLE rep_editor;
+SET LOCAL isms.actor = 'Author';
+SELECT created AS swept FROM isms.sweep('A') \gset
+INSERT INTO isms.document (org_id, code, kind, title, owner) VALUES (1, 'POL-AP', 'policy', 'Clean desk <policy>', 'CISO')
+    RETURNING id AS pol \gset
+SELECT isms.draft_document(:pol, content_text => 'Clear your desk.') AS ver \gset
+SELECT isms.submit_document(:ver);
+SET LOCAL isms.actor = 'Approver';
+SELECT isms.approve_document(:ver, 'approved', 'Fine');
+SELECT isms.publish_document(:ver);
+RESET isms.actor;
+RESET ROLE;
+SET LOCAL ROLE ap_staff;
+SELECT isms.acknowledge_policy(:pol);
+RESET ROLE;
+CREATE TEMP TABLE pack_live AS SELECT x.at, isms.audit_pack('A', x.at) AS html FROM (SELECT clock_timestamp() AS at) x;
+CREATE FUNCTION pg_temp.fig_live(name text) RETURNS text LANGUAGE sql AS $$
+    SELECT (regexp_match(p.html, 'data-figure="' || name || '"[^>]*>([^<]*)<'))[1] FROM pack_live p
+$$;
+SELECT cmp_ok(:swept, '>', 0, 'the sweep made tasks for A');
+SELECT is(pg_temp.fig_live('open-tasks'), (SELECT count(*)::text FROM isms.task WHERE org_id = 1 AND closed_at IS NULL),
+    'open tasks as isms.task holds them');
+SELECT is(pg_temp.fig_live('tasks-reminded') || '/' || pg_temp.fig_live('tasks-escalated'),
+    (SELECT count(*) FILTER (WHERE escalation_level = 1) || '/' || count(*) FILTER (WHERE escalation_level = 2)
+       FROM isms.task WHERE org_id = 1 AND closed_at IS NULL), '... by escalation level');
+SELECT is(pg_temp.fig_live('policy-acknowledged') || ' of ' || pg_temp.fig_live('policy-audience'),
+    (SELECT count(*) FILTER (WHERE in_audience AND acknowledged) || ' of ' || count(*) FILTER (WHERE in_audience)
+       FROM isms.policy_acknowledgement_status(1, (SELECT at FROM pack_live))), 'policy acknowledgements as isms.policy_acknowledgement_status counts them');
+SELECT is(pg_temp.fig_live('policy-acknowledged') || ' of ' || pg_temp.fig_live('policy-audience'), '1 of 2', '... one of the two staff');
+SELECT matches((SELECT html FROM pack_live), '<td>POL-AP</td><td>Clean desk &lt;policy&gt;</td><td>0\.1</td>', 'the policy listed, its title escaped');
+SELECT is((SELECT (regexp_match(isms.audit_pack('A', '2025-06-30 12:00+00'), 'data-figure="open-tasks"[^>]*>([^<]*)<'))[1]), '0',
+    'as of 2025-06-30 there was no task yet');
 
 -- refusals
 SELECT throws_ok($$SELECT isms.audit_pack('NOPE')$$, '22023', 'invalid argument org_code: no such organisation, or not one you are a member of',

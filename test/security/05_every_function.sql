@@ -128,7 +128,19 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.html_escape('<script>alert(''x'')</script> & "quoted"')$$),
  ($$SELECT isms.audit_pack('A')$$), ($$SELECT isms.audit_pack('B')$$), ($$SELECT isms.audit_pack('A', '2025-06-30')$$),
  ($$SELECT isms.audit_pack_trend_svg(1)$$), ($$SELECT isms.audit_pack_trend_svg(2, '2025-06-30')$$),
- ($$SELECT isms.audit_pack_process_svg(1)$$), ($$SELECT isms.audit_pack_process_svg(2, '2025-06-30')$$);
+ ($$SELECT isms.audit_pack_process_svg(1)$$), ($$SELECT isms.audit_pack_process_svg(2, '2025-06-30')$$),
+ -- reminders and escalation, policy acknowledgement
+ ($$SELECT * FROM isms.task_causes()$$), ($$SELECT * FROM isms.task_causes('2030-01-01')$$),
+ ($$SELECT * FROM isms.sweep()$$), ($$SELECT * FROM isms.sweep('A', '2030-01-01')$$), ($$SELECT * FROM isms.sweep('B')$$),
+ ($$SELECT isms.schedule_sweep()$$), ($$SELECT isms.schedule_sweep('* * * * *')$$), ($$SELECT isms.unschedule_sweep()$$),
+ ($$INSERT INTO isms.task_setting (org_id, remind_after, escalate_after, escalate_to) VALUES (1, '1 day', '2 days', 'CISO')$$),
+ ($$INSERT INTO isms.task_setting (org_id) VALUES (2)$$),
+ ($$SELECT isms.acknowledge_policy(1)$$), ($$SELECT isms.acknowledge_policy(2)$$),
+ ($$SELECT isms.submit_document(1); SELECT isms.approve_document(1, 'approved', 'fine'); SELECT isms.publish_document(1); SELECT isms.acknowledge_policy(1)$$),
+ ($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (1, 1)$$),
+ ($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (2, 2)$$),
+ ($$SELECT * FROM isms.policy_acknowledgement_status(1)$$), ($$SELECT * FROM isms.policy_acknowledgement_status(2)$$),
+ ($$SELECT * FROM isms.policy_acknowledgement_status(1, '2030-01-01')$$);
 -- every register: INSERT of a second row, UPDATE and DELETE of the member's
 -- rows and of the other organisation's
 INSERT INTO battery (sql)

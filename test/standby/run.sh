@@ -201,6 +201,8 @@ isms.html_escape(text)|SELECT isms.html_escape('<script>&</script>')
 isms.audit_pack(text,timestamp with time zone)|SELECT md5(regexp_replace(isms.audit_pack('NORTHWIND', '2025-06-30'), 'Generated [^<]*', ''))
 isms.audit_pack_trend_svg(bigint,timestamp with time zone)|SELECT md5(isms.audit_pack_trend_svg($org, '2025-06-30'))
 isms.audit_pack_process_svg(bigint,timestamp with time zone)|SELECT md5(isms.audit_pack_process_svg($org, '2025-06-30'))
+isms.task_causes(timestamp with time zone)|SELECT count(*), md5(string_agg(c::text, '|' ORDER BY c::text)) FROM isms.task_causes('2025-06-30') c
+isms.policy_acknowledgement_status(bigint,timestamp with time zone)|SELECT count(*), md5(string_agg(a::text, '|' ORDER BY a::text)) FROM isms.policy_acknowledgement_status($org, '2025-06-30') a
 SQL
 )
 # the first records of a workflow table, for next_states

@@ -83,10 +83,15 @@ psql_old -d "$up" -At -F '|' -f "$work/columns.sql" > "$work/columns" || fail "c
 # rows of the registers there were before must survive unchanged.
 old_registers=$(psql_old -d "$up" -At -c "SELECT string_agg(quote_literal(relid::text), ', ' ORDER BY relid::text) FROM isms.register") ||
 	fail "register list"
+# Likewise the built-in workflows a release adds (compared with a fresh
+# install above): here only the rows of the workflows there were before.
+old_workflows=$(psql_old -d "$up" -At -c "SELECT string_agg(quote_literal(workflow), ', ' ORDER BY workflow) FROM isms.workflow") ||
+	fail "workflow list"
 while IFS='|' read -r tbl cols; do
 	where=
 	case "$tbl" in
-	isms.workflow) cols=workflow ;;
+	isms.workflow) cols=workflow; where="WHERE workflow IN ($old_workflows)" ;;
+	isms.workflow_state | isms.workflow_transition) where="WHERE workflow IN ($old_workflows)" ;;
 	isms.workflow_guard) cols=guard ;;
 	isms.register | isms.history_config) where="WHERE relid::text IN ($old_registers)" ;;
 	esac
