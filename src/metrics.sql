@@ -928,7 +928,7 @@ GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text) TO isms_reader;
 CREATE FUNCTION isms.statement_of_applicability(org_id bigint, framework text DEFAULT 'iso27001-2022',
                                                 as_of timestamptz DEFAULT now())
 RETURNS TABLE (control text, title text, theme text, applicable boolean, decision text,
-               justification text, implementation_status text, linked_risks integer, risk_ids text,
+               justification text, implementation_status text, linked_risks integer, risk_ids bigint[],
                latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, isms, pg_temp
@@ -950,14 +950,15 @@ BEGIN
         SELECT x.* FROM isms.known_as_of(NULL::isms.soa_entry, t) x
          WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t),
     rc AS MATERIALIZED (
-        SELECT x.control, count(*) AS n, string_agg(x.risk_id::text, ', ' ORDER BY x.risk_id) AS ids
+        SELECT x.control, count(*) AS n, array_agg(x.risk_id ORDER BY x.risk_id) AS ids
           FROM isms.known_as_of(NULL::isms.risk_control, t) x
          WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t
          GROUP BY x.control)
     SELECT q.ref::text, q.title, q.theme, e.applicable,
            CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
            e.justification, e.implementation_status,
-           coalesce(rc.n, 0)::integer, rc.ids, ev.latest, coalesce(ev.n, 0)::integer, e.owner, e.last_reviewed_at
+           coalesce(rc.n, 0)::integer, coalesce(rc.ids, '{}'), ev.latest, coalesce(ev.n, 0)::integer, e.owner,
+           e.last_reviewed_at
       FROM isms.requirement q
       LEFT JOIN e ON e.control = q.ref
       LEFT JOIN rc ON rc.control = q.ref
@@ -971,7 +972,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) IS
-    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks (risk_ids: a bigint array) and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
 REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
 
