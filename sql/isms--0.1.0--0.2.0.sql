@@ -7001,18 +7001,50 @@ COMMENT ON FUNCTION isms.set_context(text, text) IS
 REVOKE ALL ON FUNCTION isms.set_context(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.set_context(text, text) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
+
+-- isms.org, like isms.actor, per transaction for a pooled application's login:
+-- isms.current_org() refuses one left for the session (IS081).
+CREATE FUNCTION isms.current_org() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_org_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_org() IS
+    'The organisation code the setting isms.org narrows row-level security to ('''' for none); refuses a value a trusted non-superuser (isms_app) SET for the session in an earlier transaction (IS081): set it per transaction with isms.set_context or SET LOCAL';
+REVOKE ALL ON FUNCTION isms.current_org() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.current_org() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
+      FROM isms.organization o
+     WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
+       AND (isms.current_org() OPERATOR(pg_catalog.=) ''
+            OR o.code OPERATOR(pg_catalog.=) isms.current_org())
+       AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
+            OR EXISTS (SELECT 1
+                         FROM isms.membership m
+                         JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+                        WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
+                          AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER')))
+$$;
+COMMENT ON FUNCTION isms.member_orgs(name) IS
+    'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
+REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
+
 CREATE FUNCTION isms.context(OUT org text, OUT org_id bigint, OUT actor text, OUT role_name name)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT NULLIF(pg_catalog.current_setting('isms.org', true), ''),
+    SELECT NULLIF(isms.current_org(), ''),
            (SELECT o.org_id FROM isms.organization o
-             WHERE o.code OPERATOR(pg_catalog.=) pg_catalog.current_setting('isms.org', true)),
+             WHERE o.code OPERATOR(pg_catalog.=) isms.current_org()),
            isms.current_actor(),
            CURRENT_USER
 $$;
 COMMENT ON FUNCTION isms.context() IS
-    'The context in force: org, the code the setting isms.org names (NULL: every organisation of the role); org_id, that organisation when the role may see it; actor, the person recorded (isms.current_actor()); role_name, the role row-level security checks. Works on a fresh connection, before the settings exist';
+    'The context in force: org, the code the setting isms.org names (NULL: every organisation of the role); org_id, that organisation when the role may see it; actor, the person recorded (isms.current_actor()); role_name, the role row-level security checks. Works on a fresh connection, before the settings exist; refuses a context a pooled application''s login (isms_app) left for the session in an earlier transaction (IS081)';
 REVOKE ALL ON FUNCTION isms.context() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.context() TO isms_admin, isms_editor, isms_auditor, isms_reader;
 

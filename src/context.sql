@@ -17,13 +17,13 @@ CREATE FUNCTION isms.context(OUT org text, OUT org_id bigint, OUT actor text, OU
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT NULLIF(pg_catalog.current_setting('isms.org', true), ''),
+    SELECT NULLIF(isms.current_org(), ''),
            (SELECT o.org_id FROM isms.organization o
-             WHERE o.code OPERATOR(pg_catalog.=) pg_catalog.current_setting('isms.org', true)),
+             WHERE o.code OPERATOR(pg_catalog.=) isms.current_org()),
            isms.current_actor(),
            CURRENT_USER
 $$;
 COMMENT ON FUNCTION isms.context() IS
-    'The context in force: org, the code the setting isms.org names (NULL: every organisation of the role); org_id, that organisation when the role may see it; actor, the person recorded (isms.current_actor()); role_name, the role row-level security checks. Works on a fresh connection, before the settings exist';
+    'The context in force: org, the code the setting isms.org names (NULL: every organisation of the role); org_id, that organisation when the role may see it; actor, the person recorded (isms.current_actor()); role_name, the role row-level security checks. Works on a fresh connection, before the settings exist; refuses a context a pooled application''s login (isms_app) left for the session in an earlier transaction (IS081)';
 REVOKE ALL ON FUNCTION isms.context() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.context() TO isms_admin, isms_editor, isms_auditor, isms_reader;

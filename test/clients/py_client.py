@@ -339,14 +339,12 @@ def no_leak():
         if ctx != (None, None, "clients_app"):
             return False, f"the next borrower saw {ctx}"
         # the unsafe pattern: session-level settings outside a transaction
+        session_leak(x, y)
         x.autocommit = True
         session_set = []
         for name, value in (("isms.org", "CONTOSO"), ("isms.actor", "mallory@contoso.example")):
-            try:
-                one(x, "SELECT set_config(%s, %s, false)", (name, value))
-                session_set.append(name)
-            except db.Error:
-                pass  # refused where the trust model forbids it
+            one(x, "SELECT set_config(%s, %s, false)", (name, value))
+            session_set.append(name)
         with y.cursor() as cur:
             cur.execute("SELECT isms.set_context(%s, %s)", ("NORTHWIND", ACTOR))
             north = cur.fetchone()[0]
@@ -362,7 +360,6 @@ def no_leak():
             cur.execute("SELECT actor FROM isms.context()")
             own = cur.fetchone()[0]
         y.commit()
-        session_leak(y, session_set)
         if ctx != ("NORTHWIND", ACTOR) or others != 0:
             return False, f"with {session_set} left behind: context {ctx}, {others} rows of another tenant"
         if written != (north, ACTOR) or own != "clients_app":
@@ -380,33 +377,41 @@ def no_leak():
             c.close()
 
 
-def session_leak(y, session_set):
+def session_leak(x, y):
     """What a borrower that sets no context sees and writes after another
-    client's session-level SETs on the same server connection.  Checked
-    where the trust model of isms_app exists; a note otherwise."""
-    trusted_model = one(y, "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'isms_app')")[0]
-    y.commit()
-    if not session_set:
-        report("pgbouncer-session-leak", True)
-        return
-    try:
-        with y.cursor() as cur:
-            cur.execute("SELECT org, actor FROM isms.context()")
-            ctx = cur.fetchone()
-            cur.execute("""INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
-                           SELECT org_id, 'Left behind', 'low', now(), 'x' FROM isms.organization
-                            WHERE code = 'NORTHWIND' RETURNING created_by""")
-            written = cur.fetchone()
-        leaked = [v for v in (ctx[0], ctx[1], written and written[0])
-                  if v in ("CONTOSO", "mallory@contoso.example")]
-    except db.Error as e:
-        leaked = []     # refused: nothing of the other client is used
+    client's session-level SETs on the same server connection: the context,
+    a read and a write of the next transaction are refused (IS081), but for
+    a read when only isms.actor was left (the login's own organisations)."""
+    values = {"isms.org": "CONTOSO", "isms.actor": "mallory@contoso.example"}
+    steps = (("context", "SELECT org, actor FROM isms.context()"),
+             ("read", "SELECT count(*) FROM isms.incident"),
+             ("write", """INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
+                          SELECT org_id, 'Left behind', 'low', now(), 'x' FROM isms.organization
+                           WHERE code = 'NORTHWIND' RETURNING created_by"""))
+    bad = []
+    x.autocommit = True
+    for names in (("isms.org",), ("isms.actor",), ("isms.org", "isms.actor")):
+        for name in names:
+            one(x, "SELECT set_config(%s, %s, false)", (name, values[name]))
+        for step, sql in steps:
+            try:
+                got = one(y, sql)
+            except db.Error as e:
+                got = sqlstate(e)
+            y.rollback()
+            if step == "read" and "isms.org" not in names:
+                ok = not isinstance(got, str) and not any(v in values.values() for v in got)
+            else:
+                ok = got == "IS081"
+            if not ok:
+                bad.append(f"{'+'.join(names)} left, {step}: {got}")
+        with x.cursor() as cur:
+            cur.execute("RESET isms.org; RESET isms.actor")
+    ctx = one(y, "SELECT org, org_id, actor FROM isms.context()")
     y.rollback()
-    if trusted_model:
-        report("pgbouncer-session-leak", not leaked, f"{', '.join(session_set)} left behind reached {leaked}")
-    elif leaked:
-        print(f"note: {DRIVER} through pgbouncer: session-level {', '.join(session_set)} left behind"
-              f" reached the next borrower that set no context: {leaked}")
+    if ctx != (None, None, "clients_app"):
+        bad.append(f"after RESET: {ctx}")
+    report("pgbouncer-session-leak", not bad, "; ".join(bad))
 
 
 def wait_notifies(conn, seconds):

@@ -1,7 +1,7 @@
 -- The client suite's database: the sample ISMS (organisation NORTHWIND), a
 -- second tenant CONTOSO, and the logins of the README's examples:
---   clients_app  the intranet application's pooled login: isms_editor
---                (and isms_app where that role exists), a member of both
+--   clients_app  the intranet application's pooled login: isms_editor and
+--                isms_app (it asserts the person), a member of both
 --   clients_bi   a BI tool's login: isms_reader, a member of NORTHWIND only
 -- Passwords are the role names: the cluster is thrown away after the run.
 \set ON_ERROR_STOP 1
@@ -18,12 +18,8 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'clients_bi') THEN
         CREATE ROLE clients_bi LOGIN PASSWORD 'clients_bi';
     END IF;
-    -- the application role of the actor trust model, where it exists
-    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'isms_app') THEN
-        GRANT isms_app TO clients_app;
-    END IF;
 END $$;
-GRANT isms_editor TO clients_app;
+GRANT isms_editor, isms_app TO clients_app;
 GRANT isms_reader TO clients_bi;
 INSERT INTO isms.membership (org_id, role_name, note)
 SELECT org_id, 'clients_app', 'Intranet ISMS portal' FROM isms.organization WHERE code IN ('NORTHWIND', 'CONTOSO');

@@ -15,12 +15,7 @@ CREATE ROLE ctx_admin LOGIN;    GRANT isms_admin TO ctx_admin;
 CREATE ROLE ctx_outsider LOGIN;
 INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'ctx_editor'), (1, 'ctx_reader'), (2, 'ctx_reader');
 -- the editor is a pooled application's login: it may assert the person
--- where the trust model of isms_app exists
-DO $$ BEGIN
-    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'isms_app') THEN
-        GRANT isms_app TO ctx_editor;
-    END IF;
-END $$;
+GRANT isms_app TO ctx_editor;
 
 -- nothing set: every organisation of the role, the login acts
 SELECT is((SELECT row(c.*)::text FROM isms.context() c), row(NULL::text, NULL::bigint, current_user::text, current_user)::text,

@@ -37,7 +37,7 @@ $$;
 CREATE TEMP TABLE battery (n serial PRIMARY KEY, sql text NOT NULL);
 GRANT SELECT ON battery TO PUBLIC;
 INSERT INTO battery (sql) VALUES
- ($$SELECT isms.version()$$), ($$SELECT isms.current_actor()$$), ($$SELECT isms.current_login()$$),
+ ($$SELECT isms.version()$$), ($$SELECT isms.current_actor()$$), ($$SELECT isms.current_login()$$), ($$SELECT isms.current_org()$$),
  ($$SELECT isms.trail_append_engine(1, 'isms.risk', 1, 'review', '{}')$$),
  ($$SELECT isms.review_trail_entry('isms.risk', 1, 'forged')$$), ($$SELECT isms.review_trail_entry('isms.risk', 2, 'forged')$$),
  ($$SELECT isms.depth('A.5.1'), isms.parent('A.5.1'), isms.subpath('A.5.1', 0, 2), isms.subpath('A.5.1', 1)$$),

@@ -154,6 +154,7 @@ isms.report_time(text,timestamp with time zone)|SELECT isms.report_time('as_of',
 isms.document_in_force(text)|SELECT isms.document_in_force('published')
 isms.current_actor()|SELECT isms.current_actor()
 isms.current_login()|SELECT isms.current_login()
+isms.current_org()|SELECT isms.current_org()
 isms.context()|SELECT row(c.*)::text FROM isms.context() c
 isms.review_interval(bigint,regclass)|SELECT isms.review_interval($org, 'isms.risk')
 isms.member_orgs(name)|SELECT isms.member_orgs('standby_reader')

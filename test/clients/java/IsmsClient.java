@@ -15,8 +15,11 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -376,33 +379,53 @@ public class IsmsClient {
 	}
 
 	// What a borrower that sets no context sees and writes after another
-	// client's session-level SETs on the same server connection.  Checked
-	// where the trust model of isms_app exists; a note otherwise.
-	static void sessionLeak(Connection y, List<String> sessionSet) throws SQLException {
-		boolean trustedModel = (Boolean) row(y, "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'isms_app')").get(0);
-		y.commit();
-		if (sessionSet.isEmpty()) {
-			System.out.println("client pgjdbc pgbouncer-session-leak ... ok");
-			return;
-		}
-		List<Object> leaked = new ArrayList<>();
-		try {
-			List<Object> seen = row(y, "SELECT org, actor FROM isms.context()");
-			seen.addAll(row(y, "INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)"
+	// client's session-level SETs on the same server connection: the
+	// context, a read and a write of the next transaction are refused
+	// (IS081), but for a read when only isms.actor was left (the login's own
+	// organisations).
+	static String sessionLeak(Connection x, Connection y) throws SQLException {
+		Map<String, String> values = new LinkedHashMap<>();
+		values.put("isms.org", "CONTOSO");
+		values.put("isms.actor", "mallory@contoso.example");
+		String[][] steps = {
+			{"context", "SELECT org, actor FROM isms.context()"},
+			{"read", "SELECT count(*) FROM isms.incident"},
+			{"write", "INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)"
 					+ " SELECT org_id, 'Left behind', 'low', now(), 'x' FROM isms.organization"
-					+ " WHERE code = 'NORTHWIND' RETURNING created_by"));
-			for (Object v : seen)
-				if ("CONTOSO".equals(v) || "mallory@contoso.example".equals(v))
-					leaked.add(v);
-		} catch (PSQLException e) {
-			leaked.clear();		// refused: nothing of the other client is used
+					+ " WHERE code = 'NORTHWIND' RETURNING created_by"}};
+		List<String> bad = new ArrayList<>();
+		x.setAutoCommit(true);
+		y.setAutoCommit(false);
+		for (String[] names : new String[][] {{"isms.org"}, {"isms.actor"}, {"isms.org", "isms.actor"}}) {
+			List<String> left = Arrays.asList(names);
+			for (String name : names)
+				row(x, "SELECT set_config(?, ?, false)", name, values.get(name));
+			for (String[] step : steps) {
+				Object got;
+				try {
+					got = row(y, step[1]);
+				} catch (PSQLException e) {
+					got = e.getSQLState();
+				}
+				y.rollback();
+				boolean ok;
+				if (step[0].equals("read") && !left.contains("isms.org"))
+					ok = got instanceof List && Collections.disjoint((List<?>) got, values.values());
+				else
+					ok = "IS081".equals(got);
+				if (!ok)
+					bad.add(String.join("+", names) + " left, " + step[0] + ": " + got);
+			}
+			try (Statement st = x.createStatement()) {
+				st.execute("RESET isms.org");
+				st.execute("RESET isms.actor");
+			}
 		}
+		List<Object> ctx = row(y, "SELECT org, org_id, actor FROM isms.context()");
 		y.rollback();
-		if (trustedModel)
-			run("pgbouncer-session-leak", () -> leaked.isEmpty() ? null : sessionSet + " left behind reached " + leaked);
-		else if (!leaked.isEmpty())
-			System.out.println("note: pgjdbc through pgbouncer: session-level " + sessionSet
-					+ " left behind reached the next borrower that set no context: " + leaked);
+		if (!list(null, null, "clients_app").equals(ctx))
+			bad.add("after RESET: " + ctx);
+		return bad.isEmpty() ? null : String.join("; ", bad);
 	}
 
 	static String noLeak(Connection x, Connection y, Connection su, String title) throws SQLException {
@@ -419,6 +442,7 @@ public class IsmsClient {
 			if (!ctx.equals(list(null, null, "clients_app")))
 				return "the next borrower saw " + ctx;
 			// the unsafe pattern: session-level settings outside a transaction
+			run("pgbouncer-session-leak", () -> sessionLeak(x, y));
 			x.setAutoCommit(true);
 			List<String> sessionSet = new ArrayList<>();
 			for (String[] s : new String[][] {{"isms.org", "CONTOSO"}, {"isms.actor", "mallory@contoso.example"}})

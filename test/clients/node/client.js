@@ -265,6 +265,7 @@ async function noLeak() {
     if (px !== py) return [false, 'the two clients did not share a server connection'];
     if (!same(ctx, { org: null, org_id: null, actor: 'clients_app' })) return [false, `the next borrower saw ${JSON.stringify(ctx)}`];
     // the unsafe pattern: session-level settings outside a transaction
+    await sessionLeak(x, y);
     const sessionSet = [];
     for (const [name, value] of [['isms.org', 'CONTOSO'], ['isms.actor', 'mallory@contoso.example']]) {
       if (!(await refused(x, 'SELECT set_config($1, $2, false)', [name, value]))) sessionSet.push(name);
@@ -278,7 +279,6 @@ async function noLeak() {
     await y.query('SELECT isms.set_context($1)', ['NORTHWIND']);
     const own = (await y.query('SELECT actor FROM isms.context()')).rows[0].actor;
     await y.query('COMMIT');
-    await sessionLeak(y, sessionSet);
     if (!same(ctx, { org: 'NORTHWIND', actor: ACTOR }) || others !== 0)
       return [false, `with ${sessionSet} left behind: context ${JSON.stringify(ctx)}, ${others} rows of another tenant`];
     if (!same(written, { org_id: north, created_by: ACTOR }) || own !== 'clients_app')
@@ -296,37 +296,44 @@ async function noLeak() {
 }
 
 // What a borrower that sets no context sees and writes after another
-// client's session-level SETs on the same server connection.  Checked where
-// the trust model of isms_app exists; a note otherwise.
-async function sessionLeak(y, sessionSet) {
-  const trustedModel = (await y.query(`SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'isms_app') AS e`)).rows[0].e;
-  const check = 'client node-postgres pgbouncer-session-leak';
-  if (sessionSet.length === 0) {
-    console.log(`${check} ... ok`);
-    return;
-  }
-  let leaked = [];
-  try {
-    await y.query('BEGIN');
-    const ctx = (await y.query('SELECT org, actor FROM isms.context()')).rows[0];
-    const written = (await y.query(`INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
+// client's session-level SETs on the same server connection: the context,
+// a read and a write of the next transaction are refused (IS081), but for
+// a read when only isms.actor was left (the login's own organisations).
+async function sessionLeak(x, y) {
+  const values = { 'isms.org': 'CONTOSO', 'isms.actor': 'mallory@contoso.example' };
+  const steps = [
+    ['context', 'SELECT org, actor FROM isms.context()'],
+    ['read', 'SELECT count(*)::int AS n FROM isms.incident'],
+    ['write', `INSERT INTO isms.incident (org_id, title, severity, detected_at, owner)
       SELECT org_id, 'Left behind', 'low', now(), 'x' FROM isms.organization WHERE code = 'NORTHWIND'
-      RETURNING created_by`)).rows[0];
-    leaked = [ctx.org, ctx.actor, written && written.created_by]
-      .filter((v) => v === 'CONTOSO' || v === 'mallory@contoso.example');
-  } catch (e) {
-    leaked = []; // refused: nothing of the other client is used
-  }
-  await y.query('ROLLBACK');
-  if (trustedModel) {
-    if (leaked.length === 0) console.log(`${check} ... ok`);
-    else {
-      failed++;
-      console.log(`${check} ... FAILED (${sessionSet} left behind reached ${leaked})`);
+      RETURNING created_by`],
+  ];
+  const bad = [];
+  for (const names of [['isms.org'], ['isms.actor'], ['isms.org', 'isms.actor']]) {
+    for (const name of names) await x.query('SELECT set_config($1, $2, false)', [name, values[name]]);
+    for (const [step, text] of steps) {
+      let got;
+      await y.query('BEGIN');
+      try {
+        got = Object.values((await y.query(text)).rows[0]);
+      } catch (e) {
+        got = e.code;
+      }
+      await y.query('ROLLBACK');
+      const ok = step === 'read' && !names.includes('isms.org')
+        ? Array.isArray(got) && !got.some((v) => Object.values(values).includes(v))
+        : got === 'IS081';
+      if (!ok) bad.push(`${names.join('+')} left, ${step}: ${JSON.stringify(got)}`);
     }
-  } else if (leaked.length) {
-    console.log(`note: node-postgres through pgbouncer: session-level ${sessionSet.join(', ')} left behind`
-      + ` reached the next borrower that set no context: ${leaked}`);
+    await x.query('RESET isms.org; RESET isms.actor');
+  }
+  const ctx = (await y.query('SELECT org, org_id, actor FROM isms.context()')).rows[0];
+  if (!same(ctx, { org: null, org_id: null, actor: 'clients_app' })) bad.push(`after RESET: ${JSON.stringify(ctx)}`);
+  const check = 'client node-postgres pgbouncer-session-leak';
+  if (bad.length === 0) console.log(`${check} ... ok`);
+  else {
+    failed++;
+    console.log(`${check} ... FAILED (${bad.join('; ')})`);
   }
 }
 
