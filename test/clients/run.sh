@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The client suite: the README's application and BI examples from the real
-# drivers, psycopg2, psycopg 3, node-postgres (pinned in node/package-lock.json,
-# installed with npm ci) and pgJDBC, directly and through a pgbouncer in
+# drivers, psycopg2, psycopg 3, psqlODBC (from pyodbc), node-postgres (pinned
+# in node/package-lock.json, installed with npm ci) and pgJDBC, directly and through a pgbouncer in
 # transaction mode in front of the cluster; and the settings of a fresh
 # connection before and after the library is preloaded.
 #
@@ -110,6 +110,7 @@ check "pgbouncer transaction-mode" \
 # -- the drivers ---------------------------------------------------------------
 /usr/bin/python3 "$src/py_client.py" psycopg2 || status=1
 /usr/bin/python3 "$src/py_client.py" psycopg || status=1
+/usr/bin/python3 "$src/odbc_client.py" || status=1
 
 mkdir -p "$dir/node"
 cp "$src/node/package.json" "$src/node/package-lock.json" "$src/node/client.js" "$dir/node/"
