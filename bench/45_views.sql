@@ -64,6 +64,8 @@ SELECT v.relname, 'view', format('isms_report.%I', v.relname),
            WHEN 'party_requirements' THEN '{isms.party_requirement}'
            WHEN 'evidence_by_month' THEN '{isms.evidence}'
            WHEN 'framework_coverage' THEN '{isms.soa_entry}'
+           WHEN 'suppliers' THEN '{isms.supplier,isms.supplier_contract,isms.supplier_assessment}'
+           WHEN 'supplier_assessments' THEN '{isms.supplier_assessment}'
        END::text[]
   FROM pg_class v
  WHERE v.relnamespace = 'isms_report'::regnamespace AND v.relkind = 'v';

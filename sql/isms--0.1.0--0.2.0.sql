@@ -6942,6 +6942,332 @@ GRANT EXECUTE ON FUNCTION isms.risk_control_check() TO isms_reader;
 
 
 
+-- Continual improvement: the residual risk total once per period boundary.
+CREATE OR REPLACE FUNCTION isms.improvement_metrics(org_id bigint,
+                                         from_at timestamptz DEFAULT now() - interval '1 year',
+                                         to_at timestamptz DEFAULT now(),
+                                         bucket interval DEFAULT interval '3 months',
+                                         recurrence_window interval DEFAULT interval '12 months')
+RETURNS TABLE (period_start timestamptz, period_end timestamptz,
+               nonconformities_raised integer, nonconformities_closed integer,
+               median_days_to_close numeric, p90_days_to_close numeric,
+               corrective_actions_checked integer, corrective_actions_effective integer,
+               effective_share numeric,
+               recurring_nonconformities integer,
+               audits_planned integer, audits_completed integer, audit_completion numeric,
+               reviews_planned integer, reviews_held integer,
+               objectives_measured integer, objectives_met integer, objectives_met_share numeric,
+               residual_risk_total bigint, residual_risk_change bigint,
+               pdca_cycles_completed integer, pdca_cycles_by_workflow jsonb,
+               improvements_implemented integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t0 constant timestamptz := isms.report_time('from_at', $2);
+    t1 constant timestamptz := isms.report_time('to_at', $3);
+    b constant interval := $4;
+    w constant interval := $5;
+    max_periods constant integer := 5000;
+BEGIN
+    -- the records as they stood at to_at (register history); moves from the log
+    IF t0 > t1 THEN
+        PERFORM isms.report_bad_argument('from_at', t0::text,
+            format('from_at is after to_at (%s)', t1),
+            'Pass the start of the reporting range first: improvement_metrics(org_id, from_at, to_at, bucket).');
+    END IF;
+    IF b IS NULL OR t0 + b <= t0 THEN
+        PERFORM isms.report_bad_argument('bucket', b::text, 'the period length must be a positive interval',
+            'Pass an interval such as ''1 month'' or ''3 months''.');
+    END IF;
+    IF t0 + b * max_periods < t1 THEN
+        PERFORM isms.report_bad_argument('bucket', b::text,
+            format('more than %s periods between from_at and to_at', max_periods),
+            'Pass a longer bucket or a shorter range.');
+    END IF;
+    IF w IS NULL OR w < interval '0' THEN
+        PERFORM isms.report_bad_argument('recurrence_window', w::text, 'a non-negative interval is required',
+            'Pass an interval such as ''12 months''.');
+    END IF;
+
+    RETURN QUERY
+    WITH p AS (
+        SELECT s AS ps, least(s + b, t1) AS pe
+          FROM generate_series(t0, t1, b) AS s
+         WHERE s < t1),
+    -- completed PDCA cycles: moves into a final state of the act phase
+    acts AS MATERIALIZED (
+        SELECT f.relid, s.workflow, s.state
+          FROM isms.workflow f
+          JOIN isms.workflow_state s ON s.workflow = f.workflow
+         WHERE f.relid IS NOT NULL AND s.is_terminal AND s.phase = 'act'),
+    nc_close AS MATERIALIZED (
+        SELECT c.record_id, c.at, n.framework, n.requirement,
+               date_part('epoch', c.at - CASE WHEN c.cycle = 1 THEN n.detected_at
+                                              ELSE (SELECT min(x.at) FROM isms.transition_log x
+                                                     WHERE x.org_id = o AND x.record_table = c.record_table
+                                                       AND x.record_id = c.record_id AND x.cycle = c.cycle) END)
+                   / 86400 AS days
+          FROM isms.transition_log c
+          JOIN isms.known_as_of(NULL::isms.nonconformity, t1) n ON n.org_id = o AND n.id = c.record_id
+         WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
+           AND c.at < t1),
+    -- the residual risk total at each period boundary, once: a period's
+    -- start is the previous one's end
+    rb AS MATERIALIZED (
+        SELECT x.at, (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint AS total
+          FROM (SELECT p.ps AS at FROM p UNION SELECT p.pe FROM p) x)
+    SELECT p.ps, p.pe,
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
+             WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
+           cl.n::integer, cl.median, cl.p90,
+           ca.checked::integer, ca.effective::integer,
+           round(ca.effective::numeric / nullif(ca.checked, 0), 3),
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
+             WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe
+               AND n.requirement IS NOT NULL
+               AND EXISTS (SELECT 1 FROM nc_close c
+                            WHERE c.record_id <> n.id AND c.framework = n.framework
+                              AND c.requirement = n.requirement
+                              AND c.at <= n.detected_at AND c.at >= n.detected_at - w))::integer,
+           au.planned::integer, au.completed::integer,
+           round(au.completed::numeric / nullif(au.planned, 0), 3),
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
+             WHERE m.org_id = o AND m.planned_on >= p.ps AND m.planned_on < p.pe)::integer,
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
+             WHERE m.org_id = o AND m.held_on >= p.ps AND m.held_on < p.pe)::integer,
+           ob.measured::integer, ob.met::integer,
+           round(ob.met::numeric / nullif(ob.measured, 0), 3),
+           rk.at_end, rk.at_end - rk.at_start,
+           coalesce(cy.total, 0)::integer, coalesce(cy.by_workflow, '{}'::jsonb),
+           (SELECT count(*) FROM isms.transition_log l
+             WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
+               AND l.at >= p.ps AND l.at < p.pe)::integer
+      FROM p
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS n,
+                 round(percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS median,
+                 round(percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS p90
+            FROM nc_close c WHERE c.at >= p.ps AND c.at < p.pe) cl
+      CROSS JOIN LATERAL (
+          -- an effectiveness check concludes when a verified action closes
+          -- (effective) or is reworked (not effective)
+          SELECT count(*) AS checked, count(*) FILTER (WHERE l.to_state = 'closed') AS effective
+            FROM isms.transition_log l
+           WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+             AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+             AND l.at >= p.ps AND l.at < p.pe) ca
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS planned,
+                 count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
+                                                 WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
+                                                   AND l.to_state = 'completed' AND l.record_id = a.id
+                                                   AND l.at < t1)) AS completed
+            FROM isms.known_as_of(NULL::isms.audit, t1) a
+           WHERE a.org_id = o AND a.planned_end >= p.ps AND a.planned_end < p.pe) au
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS measured, count(*) FILTER (WHERE x.met) AS met
+            FROM (SELECT DISTINCT ON (m.objective_id) m.objective_id,
+                         CASE j.direction WHEN 'at_most' THEN m.value <= j.target ELSE m.value >= j.target END AS met
+                    FROM isms.objective_measurement m
+                    JOIN isms.known_as_of(NULL::isms.objective, t1) j ON j.org_id = m.org_id AND j.id = m.objective_id
+                   WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
+                   ORDER BY m.objective_id, m.measured_at DESC) x) ob
+      CROSS JOIN LATERAL (
+          SELECT (SELECT e.total FROM rb e WHERE e.at = p.pe) AS at_end,
+                 (SELECT e.total FROM rb e WHERE e.at = p.ps) AS at_start) rk
+      LEFT JOIN LATERAL (
+          SELECT sum(y.n) AS total, jsonb_object_agg(y.workflow, y.n ORDER BY y.workflow) AS by_workflow
+            FROM (SELECT a.workflow, count(*) AS n
+                    FROM acts a
+                    JOIN isms.transition_log l ON l.org_id = o AND l.record_table = a.relid AND l.to_state = a.state
+                                              AND l.at >= p.ps AND l.at < p.pe
+                                              AND isms.reported_move(l.from_state, l.to_state)
+                   GROUP BY a.workflow) y) cy ON true
+     ORDER BY p.ps;
+END
+$$;
+COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
+    'Continual improvement (10.1) per period [start, end) from from_at to to_at, from the records as they stood at to_at (register history) and the transition log: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
+
+
+-- Staleness and the register rows at the current instant read each register
+-- directly (its organisation index), as isms.known_as_of() would return it.
+CREATE OR REPLACE FUNCTION isms.build_register_row() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    parts text[] := '{}';
+    label_col text;
+    label text;
+    cols text[];
+    extra text[];
+    tbl text;
+    common text;
+    retired text;
+    in_force text;
+    activity text[] := '{}';
+    parts_at text[] := '{}';
+    rev text;
+BEGIN
+    FOR r IN SELECT * FROM isms.register ORDER BY name LOOP
+        SELECT array_agg(a.attname::text) INTO cols
+          FROM pg_attribute a WHERE a.attrelid = r.relid AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT c.col INTO label_col
+          FROM unnest(ARRAY['title', 'name', 'subject', 'control', 'requirement', 'action', 'statement',
+                            'artifact', 'competence', 'activity', 'role', 'description', 'url'])
+               WITH ORDINALITY AS c(col, ord)
+         WHERE c.col = ANY (cols)
+         ORDER BY c.ord LIMIT 1;
+        label := CASE WHEN label_col IS NOT NULL THEN format('t.%I::text', label_col)
+                      ELSE quote_literal(r.title) || '::text' END;
+        retired := CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                        WHEN r.has_workflow
+                        THEN format('CASE WHEN EXISTS (SELECT 1 FROM isms.workflow w JOIN isms.workflow_state ws '
+                                    'ON ws.workflow = w.workflow WHERE w.relid = %L::regclass AND ws.state = t.status '
+                                    'AND ws.is_terminal) THEN t.updated_at END', r.relid)
+                        WHEN 'status' = ANY (cols) THEN 'CASE WHEN t.status = ''retired'' THEN t.updated_at END'
+                        WHEN 'period_end' = ANY (cols) THEN '(t.period_end + 1)::timestamptz'
+                        WHEN 'ended_on' = ANY (cols) THEN '(t.ended_on + 1)::timestamptz'
+                        ELSE 'NULL::timestamptz' END;
+        common := format(
+            'SELECT t.org_id, %L::regclass AS relid, %L::text AS register, t.id, %s AS label, %s AS owner, '
+            '%s AS reviewable, %s AS review_interval, %s AS last_reviewed_at, t.created_at, t.updated_at, '
+            '%s AS status, %s AS retired_at, %s AS basis',
+            r.relid, r.name, label,
+            CASE WHEN 'owner' = ANY (cols) THEN 't.owner' ELSE 'NULL::text' END,
+            r.reviewable::text,
+            CASE WHEN r.reviewable THEN 't.review_interval' ELSE 'NULL::interval' END,
+            CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                 WHEN r.relid = 'isms.document'::regclass
+                 THEN 'isms.document_reviewed_at(t.org_id, t.id, t.last_reviewed_at, ISMS_AT)'
+                 ELSE 'ISMS_LAST_REVIEW' END,
+            CASE WHEN 'status' = ANY (cols) THEN 't.status' ELSE 'NULL::text' END,
+            retired,
+            CASE WHEN r.reviewable THEN 'coalesce(t.last_reviewed_at, t.created_at)' ELSE 'NULL::timestamptz' END);
+        -- the rows as of an instant: one branch per register
+        -- (a review recorded after the instant, in a row's earliest known
+        -- version, does not count then)
+        -- (at or after the transaction's start known_as_of() is the
+        -- register itself: read it directly there, so that an organisation
+        -- filter reaches its index and no dynamic SQL runs)
+        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM %s t',
+                                       replace(replace(common, 'ISMS_AT', '$1'), 'ISMS_LAST_REVIEW',
+                                               'CASE WHEN t.last_reviewed_at <= $1 THEN t.last_reviewed_at END'),
+                                       format('(SELECT * FROM %1$s WHERE $1 >= now() UNION ALL '
+                                              'SELECT * FROM isms.known_as_of(NULL::%1$s, $1) WHERE $1 < now())', r.relid));
+        common := replace(replace(common, 'ISMS_AT', 'now()'), 'ISMS_LAST_REVIEW', 't.last_reviewed_at');
+        IF NOT r.reviewable THEN
+            parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
+            activity := activity || format(
+                'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
+                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
+                'FROM (SELECT * FROM %2$s WHERE $2 >= now() UNION ALL '
+                'SELECT * FROM isms.known_as_of(NULL::%2$s, $2) WHERE $2 < now()) t '
+                'WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+            CONTINUE;
+        END IF;
+        in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
+        rev := CASE WHEN r.relid = 'isms.document'::regclass
+                    THEN 'isms.document_reviewed_at(t.org_id, t.id, t.last_reviewed_at, $2)'
+                    ELSE 'CASE WHEN t.last_reviewed_at <= $2 THEN t.last_reviewed_at END' END;
+        activity := activity || format(
+            'SELECT %L::regclass, count(*), '
+            'count(*) FILTER (WHERE %s AND coalesce(%s, t.created_at) + coalesce(t.review_interval, '
+            '(SELECT coalesce(s.review_interval, g.default_review_interval) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
+            'count(*) FILTER (WHERE %s AND %s IS NULL), '
+            'max($2 - coalesce(%s, t.created_at)) FILTER (WHERE %s), '
+            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2) '
+            'FROM (SELECT * FROM %s WHERE $2 >= now() UNION ALL '
+            'SELECT * FROM isms.known_as_of(NULL::%s, $2) WHERE $2 < now()) t '
+            'WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, r.relid, r.relid);
+        -- rows on the default interval: review_interval is NULL by the branch's
+        -- condition, said as a constant so the review index covers the branch
+        parts := parts || format(
+            '%s, (SELECT least(g.default_review_interval, min(s.review_interval)) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.relid = g.relid WHERE g.relid = %L::regclass '
+            'GROUP BY g.default_review_interval) AS candidate_interval FROM %s t WHERE t.review_interval IS NULL',
+            replace(common, 't.review_interval AS review_interval', 'NULL::interval AS review_interval'),
+            r.relid, r.relid);
+        parts := parts || format(
+            '%s, interval ''0'' AS candidate_interval FROM %s t WHERE t.review_interval IS NOT NULL',
+            common, r.relid);
+        -- the review indexes, covering what the stale list shows
+        extra := ARRAY['org_id', 'id', 'last_reviewed_at', 'created_at', 'updated_at']
+                 || ARRAY(SELECT c FROM unnest(ARRAY['owner', label_col, 'status', 'period_end', 'ended_on']) c
+                           WHERE c = ANY (cols) AND c IS NOT NULL);
+        SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
+        IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NULL',
+                           tbl || '_review_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NOT NULL',
+                           tbl || '_review_own_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));
+        END IF;
+    END LOOP;
+    EXECUTE 'CREATE OR REPLACE VIEW isms.register_row WITH (security_invoker = true) AS '
+            || array_to_string(parts, E'\nUNION ALL ');
+    COMMENT ON VIEW isms.register_row IS
+        'Reports (9.1): every row of every register (branches generated from isms.register) with its review interval, last review, last change and whether it is in force; row-level security of each register applies';
+    COMMENT ON COLUMN isms.register_row.org_id IS 'Organisation of the row';
+    COMMENT ON COLUMN isms.register_row.relid IS 'Register table of the row';
+    COMMENT ON COLUMN isms.register_row.register IS 'Register name (isms.register.name)';
+    COMMENT ON COLUMN isms.register_row.id IS 'id of the row in its register';
+    COMMENT ON COLUMN isms.register_row.label IS 'Human-readable label of the row: its title, name, subject, control or similar';
+    COMMENT ON COLUMN isms.register_row.owner IS 'Person accountable for the row; NULL where the register has no owner column';
+    COMMENT ON COLUMN isms.register_row.reviewable IS 'True when the register is reviewed periodically (isms.register.reviewable)';
+    COMMENT ON COLUMN isms.register_row.review_interval IS 'The row''s own review interval; NULL means the organisation''s setting or the register default (isms.review_interval)';
+    COMMENT ON COLUMN isms.register_row.last_reviewed_at IS 'When the row was last reviewed; NULL if never or not reviewable';
+    COMMENT ON COLUMN isms.register_row.created_at IS 'When the row was created';
+    COMMENT ON COLUMN isms.register_row.updated_at IS 'When the row was last changed';
+    COMMENT ON COLUMN isms.register_row.status IS 'Workflow or document status; NULL where the register has none';
+    COMMENT ON COLUMN isms.register_row.retired_at IS 'When a reviewable row went out of force and stopped needing review: a workflow record''s final state, a retired document, the end of an audit programme''s period or of a role assignment; NULL while in force';
+    COMMENT ON COLUMN isms.register_row.basis IS 'When the review interval of a reviewable row is counted from: its last review, else its creation';
+    COMMENT ON COLUMN isms.register_row.candidate_interval IS 'Shortest review interval the row can have without its own (register default or any organisation''s setting); 0 for rows with their own; lets a stale list read only the rows whose basis is older than as_of minus it';
+    REVOKE ALL ON isms.register_row FROM PUBLIC;
+    GRANT SELECT ON isms.register_row TO isms_reader;
+
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_row_at(as_of timestamptz) '
+            'RETURNS SETOF isms.register_row '
+            'LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp '
+            'AS $f$ ' || array_to_string(parts_at, E'\nUNION ALL ') || ' $f$';
+    COMMENT ON FUNCTION isms.register_row_at(timestamptz) IS
+        'The rows of isms.register_row as they stood at as_of, from the register history (isms.known_as_of), generated by isms.build_register_row()';
+    REVOKE ALL ON FUNCTION isms.register_row_at(timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_row_at(timestamptz) TO isms_reader;
+
+    -- Per register, what one organisation's rows say about staleness: one
+    -- small aggregate per register table (cheaper than grouping the view).
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
+            'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
+            'oldest_review interval, last_change_at timestamptz) '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
+            'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
+    COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
+        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
+    REVOKE ALL ON FUNCTION isms.register_activity(bigint, timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_activity(bigint, timestamptz) TO isms_reader;
+END
+$$;
+COMMENT ON FUNCTION isms.build_register_row() IS
+    'Install helper: (re)creates the view isms.register_row and the review indexes of the reviewable registers from isms.register; call it again after adding a register';
+REVOKE ALL ON FUNCTION isms.build_register_row() FROM PUBLIC;
+
+SELECT isms.build_register_row();
+
 -- The suppliers view by the same rules: the review due date inline.
 CREATE OR REPLACE VIEW isms_report.suppliers WITH (security_invoker = true) AS
 SELECT s.org_id, o.code AS org_code, s.id AS supplier_id, s.name, s.services, s.information,

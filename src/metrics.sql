@@ -275,17 +275,23 @@ BEGIN
         -- the rows as of an instant: one branch per register
         -- (a review recorded after the instant, in a row's earliest known
         -- version, does not count then)
-        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM isms.known_as_of(NULL::%s, $1) t',
+        -- (at or after the transaction's start known_as_of() is the
+        -- register itself: read it directly there, so that an organisation
+        -- filter reaches its index and no dynamic SQL runs)
+        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM %s t',
                                        replace(replace(common, 'ISMS_AT', '$1'), 'ISMS_LAST_REVIEW',
                                                'CASE WHEN t.last_reviewed_at <= $1 THEN t.last_reviewed_at END'),
-                                       r.relid);
+                                       format('(SELECT * FROM %1$s WHERE $1 >= now() UNION ALL '
+                                              'SELECT * FROM isms.known_as_of(NULL::%1$s, $1) WHERE $1 < now())', r.relid));
         common := replace(replace(common, 'ISMS_AT', 'now()'), 'ISMS_LAST_REVIEW', 't.last_reviewed_at');
         IF NOT r.reviewable THEN
             parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
             activity := activity || format(
                 'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
                 'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
-                'FROM isms.known_as_of(NULL::%s, $2) t WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+                'FROM (SELECT * FROM %2$s WHERE $2 >= now() UNION ALL '
+                'SELECT * FROM isms.known_as_of(NULL::%2$s, $2) WHERE $2 < now()) t '
+                'WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
             CONTINUE;
         END IF;
         in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
@@ -300,8 +306,10 @@ BEGIN
             'count(*) FILTER (WHERE %s AND %s IS NULL), '
             'max($2 - coalesce(%s, t.created_at)) FILTER (WHERE %s), '
             'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2) '
-            'FROM isms.known_as_of(NULL::%s, $2) t WHERE t.org_id = $1 AND t.created_at <= $2',
-            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, r.relid);
+            'FROM (SELECT * FROM %s WHERE $2 >= now() UNION ALL '
+            'SELECT * FROM isms.known_as_of(NULL::%s, $2) WHERE $2 < now()) t '
+            'WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, r.relid, r.relid);
         -- rows on the default interval: review_interval is NULL by the branch's
         -- condition, said as a constant so the review index covers the branch
         parts := parts || format(
@@ -597,7 +605,12 @@ BEGIN
           FROM isms.transition_log c
           JOIN isms.known_as_of(NULL::isms.nonconformity, t1) n ON n.org_id = o AND n.id = c.record_id
          WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
-           AND c.at < t1)
+           AND c.at < t1),
+    -- the residual risk total at each period boundary, once: a period's
+    -- start is the previous one's end
+    rb AS MATERIALIZED (
+        SELECT x.at, (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint AS total
+          FROM (SELECT p.ps AS at FROM p UNION SELECT p.pe FROM p) x)
     SELECT p.ps, p.pe,
            (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
              WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
@@ -655,8 +668,8 @@ BEGIN
                    WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
                    ORDER BY m.objective_id, m.measured_at DESC) x) ob
       CROSS JOIN LATERAL (
-          SELECT (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, p.pe) r)::bigint AS at_end,
-                 (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, p.ps) r)::bigint AS at_start) rk
+          SELECT (SELECT e.total FROM rb e WHERE e.at = p.pe) AS at_end,
+                 (SELECT e.total FROM rb e WHERE e.at = p.ps) AS at_start) rk
       LEFT JOIN LATERAL (
           SELECT sum(y.n) AS total, jsonb_object_agg(y.workflow, y.n ORDER BY y.workflow) AS by_workflow
             FROM (SELECT a.workflow, count(*) AS n
