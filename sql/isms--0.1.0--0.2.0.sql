@@ -6426,9 +6426,15 @@ CREATE CAST (varchar AS isms.docver) WITH INOUT AS IMPLICIT;
 COMMENT ON CAST (text AS isms.docver) IS 'Text to isms.docver, implicit: a string parameter compares with a version';
 COMMENT ON CAST (varchar AS isms.docver) IS 'varchar (pgJDBC setString) to isms.docver, implicit: a string parameter compares with a version';
 
-CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
+DO $$
+BEGIN
+    CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
+EXCEPTION WHEN feature_not_supported THEN
+    CREATE COLLATION isms.natural FROM pg_catalog."C";
+END
+$$;
 COMMENT ON COLLATION isms.natural IS
-    'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts';
+    'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts (ICU und-u-kn-true; byte order in a SQL_ASCII database, which ICU does not support)';
 
 CREATE INDEX transition_log_org_idx ON isms.transition_log (org_id, log_id);
 COMMENT ON INDEX isms.transition_log_org_idx IS

@@ -191,9 +191,17 @@ COMMENT ON CAST (varchar AS isms.ref) IS 'varchar (pgJDBC setString) to isms.ref
 
 -- The natural order of references for text columns (the BI views): digits
 -- compare as numbers (A.5.9 < A.5.10, 4.1 < 10.1), the order of isms.ref.
-CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
+-- ICU supports every server encoding but SQL_ASCII; there the collation is
+-- the byte order of "C", so that the views exist all the same.
+DO $$
+BEGIN
+    CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
+EXCEPTION WHEN feature_not_supported THEN
+    CREATE COLLATION isms.natural FROM pg_catalog."C";
+END
+$$;
 COMMENT ON COLLATION isms.natural IS
-    'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts';
+    'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts (ICU und-u-kn-true; byte order in a SQL_ASCII database, which ICU does not support)';
 
 CREATE FUNCTION isms.parent(isms.ref) RETURNS isms.ref
     AS 'MODULE_PATHNAME', 'ref_parent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
