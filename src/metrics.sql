@@ -288,7 +288,7 @@ BEGIN
             parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
             activity := activity || format(
                 'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
-                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
+                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2), NULL::bigint '
                 'FROM (SELECT * FROM %2$s WHERE $2 >= now() UNION ALL '
                 'SELECT * FROM isms.known_as_of(NULL::%2$s, $2) WHERE $2 < now()) t '
                 'WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
@@ -305,11 +305,12 @@ BEGIN
             'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
             'count(*) FILTER (WHERE %s AND %s IS NULL), '
             'max($2 - coalesce(%s, t.created_at)) FILTER (WHERE %s), '
-            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2) '
+            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2), '
+            'count(*) FILTER (WHERE %s <= $2) '
             'FROM (SELECT * FROM %s WHERE $2 >= now() UNION ALL '
             'SELECT * FROM isms.known_as_of(NULL::%s, $2) WHERE $2 < now()) t '
             'WHERE t.org_id = $1 AND t.created_at <= $2',
-            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, r.relid, r.relid);
+            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, retired, r.relid, r.relid);
         -- rows on the default interval: review_interval is NULL by the branch's
         -- condition, said as a constant so the review index covers the branch
         parts := parts || format(
@@ -372,11 +373,11 @@ BEGIN
     -- small aggregate per register table (cheaper than grouping the view).
     EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
             'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
-            'oldest_review interval, last_change_at timestamptz) '
+            'oldest_review interval, last_change_at timestamptz, retired bigint) '
             'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
             'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
     COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
-        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
+        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change, rows out of force by then (retired; NULL for registers not reviewed)';
     REVOKE ALL ON FUNCTION isms.register_activity(bigint, timestamptz) FROM PUBLIC;
     GRANT EXECUTE ON FUNCTION isms.register_activity(bigint, timestamptz) TO isms_reader;
 END
@@ -1445,9 +1446,8 @@ BEGIN
       FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
                    z.rows - coalesce(a.retired, 0) AS in_force
               FROM isms.staleness_summary(o, t, lb) z
-              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
-                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
-                          GROUP BY w.register) a ON a.register = z.register
+              LEFT JOIN (SELECT g.name AS register, w.retired FROM isms.register_activity(o, t) w
+                           JOIN isms.register g ON g.relid = w.relid) a ON a.register = z.register
              WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
                                   'treatment_plan', 'soa_entry', 'objective')) x;
     s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
