@@ -101,6 +101,10 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT * FROM isms.signoff_status(1)$$), ($$SELECT isms.signoff_content(1, 'management_review', 1), isms.signoff_digest('{}')$$),
  ($$SELECT isms.signoff_complete(s), isms.signoff_trail_entry(s) FROM isms.signoff s$$),
  ($$SELECT isms.import_org()$$), ($$SELECT * FROM isms.import_apply(1, 'none')$$), ($$SELECT * FROM isms.verify_imports(1)$$),
+ ($$SELECT * FROM isms_report.readiness_at('2024-01-01')$$), ($$SELECT * FROM isms_report.staleness_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.risk_register_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.statement_of_applicability_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.process_interactions_at('2024-01-01')$$),
  -- install and admin helpers: refused to an editor
  ($$SELECT isms.attach_workflow('isms.risk', 'incident')$$), ($$SELECT isms.enable_history('isms.risk')$$),
  ($$SELECT isms.disable_history('isms.risk')$$), ($$SELECT isms.history_sync_columns('isms.risk')$$),
