@@ -159,7 +159,7 @@ SELECT is(
             JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'isms'
            WHERE p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype, 'internal'::regtype, 'cstring'::regtype)
              AND p.proname !~ '^(ref|docver)_'
-             AND NOT EXISTS (SELECT 1 FROM battery b WHERE b.sql LIKE '%isms.' || p.proname || '(%')
+             AND NOT EXISTS (SELECT 1 FROM battery b WHERE b.sql LIKE '%' || p.pronamespace::regnamespace::text || '.' || p.proname || '(%')
            ORDER BY 1),
     '{}'::text[], 'every public function of the extension is tried');
 
