@@ -1371,13 +1371,16 @@ BEGIN
     -- history, none before the record was created
     INSERT INTO isms.import_staging (org_id, batch, register, ref, valid_from, data, actor, reason)
     SELECT p.org_id, 'sample', p.register, p.register || '/' || p.id, p.at,
-           coalesce(jsonb_object_agg(e.key, e.value) FILTER (WHERE e.key IS NOT NULL), '{}'), min(p.actor), min(p.reason)
+           -- most moments have one piece: merged only where there are more
+           CASE WHEN count(*) = 1 THEN (array_agg(p.data))[1]
+                ELSE (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')
+                        FROM unnest(array_agg(p.data)) d(data) CROSS JOIN LATERAL jsonb_each(d.data) e) END,
+           min(p.actor), min(p.reason)
       FROM (SELECT q.register, q.org_id, q.id, q.actor, q.reason, q.data,
                    least(greatest(q.at, max(q.at) FILTER (WHERE q.first) OVER w), te) AS at,
                    max(q.at) FILTER (WHERE q.first) OVER w AS created
               FROM sample_piece q
             WINDOW w AS (PARTITION BY q.register, q.org_id, q.id)) p
-      LEFT JOIN LATERAL jsonb_each(p.data) e ON true
      GROUP BY p.register, p.org_id, p.id, p.at, p.created
      ORDER BY array_position(ARRAY['risk_scale', 'context_issue', 'interested_party', 'party_requirement', 'scope_item',
                               'process', 'process_output', 'process_input', 'document', 'policy', 'role_assignment',
