@@ -165,6 +165,9 @@ BEGIN
             'no organisation with this id exists or is visible to you',
             'SELECT org_id, code, name FROM isms.organization lists the organisations you may see.');
     END IF;
+    -- one application of a batch at a time: a second waits for the first
+    -- to end, then finds it imported (or, after a rollback, applies it)
+    PERFORM pg_advisory_xact_lock(hashtext('isms.import_apply'), hashtext(o::text || '/' || b));
     IF EXISTS (SELECT 1 FROM isms.import_batch x WHERE x.org_id = o AND x.batch = b) THEN
         RAISE EXCEPTION 'cannot import batch % into organisation %: it was imported already', b, o
             USING ERRCODE = 'IS040',
