@@ -10,12 +10,14 @@ OBJS = \
 	src/ref.o \
 	src/docver.o \
 	src/stamp.o \
+	src/write_check.o \
 	src/tableinsert.o \
 	src/workflow.o \
 	src/trail.o \
 	src/history.o \
 	src/document.o \
-	src/restrict.o
+	src/restrict.o \
+	src/context.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
@@ -44,7 +46,8 @@ SQL_PARTS = \
 	src/import.sql \
 	src/coverage.sql \
 	src/supplier_report.sql \
-	src/auditpack.sql
+	src/auditpack.sql \
+	src/context.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written
@@ -67,7 +70,7 @@ REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=is
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify \
-	workflow_seal document_concurrent workflow_race import_concurrent
+	workflow_seal document_concurrent workflow_race write_check_members import_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config
@@ -92,7 +95,7 @@ endif
 
 # pgTAP suites, run by pg_prove against a database holding pgtap.
 PGTAP_DB ?= isms_tap
-.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-all fuzz fuzz-sql bench demo demo-map
+.PHONY: installcheck-pgtap installcheck-security installcheck-dump installcheck-docs installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-clients installcheck-all fuzz fuzz-sql bench demo demo-map
 installcheck-pgtap:
 	dropdb --if-exists $(PGTAP_DB)
 	createdb $(PGTAP_DB)
@@ -143,6 +146,12 @@ installcheck-coexist:
 installcheck-auditpack:
 	OUT_DIR=$${OUT_DIR:-out} test/auditpack/run.sh
 
+# The README's application and BI examples from psycopg2, psycopg 3,
+# node-postgres and pgJDBC, directly and through pgbouncer in transaction
+# mode; run from tools/dev test.
+installcheck-clients:
+	test/clients/run.sh
+
 # The README names every public function, view and SQLSTATE.
 installcheck-docs:
 	test/docs/readme_check.sh
@@ -158,7 +167,7 @@ test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c src/codec.c src/codec.h
 fuzz: test/fuzz/fuzz_codec
 	test/fuzz/run.sh $(FUZZ_RUNS)
 
-installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-docs fuzz
+installcheck-all: installcheck installcheck-pgtap installcheck-security installcheck-dump installcheck-upgrade installcheck-package installcheck-standby installcheck-coexist installcheck-auditpack installcheck-clients installcheck-docs fuzz
 
 bench:
 	bench/run.sh

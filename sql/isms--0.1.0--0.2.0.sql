@@ -6410,6 +6410,980 @@ COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
 REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;
 
+-- == drivers: references from every driver, natural order, BI view types, clear write refusals, the application context ==
+-- Strings from drivers compare with and convert to references and versions
+-- implicitly (pgJDBC sends varchar); the natural collation of references as
+-- text; the BI views with references as text in that collation, intervals
+-- as interval, identifier lists as arrays, the review due date inline.
+DROP CAST (text AS isms.ref);
+CREATE CAST (text AS isms.ref) WITH INOUT AS IMPLICIT;
+CREATE CAST (varchar AS isms.ref) WITH INOUT AS IMPLICIT;
+COMMENT ON CAST (text AS isms.ref) IS 'Text to isms.ref, implicit: a string parameter compares with a reference';
+COMMENT ON CAST (varchar AS isms.ref) IS 'varchar (pgJDBC setString) to isms.ref, implicit: a string parameter compares with a reference';
+DROP CAST (text AS isms.docver);
+CREATE CAST (text AS isms.docver) WITH INOUT AS IMPLICIT;
+CREATE CAST (varchar AS isms.docver) WITH INOUT AS IMPLICIT;
+COMMENT ON CAST (text AS isms.docver) IS 'Text to isms.docver, implicit: a string parameter compares with a version';
+COMMENT ON CAST (varchar AS isms.docver) IS 'varchar (pgJDBC setString) to isms.docver, implicit: a string parameter compares with a version';
+
+DO $$
+BEGIN
+    CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
+EXCEPTION WHEN feature_not_supported THEN
+    CREATE COLLATION isms.natural FROM pg_catalog."C";
+END
+$$;
+COMMENT ON COLLATION isms.natural IS
+    'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts (ICU und-u-kn-true; byte order in a SQL_ASCII database, which ICU does not support)';
+
+CREATE INDEX transition_log_org_idx ON isms.transition_log (org_id, log_id);
+COMMENT ON INDEX isms.transition_log_org_idx IS
+    'One organisation''s transition log in order (isms_report.workflow_activity for one organisation)';
+
+DROP VIEW isms_report.risk_register, isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.audit_findings, isms_report.stale_items, isms_report.staleness, isms_report.documents, isms_report.party_requirements, isms_report.framework_coverage;
+
+CREATE VIEW isms_report.risk_register WITH (security_invoker = true) AS
+SELECT r.org_id, o.code AS org_code, r.id AS risk_id, r.title, a.name AS asset, r.threat, r.vulnerability,
+       r.consequence, r.owner,
+       r.inherent_likelihood::integer AS inherent_likelihood, r.inherent_impact::integer AS inherent_impact,
+       r.inherent_rating,
+       r.residual_likelihood::integer AS residual_likelihood, r.residual_impact::integer AS residual_impact,
+       r.residual_rating,
+       coalesce(r.residual_rating, r.inherent_rating) AS current_rating,
+       s.acceptance_threshold,
+       coalesce(r.residual_rating, r.inherent_rating) <= s.acceptance_threshold AS within_appetite,
+       r.treatment,
+       r.accepted_at IS NOT NULL AS accepted, r.accepted_by, r.accepted_at, r.accepted_until,
+       tp.plans AS treatment_plans, tp.open_plans AS open_treatment_plans,
+       (SELECT count(*) FROM isms.risk_control c WHERE c.org_id = r.org_id AND c.risk_id = r.id)::integer AS controls,
+       r.identified_on, r.last_reviewed_at,
+       rd.due AS review_due_at, rd.due < now() AS review_overdue,
+       r.created_at, r.updated_at
+  FROM isms.risk r
+  JOIN isms.organization o ON o.org_id = r.org_id
+  LEFT JOIN isms.register_setting rs ON rs.org_id = r.org_id AND rs.relid = 'isms.risk'::regclass
+  CROSS JOIN LATERAL (
+      SELECT coalesce(r.last_reviewed_at, r.created_at)
+             + coalesce(r.review_interval, rs.review_interval,
+                        (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.risk'::regclass)) AS due) rd
+  LEFT JOIN isms.risk_scale s ON s.org_id = r.org_id
+  LEFT JOIN isms.asset a ON a.org_id = r.org_id AND a.id = r.asset_id
+  CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS plans,
+             count(*) FILTER (WHERE NOT ws.is_terminal)::integer AS open_plans
+        FROM isms.treatment_plan p
+        JOIN isms.workflow_state ws ON ws.workflow = 'treatment_plan' AND ws.state = p.status
+       WHERE p.org_id = r.org_id AND p.risk_id = r.id) tp;
+COMMENT ON VIEW isms_report.risk_register IS
+    'Clause 6.1.2: the risk register with inherent, residual and current rating, appetite, treatment, acceptance and review status';
+
+CREATE VIEW isms_report.statement_of_applicability WITH (security_invoker = true) AS
+SELECT o.org_id, o.code AS org_code, q.framework, q.control_order, q.ref::text COLLATE isms.natural AS control, q.title, q.theme,
+       e.id AS entry_id, e.applicable,
+       CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END AS decision,
+       e.justification, e.implementation_status,
+       coalesce(rk.n, 0)::integer AS linked_risks, coalesce(rk.ids, '{}') AS risk_ids,
+       ev.latest AS latest_evidence_at, coalesce(ev.n, 0)::integer AS evidence_items,
+       coalesce(ev.latest > now() - interval '1 year', false) AS evidence_recent,
+       e.owner, e.last_reviewed_at
+  FROM isms.organization o
+  CROSS JOIN (SELECT r.framework, r.ref, r.title, r.theme,
+                     row_number() OVER (PARTITION BY r.framework ORDER BY r.ref)::integer AS control_order
+                FROM isms.requirement r WHERE r.kind = 'control') q
+  LEFT JOIN isms.soa_entry e ON e.org_id = o.org_id AND e.framework = q.framework AND e.control = q.ref
+  LEFT JOIN LATERAL (
+      SELECT count(*) AS n, array_agg(rc.risk_id ORDER BY rc.risk_id) AS ids
+        FROM isms.risk_control rc
+       WHERE rc.org_id = o.org_id AND rc.framework = q.framework AND rc.control = q.ref) rk ON true
+  LEFT JOIN LATERAL (
+      SELECT max(v.collected_at) AS latest, count(*) AS n
+        FROM isms.evidence v
+       WHERE v.org_id = o.org_id AND v.record_table = 'isms.soa_entry'::regclass AND v.record_id = e.id) ev ON true;
+COMMENT ON VIEW isms_report.statement_of_applicability IS
+    'Clause 6.1.3 d: every Annex A control for every organisation (sort by control_order), with decision, justification, implementation status, linked risks and latest evidence';
+
+CREATE VIEW isms_report.nonconformities WITH (security_invoker = true) AS
+SELECT n.org_id, o.code AS org_code, n.id AS nonconformity_id, n.title, n.requirement::text COLLATE isms.natural AS requirement,
+       q.title AS requirement_title, n.source, n.severity, n.owner, n.status, ws.phase, ws.is_terminal AS closed, n.cycle,
+       n.detected_at, n.closed_at,
+       floor(extract(epoch FROM coalesce(n.closed_at, now()) - n.detected_at) / 86400)::integer AS days_open,
+       n.finding_id, n.incident_id,
+       ca.n AS corrective_actions, ca.open AS open_corrective_actions, ca.root_cause AS root_cause_recorded,
+       EXISTS (SELECT 1 FROM isms.nonconformity m
+                JOIN isms.transition_log l ON l.org_id = m.org_id AND l.record_table = 'isms.nonconformity'::regclass
+                                          AND l.to_state = 'closed' AND l.record_id = m.id
+               WHERE m.org_id = n.org_id AND m.id <> n.id AND m.framework = n.framework
+                 AND m.requirement OPERATOR(isms.=) n.requirement
+                 AND l.at <= n.detected_at AND l.at >= n.detected_at - interval '12 months') AS recurring
+  FROM isms.nonconformity n
+  JOIN isms.organization o ON o.org_id = n.org_id
+  LEFT JOIN isms.requirement q ON q.framework = n.framework AND q.ref = n.requirement
+  LEFT JOIN isms.workflow_state ws ON ws.workflow = 'nonconformity' AND ws.state = n.status
+  CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS n,
+             count(*) FILTER (WHERE NOT s.is_terminal)::integer AS open,
+             coalesce(bool_or(btrim(coalesce(a.root_cause, '')) <> ''), false) AS root_cause
+        FROM isms.corrective_action a
+        JOIN isms.workflow_state s ON s.workflow = 'corrective_action' AND s.state = a.status
+       WHERE a.org_id = n.org_id AND a.nonconformity_id = n.id) ca;
+COMMENT ON VIEW isms_report.nonconformities IS
+    'Clause 10.2: nonconformities with status, age, corrective actions and recurrence (same requirement as one closed in the 12 months before)';
+
+CREATE VIEW isms_report.audit_findings WITH (security_invoker = true) AS
+SELECT f.org_id, o.code AS org_code, f.id AS finding_id, f.audit_id, a.title AS audit, f.finding_type,
+       f.requirement::text COLLATE isms.natural AS requirement, f.severity, f.statement, f.status, ws.phase,
+       f.nonconformity_id, f.nonconformity_id IS NOT NULL AS raised_as_nonconformity,
+       f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL AND f.status <> 'withdrawn' AS unlinked_nonconformity,
+       f.raised_by, f.created_at, f.updated_at
+  FROM isms.audit_finding f
+  JOIN isms.organization o ON o.org_id = f.org_id
+  JOIN isms.audit a ON a.org_id = f.org_id AND a.id = f.audit_id
+  LEFT JOIN isms.workflow_state ws ON ws.workflow = 'audit_finding' AND ws.state = f.status;
+COMMENT ON VIEW isms_report.audit_findings IS
+    'Clause 9.2: audit findings and whether nonconformity findings became nonconformity records (audit to corrective action)';
+
+CREATE VIEW isms_report.stale_items WITH (security_invoker = true) AS
+SELECT s.org_id, o.code AS org_code, s.register, s.clause COLLATE isms.natural AS clause, s.record_id, s.label, s.owner,
+       s.last_reviewed_at, s.review_interval, s.due_at, s.days_overdue
+  FROM isms.stale_items(now()) s
+  JOIN isms.organization o ON o.org_id = s.org_id;
+COMMENT ON VIEW isms_report.stale_items IS
+    'Shelf-ware: every register row whose periodic review is overdue now, across registers (isms.stale_items)';
+
+CREATE VIEW isms_report.staleness WITH (security_invoker = true) AS
+SELECT o.org_id, o.code AS org_code, s.register, s.clause COLLATE isms.natural AS clause, s.title, s.reviewable,
+       s.review_interval, s.rows, s.overdue, s.overdue_share, s.never_reviewed,
+       s.oldest_review_days, s.last_change_at, s.days_since_change, s.untouched
+  FROM isms.organization o
+  CROSS JOIN LATERAL isms.staleness_summary(o.org_id, now()) s;
+COMMENT ON VIEW isms_report.staleness IS
+    'Shelf-ware per organisation and register now: rows, overdue reviews, oldest review, days since the last change (isms.staleness_summary)';
+
+CREATE VIEW isms_report.documents WITH (security_invoker = true) AS
+SELECT d.org_id, o.code AS org_code, d.id AS document_id, d.code, d.title, d.kind, d.classification, d.origin,
+       d.clause::text COLLATE isms.natural AS clause, d.owner, d.status, isms.document_in_force(d.status) AS in_force,
+       r.reviewed AS last_reviewed_at, x.due AS review_due_at, x.due < now() AS review_overdue,
+       isms.document_in_force(d.status) AND x.due >= now() AS current,
+       d.created_at, d.updated_at
+  FROM isms.document d
+  JOIN isms.organization o ON o.org_id = d.org_id
+  LEFT JOIN isms.register_setting rs ON rs.org_id = d.org_id AND rs.relid = 'isms.document'::regclass
+  -- isms.document_reviewed_at inline: the last recorded review or the
+  -- latest publication, whichever is later
+  CROSS JOIN LATERAL (
+      SELECT CASE WHEN d.last_reviewed_at <= now() OR v.published_at IS NOT NULL
+                  THEN greatest(CASE WHEN d.last_reviewed_at <= now() THEN d.last_reviewed_at END, v.published_at)
+             END AS reviewed
+        FROM (SELECT max(lower(dv.validity)) AS published_at
+                FROM isms.document_version dv
+               WHERE dv.org_id = d.org_id AND dv.document_id = d.id AND lower(dv.validity) <= now()) v) r
+  CROSS JOIN LATERAL (
+      SELECT coalesce(r.reviewed, d.created_at)
+             + coalesce(d.review_interval, rs.review_interval,
+                        (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.document'::regclass)) AS due) x;
+COMMENT ON VIEW isms_report.documents IS
+    'Clause 7.5: documented information with status, whether it is in force, and its review status';
+
+CREATE VIEW isms_report.party_requirements WITH (security_invoker = true) AS
+SELECT q.org_id, o.code AS org_code, p.id AS party_id, p.name AS party, p.kind AS party_kind, p.category AS party_category,
+       q.id AS requirement_id, q.requirement, q.kind, q.addressed, q.how_addressed, q.rationale, q.owner,
+       q.last_reviewed_at,
+       coalesce(q.last_reviewed_at, q.created_at)
+         + coalesce(q.review_interval, rs.review_interval,
+                    (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.party_requirement'::regclass))
+         < now() AS review_overdue
+  FROM isms.party_requirement q
+  JOIN isms.organization o ON o.org_id = q.org_id
+  LEFT JOIN isms.register_setting rs ON rs.org_id = q.org_id AND rs.relid = 'isms.party_requirement'::regclass
+  JOIN isms.interested_party p ON p.org_id = q.org_id AND p.id = q.party_id;
+COMMENT ON VIEW isms_report.party_requirements IS
+    'Clause 4.2: interested parties and their requirements, whether the ISMS addresses each, and review status';
+
+CREATE VIEW isms_report.framework_coverage WITH (security_invoker = true) AS
+SELECT o.org_id, o.code AS org_code, f.code AS framework, f.title AS framework_title,
+       c.requirement COLLATE isms.natural AS requirement, c.title, c.top_level COLLATE isms.natural AS top_level,
+       c.ancestors[cardinality(c.ancestors)] COLLATE isms.natural AS parent_requirement,
+       c.mapped_controls, c.implemented, c.partially_implemented, c.not_implemented, c.excluded, c.not_decided,
+       c.controls, c.clauses, c.evidence_items, c.latest_evidence_at, c.verdict, c.basis
+  FROM isms.organization o
+ CROSS JOIN isms.framework f
+ CROSS JOIN LATERAL isms.framework_coverage(o.org_id, f.code) c
+ WHERE f.code <> 'iso27001-2022'
+   AND EXISTS (SELECT 1 FROM isms.mapping_set s
+                WHERE (s.source_framework = f.code AND s.target_framework = 'iso27001-2022')
+                   OR (s.source_framework = 'iso27001-2022' AND s.target_framework = f.code));
+COMMENT ON VIEW isms_report.framework_coverage IS
+    'Coverage of other frameworks (NIST CSF, SOC 2, ISO/IEC 27001:2013...) by each organisation''s ISO/IEC 27001:2022 ISMS through the imported mappings: one row per organisation and assessable requirement, with a verdict (see isms.framework_coverage)';
+
+COMMENT ON COLUMN isms_report.risk_register.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.risk_register.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.risk_register.risk_id IS 'Identifier of the risk';
+COMMENT ON COLUMN isms_report.risk_register.title IS 'Short statement of the risk';
+COMMENT ON COLUMN isms_report.risk_register.asset IS 'Name of the asset at risk, if one';
+COMMENT ON COLUMN isms_report.risk_register.threat IS 'Threat that could exploit the vulnerability';
+COMMENT ON COLUMN isms_report.risk_register.vulnerability IS 'Weakness the threat could exploit';
+COMMENT ON COLUMN isms_report.risk_register.consequence IS 'Potential consequences if the risk materialises';
+COMMENT ON COLUMN isms_report.risk_register.owner IS 'Risk owner';
+COMMENT ON COLUMN isms_report.risk_register.inherent_likelihood IS 'Likelihood before treatment, on the organisation''s scale';
+COMMENT ON COLUMN isms_report.risk_register.inherent_impact IS 'Impact before treatment, on the organisation''s scale';
+COMMENT ON COLUMN isms_report.risk_register.inherent_rating IS 'Level of risk before treatment: likelihood x impact';
+COMMENT ON COLUMN isms_report.risk_register.residual_likelihood IS 'Likelihood after treatment; NULL until assessed';
+COMMENT ON COLUMN isms_report.risk_register.residual_impact IS 'Impact after treatment; NULL until assessed';
+COMMENT ON COLUMN isms_report.risk_register.residual_rating IS 'Level of risk after treatment: likelihood x impact; NULL until assessed';
+COMMENT ON COLUMN isms_report.risk_register.current_rating IS 'Residual rating when assessed, else inherent rating';
+COMMENT ON COLUMN isms_report.risk_register.acceptance_threshold IS 'Risk acceptance criterion of the organisation: a rating at or below it may be accepted';
+COMMENT ON COLUMN isms_report.risk_register.within_appetite IS 'True when the current rating is at or below the acceptance threshold';
+COMMENT ON COLUMN isms_report.risk_register.treatment IS 'Treatment option: modify, retain, avoid or share';
+COMMENT ON COLUMN isms_report.risk_register.accepted IS 'True when the residual risk was accepted by the risk owner';
+COMMENT ON COLUMN isms_report.risk_register.accepted_by IS 'Who accepted the residual risk';
+COMMENT ON COLUMN isms_report.risk_register.accepted_at IS 'When the residual risk was accepted';
+COMMENT ON COLUMN isms_report.risk_register.accepted_until IS 'When the acceptance lapses';
+COMMENT ON COLUMN isms_report.risk_register.treatment_plans IS 'Number of treatment plans of the risk';
+COMMENT ON COLUMN isms_report.risk_register.open_treatment_plans IS 'Number of treatment plans not in a final state';
+COMMENT ON COLUMN isms_report.risk_register.controls IS 'Number of Annex A controls chosen for the risk';
+COMMENT ON COLUMN isms_report.risk_register.identified_on IS 'Date the risk was identified';
+COMMENT ON COLUMN isms_report.risk_register.last_reviewed_at IS 'When the risk was last reviewed; NULL if never';
+COMMENT ON COLUMN isms_report.risk_register.review_due_at IS 'When the next periodic review is due';
+COMMENT ON COLUMN isms_report.risk_register.review_overdue IS 'True when the periodic review is overdue';
+COMMENT ON COLUMN isms_report.risk_register.created_at IS 'When the risk was recorded';
+COMMENT ON COLUMN isms_report.risk_register.updated_at IS 'When the risk was last changed';
+COMMENT ON COLUMN isms_report.statement_of_applicability.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.statement_of_applicability.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.statement_of_applicability.framework IS 'Framework of the control, such as iso27001-2022';
+COMMENT ON COLUMN isms_report.statement_of_applicability.control_order IS 'Position of the control in natural order (A.5.1 ... A.8.34); sort by it';
+COMMENT ON COLUMN isms_report.statement_of_applicability.control IS 'Annex A control, such as A.5.24 (text in collation isms.natural: compares and sorts naturally, A.5.9 < A.5.10)';
+COMMENT ON COLUMN isms_report.statement_of_applicability.title IS 'Title of the control';
+COMMENT ON COLUMN isms_report.statement_of_applicability.theme IS 'Annex A theme: organizational, people, physical or technological';
+COMMENT ON COLUMN isms_report.statement_of_applicability.entry_id IS 'SoA entry of the organisation for the control; NULL when not decided';
+COMMENT ON COLUMN isms_report.statement_of_applicability.applicable IS 'True when included, false when excluded, NULL when not decided';
+COMMENT ON COLUMN isms_report.statement_of_applicability.decision IS 'included, excluded or not decided';
+COMMENT ON COLUMN isms_report.statement_of_applicability.justification IS 'Justification of the inclusion or exclusion';
+COMMENT ON COLUMN isms_report.statement_of_applicability.implementation_status IS 'not_implemented, planned, partially_implemented or implemented';
+COMMENT ON COLUMN isms_report.statement_of_applicability.linked_risks IS 'Number of risks the control treats';
+COMMENT ON COLUMN isms_report.statement_of_applicability.risk_ids IS 'Identifiers of the risks the control treats (bigint array, in order; empty when none)';
+COMMENT ON COLUMN isms_report.statement_of_applicability.latest_evidence_at IS 'When the latest evidence attached to the SoA entry was collected';
+COMMENT ON COLUMN isms_report.statement_of_applicability.evidence_items IS 'Number of evidence items attached to the SoA entry';
+COMMENT ON COLUMN isms_report.statement_of_applicability.evidence_recent IS 'True when evidence was collected within the last year';
+COMMENT ON COLUMN isms_report.statement_of_applicability.owner IS 'Owner of the SoA entry';
+COMMENT ON COLUMN isms_report.statement_of_applicability.last_reviewed_at IS 'When the SoA entry was last reviewed';
+COMMENT ON COLUMN isms_report.nonconformities.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.nonconformities.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.nonconformities.nonconformity_id IS 'Identifier of the nonconformity';
+COMMENT ON COLUMN isms_report.nonconformities.title IS 'Short statement of the nonconformity';
+COMMENT ON COLUMN isms_report.nonconformities.requirement IS 'Clause or control not fulfilled (natural order: collation isms.natural)';
+COMMENT ON COLUMN isms_report.nonconformities.requirement_title IS 'Title of the requirement';
+COMMENT ON COLUMN isms_report.nonconformities.source IS 'Where it was found: internal_audit, external_audit, incident, management_review, monitoring, complaint or other';
+COMMENT ON COLUMN isms_report.nonconformities.severity IS 'major or minor';
+COMMENT ON COLUMN isms_report.nonconformities.owner IS 'Person accountable for the nonconformity';
+COMMENT ON COLUMN isms_report.nonconformities.status IS 'Workflow state';
+COMMENT ON COLUMN isms_report.nonconformities.phase IS 'PDCA phase of the state';
+COMMENT ON COLUMN isms_report.nonconformities.closed IS 'True in a final state (closed or rejected)';
+COMMENT ON COLUMN isms_report.nonconformities.cycle IS 'PDCA cycle: more than 1 when reopened';
+COMMENT ON COLUMN isms_report.nonconformities.detected_at IS 'When it was detected';
+COMMENT ON COLUMN isms_report.nonconformities.closed_at IS 'When it was closed';
+COMMENT ON COLUMN isms_report.nonconformities.days_open IS 'Days from detection to closure, or to now while open';
+COMMENT ON COLUMN isms_report.nonconformities.finding_id IS 'Audit finding it was raised from, if any';
+COMMENT ON COLUMN isms_report.nonconformities.incident_id IS 'Incident that revealed it, if any';
+COMMENT ON COLUMN isms_report.nonconformities.corrective_actions IS 'Number of corrective actions';
+COMMENT ON COLUMN isms_report.nonconformities.open_corrective_actions IS 'Number of corrective actions not in a final state';
+COMMENT ON COLUMN isms_report.nonconformities.root_cause_recorded IS 'True when a corrective action records a root cause';
+COMMENT ON COLUMN isms_report.nonconformities.recurring IS 'True when another nonconformity against the same requirement was closed in the 12 months before this one was detected';
+COMMENT ON COLUMN isms_report.audit_findings.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.audit_findings.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.audit_findings.finding_id IS 'Identifier of the finding';
+COMMENT ON COLUMN isms_report.audit_findings.audit_id IS 'Audit that raised it';
+COMMENT ON COLUMN isms_report.audit_findings.audit IS 'Name of the audit';
+COMMENT ON COLUMN isms_report.audit_findings.finding_type IS 'nonconformity, observation or opportunity';
+COMMENT ON COLUMN isms_report.audit_findings.requirement IS 'Clause or control concerned (natural order: collation isms.natural)';
+COMMENT ON COLUMN isms_report.audit_findings.severity IS 'major or minor, for nonconformities';
+COMMENT ON COLUMN isms_report.audit_findings.statement IS 'The finding';
+COMMENT ON COLUMN isms_report.audit_findings.status IS 'Workflow state';
+COMMENT ON COLUMN isms_report.audit_findings.phase IS 'PDCA phase of the state';
+COMMENT ON COLUMN isms_report.audit_findings.nonconformity_id IS 'Nonconformity raised from the finding, if any';
+COMMENT ON COLUMN isms_report.audit_findings.raised_as_nonconformity IS 'True when a nonconformity record was raised from it';
+COMMENT ON COLUMN isms_report.audit_findings.unlinked_nonconformity IS 'True for a nonconformity finding not (yet) raised as a nonconformity record: an audit finding that never became corrective action';
+COMMENT ON COLUMN isms_report.audit_findings.raised_by IS 'Auditor who raised it';
+COMMENT ON COLUMN isms_report.audit_findings.created_at IS 'When it was recorded';
+COMMENT ON COLUMN isms_report.audit_findings.updated_at IS 'When it was last changed';
+COMMENT ON COLUMN isms_report.stale_items.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.stale_items.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.stale_items.register IS 'Register of the row';
+COMMENT ON COLUMN isms_report.stale_items.clause IS 'Clause the register serves';
+COMMENT ON COLUMN isms_report.stale_items.record_id IS 'id of the row in its register';
+COMMENT ON COLUMN isms_report.stale_items.label IS 'Title, name or subject of the row';
+COMMENT ON COLUMN isms_report.stale_items.owner IS 'Person accountable for the review';
+COMMENT ON COLUMN isms_report.stale_items.last_reviewed_at IS 'When the row was last reviewed; NULL if never';
+COMMENT ON COLUMN isms_report.stale_items.review_interval IS 'Effective review interval (interval), such as 1 year';
+COMMENT ON COLUMN isms_report.stale_items.due_at IS 'When the review fell due';
+COMMENT ON COLUMN isms_report.stale_items.days_overdue IS 'Days since the review fell due';
+COMMENT ON COLUMN isms_report.staleness.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.staleness.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.staleness.register IS 'Register name';
+COMMENT ON COLUMN isms_report.staleness.clause IS 'Clause the register serves';
+COMMENT ON COLUMN isms_report.staleness.title IS 'Title of the register';
+COMMENT ON COLUMN isms_report.staleness.reviewable IS 'True when its rows are reviewed periodically';
+COMMENT ON COLUMN isms_report.staleness.review_interval IS 'Effective review interval of the organisation''s rows without their own, such as 1 year';
+COMMENT ON COLUMN isms_report.staleness.rows IS 'Rows of the organisation in the register';
+COMMENT ON COLUMN isms_report.staleness.overdue IS 'Rows whose periodic review is overdue; NULL when not reviewable';
+COMMENT ON COLUMN isms_report.staleness.overdue_share IS 'Share of rows overdue for review (0-1)';
+COMMENT ON COLUMN isms_report.staleness.never_reviewed IS 'Reviewable rows never reviewed';
+COMMENT ON COLUMN isms_report.staleness.oldest_review_days IS 'Age in days of the oldest review (or creation, if never reviewed)';
+COMMENT ON COLUMN isms_report.staleness.last_change_at IS 'When anything in the register last changed or was reviewed';
+COMMENT ON COLUMN isms_report.staleness.days_since_change IS 'Days since anything in the register changed';
+COMMENT ON COLUMN isms_report.staleness.untouched IS 'True when nothing in the register changed for a year: shelf-ware';
+COMMENT ON COLUMN isms_report.documents.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.documents.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.documents.document_id IS 'Identifier of the document';
+COMMENT ON COLUMN isms_report.documents.code IS 'Document identifier, such as ISMS-POL-001';
+COMMENT ON COLUMN isms_report.documents.title IS 'Title';
+COMMENT ON COLUMN isms_report.documents.kind IS 'policy, procedure, standard, guideline, plan, record, form or other';
+COMMENT ON COLUMN isms_report.documents.classification IS 'public, internal, confidential or restricted';
+COMMENT ON COLUMN isms_report.documents.origin IS 'internal or external';
+COMMENT ON COLUMN isms_report.documents.clause IS 'Clause the document provides, such as 6.1.2 (natural order: collation isms.natural)';
+COMMENT ON COLUMN isms_report.documents.owner IS 'Owner of the document';
+COMMENT ON COLUMN isms_report.documents.status IS 'Document status, such as draft, published or retired';
+COMMENT ON COLUMN isms_report.documents.in_force IS 'True while a version is in force: published, or under revision (a version in force and a newer one being prepared); an approved version not yet published is not';
+COMMENT ON COLUMN isms_report.documents.last_reviewed_at IS 'When the document was last reviewed: its last recorded review or the publication of its latest version, whichever is later (isms.document_reviewed_at)';
+COMMENT ON COLUMN isms_report.documents.review_due_at IS 'When the next review is due';
+COMMENT ON COLUMN isms_report.documents.review_overdue IS 'True when the review is overdue';
+COMMENT ON COLUMN isms_report.documents.current IS 'True when in force and not overdue for review';
+COMMENT ON COLUMN isms_report.documents.created_at IS 'When the document was registered';
+COMMENT ON COLUMN isms_report.documents.updated_at IS 'When the document was last changed';
+COMMENT ON COLUMN isms_report.party_requirements.org_id IS 'Organisation (isms.organization.org_id); filter on it for one organisation';
+COMMENT ON COLUMN isms_report.party_requirements.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.party_requirements.party_id IS 'Interested party';
+COMMENT ON COLUMN isms_report.party_requirements.party IS 'Name of the party';
+COMMENT ON COLUMN isms_report.party_requirements.party_kind IS 'internal or external';
+COMMENT ON COLUMN isms_report.party_requirements.party_category IS 'Classification of the party';
+COMMENT ON COLUMN isms_report.party_requirements.requirement_id IS 'Identifier of the requirement';
+COMMENT ON COLUMN isms_report.party_requirements.requirement IS 'The need or expectation';
+COMMENT ON COLUMN isms_report.party_requirements.kind IS 'legal, regulatory, contractual or other';
+COMMENT ON COLUMN isms_report.party_requirements.addressed IS 'True when the ISMS addresses it';
+COMMENT ON COLUMN isms_report.party_requirements.how_addressed IS 'How the ISMS addresses it';
+COMMENT ON COLUMN isms_report.party_requirements.rationale IS 'Why it is not addressed';
+COMMENT ON COLUMN isms_report.party_requirements.owner IS 'Owner of the requirement';
+COMMENT ON COLUMN isms_report.party_requirements.last_reviewed_at IS 'When it was last reviewed';
+COMMENT ON COLUMN isms_report.party_requirements.review_overdue IS 'True when its review is overdue';
+COMMENT ON COLUMN isms_report.framework_coverage.org_id IS 'Organisation';
+COMMENT ON COLUMN isms_report.framework_coverage.org_code IS 'Short code of the organisation';
+COMMENT ON COLUMN isms_report.framework_coverage.framework IS 'The other framework, such as nist-csf-2.0';
+COMMENT ON COLUMN isms_report.framework_coverage.framework_title IS 'Title of the other framework';
+COMMENT ON COLUMN isms_report.framework_coverage.requirement IS 'Requirement of the other framework as it writes it, such as GV.OC-01';
+COMMENT ON COLUMN isms_report.framework_coverage.title IS 'Title (or text) of the requirement';
+COMMENT ON COLUMN isms_report.framework_coverage.top_level IS 'Top-level node the requirement is under, such as the CSF function GV';
+COMMENT ON COLUMN isms_report.framework_coverage.parent_requirement IS 'Node directly above the requirement, such as the CSF category GV.OC';
+COMMENT ON COLUMN isms_report.framework_coverage.mapped_controls IS 'Annex A controls mapped to the requirement';
+COMMENT ON COLUMN isms_report.framework_coverage.implemented IS 'Of those, included in the SoA and implemented';
+COMMENT ON COLUMN isms_report.framework_coverage.partially_implemented IS 'Of those, included and partially implemented';
+COMMENT ON COLUMN isms_report.framework_coverage.not_implemented IS 'Of those, included and not implemented or only planned';
+COMMENT ON COLUMN isms_report.framework_coverage.excluded IS 'Of those, excluded in the SoA';
+COMMENT ON COLUMN isms_report.framework_coverage.not_decided IS 'Of those, without an SoA entry';
+COMMENT ON COLUMN isms_report.framework_coverage.controls IS 'The mapped controls with their state and relationship, such as A.5.1 implemented (intersect)';
+COMMENT ON COLUMN isms_report.framework_coverage.clauses IS 'ISO/IEC 27001 clauses (4-10) mapped to the requirement';
+COMMENT ON COLUMN isms_report.framework_coverage.evidence_items IS 'Evidence items attached to the SoA entries of the mapped controls';
+COMMENT ON COLUMN isms_report.framework_coverage.latest_evidence_at IS 'When the latest of that evidence was collected';
+COMMENT ON COLUMN isms_report.framework_coverage.verdict IS 'covered, partial or gap';
+COMMENT ON COLUMN isms_report.framework_coverage.basis IS 'The rule that gave the verdict, with the figures';
+
+REVOKE ALL ON TABLE isms_report.risk_register, isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.audit_findings, isms_report.stale_items, isms_report.staleness, isms_report.documents, isms_report.party_requirements, isms_report.framework_coverage FROM PUBLIC;
+GRANT SELECT ON TABLE isms_report.risk_register, isms_report.statement_of_applicability, isms_report.nonconformities, isms_report.audit_findings, isms_report.stale_items, isms_report.staleness, isms_report.documents, isms_report.party_requirements, isms_report.framework_coverage TO isms_reader;
+-- isms.statement_of_applicability: risk_ids as a bigint array (a new result type)
+DROP FUNCTION isms.statement_of_applicability(bigint, text, timestamptz);
+CREATE OR REPLACE FUNCTION isms.statement_of_applicability(org_id bigint, framework text DEFAULT 'iso27001-2022',
+                                                as_of timestamptz DEFAULT now())
+RETURNS TABLE (control text, title text, theme text, applicable boolean, decision text,
+               justification text, implementation_status text, linked_risks integer, risk_ids bigint[],
+               latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    fw constant text := $2;
+    t constant timestamptz := isms.report_time('as_of', $3);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM isms.framework WHERE code = fw) THEN
+        PERFORM isms.report_bad_argument('framework', fw, 'no such framework',
+            'SELECT code FROM isms.framework lists them; the default is iso27001-2022.');
+    END IF;
+    RETURN QUERY
+    WITH e AS MATERIALIZED (
+        SELECT x.* FROM isms.known_as_of(NULL::isms.soa_entry, t) x
+         WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t),
+    rc AS MATERIALIZED (
+        SELECT x.control, count(*) AS n, array_agg(x.risk_id ORDER BY x.risk_id) AS ids
+          FROM isms.known_as_of(NULL::isms.risk_control, t) x
+         WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t
+         GROUP BY x.control)
+    SELECT q.ref::text, q.title, q.theme, e.applicable,
+           CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
+           e.justification, e.implementation_status,
+           coalesce(rc.n, 0)::integer, coalesce(rc.ids, '{}'), ev.latest, coalesce(ev.n, 0)::integer, e.owner,
+           e.last_reviewed_at
+      FROM isms.requirement q
+      LEFT JOIN e ON e.control = q.ref
+      LEFT JOIN rc ON rc.control = q.ref
+      LEFT JOIN LATERAL (
+          SELECT max(v.collected_at) AS latest, count(*) AS n
+            FROM isms.evidence v
+           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass AND v.record_id = e.id
+             AND v.collected_at <= t AND v.created_at <= t) ev ON true
+     WHERE q.framework = fw AND q.kind = 'control'
+     ORDER BY q.ref;
+END
+$$;
+COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) IS
+    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks (risk_ids: a bigint array) and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
+
+
+-- isms.soa_entry_check, isms.risk_control_check: an unknown control is 23503 naming it
+CREATE OR REPLACE FUNCTION isms.soa_entry_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    kind text;
+    used text;
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    IF NOT isms.is_meaningful(NEW.justification, 10)
+       AND (TG_OP = 'INSERT' OR NEW.applicable IS DISTINCT FROM OLD.applicable
+            OR NEW.justification IS DISTINCT FROM OLD.justification) THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % has no justification', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_justification_required',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The control is %s; its justification is %s.',
+                                  CASE WHEN NEW.applicable THEN 'included' ELSE 'excluded' END,
+                                  coalesce(quote_literal(NEW.justification), 'missing')),
+                  HINT = 'Clause 6.1.3 d asks why each control is included or excluded: record it (at least 10 characters, not "-" or "n/a").';
+    END IF;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS NULL THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation %: % is not a control of %', NEW.control, NEW.org_id,
+                        NEW.control, NEW.framework
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'soa_entry_framework_control_fkey',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The catalog (isms.requirement) of %s has no clause or control %s.', NEW.framework, NEW.control),
+                  HINT = format('Use a control the catalog lists: SELECT ref, title FROM isms.requirement WHERE framework = %L AND kind = ''control'' ORDER BY ref.', NEW.framework);
+    END IF;
+    IF kind IS DISTINCT FROM 'control' THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation % is not on a control', NEW.control, NEW.org_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_on_control',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('%s of %s is a %s, not a control.', NEW.control, NEW.framework, coalesce(kind, 'requirement')),
+                  HINT = 'Decide the applicability of each control of the theme, such as A.5.1, not of the theme.';
+    END IF;
+    IF NOT NEW.applicable THEN
+        SELECT string_agg(format('risk %s', rc.risk_id), ', ' ORDER BY rc.risk_id) INTO used
+          FROM isms.risk_control rc
+         WHERE rc.org_id = NEW.org_id AND rc.framework = NEW.framework AND rc.control = NEW.control;
+        IF used IS NOT NULL THEN
+            RAISE EXCEPTION 'control % cannot be excluded from the Statement of Applicability of organisation %: a risk treatment uses it',
+                            NEW.control, NEW.org_id
+                USING ERRCODE = 'IS070',
+                      DETAIL = format('isms.risk_control names %s for %s.', NEW.control, used),
+                      HINT = 'Remove the control from those risks'' treatment (isms.risk_control) first, or keep it applicable.';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.soa_entry_check() IS
+    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control of the catalog (23503 naming the value), not a theme (23514), and excludes no control a risk treatment uses (IS070)';
+REVOKE ALL ON FUNCTION isms.soa_entry_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.soa_entry_check() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.risk_control_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    kind text;
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR NOT NEW.org_id = ANY (isms.member_orgs()) THEN
+        RETURN NEW;                     -- trusted, or refused by row-level security
+    END IF;
+    SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
+      FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS NULL THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: % is not a control of %', NEW.risk_id, NEW.org_id,
+                        NEW.control, NEW.control, NEW.framework
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'risk_control_framework_control_fkey',
+                  TABLE = 'risk_control', SCHEMA = 'isms',
+                  DETAIL = format('The catalog (isms.requirement) of %s has no clause or control %s.', NEW.framework, NEW.control),
+                  HINT = format('Use a control the catalog lists: SELECT ref, title FROM isms.requirement WHERE framework = %L AND kind = ''control'' ORDER BY ref.', NEW.framework);
+    END IF;
+    IF kind IS DISTINCT FROM 'control' THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: it is not a control', NEW.risk_id, NEW.org_id, NEW.control
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'risk_control_on_control',
+                  TABLE = 'risk_control', SCHEMA = 'isms',
+                  DETAIL = format('%s of %s is a %s, not a control.', NEW.control, NEW.framework, coalesce(kind, 'requirement')),
+                  HINT = 'Name a control, such as A.5.1, not a theme.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM isms.soa_entry e
+                WHERE e.org_id = NEW.org_id AND e.framework = NEW.framework AND e.control = NEW.control
+                  AND NOT e.applicable) THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: the Statement of Applicability excludes it',
+                        NEW.risk_id, NEW.org_id, NEW.control
+            USING ERRCODE = 'IS070',
+                  DETAIL = format('The SoA entry for %s is not applicable.', NEW.control),
+                  HINT = 'Include the control in the Statement of Applicability (with its justification) first, or choose another control.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.risk_control_check() IS
+    'Trigger: a risk treatment uses a control of the catalog (23503 naming the value), not a theme (23514), that the organisation''s Statement of Applicability does not exclude (IS070)';
+REVOKE ALL ON FUNCTION isms.risk_control_check() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.risk_control_check() TO isms_reader;
+
+
+
+
+-- Continual improvement: the residual risk total once per period boundary.
+CREATE OR REPLACE FUNCTION isms.improvement_metrics(org_id bigint,
+                                         from_at timestamptz DEFAULT now() - interval '1 year',
+                                         to_at timestamptz DEFAULT now(),
+                                         bucket interval DEFAULT interval '3 months',
+                                         recurrence_window interval DEFAULT interval '12 months')
+RETURNS TABLE (period_start timestamptz, period_end timestamptz,
+               nonconformities_raised integer, nonconformities_closed integer,
+               median_days_to_close numeric, p90_days_to_close numeric,
+               corrective_actions_checked integer, corrective_actions_effective integer,
+               effective_share numeric,
+               recurring_nonconformities integer,
+               audits_planned integer, audits_completed integer, audit_completion numeric,
+               reviews_planned integer, reviews_held integer,
+               objectives_measured integer, objectives_met integer, objectives_met_share numeric,
+               residual_risk_total bigint, residual_risk_change bigint,
+               pdca_cycles_completed integer, pdca_cycles_by_workflow jsonb,
+               improvements_implemented integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t0 constant timestamptz := isms.report_time('from_at', $2);
+    t1 constant timestamptz := isms.report_time('to_at', $3);
+    b constant interval := $4;
+    w constant interval := $5;
+    max_periods constant integer := 5000;
+BEGIN
+    -- the records as they stood at to_at (register history); moves from the log
+    IF t0 > t1 THEN
+        PERFORM isms.report_bad_argument('from_at', t0::text,
+            format('from_at is after to_at (%s)', t1),
+            'Pass the start of the reporting range first: improvement_metrics(org_id, from_at, to_at, bucket).');
+    END IF;
+    IF b IS NULL OR t0 + b <= t0 THEN
+        PERFORM isms.report_bad_argument('bucket', b::text, 'the period length must be a positive interval',
+            'Pass an interval such as ''1 month'' or ''3 months''.');
+    END IF;
+    IF t0 + b * max_periods < t1 THEN
+        PERFORM isms.report_bad_argument('bucket', b::text,
+            format('more than %s periods between from_at and to_at', max_periods),
+            'Pass a longer bucket or a shorter range.');
+    END IF;
+    IF w IS NULL OR w < interval '0' THEN
+        PERFORM isms.report_bad_argument('recurrence_window', w::text, 'a non-negative interval is required',
+            'Pass an interval such as ''12 months''.');
+    END IF;
+
+    RETURN QUERY
+    WITH p AS (
+        SELECT s AS ps, least(s + b, t1) AS pe
+          FROM generate_series(t0, t1, b) AS s
+         WHERE s < t1),
+    -- completed PDCA cycles: moves into a final state of the act phase
+    acts AS MATERIALIZED (
+        SELECT f.relid, s.workflow, s.state
+          FROM isms.workflow f
+          JOIN isms.workflow_state s ON s.workflow = f.workflow
+         WHERE f.relid IS NOT NULL AND s.is_terminal AND s.phase = 'act'),
+    nc_close AS MATERIALIZED (
+        SELECT c.record_id, c.at, n.framework, n.requirement,
+               date_part('epoch', c.at - CASE WHEN c.cycle = 1 THEN n.detected_at
+                                              ELSE (SELECT min(x.at) FROM isms.transition_log x
+                                                     WHERE x.org_id = o AND x.record_table = c.record_table
+                                                       AND x.record_id = c.record_id AND x.cycle = c.cycle) END)
+                   / 86400 AS days
+          FROM isms.transition_log c
+          JOIN isms.known_as_of(NULL::isms.nonconformity, t1) n ON n.org_id = o AND n.id = c.record_id
+         WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
+           AND c.at < t1),
+    -- the residual risk total at each period boundary, once: a period's
+    -- start is the previous one's end
+    rb AS MATERIALIZED (
+        SELECT x.at, (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint AS total
+          FROM (SELECT p.ps AS at FROM p UNION SELECT p.pe FROM p) x)
+    SELECT p.ps, p.pe,
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
+             WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
+           cl.n::integer, cl.median, cl.p90,
+           ca.checked::integer, ca.effective::integer,
+           round(ca.effective::numeric / nullif(ca.checked, 0), 3),
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
+             WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe
+               AND n.requirement IS NOT NULL
+               AND EXISTS (SELECT 1 FROM nc_close c
+                            WHERE c.record_id <> n.id AND c.framework = n.framework
+                              AND c.requirement = n.requirement
+                              AND c.at <= n.detected_at AND c.at >= n.detected_at - w))::integer,
+           au.planned::integer, au.completed::integer,
+           round(au.completed::numeric / nullif(au.planned, 0), 3),
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
+             WHERE m.org_id = o AND m.planned_on >= p.ps AND m.planned_on < p.pe)::integer,
+           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
+             WHERE m.org_id = o AND m.held_on >= p.ps AND m.held_on < p.pe)::integer,
+           ob.measured::integer, ob.met::integer,
+           round(ob.met::numeric / nullif(ob.measured, 0), 3),
+           rk.at_end, rk.at_end - rk.at_start,
+           coalesce(cy.total, 0)::integer, coalesce(cy.by_workflow, '{}'::jsonb),
+           (SELECT count(*) FROM isms.transition_log l
+             WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
+               AND l.at >= p.ps AND l.at < p.pe)::integer
+      FROM p
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS n,
+                 round(percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS median,
+                 round(percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS p90
+            FROM nc_close c WHERE c.at >= p.ps AND c.at < p.pe) cl
+      CROSS JOIN LATERAL (
+          -- an effectiveness check concludes when a verified action closes
+          -- (effective) or is reworked (not effective)
+          SELECT count(*) AS checked, count(*) FILTER (WHERE l.to_state = 'closed') AS effective
+            FROM isms.transition_log l
+           WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+             AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+             AND l.at >= p.ps AND l.at < p.pe) ca
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS planned,
+                 count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
+                                                 WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
+                                                   AND l.to_state = 'completed' AND l.record_id = a.id
+                                                   AND l.at < t1)) AS completed
+            FROM isms.known_as_of(NULL::isms.audit, t1) a
+           WHERE a.org_id = o AND a.planned_end >= p.ps AND a.planned_end < p.pe) au
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS measured, count(*) FILTER (WHERE x.met) AS met
+            FROM (SELECT DISTINCT ON (m.objective_id) m.objective_id,
+                         CASE j.direction WHEN 'at_most' THEN m.value <= j.target ELSE m.value >= j.target END AS met
+                    FROM isms.objective_measurement m
+                    JOIN isms.known_as_of(NULL::isms.objective, t1) j ON j.org_id = m.org_id AND j.id = m.objective_id
+                   WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
+                   ORDER BY m.objective_id, m.measured_at DESC) x) ob
+      CROSS JOIN LATERAL (
+          SELECT (SELECT e.total FROM rb e WHERE e.at = p.pe) AS at_end,
+                 (SELECT e.total FROM rb e WHERE e.at = p.ps) AS at_start) rk
+      LEFT JOIN LATERAL (
+          SELECT sum(y.n) AS total, jsonb_object_agg(y.workflow, y.n ORDER BY y.workflow) AS by_workflow
+            FROM (SELECT a.workflow, count(*) AS n
+                    FROM acts a
+                    JOIN isms.transition_log l ON l.org_id = o AND l.record_table = a.relid AND l.to_state = a.state
+                                              AND l.at >= p.ps AND l.at < p.pe
+                                              AND isms.reported_move(l.from_state, l.to_state)
+                   GROUP BY a.workflow) y) cy ON true
+     ORDER BY p.ps;
+END
+$$;
+COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
+    'Continual improvement (10.1) per period [start, end) from from_at to to_at, from the records as they stood at to_at (register history) and the transition log: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
+
+
+-- Staleness and the register rows at the current instant read each register
+-- directly (its organisation index), as isms.known_as_of() would return it;
+-- isms.register_activity() also counts the rows out of force (retired), for
+-- readiness check 12: its row type changes, so it is made anew.
+CREATE OR REPLACE FUNCTION isms.build_register_row() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    parts text[] := '{}';
+    label_col text;
+    label text;
+    cols text[];
+    extra text[];
+    tbl text;
+    common text;
+    retired text;
+    in_force text;
+    activity text[] := '{}';
+    parts_at text[] := '{}';
+    rev text;
+BEGIN
+    FOR r IN SELECT * FROM isms.register ORDER BY name LOOP
+        SELECT array_agg(a.attname::text) INTO cols
+          FROM pg_attribute a WHERE a.attrelid = r.relid AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT c.col INTO label_col
+          FROM unnest(ARRAY['title', 'name', 'subject', 'control', 'requirement', 'action', 'statement',
+                            'artifact', 'competence', 'activity', 'role', 'description', 'url'])
+               WITH ORDINALITY AS c(col, ord)
+         WHERE c.col = ANY (cols)
+         ORDER BY c.ord LIMIT 1;
+        label := CASE WHEN label_col IS NOT NULL THEN format('t.%I::text', label_col)
+                      ELSE quote_literal(r.title) || '::text' END;
+        retired := CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                        WHEN r.has_workflow
+                        THEN format('CASE WHEN EXISTS (SELECT 1 FROM isms.workflow w JOIN isms.workflow_state ws '
+                                    'ON ws.workflow = w.workflow WHERE w.relid = %L::regclass AND ws.state = t.status '
+                                    'AND ws.is_terminal) THEN t.updated_at END', r.relid)
+                        WHEN 'status' = ANY (cols) THEN 'CASE WHEN t.status = ''retired'' THEN t.updated_at END'
+                        WHEN 'period_end' = ANY (cols) THEN '(t.period_end + 1)::timestamptz'
+                        WHEN 'ended_on' = ANY (cols) THEN '(t.ended_on + 1)::timestamptz'
+                        ELSE 'NULL::timestamptz' END;
+        common := format(
+            'SELECT t.org_id, %L::regclass AS relid, %L::text AS register, t.id, %s AS label, %s AS owner, '
+            '%s AS reviewable, %s AS review_interval, %s AS last_reviewed_at, t.created_at, t.updated_at, '
+            '%s AS status, %s AS retired_at, %s AS basis',
+            r.relid, r.name, label,
+            CASE WHEN 'owner' = ANY (cols) THEN 't.owner' ELSE 'NULL::text' END,
+            r.reviewable::text,
+            CASE WHEN r.reviewable THEN 't.review_interval' ELSE 'NULL::interval' END,
+            CASE WHEN NOT r.reviewable THEN 'NULL::timestamptz'
+                 WHEN r.relid = 'isms.document'::regclass
+                 THEN 'isms.document_reviewed_at(t.org_id, t.id, t.last_reviewed_at, ISMS_AT)'
+                 ELSE 'ISMS_LAST_REVIEW' END,
+            CASE WHEN 'status' = ANY (cols) THEN 't.status' ELSE 'NULL::text' END,
+            retired,
+            CASE WHEN r.reviewable THEN 'coalesce(t.last_reviewed_at, t.created_at)' ELSE 'NULL::timestamptz' END);
+        -- the rows as of an instant: one branch per register
+        -- (a review recorded after the instant, in a row's earliest known
+        -- version, does not count then)
+        -- (at or after the transaction's start known_as_of() is the
+        -- register itself: read it directly there, so that an organisation
+        -- filter reaches its index and no dynamic SQL runs)
+        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM %s t',
+                                       replace(replace(common, 'ISMS_AT', '$1'), 'ISMS_LAST_REVIEW',
+                                               'CASE WHEN t.last_reviewed_at <= $1 THEN t.last_reviewed_at END'),
+                                       format('(SELECT * FROM %1$s WHERE $1 >= now() UNION ALL '
+                                              'SELECT * FROM isms.known_as_of(NULL::%1$s, $1) WHERE $1 < now())', r.relid));
+        common := replace(replace(common, 'ISMS_AT', 'now()'), 'ISMS_LAST_REVIEW', 't.last_reviewed_at');
+        IF NOT r.reviewable THEN
+            parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
+            activity := activity || format(
+                'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
+                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2), NULL::bigint '
+                'FROM (SELECT * FROM %2$s WHERE $2 >= now() UNION ALL '
+                'SELECT * FROM isms.known_as_of(NULL::%2$s, $2) WHERE $2 < now()) t '
+                'WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+            CONTINUE;
+        END IF;
+        in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
+        rev := CASE WHEN r.relid = 'isms.document'::regclass
+                    THEN 'isms.document_reviewed_at(t.org_id, t.id, t.last_reviewed_at, $2)'
+                    ELSE 'CASE WHEN t.last_reviewed_at <= $2 THEN t.last_reviewed_at END' END;
+        activity := activity || format(
+            'SELECT %L::regclass, count(*), '
+            'count(*) FILTER (WHERE %s AND coalesce(%s, t.created_at) + coalesce(t.review_interval, '
+            '(SELECT coalesce(s.review_interval, g.default_review_interval) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
+            'count(*) FILTER (WHERE %s AND %s IS NULL), '
+            'max($2 - coalesce(%s, t.created_at)) FILTER (WHERE %s), '
+            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2), '
+            'count(*) FILTER (WHERE %s <= $2) '
+            'FROM (SELECT * FROM %s WHERE $2 >= now() UNION ALL '
+            'SELECT * FROM isms.known_as_of(NULL::%s, $2) WHERE $2 < now()) t '
+            'WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, retired, r.relid, r.relid);
+        -- rows on the default interval: review_interval is NULL by the branch's
+        -- condition, said as a constant so the review index covers the branch
+        parts := parts || format(
+            '%s, (SELECT least(g.default_review_interval, min(s.review_interval)) FROM isms.register g '
+            'LEFT JOIN isms.register_setting s ON s.relid = g.relid WHERE g.relid = %L::regclass '
+            'GROUP BY g.default_review_interval) AS candidate_interval FROM %s t WHERE t.review_interval IS NULL',
+            replace(common, 't.review_interval AS review_interval', 'NULL::interval AS review_interval'),
+            r.relid, r.relid);
+        parts := parts || format(
+            '%s, interval ''0'' AS candidate_interval FROM %s t WHERE t.review_interval IS NOT NULL',
+            common, r.relid);
+        -- the review indexes, covering what the stale list shows
+        extra := ARRAY['org_id', 'id', 'last_reviewed_at', 'created_at', 'updated_at']
+                 || ARRAY(SELECT c FROM unnest(ARRAY['owner', label_col, 'status', 'period_end', 'ended_on']) c
+                           WHERE c = ANY (cols) AND c IS NOT NULL);
+        SELECT c.relname INTO tbl FROM pg_class c WHERE c.oid = r.relid;
+        IF to_regclass(format('isms.%I', tbl || '_review_idx')) IS NULL THEN
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NULL',
+                           tbl || '_review_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra) c));
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((coalesce(last_reviewed_at, created_at))) INCLUDE (%s) '
+                           'WHERE review_interval IS NOT NULL',
+                           tbl || '_review_own_idx', r.relid,
+                           (SELECT string_agg(quote_ident(c), ', ') FROM unnest(extra || ARRAY['review_interval']) c));
+        END IF;
+    END LOOP;
+    EXECUTE 'CREATE OR REPLACE VIEW isms.register_row WITH (security_invoker = true) AS '
+            || array_to_string(parts, E'\nUNION ALL ');
+    COMMENT ON VIEW isms.register_row IS
+        'Reports (9.1): every row of every register (branches generated from isms.register) with its review interval, last review, last change and whether it is in force; row-level security of each register applies';
+    COMMENT ON COLUMN isms.register_row.org_id IS 'Organisation of the row';
+    COMMENT ON COLUMN isms.register_row.relid IS 'Register table of the row';
+    COMMENT ON COLUMN isms.register_row.register IS 'Register name (isms.register.name)';
+    COMMENT ON COLUMN isms.register_row.id IS 'id of the row in its register';
+    COMMENT ON COLUMN isms.register_row.label IS 'Human-readable label of the row: its title, name, subject, control or similar';
+    COMMENT ON COLUMN isms.register_row.owner IS 'Person accountable for the row; NULL where the register has no owner column';
+    COMMENT ON COLUMN isms.register_row.reviewable IS 'True when the register is reviewed periodically (isms.register.reviewable)';
+    COMMENT ON COLUMN isms.register_row.review_interval IS 'The row''s own review interval; NULL means the organisation''s setting or the register default (isms.review_interval)';
+    COMMENT ON COLUMN isms.register_row.last_reviewed_at IS 'When the row was last reviewed; NULL if never or not reviewable';
+    COMMENT ON COLUMN isms.register_row.created_at IS 'When the row was created';
+    COMMENT ON COLUMN isms.register_row.updated_at IS 'When the row was last changed';
+    COMMENT ON COLUMN isms.register_row.status IS 'Workflow or document status; NULL where the register has none';
+    COMMENT ON COLUMN isms.register_row.retired_at IS 'When a reviewable row went out of force and stopped needing review: a workflow record''s final state, a retired document, the end of an audit programme''s period or of a role assignment; NULL while in force';
+    COMMENT ON COLUMN isms.register_row.basis IS 'When the review interval of a reviewable row is counted from: its last review, else its creation';
+    COMMENT ON COLUMN isms.register_row.candidate_interval IS 'Shortest review interval the row can have without its own (register default or any organisation''s setting); 0 for rows with their own; lets a stale list read only the rows whose basis is older than as_of minus it';
+    REVOKE ALL ON isms.register_row FROM PUBLIC;
+    GRANT SELECT ON isms.register_row TO isms_reader;
+
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_row_at(as_of timestamptz) '
+            'RETURNS SETOF isms.register_row '
+            'LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp '
+            'AS $f$ ' || array_to_string(parts_at, E'\nUNION ALL ') || ' $f$';
+    COMMENT ON FUNCTION isms.register_row_at(timestamptz) IS
+        'The rows of isms.register_row as they stood at as_of, from the register history (isms.known_as_of), generated by isms.build_register_row()';
+    REVOKE ALL ON FUNCTION isms.register_row_at(timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_row_at(timestamptz) TO isms_reader;
+
+    -- Per register, what one organisation's rows say about staleness: one
+    -- small aggregate per register table (cheaper than grouping the view).
+    EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
+            'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
+            'oldest_review interval, last_change_at timestamptz, retired bigint) '
+            'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
+            'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
+    COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
+        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change, rows out of force by then (retired; NULL for registers not reviewed)';
+    REVOKE ALL ON FUNCTION isms.register_activity(bigint, timestamptz) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION isms.register_activity(bigint, timestamptz) TO isms_reader;
+END
+$$;
+COMMENT ON FUNCTION isms.build_register_row() IS
+    'Install helper: (re)creates the view isms.register_row and the review indexes of the reviewable registers from isms.register; call it again after adding a register';
+REVOKE ALL ON FUNCTION isms.build_register_row() FROM PUBLIC;
+
+DROP FUNCTION isms.register_activity(bigint, timestamptz);
+SELECT isms.build_register_row();
+
+-- The suppliers view by the same rules: the review due date inline.
+CREATE OR REPLACE VIEW isms_report.suppliers WITH (security_invoker = true) AS
+SELECT s.org_id, o.code AS org_code, s.id AS supplier_id, s.name, s.services, s.information,
+       s.classification, s.criticality, s.status, s.status <> 'retired' AS in_force, s.owner, s.contact,
+       c.contracts, c.contracts_in_force, c.secured AS security_requirements_agreed,
+       c.right_to_audit, c.next_contract_end,
+       a.assessments, a.last_assessed_on, a.last_result, a.next_assessment_due, a.overdue_assessments,
+       a.overdue_assessments > 0 AS assessment_overdue,
+       (SELECT count(*) FROM isms.supplier_risk r WHERE r.org_id = s.org_id AND r.supplier_id = s.id)::integer AS risks,
+       (SELECT count(*) FROM isms.supplier_control k WHERE k.org_id = s.org_id AND k.supplier_id = s.id)::integer AS controls,
+       s.status <> 'retired'
+         AND ((s.criticality IN ('high', 'critical') AND NOT c.secured) OR a.overdue_assessments > 0) AS flagged,
+       s.last_reviewed_at,
+       rd.due AS review_due_at, s.status <> 'retired' AND rd.due < now() AS review_overdue,
+       s.created_at, s.updated_at
+  FROM isms.supplier s
+  JOIN isms.organization o ON o.org_id = s.org_id
+  -- isms.review_due_at inline: no function call per row for SELECT *
+  LEFT JOIN isms.register_setting rs ON rs.org_id = s.org_id AND rs.relid = 'isms.supplier'::regclass
+  CROSS JOIN LATERAL (
+      SELECT coalesce(s.last_reviewed_at, s.created_at)
+             + coalesce(s.review_interval, rs.review_interval,
+                        (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.supplier'::regclass)) AS due) rd
+  CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS contracts,
+             count(*) FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date))::integer
+                 AS contracts_in_force,
+             coalesce(bool_or(x.security_requirements IS NOT NULL)
+                      FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date)), false)
+                 AS secured,
+             coalesce(bool_or(x.right_to_audit)
+                      FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date)), false)
+                 AS right_to_audit,
+             min(x.ends_on) FILTER (WHERE x.ends_on >= current_date) AS next_contract_end
+        FROM isms.supplier_contract x
+       WHERE x.org_id = s.org_id AND x.supplier_id = s.id) c
+  CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS assessments,
+             max(y.performed_on) AS last_assessed_on,
+             (SELECT z.result FROM isms.supplier_assessment z
+               WHERE z.org_id = s.org_id AND z.supplier_id = s.id AND z.performed_on IS NOT NULL
+               ORDER BY z.performed_on DESC, z.id DESC LIMIT 1) AS last_result,
+             min(y.due_on) FILTER (WHERE y.performed_on IS NULL) AS next_assessment_due,
+             count(*) FILTER (WHERE y.performed_on IS NULL AND y.due_on < current_date)::integer AS overdue_assessments
+        FROM isms.supplier_assessment y
+       WHERE y.org_id = s.org_id AND y.supplier_id = s.id) a;
+
+-- The context of an application's transaction.
+-- isms.set_context() sets isms.org and isms.actor from bound parameters;
+-- isms.context() reads them on any connection.
+CREATE FUNCTION isms.set_context(org_code text, actor text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'isms_set_context'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION isms.set_context(text, text) IS
+    'Sets the organisation (isms.org, by code) and the person acting (isms.actor; NULL: the login role) for the current transaction, as SET LOCAL would, from bound parameters; returns the org_id. Refuses outside a transaction block (25P01), a NULL code (22004) and an organisation that does not exist or of which the role is not a member (42501)';
+REVOKE ALL ON FUNCTION isms.set_context(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.set_context(text, text) TO isms_admin, isms_editor, isms_auditor, isms_reader;
+
+
+-- isms.org, like isms.actor, per transaction for a pooled application's login:
+-- isms.current_org() refuses one left for the session (IS081).
+CREATE FUNCTION isms.current_org() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_org_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_org() IS
+    'The organisation code the setting isms.org narrows row-level security to ('''' for none); refuses a value a trusted non-superuser (isms_app) SET for the session in an earlier transaction (IS081): set it per transaction with isms.set_context or SET LOCAL';
+REVOKE ALL ON FUNCTION isms.current_org() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.current_org() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+    SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
+      FROM isms.organization o
+     WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
+       AND (isms.current_org() OPERATOR(pg_catalog.=) ''
+            OR o.code OPERATOR(pg_catalog.=) isms.current_org())
+       AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
+            OR EXISTS (SELECT 1
+                         FROM isms.membership m
+                         JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+                        WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
+                          AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER')))
+$$;
+COMMENT ON FUNCTION isms.member_orgs(name) IS
+    'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
+REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
+
+CREATE FUNCTION isms.context(OUT org text, OUT org_id bigint, OUT actor text, OUT role_name name)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT NULLIF(isms.current_org(), ''),
+           (SELECT o.org_id FROM isms.organization o
+             WHERE o.code OPERATOR(pg_catalog.=) isms.current_org()),
+           isms.current_actor(),
+           CURRENT_USER
+$$;
+COMMENT ON FUNCTION isms.context() IS
+    'The context in force: org, the code the setting isms.org names (NULL: every organisation of the role); org_id, that organisation when the role may see it; actor, the person recorded (isms.current_actor()); role_name, the role row-level security checks. Works on a fresh connection, before the settings exist; refuses a context a pooled application''s login (isms_app) left for the session in an earlier transaction (IS081)';
+REVOKE ALL ON FUNCTION isms.context() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.context() TO isms_admin, isms_editor, isms_auditor, isms_reader;
+
 -- == reports2: the sample through a set-based import, risk acceptance by the risk owner, BI views as of an instant ==
 -- isms.import_apply writes a batch register by register (one statement
 -- per run of records) and allocates every id first; a record's versions
@@ -6871,7 +7845,7 @@ BEGIN
     -- the instant is checked first: a NULL or infinite one is refused
     PERFORM isms.report_time('at', $1);
     RETURN QUERY
-    SELECT o.org_id, o.code, s.register, s.clause, s.title, s.reviewable, s.review_interval::text, s.rows, s.overdue,
+    SELECT o.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.title, s.reviewable, s.review_interval, s.rows, s.overdue,
            s.overdue_share, s.never_reviewed, s.oldest_review_days, s.last_change_at, s.days_since_change, s.untouched
       FROM isms.organization o
       CROSS JOIN LATERAL isms.staleness_summary(o.org_id, isms.report_time('at', $1)) s
@@ -6959,11 +7933,11 @@ BEGIN
     WITH t AS (SELECT isms.report_time('at', $1) AS at),
     e AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.soa_entry, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
     rc AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_control, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at)
-    SELECT o.org_id, o.code, q.framework, q.control_order, q.ref::text, q.title, q.theme,
+    SELECT o.org_id, o.code, q.framework, q.control_order, q.ref::text COLLATE isms.natural, q.title, q.theme,
            e.id, e.applicable,
            CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
            e.justification, e.implementation_status,
-           coalesce(rk.n, 0)::integer, rk.ids,
+           coalesce(rk.n, 0)::integer, coalesce(rk.ids, '{}'),
            ev.latest, coalesce(ev.n, 0)::integer,
            coalesce(ev.latest OPERATOR(pg_catalog.>) (t.at OPERATOR(pg_catalog.-) interval '1 year'), false),
            e.owner, e.last_reviewed_at
@@ -6975,7 +7949,7 @@ BEGIN
       LEFT JOIN e ON e.org_id OPERATOR(pg_catalog.=) o.org_id AND e.framework OPERATOR(pg_catalog.=) q.framework
                  AND e.control OPERATOR(isms.=) q.ref
       LEFT JOIN LATERAL (
-          SELECT pg_catalog.count(*) AS n, pg_catalog.string_agg(rc.risk_id::text, ', ' ORDER BY rc.risk_id) AS ids
+          SELECT pg_catalog.count(*) AS n, pg_catalog.array_agg(rc.risk_id ORDER BY rc.risk_id) AS ids
             FROM rc
            WHERE rc.org_id OPERATOR(pg_catalog.=) o.org_id AND rc.framework OPERATOR(pg_catalog.=) q.framework
              AND rc.control OPERATOR(isms.=) q.ref) rk ON true
@@ -7018,3 +7992,529 @@ COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
     'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
 REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
+                                          as_of timestamptz DEFAULT now(),
+                                          pass_share numeric DEFAULT 0.90,
+                                          fail_share numeric DEFAULT 0.50,
+                                          lookback interval DEFAULT interval '1 year',
+                                          review_every interval DEFAULT interval '1 year')
+RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
+               evidence bigint, figures text, action text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+    ps constant numeric := $3;
+    fs constant numeric := $4;
+    lb constant interval := $5;
+    mr constant interval := $6;
+    since timestamptz;
+    -- (1)
+    scope_ok boolean; policy_ok boolean; n_obj bigint; n_proc bigint; n_est bigint; n_est_overdue bigint;
+    -- (2)
+    n_controls bigint; n_soa bigint; n_app bigint; n_impl bigint; n_ev bigint;
+    -- (3)
+    wf_done text[]; n_cycles bigint;
+    -- (4)
+    n_obj_all bigint; n_measured bigint; n_meas bigint;
+    -- (5)
+    prog_ok boolean; n_due bigint; n_done bigint;
+    -- (6)
+    n_mr_planned bigint; n_mr_held bigint; n_mr_overdue bigint; last_mr date;
+    -- (7)
+    n_impr bigint; n_ca_checked bigint; n_ca_eff bigint; n_obj_ach bigint; risk_now bigint; risk_then bigint;
+    -- (8)
+    n_nc bigint; n_nc_ca bigint; n_ca_done bigint; n_ca_ok bigint; n_unlinked bigint; n_ca_late bigint;
+    -- (9)
+    n_party bigint; n_req bigint; n_party_bare bigint; n_ip bigint; n_ip_overdue bigint;
+    -- (10)
+    n_doc bigint; n_doc_current bigint; n_mand bigint; n_mand_ok bigint; missing text;
+    -- (11)
+    n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
+    -- (12)
+    n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
+    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
+    soa_signed text; soa_status text;
+    -- (13)
+    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
+    sup_bare text; n_sup_overdue bigint;
+    s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
+    iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
+    iv_party interval; iv_requirement interval;
+BEGIN
+    IF ps IS NULL OR fs IS NULL OR ps < 0 OR ps > 1 OR fs < 0 OR fs > ps THEN
+        PERFORM isms.report_bad_argument(CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN 'pass_share' ELSE 'fail_share' END,
+            CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN ps::text ELSE fs::text END,
+            'shares lie between 0 and 1, and fail_share is at most pass_share',
+            'Pass for example pass_share => 0.9, fail_share => 0.5.');
+    END IF;
+    IF lb IS NULL OR lb <= interval '0' THEN
+        PERFORM isms.report_bad_argument('lookback', lb::text, 'a positive interval is required',
+            'Pass an interval such as ''1 year''.');
+    END IF;
+    IF mr IS NULL OR mr <= interval '0' THEN
+        PERFORM isms.report_bad_argument('review_every', mr::text, 'a positive interval is required',
+            'Pass the planned interval of management reviews, such as ''6 months'' or ''1 year''.');
+    END IF;
+    since := t - lb;
+    iv_scope := isms.review_interval(o, 'isms.scope_item');
+    iv_policy := isms.review_interval(o, 'isms.policy');
+    iv_objective := isms.review_interval(o, 'isms.objective');
+    iv_process := isms.review_interval(o, 'isms.process');
+    iv_party := isms.review_interval(o, 'isms.interested_party');
+    iv_requirement := isms.review_interval(o, 'isms.party_requirement');
+    d_since := to_char(since, 'YYYY-MM-DD');
+
+    -- (1) ISMS established: scope, policy, objectives, processes documented and current
+    SELECT coalesce(btrim(scope_statement), '') <> '' INTO scope_ok FROM isms.organization WHERE org_id = o;
+    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
+    policy_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND kind = 'information_security'
+                                                    AND approved_at <= t);
+    SELECT array_agg(state) INTO obj_final FROM isms.workflow_state WHERE workflow = 'objective' AND is_terminal;
+    SELECT count(*) INTO n_obj FROM isms.known_as_of(NULL::isms.objective, t) j
+     WHERE j.org_id = o AND j.created_at <= t AND j.status <> ALL (obj_final);
+    SELECT count(*) INTO n_proc FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_est, n_est_overdue
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_scope) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_policy) < t
+              FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_objective) < t
+              FROM isms.known_as_of(NULL::isms.objective, t) WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_process) < t
+              FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t) x;
+    s := CASE WHEN n_est > 0 THEN round(1 - n_est_overdue::numeric / n_est, 3) ELSE 0 END;
+    st := CASE WHEN NOT scope_ok OR NOT policy_ok OR n_obj = 0 OR n_proc = 0 OR s < fs THEN 'fail'
+               WHEN s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 1; checkpoint := 'ISMS established'; clauses := '4.3, 4.4, 5.2, 6.2'; status := st; score := round(s, 3);
+    evidence := n_est;
+    figures := format('scope %s; information security policy %s; current objectives: %s; processes: %s; scope, policy, objective and process records reviewed within their interval: %s of %s',
+                      CASE WHEN scope_ok THEN 'defined' ELSE 'missing' END,
+                      CASE WHEN policy_ok THEN 'approved' ELSE 'missing or not approved' END,
+                      n_obj, n_proc, n_est - n_est_overdue, n_est);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN NOT scope_ok THEN 'Define the scope (isms.organization.scope_statement, isms.scope_item)' END,
+                        CASE WHEN NOT policy_ok THEN 'Record the approved information security policy (isms.policy, kind information_security)' END,
+                        CASE WHEN n_obj = 0 THEN 'Set measurable objectives (isms.objective)' END,
+                        CASE WHEN n_proc = 0 THEN 'Document the ISMS processes (isms.process)' END,
+                        CASE WHEN n_est_overdue > 0 THEN format('Review the %s overdue scope, policy, objective and process records (isms.stale_items)', n_est_overdue) END) END;
+    RETURN NEXT;
+
+    -- (2) Operating as intended: applicable controls implemented, with recent evidence
+    SELECT count(*) INTO n_controls FROM isms.requirement WHERE framework = 'iso27001-2022' AND kind = 'control';
+    SELECT count(*), count(*) FILTER (WHERE e.applicable),
+           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'),
+           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'
+                              AND EXISTS (SELECT 1 FROM isms.evidence v
+                                           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
+                                             AND v.record_id = e.id AND v.collected_at > since AND v.collected_at <= t))
+      INTO n_soa, n_app, n_impl, n_ev
+      FROM isms.known_as_of(NULL::isms.soa_entry, t) e
+     WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
+    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
+           z.status
+      INTO soa_signed, soa_status
+      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
+     ORDER BY z.soa_version DESC LIMIT 1;
+    s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
+    st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
+    check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
+    evidence := n_ev;
+    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
+                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
+                        CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
+                        CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
+                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
+                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
+                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
+    RETURN NEXT;
+
+    -- (3) Continually improving: completed PDCA cycles of the improvement workflows
+    SELECT coalesce(array_agg(DISTINCT f.workflow ORDER BY f.workflow), '{}'), count(l.*)
+      INTO wf_done, n_cycles
+      FROM isms.transition_log l
+      JOIN isms.workflow f ON f.relid = l.record_table
+      JOIN isms.workflow_state ws ON ws.workflow = f.workflow AND ws.state = l.to_state
+     WHERE l.org_id = o AND l.at > since AND l.at <= t AND ws.is_terminal AND ws.phase = 'act'
+       AND isms.reported_move(l.from_state, l.to_state)
+       AND f.workflow IN ('corrective_action', 'improvement', 'review_action');
+    k := cardinality(wf_done);
+    s := round(k / 3.0, 3);
+    st := CASE k WHEN 3 THEN 'pass' WHEN 0 THEN 'fail' ELSE 'warn' END;
+    check_no := 3; checkpoint := 'ISMS continually improving'; clauses := '9.3.3, 10.1, 10.2'; status := st; score := round(s, 3);
+    evidence := n_cycles;
+    figures := format('PDCA cycles completed since %s by corrective actions, improvements and review actions: %s (workflows: %s)',
+                      d_since, n_cycles, coalesce(nullif(array_to_string(wf_done, ', '), ''), 'none'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE 'Carry ' || array_to_string(ARRAY(SELECT w FROM unnest(ARRAY['corrective_action', 'improvement', 'review_action']) w
+                                                          WHERE w <> ALL (wf_done)), ', ')
+                        || ' records through to closure (isms.transition), so each improvement route completes a cycle' END;
+    RETURN NEXT;
+
+    -- (4) Monitoring and measurement results exist (objectives past their first planning)
+    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.objective_measurement m
+                                                     WHERE m.org_id = o AND m.objective_id = j.id
+                                                       AND m.measured_at > since AND m.measured_at <= t))
+      INTO n_obj_all, n_measured
+      FROM isms.known_as_of(NULL::isms.objective, t) j
+     WHERE j.org_id = o AND j.created_at <= t AND NOT (j.status = 'planned' AND j.cycle = 1);
+    SELECT count(*) INTO n_meas FROM isms.objective_measurement m
+     WHERE m.org_id = o AND m.measured_at > since AND m.measured_at <= t;
+    s := CASE WHEN n_obj_all > 0 THEN round(n_measured::numeric / n_obj_all, 3) ELSE 0 END;
+    st := CASE WHEN n_obj_all = 0 OR n_meas = 0 OR s < fs THEN 'fail' WHEN s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 4; checkpoint := 'Monitoring and measurement results exist'; clauses := '9.1'; status := st; score := round(s, 3);
+    evidence := n_meas;
+    figures := format('objectives measured since %s: %s of %s; measurements: %s',
+                      d_since, n_measured, n_obj_all, n_meas);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_obj_all = 0 THEN 'Set measurable objectives (isms.objective) and record their measurements (isms.objective_measurement)'
+                   ELSE format('Measure the %s objectives without a result since %s (isms.objective_measurement)', n_obj_all - n_measured, d_since) END;
+    RETURN NEXT;
+
+    -- (5) Internal audits per programme
+    prog_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.audit_programme, t) WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
+    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
+                                                     WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
+                                                       AND l.to_state = 'completed' AND l.record_id = a.id AND l.at <= t))
+      INTO n_due, n_done
+      FROM isms.known_as_of(NULL::isms.audit, t) a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
+    s := CASE WHEN n_due > 0 THEN round(n_done::numeric / n_due, 3) ELSE 0 END;
+    st := CASE WHEN n_due = 0 OR n_done = 0 OR s < fs THEN 'fail' WHEN NOT prog_ok OR s < ps THEN 'warn' ELSE 'pass' END;
+    check_no := 5; checkpoint := 'Internal audits per programme'; clauses := '9.2'; status := st; score := round(s, 3);
+    evidence := n_done;
+    figures := format('audit programme covering %s: %s; audits due since %s completed: %s of %s',
+                      to_char(t, 'YYYY-MM-DD'), CASE WHEN prog_ok THEN 'yes' ELSE 'no' END, d_since, n_done, n_due);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN NOT prog_ok THEN 'Plan an audit programme covering the current period (isms.audit_programme)' END,
+                        CASE WHEN n_due = 0 THEN 'Plan and conduct internal audits (isms.audit)' END,
+                        CASE WHEN n_due > n_done THEN format('Complete or reschedule the %s audits due and not completed', n_due - n_done) END) END;
+    RETURN NEXT;
+
+    -- (6) Management reviews at planned intervals, with the required inputs
+    SELECT count(*) FILTER (WHERE m.planned_on > (t - mr)::date AND m.planned_on <= t::date),
+           count(*) FILTER (WHERE m.held_on > (t - mr)::date AND m.held_on <= t::date
+                              AND btrim(coalesce(m.previous_actions_status, '')) <> '' AND btrim(coalesce(m.context_changes, '')) <> ''
+                              AND btrim(coalesce(m.party_changes, '')) <> '' AND btrim(coalesce(m.performance_feedback, '')) <> ''
+                              AND btrim(coalesce(m.party_feedback, '')) <> '' AND btrim(coalesce(m.risk_results, '')) <> ''
+                              AND btrim(coalesce(m.improvement_opportunities, '')) <> '' AND btrim(coalesce(m.decisions, '')) <> ''),
+           count(*) FILTER (WHERE m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date)),
+           max(m.held_on) FILTER (WHERE m.held_on <= t::date)
+      INTO n_mr_planned, n_mr_held, n_mr_overdue, last_mr
+      FROM isms.known_as_of(NULL::isms.management_review, t) m WHERE m.org_id = o;
+    -- which review lacks which input, which is overdue (the inputs' rules
+    -- are the register's: a blank input is missing)
+    SELECT string_agg(format('%s (held %s) lacks 9.3.2 %s', x.title, to_char(x.held_on, 'YYYY-MM-DD'),
+                             array_to_string(x.lacks, ', ')), '; ' ORDER BY x.held_on, x.id)
+      INTO mr_incomplete
+      FROM (SELECT m.id, m.title, m.held_on,
+                   ARRAY(SELECT k.letter FROM (VALUES
+                            ('a', m.previous_actions_status), ('b', m.context_changes), ('c', m.party_changes),
+                            ('d', m.performance_feedback), ('e', m.party_feedback), ('f', m.risk_results),
+                            ('g', m.improvement_opportunities), ('decisions', m.decisions)) k(letter, v)
+                          WHERE btrim(coalesce(k.v, '')) = '') AS lacks
+              FROM isms.known_as_of(NULL::isms.management_review, t) m
+             WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date) x
+     WHERE cardinality(x.lacks) > 0;
+    SELECT string_agg(format('%s (planned %s)', m.title, to_char(m.planned_on, 'YYYY-MM-DD')), ', ' ORDER BY m.planned_on, m.id)
+      INTO mr_late
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+     WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
+    -- minutes signed by top management (isms.sign_off), as they stand at t
+    WITH so AS MATERIALIZED (
+        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
+          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
+         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
+    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
+           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
+      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
+      FROM isms.known_as_of(NULL::isms.management_review, t) m
+      LEFT JOIN so ON so.record_id = m.id
+     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
+    s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
+              WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
+    st := CASE WHEN n_mr_held = 0 THEN 'fail'
+               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
+    check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
+    evidence := n_mr_held;
+    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
+                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
+                      coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
+                      coalesce('; incomplete: ' || mr_incomplete, ''))
+               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
+                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
+                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
+                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
+                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
+                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
+                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
+    RETURN NEXT;
+
+    -- (7) Evidence of improvement outcomes
+    SELECT count(*) INTO n_impr FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
+       AND l.at > since AND l.at <= t;
+    SELECT count(*), count(*) FILTER (WHERE l.to_state = 'closed') INTO n_ca_checked, n_ca_eff
+      FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+       AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+       AND l.at > since AND l.at <= t;
+    SELECT count(*) INTO n_obj_ach FROM isms.transition_log l
+     WHERE l.org_id = o AND l.record_table = 'isms.objective'::regclass AND l.to_state = 'achieved'
+       AND l.at > since AND l.at <= t;
+    SELECT coalesce(sum(a.rating), 0), coalesce(sum(b.rating), 0) INTO risk_then, risk_now
+      FROM isms.risk_rating_at(o, since) a
+      JOIN isms.risk_rating_at(o, t) b ON b.risk_id = a.risk_id;
+    -- a fall in residual risk counts only when the risks were reassessed
+    -- in the period: a register left alone shows no outcome
+    risk_fresh := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.risk, t) r
+                           WHERE r.org_id = o AND r.created_at <= t
+                             AND greatest(r.updated_at, r.last_reviewed_at) > since);
+    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer
+         + (risk_now < risk_then AND risk_fresh)::integer;
+    s := round(k / 4.0, 3);
+    st := CASE WHEN k >= 3 THEN 'pass' WHEN k >= 1 THEN 'warn' ELSE 'fail' END;
+    check_no := 7; checkpoint := 'Evidence of improvement outcomes'; clauses := '10.1, 6.2, 6.1.3'; status := st; score := round(s, 3);
+    evidence := n_impr + n_ca_eff + n_obj_ach;
+    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s%s',
+                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now,
+                      CASE WHEN NOT risk_fresh THEN ' (no risk reassessed since then)' ELSE '' END);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_impr = 0 THEN 'Implement and record improvements (isms.improvement)' END,
+                        CASE WHEN n_ca_eff = 0 THEN 'Check corrective actions for effectiveness' END,
+                        CASE WHEN n_obj_ach = 0 THEN 'Evaluate objectives against their targets' END,
+                        CASE WHEN NOT risk_fresh THEN format('Reassess the risks (6.1.2, 8.2): none changed or was reviewed since %s', d_since)
+                             WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
+    RETURN NEXT;
+
+    -- (8) Corrective action with root cause and effectiveness checks
+    SELECT count(*),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.corrective_action, t) a
+                                           WHERE a.org_id = o AND a.nonconformity_id = n.id
+                                             AND btrim(coalesce(a.root_cause, '')) <> ''))
+      INTO n_nc, n_nc_ca
+      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
+     WHERE n.org_id = o AND n.detected_at <= t AND n.status <> 'rejected';
+    SELECT count(*) FILTER (WHERE a.status IN ('verified', 'closed')),
+           count(*) FILTER (WHERE a.status IN ('verified', 'closed') AND btrim(coalesce(a.root_cause, '')) <> ''
+                              AND a.effectiveness_checked_at IS NOT NULL
+                              AND a.effectiveness_checked_by IS DISTINCT FROM a.implemented_by),
+           count(*) FILTER (WHERE a.due_on < t::date
+                              AND a.status NOT IN (SELECT state FROM isms.workflow_state
+                                                    WHERE workflow = 'corrective_action' AND is_terminal))
+      INTO n_ca_done, n_ca_ok, n_ca_late
+      FROM isms.known_as_of(NULL::isms.corrective_action, t) a
+     WHERE a.org_id = o AND a.created_at <= t;
+    SELECT count(*) INTO n_unlinked FROM isms.known_as_of(NULL::isms.audit_finding, t) f
+     WHERE f.org_id = o AND f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL
+       AND f.status <> 'withdrawn' AND f.created_at <= t;
+    s := CASE WHEN n_nc + n_ca_done + n_unlinked > 0
+              THEN round((n_nc_ca + n_ca_ok)::numeric / (n_nc + n_ca_done + n_unlinked), 3) ELSE 0 END;
+    st := CASE WHEN n_nc + n_ca_done + n_unlinked = 0 OR s < fs THEN 'fail'
+               WHEN s < ps OR n_unlinked > 0 OR n_ca_late > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 8; checkpoint := 'Corrective action with root cause and effectiveness check'; clauses := '10.2'; status := st; score := round(s, 3);
+    evidence := n_nc_ca + n_ca_ok;
+    figures := format('nonconformities with a corrective action and root cause: %s of %s; checked corrective actions with an independent effectiveness check: %s of %s; overdue corrective actions: %s; nonconformity findings not raised as nonconformities: %s',
+                      n_nc_ca, n_nc, n_ca_ok, n_ca_done, n_ca_late, n_unlinked);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_nc + n_ca_done + n_unlinked = 0 THEN 'Record nonconformities and their corrective actions (isms.nonconformity, isms.corrective_action); an ISMS that never finds one is not credible'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_nc > n_nc_ca THEN format('Record a corrective action with its root cause for %s nonconformities', n_nc - n_nc_ca) END,
+                        CASE WHEN n_ca_done > n_ca_ok THEN format('Have %s corrective actions checked for effectiveness by someone other than the implementer', n_ca_done - n_ca_ok) END,
+                        CASE WHEN n_ca_late > 0 THEN format('Complete or re-plan %s overdue corrective actions', n_ca_late) END,
+                        CASE WHEN n_unlinked > 0 THEN format('Raise the %s nonconformity findings as nonconformities (audit_finding.nonconformity_id)', n_unlinked) END) END;
+    RETURN NEXT;
+
+    -- (9) Interested parties and their requirements recorded and reviewed
+    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.party_requirement, t) q
+                                                         WHERE q.org_id = o AND q.party_id = p.id AND q.created_at <= t))
+      INTO n_party, n_party_bare
+      FROM isms.known_as_of(NULL::isms.interested_party, t) p WHERE p.org_id = o AND p.created_at <= t;
+    SELECT count(*) INTO n_req FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t;
+    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_ip, n_ip_overdue
+      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_party) < t AS overdue
+              FROM isms.known_as_of(NULL::isms.interested_party, t) WHERE org_id = o AND created_at <= t
+            UNION ALL
+            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_requirement) < t
+              FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t) x;
+    s := CASE WHEN n_ip > 0 THEN round(1 - n_ip_overdue::numeric / n_ip, 3) ELSE 0 END;
+    st := CASE WHEN n_party = 0 OR n_req = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_party_bare > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 9; checkpoint := 'Interested parties and their requirements'; clauses := '4.2'; status := st; score := round(s, 3);
+    evidence := n_ip;
+    figures := format('interested parties: %s (without requirements: %s); requirements: %s; reviewed within their interval: %s of %s',
+                      n_party, n_party_bare, n_req, n_ip - n_ip_overdue, n_ip);
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_party = 0 THEN 'Record the interested parties (isms.interested_party)' END,
+                        CASE WHEN n_req = 0 OR n_party_bare > 0 THEN 'Record the requirements of every interested party (isms.party_requirement)' END,
+                        CASE WHEN n_ip_overdue > 0 THEN format('Review %s overdue parties and requirements', n_ip_overdue) END) END;
+    RETURN NEXT;
+
+    -- (10) Documented information controlled and current
+    iv := isms.review_interval(o, 'isms.document');
+    SELECT count(*),
+           count(*) FILTER (WHERE isms.document_in_force(d.status)
+                              AND coalesce(isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, t), d.created_at)
+                                  + coalesce(d.review_interval, iv) >= t),
+           coalesce(array_agg(DISTINCT d.clause::text) FILTER (WHERE isms.document_in_force(d.status)
+                                                              AND d.framework = 'iso27001-2022'), '{}')
+      INTO n_doc, n_doc_current, doc_clauses
+      FROM isms.known_as_of(NULL::isms.document, t) d
+     WHERE d.org_id = o AND d.created_at <= t AND d.status <> 'retired';
+    SELECT count(*), count(*) FILTER (WHERE m.clause = ANY (doc_clauses)),
+           string_agg(m.clause, ', ' ORDER BY m.c) FILTER (WHERE m.clause <> ALL (doc_clauses))
+      INTO n_mand, n_mand_ok, missing
+      FROM (SELECT DISTINCT clause AS c, clause::text AS clause FROM isms.mandatory_information
+             WHERE framework = 'iso27001-2022' AND kind = 'document') m;
+    s := CASE WHEN n_doc > 0 THEN round(n_doc_current::numeric / n_doc, 3) ELSE 0 END;
+    st := CASE WHEN n_doc = 0 OR s < fs OR n_mand_ok * 2 < n_mand THEN 'fail'
+               WHEN s < ps OR n_mand_ok < n_mand THEN 'warn' ELSE 'pass' END;
+    check_no := 10; checkpoint := 'Documented information controlled and current'; clauses := '7.5'; status := st; score := round(s, 3);
+    evidence := n_doc_current;
+    figures := format('documents in force and reviewed within their interval: %s of %s; mandatory documents present for %s of %s clauses%s',
+                      n_doc_current, n_doc, n_mand_ok, n_mand, coalesce(' (missing: ' || missing || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_doc = 0 THEN 'Bring the ISMS documents under control (isms.document)' END,
+                        CASE WHEN n_doc > n_doc_current THEN format('Review or publish the %s documents that are overdue for review or not in force', n_doc - n_doc_current) END,
+                        CASE WHEN n_mand_ok < n_mand THEN 'Provide the mandatory documents for clauses ' || missing END) END;
+    RETURN NEXT;
+
+    -- (11) Process interactions: no siloed process, no near miss, no input
+    -- that no process outputs
+    SELECT count(*) FILTER (WHERE x.match = 'exact'),
+           string_agg(format('%s output "%s" / %s input "%s"', x.from_process, x.artifact, x.to_process, x.input_artifact),
+                      ', ' ORDER BY x.from_process_id, x.to_process_id, x.input_artifact) FILTER (WHERE x.match = 'near_miss'),
+           string_agg(format('"%s" (input of %s)', x.input_artifact, x.to_process), ', ' ORDER BY x.to_process_id, x.input_artifact)
+               FILTER (WHERE x.match = 'dangling')
+      INTO n_edges, near_names, dangling_names
+      FROM isms.process_interactions(o, t) x;
+    SELECT count(*) FILTER (WHERE x.siloed), string_agg(x.name, ', ' ORDER BY x.process_id) FILTER (WHERE x.siloed)
+      INTO n_silo, silo_names
+      FROM isms.process_links(o, t) x;
+    s := CASE WHEN n_proc > 0 THEN round(1 - n_silo::numeric / n_proc, 3) ELSE 0 END;
+    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail'
+               WHEN near_names IS NOT NULL OR dangling_names IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 11; checkpoint := 'Process interactions, no siloed process'; clauses := '4.4'; status := st; score := round(s, 3);
+    evidence := n_edges;
+    figures := format('processes: %s; interactions: %s; siloed: %s%s; near misses: %s; inputs no process outputs: %s',
+                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''),
+                      coalesce(near_names, 'none'), coalesce(dangling_names, 'none'));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_proc = 0 THEN 'Document the ISMS processes with their inputs and outputs (isms.process, isms.process_input, isms.process_output)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN n_silo > 0 THEN 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END,
+                        CASE WHEN near_names IS NOT NULL THEN 'Name each artifact the same on both sides: ' || near_names END,
+                        CASE WHEN dangling_names IS NOT NULL THEN 'Record the process that outputs ' || dangling_names || ', or the input''s real source' END) END;
+    RETURN NEXT;
+
+    -- (12) The core registers are maintained: no shelf-ware.  A risk
+    -- assessment not performed at planned intervals (6.1.2, 8.2) and
+    -- context, scope, policy, objectives or SoA left untouched are major
+    -- findings: a core register fails when it is empty, when nothing in it
+    -- changed or was reviewed for lookback, or when every row in force is
+    -- overdue for review; it warns when some rows are overdue.
+    SELECT count(*),
+           count(*) FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s)', x.title,
+                             CASE WHEN x.rows = 0 THEN 'none recorded'
+                                  ELSE concat_ws(', ', format('%s of %s overdue', x.overdue, x.in_force),
+                                                 CASE WHEN x.untouched THEN format('untouched since %s', coalesce(to_char(x.last_change_at, 'YYYY-MM-DD'), 'ever')) END) END),
+                      '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
+           string_agg(format('%s (%s of %s overdue)', x.title, x.overdue, x.in_force), '; ' ORDER BY x.clause, x.register)
+               FILTER (WHERE NOT (x.rows = 0 OR x.untouched OR x.overdue = x.in_force) AND x.overdue > 0)
+      INTO n_core, n_shelf, shelf_names, core_overdue
+      FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
+                   z.rows - coalesce(a.retired, 0) AS in_force
+              FROM isms.staleness_summary(o, t, lb) z
+              LEFT JOIN (SELECT g.name AS register, w.retired FROM isms.register_activity(o, t) w
+                           JOIN isms.register g ON g.relid = w.relid) a ON a.register = z.register
+             WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
+                                  'treatment_plan', 'soa_entry', 'objective')) x;
+    s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
+    st := CASE WHEN n_shelf > 0 THEN 'fail' WHEN core_overdue IS NOT NULL THEN 'warn' ELSE 'pass' END;
+    check_no := 12; checkpoint := 'Core registers maintained, no shelf-ware'; clauses := '4.1, 4.3, 5.2, 6.1.2, 6.1.3, 6.2, 8.2'; status := st; score := round(s, 3);
+    evidence := n_core - n_shelf;
+    figures := format('core registers maintained: %s of %s (nothing changed or reviewed since %s counts as untouched)%s%s',
+                      n_core - n_shelf, n_core, d_since,
+                      coalesce('; shelf-ware: ' || shelf_names, ''), coalesce('; overdue: ' || core_overdue, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   ELSE concat_ws('; ',
+                        CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
+                        CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
+    RETURN NEXT;
+
+    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
+    -- (not retired) reviewed within its interval and assessed on time; a
+    -- high or critical supplier with an agreement in force that states
+    -- security requirements.  A critical supplier without one, or with an
+    -- overdue assessment, fails; any other gap, or no supplier recorded,
+    -- warns.
+    iv := isms.review_interval(o, 'isms.supplier');
+    SELECT count(*),
+           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
+                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
+           count(*) FILTER (WHERE x.criticality = 'critical'),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
+           count(*) FILTER (WHERE x.review_overdue)
+      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
+      FROM (SELECT p.name, p.criticality,
+                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
+    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
+    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
+               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
+    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
+    evidence := n_sup_ok;
+    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
+                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
+                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
+                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
+                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
+                      coalesce('; other overdue assessments: ' || sup_late, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
+                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
+                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
+                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
+                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
+                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers and supplier relationships (A.5.19-A.5.22), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;

@@ -241,8 +241,8 @@ COMMENT ON FUNCTION isms.soa_transition(bigint, text) IS
 
 CREATE VIEW isms_report.framework_coverage WITH (security_invoker = true) AS
 SELECT o.org_id, o.code AS org_code, f.code AS framework, f.title AS framework_title,
-       c.requirement, c.title, c.top_level,
-       c.ancestors[cardinality(c.ancestors)] AS parent_requirement,
+       c.requirement COLLATE isms.natural AS requirement, c.title, c.top_level COLLATE isms.natural AS top_level,
+       c.ancestors[cardinality(c.ancestors)] COLLATE isms.natural AS parent_requirement,
        c.mapped_controls, c.implemented, c.partially_implemented, c.not_implemented, c.excluded, c.not_decided,
        c.controls, c.clauses, c.evidence_items, c.latest_evidence_at, c.verdict, c.basis
   FROM isms.organization o

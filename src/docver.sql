@@ -159,7 +159,11 @@ COMMENT ON AGGREGATE isms.max(isms.docver) IS 'Largest isms.docver in a group';
 COMMENT ON AGGREGATE isms.min(isms.docver) IS 'Smallest isms.docver in a group';
 REVOKE ALL ON FUNCTION isms.min(isms.docver) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.min(isms.docver) TO isms_reader;
-CREATE CAST (text AS isms.docver) WITH INOUT AS ASSIGNMENT;
+-- Implicit from text and varchar, as isms.ref (src/ref.sql).
+CREATE CAST (text AS isms.docver) WITH INOUT AS IMPLICIT;
+CREATE CAST (varchar AS isms.docver) WITH INOUT AS IMPLICIT;
+COMMENT ON CAST (text AS isms.docver) IS 'Text to isms.docver, implicit: a string parameter compares with a version';
+COMMENT ON CAST (varchar AS isms.docver) IS 'varchar (pgJDBC setString) to isms.docver, implicit: a string parameter compares with a version';
 CREATE CAST (isms.docver AS text) WITH INOUT AS ASSIGNMENT;
 
 CREATE FUNCTION isms.docver(major integer, minor integer) RETURNS isms.docver

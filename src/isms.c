@@ -43,6 +43,21 @@ char	   *isms_org = NULL;
  */
 static LocalTransactionId actor_lxid = InvalidLocalTransactionId;
 
+/*
+ * The same stamp for isms.org, and whether the value comes from a SET of
+ * the session (SET, SET LOCAL, set_config) rather than from the role's or
+ * database's settings or the connection: only a session's value can be
+ * left behind on a pooled server connection by an earlier client.
+ */
+typedef struct OrgStamp
+{
+	LocalTransactionId lxid;
+	bool		from_session;
+} OrgStamp;
+
+static LocalTransactionId org_lxid = InvalidLocalTransactionId;
+static bool org_from_session = false;
+
 void		_PG_init(void);
 
 /*
@@ -170,16 +185,37 @@ assign_isms_actor(const char *newval, void *extra)
 	actor_lxid = extra ? *(LocalTransactionId *) extra : InvalidLocalTransactionId;
 }
 
+static bool
+check_isms_org(char **newval, void **extra, GucSource source)
+{
+	OrgStamp   *stamp = (OrgStamp *) malloc(sizeof(OrgStamp));
+
+	if (stamp == NULL)
+		return false;
+	stamp->lxid = (MyProc != NULL && IsTransactionState()) ?
+		MyProc->lxid : InvalidLocalTransactionId;
+	stamp->from_session = source >= PGC_S_SESSION;
+	*extra = stamp;
+	return true;
+}
+
+static void
+assign_isms_org(const char *newval, void *extra)
+{
+	org_lxid = extra ? ((OrgStamp *) extra)->lxid : InvalidLocalTransactionId;
+	org_from_session = extra ? ((OrgStamp *) extra)->from_session : false;
+}
+
 /*
- * A value of isms.actor set before the library was loaded (a placeholder)
- * went through the check hook as the library defined the variable, so it
- * carries the loading transaction's stamp.  It was set in this transaction
- * only if the variable has stacked prior values; otherwise it comes from an
- * earlier transaction (or the role's settings) and must not count as this
- * transaction's.
+ * A value of isms.actor or isms.org set before the library was loaded (a
+ * placeholder) went through the check hook as the library defined the
+ * variable, so it carries the loading transaction's stamp.  It was set in
+ * this transaction only if the variable has stacked prior values; otherwise
+ * it comes from an earlier transaction (or the role's settings) and must
+ * not count as this transaction's.
  */
 static void
-actor_restamp_loaded_value(void)
+restamp_loaded_value(const char *name)
 {
 	struct config_generic **vars = get_guc_variables();
 	int			n = GetNumConfigOptions();
@@ -187,13 +223,22 @@ actor_restamp_loaded_value(void)
 
 	for (i = 0; i < n; i++)
 	{
-		if (strcmp(vars[i]->name, "isms.actor") != 0)
+		if (strcmp(vars[i]->name, name) != 0)
 			continue;
 		if (vars[i]->stack == NULL)
 		{
-			if (vars[i]->extra != NULL)
-				*(LocalTransactionId *) vars[i]->extra = InvalidLocalTransactionId;
-			actor_lxid = InvalidLocalTransactionId;
+			if (strcmp(name, "isms.actor") == 0)
+			{
+				if (vars[i]->extra != NULL)
+					*(LocalTransactionId *) vars[i]->extra = InvalidLocalTransactionId;
+				actor_lxid = InvalidLocalTransactionId;
+			}
+			else
+			{
+				if (vars[i]->extra != NULL)
+					((OrgStamp *) vars[i]->extra)->lxid = InvalidLocalTransactionId;
+				org_lxid = InvalidLocalTransactionId;
+			}
 		}
 		break;
 	}
@@ -213,7 +258,7 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_isms_actor, assign_isms_actor, NULL);
-	actor_restamp_loaded_value();
+	restamp_loaded_value("isms.actor");
 	DefineCustomStringVariable("isms.reason",
 							   "The reason recorded for workflow transitions made by a plain UPDATE.",
 							   NULL,
@@ -229,7 +274,8 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   check_isms_org, assign_isms_org, NULL);
+	restamp_loaded_value("isms.org");
 	MarkGUCPrefixReserved("isms");
 }
 
@@ -283,6 +329,37 @@ isms_current_actor(void)
 }
 
 /*
+ * The organisation code isms.org narrows row-level security to, "" for
+ * none.  Like isms.actor, a value a trusted role that is not a superuser
+ * SET for the session in an earlier transaction is refused: on a pooled
+ * server connection it would be the previous borrower's tenant.  Values
+ * from the role's or database's settings are configuration, not left
+ * behind, and stand.
+ */
+const char *
+isms_current_org(void)
+{
+	Oid			outer;
+
+	if (isms_org == NULL || isms_org[0] == '\0')
+		return "";
+	if (!org_from_session || IsParallelWorker() ||
+		(MyProc != NULL && org_lxid == MyProc->lxid))
+		return isms_org;
+	outer = GetOuterUserId();
+	if (superuser_arg(outer) || superuser_arg(GetSessionUserId()) ||
+		!isms_actor_trusted())
+		return isms_org;
+	ereport(ERROR,
+			(errcode(ERRCODE_ISMS_ACTOR_STALE),
+			 errmsg("isms.org \"%s\" was not set in the current transaction", isms_org),
+			 errdetail("Role \"%s\" serves many persons and organisations (%s); the organisation set for the session holds only for the transaction that sets it, so that a pooled connection never passes one tenant on to the next.",
+					   GetUserNameFromId(outer, false), ISMS_APP_ROLE),
+			 errhint("Set the organisation in each transaction with isms.set_context() or SET LOCAL isms.org, and RESET isms.org.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/*
  * The login role: the role that authenticated (session_user), whatever
  * SET ROLE or a security-definer function has made the current user since.
  */
@@ -295,6 +372,14 @@ isms_current_login(void)
 PG_FUNCTION_INFO_V1(isms_version);
 PG_FUNCTION_INFO_V1(isms_actor_fn);
 PG_FUNCTION_INFO_V1(isms_login_fn);
+PG_FUNCTION_INFO_V1(isms_org_fn);
+
+/* isms.current_org(): the organisation code in force, "" for none */
+Datum
+isms_org_fn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(isms_current_org()));
+}
 
 /* The version of the loaded library, which may lag the installed SQL. */
 Datum

@@ -108,6 +108,7 @@ extern char *isms_org;
  */
 extern const char *isms_current_actor(void);
 extern const char *isms_current_login(void);
+extern const char *isms_current_org(void);
 /* whether the outer role may assert the acting person (superuser, isms_app) */
 extern bool isms_actor_trusted(void);
 extern bool isms_role_trusted(Oid roleid);

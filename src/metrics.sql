@@ -275,17 +275,23 @@ BEGIN
         -- the rows as of an instant: one branch per register
         -- (a review recorded after the instant, in a row's earliest known
         -- version, does not count then)
-        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM isms.known_as_of(NULL::%s, $1) t',
+        -- (at or after the transaction's start known_as_of() is the
+        -- register itself: read it directly there, so that an organisation
+        -- filter reaches its index and no dynamic SQL runs)
+        parts_at := parts_at || format('%s, interval ''0'' AS candidate_interval FROM %s t',
                                        replace(replace(common, 'ISMS_AT', '$1'), 'ISMS_LAST_REVIEW',
                                                'CASE WHEN t.last_reviewed_at <= $1 THEN t.last_reviewed_at END'),
-                                       r.relid);
+                                       format('(SELECT * FROM %1$s WHERE $1 >= now() UNION ALL '
+                                              'SELECT * FROM isms.known_as_of(NULL::%1$s, $1) WHERE $1 < now())', r.relid));
         common := replace(replace(common, 'ISMS_AT', 'now()'), 'ISMS_LAST_REVIEW', 't.last_reviewed_at');
         IF NOT r.reviewable THEN
             parts := parts || format('%s, NULL::interval AS candidate_interval FROM %s t', common, r.relid);
             activity := activity || format(
                 'SELECT %L::regclass, count(*), NULL::bigint, NULL::bigint, NULL::interval, '
-                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2) '
-                'FROM isms.known_as_of(NULL::%s, $2) t WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
+                'max(t.updated_at) FILTER (WHERE t.updated_at <= $2), NULL::bigint '
+                'FROM (SELECT * FROM %2$s WHERE $2 >= now() UNION ALL '
+                'SELECT * FROM isms.known_as_of(NULL::%2$s, $2) WHERE $2 < now()) t '
+                'WHERE t.org_id = $1 AND t.created_at <= $2', r.relid, r.relid);
             CONTINUE;
         END IF;
         in_force := format('(%s IS NULL OR %s > $2)', retired, retired);
@@ -299,9 +305,12 @@ BEGIN
             'LEFT JOIN isms.register_setting s ON s.org_id = $1 AND s.relid = g.relid WHERE g.relid = %L::regclass)) < $2), '
             'count(*) FILTER (WHERE %s AND %s IS NULL), '
             'max($2 - coalesce(%s, t.created_at)) FILTER (WHERE %s), '
-            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2) '
-            'FROM isms.known_as_of(NULL::%s, $2) t WHERE t.org_id = $1 AND t.created_at <= $2',
-            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, r.relid);
+            'max(greatest(t.updated_at, %s)) FILTER (WHERE greatest(t.updated_at, %s) <= $2), '
+            'count(*) FILTER (WHERE %s <= $2) '
+            'FROM (SELECT * FROM %s WHERE $2 >= now() UNION ALL '
+            'SELECT * FROM isms.known_as_of(NULL::%s, $2) WHERE $2 < now()) t '
+            'WHERE t.org_id = $1 AND t.created_at <= $2',
+            r.relid, in_force, rev, r.relid, in_force, rev, rev, in_force, rev, rev, retired, r.relid, r.relid);
         -- rows on the default interval: review_interval is NULL by the branch's
         -- condition, said as a constant so the review index covers the branch
         parts := parts || format(
@@ -364,11 +373,11 @@ BEGIN
     -- small aggregate per register table (cheaper than grouping the view).
     EXECUTE 'CREATE OR REPLACE FUNCTION isms.register_activity(org_id bigint, as_of timestamptz) '
             'RETURNS TABLE (relid regclass, rows bigint, overdue bigint, never_reviewed bigint, '
-            'oldest_review interval, last_change_at timestamptz) '
+            'oldest_review interval, last_change_at timestamptz, retired bigint) '
             'LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off '
             'AS $f$ BEGIN RETURN QUERY ' || array_to_string(activity, E'\nUNION ALL ') || '; END $f$';
     COMMENT ON FUNCTION isms.register_activity(bigint, timestamptz) IS
-        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change';
+        'Staleness figures of one organisation per register at as_of (generated from isms.register by isms.build_register_row()): rows existing then, rows in force overdue for review, never reviewed, age of the oldest review, last change, rows out of force by then (retired; NULL for registers not reviewed)';
     REVOKE ALL ON FUNCTION isms.register_activity(bigint, timestamptz) FROM PUBLIC;
     GRANT EXECUTE ON FUNCTION isms.register_activity(bigint, timestamptz) TO isms_reader;
 END
@@ -597,7 +606,12 @@ BEGIN
           FROM isms.transition_log c
           JOIN isms.known_as_of(NULL::isms.nonconformity, t1) n ON n.org_id = o AND n.id = c.record_id
          WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
-           AND c.at < t1)
+           AND c.at < t1),
+    -- the residual risk total at each period boundary, once: a period's
+    -- start is the previous one's end
+    rb AS MATERIALIZED (
+        SELECT x.at, (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint AS total
+          FROM (SELECT p.ps AS at FROM p UNION SELECT p.pe FROM p) x)
     SELECT p.ps, p.pe,
            (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
              WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
@@ -655,8 +669,8 @@ BEGIN
                    WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
                    ORDER BY m.objective_id, m.measured_at DESC) x) ob
       CROSS JOIN LATERAL (
-          SELECT (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, p.pe) r)::bigint AS at_end,
-                 (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, p.ps) r)::bigint AS at_start) rk
+          SELECT (SELECT e.total FROM rb e WHERE e.at = p.pe) AS at_end,
+                 (SELECT e.total FROM rb e WHERE e.at = p.ps) AS at_start) rk
       LEFT JOIN LATERAL (
           SELECT sum(y.n) AS total, jsonb_object_agg(y.workflow, y.n ORDER BY y.workflow) AS by_workflow
             FROM (SELECT a.workflow, count(*) AS n
@@ -928,7 +942,7 @@ GRANT EXECUTE ON FUNCTION isms.process_map(bigint, text) TO isms_reader;
 CREATE FUNCTION isms.statement_of_applicability(org_id bigint, framework text DEFAULT 'iso27001-2022',
                                                 as_of timestamptz DEFAULT now())
 RETURNS TABLE (control text, title text, theme text, applicable boolean, decision text,
-               justification text, implementation_status text, linked_risks integer, risk_ids text,
+               justification text, implementation_status text, linked_risks integer, risk_ids bigint[],
                latest_evidence_at timestamptz, evidence_items integer, owner text, last_reviewed_at timestamptz)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, isms, pg_temp
@@ -950,14 +964,15 @@ BEGIN
         SELECT x.* FROM isms.known_as_of(NULL::isms.soa_entry, t) x
          WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t),
     rc AS MATERIALIZED (
-        SELECT x.control, count(*) AS n, string_agg(x.risk_id::text, ', ' ORDER BY x.risk_id) AS ids
+        SELECT x.control, count(*) AS n, array_agg(x.risk_id ORDER BY x.risk_id) AS ids
           FROM isms.known_as_of(NULL::isms.risk_control, t) x
          WHERE x.org_id = o AND x.framework = fw AND x.created_at <= t
          GROUP BY x.control)
     SELECT q.ref::text, q.title, q.theme, e.applicable,
            CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
            e.justification, e.implementation_status,
-           coalesce(rc.n, 0)::integer, rc.ids, ev.latest, coalesce(ev.n, 0)::integer, e.owner, e.last_reviewed_at
+           coalesce(rc.n, 0)::integer, coalesce(rc.ids, '{}'), ev.latest, coalesce(ev.n, 0)::integer, e.owner,
+           e.last_reviewed_at
       FROM isms.requirement q
       LEFT JOIN e ON e.control = q.ref
       LEFT JOIN rc ON rc.control = q.ref
@@ -971,7 +986,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) IS
-    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
+    'Clause 6.1.3 d: every Annex A control in natural order with the organisation''s decision (included, excluded, not decided), justification, implementation status, linked risks (risk_ids: a bigint array) and the latest evidence attached to its SoA entry, as the register stood at as_of (register history); export with \copy (SELECT * FROM isms.statement_of_applicability(1)) TO ''soa.csv'' CSV HEADER';
 REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
 
@@ -1431,9 +1446,8 @@ BEGIN
       FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
                    z.rows - coalesce(a.retired, 0) AS in_force
               FROM isms.staleness_summary(o, t, lb) z
-              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
-                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
-                          GROUP BY w.register) a ON a.register = z.register
+              LEFT JOIN (SELECT g.name AS register, w.retired FROM isms.register_activity(o, t) w
+                           JOIN isms.register g ON g.relid = w.relid) a ON a.register = z.register
              WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
                                   'treatment_plan', 'soa_entry', 'objective')) x;
     s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;

@@ -129,6 +129,18 @@ COMMENT ON FUNCTION isms.review_interval(bigint, regclass) IS
 REVOKE ALL ON FUNCTION isms.review_interval(bigint, regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.review_interval(bigint, regclass) TO isms_reader;
 
+-- The organisation code the setting isms.org narrows to ('' for none), read
+-- by the library: a pooled application's login (isms_app) must set it in
+-- each transaction, and one left for the session by an earlier transaction
+-- is refused (IS081), as isms.actor is.
+CREATE FUNCTION isms.current_org() RETURNS text
+    AS 'MODULE_PATHNAME', 'isms_org_fn'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.current_org() IS
+    'The organisation code the setting isms.org narrows row-level security to ('''' for none); refuses a value a trusted non-superuser (isms_app) SET for the session in an earlier transaction (IS081): set it per transaction with isms.set_context or SET LOCAL';
+REVOKE ALL ON FUNCTION isms.current_org() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.current_org() TO isms_reader;
+
 -- The organisations the calling role may see under row-level security.
 -- who defaults to current_user, evaluated by the caller (a default argument
 -- is expanded into the call), so the SECURITY DEFINER body knows who asks;
@@ -142,8 +154,8 @@ AS $$
     SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
       FROM isms.organization o
      WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
-       AND (coalesce(pg_catalog.current_setting('isms.org', true), '') OPERATOR(pg_catalog.=) ''
-            OR o.code OPERATOR(pg_catalog.=) pg_catalog.current_setting('isms.org', true))
+       AND (isms.current_org() OPERATOR(pg_catalog.=) ''
+            OR o.code OPERATOR(pg_catalog.=) isms.current_org())
        AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
             OR EXISTS (SELECT 1
                          FROM isms.membership m

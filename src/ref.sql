@@ -179,8 +179,29 @@ COMMENT ON AGGREGATE isms.max(isms.ref) IS 'Largest isms.ref in a group';
 COMMENT ON AGGREGATE isms.min(isms.ref) IS 'Smallest isms.ref in a group';
 REVOKE ALL ON FUNCTION isms.min(isms.ref) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.min(isms.ref) TO isms_reader;
-CREATE CAST (text AS isms.ref) WITH INOUT AS ASSIGNMENT;
+-- Text in, implicitly: drivers send strings as text or varchar (pgJDBC's
+-- setString), so that a parameter compares with a reference (ref = $1,
+-- resolved as ref = ref, indexable) and a text column joins one.  Out to
+-- text only on assignment, so ref = text never silently compares as text.
+CREATE CAST (text AS isms.ref) WITH INOUT AS IMPLICIT;
+CREATE CAST (varchar AS isms.ref) WITH INOUT AS IMPLICIT;
 CREATE CAST (isms.ref AS text) WITH INOUT AS ASSIGNMENT;
+COMMENT ON CAST (text AS isms.ref) IS 'Text to isms.ref, implicit: a string parameter compares with a reference';
+COMMENT ON CAST (varchar AS isms.ref) IS 'varchar (pgJDBC setString) to isms.ref, implicit: a string parameter compares with a reference';
+
+-- The natural order of references for text columns (the BI views): digits
+-- compare as numbers (A.5.9 < A.5.10, 4.1 < 10.1), the order of isms.ref.
+-- ICU supports every server encoding but SQL_ASCII; there the collation is
+-- the byte order of "C", so that the views exist all the same.
+DO $$
+BEGIN
+    CREATE COLLATION isms.natural (provider = icu, locale = 'und-u-kn-true');
+EXCEPTION WHEN feature_not_supported THEN
+    CREATE COLLATION isms.natural FROM pg_catalog."C";
+END
+$$;
+COMMENT ON COLLATION isms.natural IS
+    'Natural order of clause and control references as text: numbers compare numerically (A.5.9 < A.5.10, 4.1 < 10.1), as isms.ref sorts (ICU und-u-kn-true; byte order in a SQL_ASCII database, which ICU does not support)';
 
 CREATE FUNCTION isms.parent(isms.ref) RETURNS isms.ref
     AS 'MODULE_PATHNAME', 'ref_parent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -646,6 +646,14 @@ BEGIN
     END IF;
     SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
       FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS NULL THEN
+        RAISE EXCEPTION 'SoA entry for % of organisation %: % is not a control of %', NEW.control, NEW.org_id,
+                        NEW.control, NEW.framework
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'soa_entry_framework_control_fkey',
+                  TABLE = 'soa_entry', SCHEMA = 'isms',
+                  DETAIL = format('The catalog (isms.requirement) of %s has no clause or control %s.', NEW.framework, NEW.control),
+                  HINT = format('Use a control the catalog lists: SELECT ref, title FROM isms.requirement WHERE framework = %L AND kind = ''control'' ORDER BY ref.', NEW.framework);
+    END IF;
     IF kind IS DISTINCT FROM 'control' THEN
         RAISE EXCEPTION 'SoA entry for % of organisation % is not on a control', NEW.control, NEW.org_id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'soa_entry_on_control',
@@ -669,7 +677,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.soa_entry_check() IS
-    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control, not a theme (23514), and excludes no control a risk treatment uses (IS070)';
+    'Trigger: a new or changed SoA entry has a meaningful justification and is on a control of the catalog (23503 naming the value), not a theme (23514), and excludes no control a risk treatment uses (IS070)';
 REVOKE ALL ON FUNCTION isms.soa_entry_check() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.soa_entry_check() TO isms_reader;
 CREATE TRIGGER soa_entry_check
@@ -688,6 +696,14 @@ BEGIN
     END IF;
     SELECT CASE WHEN r.assessable THEN r.kind ELSE r.kind || ' that is not assessable' END INTO kind
       FROM isms.requirement r WHERE r.framework = NEW.framework AND r.ref = NEW.control;
+    IF kind IS NULL THEN
+        RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: % is not a control of %', NEW.risk_id, NEW.org_id,
+                        NEW.control, NEW.control, NEW.framework
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'risk_control_framework_control_fkey',
+                  TABLE = 'risk_control', SCHEMA = 'isms',
+                  DETAIL = format('The catalog (isms.requirement) of %s has no clause or control %s.', NEW.framework, NEW.control),
+                  HINT = format('Use a control the catalog lists: SELECT ref, title FROM isms.requirement WHERE framework = %L AND kind = ''control'' ORDER BY ref.', NEW.framework);
+    END IF;
     IF kind IS DISTINCT FROM 'control' THEN
         RAISE EXCEPTION 'risk % of organisation % cannot be treated by %: it is not a control', NEW.risk_id, NEW.org_id, NEW.control
             USING ERRCODE = 'check_violation', CONSTRAINT = 'risk_control_on_control',
@@ -708,7 +724,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.risk_control_check() IS
-    'Trigger: a risk treatment uses a control, not a theme (23514), that the organisation''s Statement of Applicability does not exclude (IS070)';
+    'Trigger: a risk treatment uses a control of the catalog (23503 naming the value), not a theme (23514), that the organisation''s Statement of Applicability does not exclude (IS070)';
 REVOKE ALL ON FUNCTION isms.risk_control_check() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.risk_control_check() TO isms_reader;
 CREATE TRIGGER risk_control_check

@@ -1,10 +1,25 @@
 -- BI views (layer 7): schema isms_report, one view per thing a dashboard
 -- shows.  Only plain column types (text, integer, bigint, numeric, date,
--- timestamptz, boolean), every view and column commented, readable by
+-- timestamptz, boolean, interval, and arrays of them), every view and column commented, readable by
 -- isms_reader.  Every view is security_invoker, so the row-level security of
 -- the registers applies to whoever queries it: a BI role sees its member
 -- organisations only.  Each view leads with org_id and org_code; filter on
--- org_id for one organisation's dashboard.
+-- org_id (or org_code) for one organisation's dashboard.
+--
+-- References (clause, control, requirement) are text in the collation
+-- isms.natural, so that comparisons, BETWEEN and ORDER BY follow the
+-- natural order of isms.ref in every driver; intervals are interval, lists
+-- of identifiers arrays of plain types.  The views compute the review due
+-- date inline (the row's interval, else the organisation's setting, else
+-- the register default: isms.review_due_at) so that SELECT * costs no
+-- function call per row.
+
+-- One organisation's transition log in order: workflow_activity (and any
+-- reader of one organisation's moves) reads it by index, filtered on
+-- org_id or, through the join, on org_code.
+CREATE INDEX transition_log_org_idx ON isms.transition_log (org_id, log_id);
+COMMENT ON INDEX isms.transition_log_org_idx IS
+    'One organisation''s transition log in order (isms_report.workflow_activity for one organisation)';
 
 -- When a row's periodic review falls due: last review (or creation) plus
 -- its own interval, else the organisation's register setting, else the
@@ -46,11 +61,15 @@ SELECT r.org_id, o.code AS org_code, r.id AS risk_id, r.title, a.name AS asset, 
        tp.plans AS treatment_plans, tp.open_plans AS open_treatment_plans,
        (SELECT count(*) FROM isms.risk_control c WHERE c.org_id = r.org_id AND c.risk_id = r.id)::integer AS controls,
        r.identified_on, r.last_reviewed_at,
-       isms.review_due_at(r.org_id, 'isms.risk', r.review_interval, r.last_reviewed_at, r.created_at) AS review_due_at,
-       isms.review_due_at(r.org_id, 'isms.risk', r.review_interval, r.last_reviewed_at, r.created_at) < now() AS review_overdue,
+       rd.due AS review_due_at, rd.due < now() AS review_overdue,
        r.created_at, r.updated_at
   FROM isms.risk r
   JOIN isms.organization o ON o.org_id = r.org_id
+  LEFT JOIN isms.register_setting rs ON rs.org_id = r.org_id AND rs.relid = 'isms.risk'::regclass
+  CROSS JOIN LATERAL (
+      SELECT coalesce(r.last_reviewed_at, r.created_at)
+             + coalesce(r.review_interval, rs.review_interval,
+                        (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.risk'::regclass)) AS due) rd
   LEFT JOIN isms.risk_scale s ON s.org_id = r.org_id
   LEFT JOIN isms.asset a ON a.org_id = r.org_id AND a.id = r.asset_id
   CROSS JOIN LATERAL (
@@ -78,11 +97,11 @@ COMMENT ON VIEW isms_report.treatment_plans IS
     'Clause 6.1.3 e: risk treatment plans with workflow status and phase, due dates and evidence';
 
 CREATE VIEW isms_report.statement_of_applicability WITH (security_invoker = true) AS
-SELECT o.org_id, o.code AS org_code, q.framework, q.control_order, q.ref::text AS control, q.title, q.theme,
+SELECT o.org_id, o.code AS org_code, q.framework, q.control_order, q.ref::text COLLATE isms.natural AS control, q.title, q.theme,
        e.id AS entry_id, e.applicable,
        CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END AS decision,
        e.justification, e.implementation_status,
-       coalesce(rk.n, 0)::integer AS linked_risks, rk.ids AS risk_ids,
+       coalesce(rk.n, 0)::integer AS linked_risks, coalesce(rk.ids, '{}') AS risk_ids,
        ev.latest AS latest_evidence_at, coalesce(ev.n, 0)::integer AS evidence_items,
        coalesce(ev.latest > now() - interval '1 year', false) AS evidence_recent,
        e.owner, e.last_reviewed_at
@@ -92,7 +111,7 @@ SELECT o.org_id, o.code AS org_code, q.framework, q.control_order, q.ref::text A
                 FROM isms.requirement r WHERE r.kind = 'control') q
   LEFT JOIN isms.soa_entry e ON e.org_id = o.org_id AND e.framework = q.framework AND e.control = q.ref
   LEFT JOIN LATERAL (
-      SELECT count(*) AS n, string_agg(rc.risk_id::text, ', ' ORDER BY rc.risk_id) AS ids
+      SELECT count(*) AS n, array_agg(rc.risk_id ORDER BY rc.risk_id) AS ids
         FROM isms.risk_control rc
        WHERE rc.org_id = o.org_id AND rc.framework = q.framework AND rc.control = q.ref) rk ON true
   LEFT JOIN LATERAL (
@@ -103,7 +122,7 @@ COMMENT ON VIEW isms_report.statement_of_applicability IS
     'Clause 6.1.3 d: every Annex A control for every organisation (sort by control_order), with decision, justification, implementation status, linked risks and latest evidence';
 
 CREATE VIEW isms_report.nonconformities WITH (security_invoker = true) AS
-SELECT n.org_id, o.code AS org_code, n.id AS nonconformity_id, n.title, n.requirement::text AS requirement,
+SELECT n.org_id, o.code AS org_code, n.id AS nonconformity_id, n.title, n.requirement::text COLLATE isms.natural AS requirement,
        q.title AS requirement_title, n.source, n.severity, n.owner, n.status, ws.phase, ws.is_terminal AS closed, n.cycle,
        n.detected_at, n.closed_at,
        floor(extract(epoch FROM coalesce(n.closed_at, now()) - n.detected_at) / 86400)::integer AS days_open,
@@ -165,7 +184,7 @@ COMMENT ON VIEW isms_report.audits IS
 
 CREATE VIEW isms_report.audit_findings WITH (security_invoker = true) AS
 SELECT f.org_id, o.code AS org_code, f.id AS finding_id, f.audit_id, a.title AS audit, f.finding_type,
-       f.requirement::text AS requirement, f.severity, f.statement, f.status, ws.phase,
+       f.requirement::text COLLATE isms.natural AS requirement, f.severity, f.statement, f.status, ws.phase,
        f.nonconformity_id, f.nonconformity_id IS NOT NULL AS raised_as_nonconformity,
        f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL AND f.status <> 'withdrawn' AS unlinked_nonconformity,
        f.raised_by, f.created_at, f.updated_at
@@ -205,16 +224,16 @@ COMMENT ON VIEW isms_report.objective_measurements IS
     'Clause 9.1: every measurement of an objective with its target and whether it met it (time series)';
 
 CREATE VIEW isms_report.stale_items WITH (security_invoker = true) AS
-SELECT s.org_id, o.code AS org_code, s.register, s.clause, s.record_id, s.label, s.owner, s.last_reviewed_at,
-       s.review_interval::text AS review_interval, s.due_at, s.days_overdue
+SELECT s.org_id, o.code AS org_code, s.register, s.clause COLLATE isms.natural AS clause, s.record_id, s.label, s.owner,
+       s.last_reviewed_at, s.review_interval, s.due_at, s.days_overdue
   FROM isms.stale_items(now()) s
   JOIN isms.organization o ON o.org_id = s.org_id;
 COMMENT ON VIEW isms_report.stale_items IS
     'Shelf-ware: every register row whose periodic review is overdue now, across registers (isms.stale_items)';
 
 CREATE VIEW isms_report.staleness WITH (security_invoker = true) AS
-SELECT o.org_id, o.code AS org_code, s.register, s.clause, s.title, s.reviewable,
-       s.review_interval::text AS review_interval, s.rows, s.overdue, s.overdue_share, s.never_reviewed,
+SELECT o.org_id, o.code AS org_code, s.register, s.clause COLLATE isms.natural AS clause, s.title, s.reviewable,
+       s.review_interval, s.rows, s.overdue, s.overdue_share, s.never_reviewed,
        s.oldest_review_days, s.last_change_at, s.days_since_change, s.untouched
   FROM isms.organization o
   CROSS JOIN LATERAL isms.staleness_summary(o.org_id, now()) s;
@@ -266,15 +285,26 @@ COMMENT ON VIEW isms_report.readiness IS
 
 CREATE VIEW isms_report.documents WITH (security_invoker = true) AS
 SELECT d.org_id, o.code AS org_code, d.id AS document_id, d.code, d.title, d.kind, d.classification, d.origin,
-       d.clause::text AS clause, d.owner, d.status, isms.document_in_force(d.status) AS in_force,
+       d.clause::text COLLATE isms.natural AS clause, d.owner, d.status, isms.document_in_force(d.status) AS in_force,
        r.reviewed AS last_reviewed_at, x.due AS review_due_at, x.due < now() AS review_overdue,
        isms.document_in_force(d.status) AND x.due >= now() AS current,
        d.created_at, d.updated_at
   FROM isms.document d
   JOIN isms.organization o ON o.org_id = d.org_id
-  CROSS JOIN LATERAL (SELECT isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, now()) AS reviewed) r
-  CROSS JOIN LATERAL (SELECT isms.review_due_at(d.org_id, 'isms.document', d.review_interval,
-                                                r.reviewed, d.created_at) AS due) x;
+  LEFT JOIN isms.register_setting rs ON rs.org_id = d.org_id AND rs.relid = 'isms.document'::regclass
+  -- isms.document_reviewed_at inline: the last recorded review or the
+  -- latest publication, whichever is later
+  CROSS JOIN LATERAL (
+      SELECT CASE WHEN d.last_reviewed_at <= now() OR v.published_at IS NOT NULL
+                  THEN greatest(CASE WHEN d.last_reviewed_at <= now() THEN d.last_reviewed_at END, v.published_at)
+             END AS reviewed
+        FROM (SELECT max(lower(dv.validity)) AS published_at
+                FROM isms.document_version dv
+               WHERE dv.org_id = d.org_id AND dv.document_id = d.id AND lower(dv.validity) <= now()) v) r
+  CROSS JOIN LATERAL (
+      SELECT coalesce(r.reviewed, d.created_at)
+             + coalesce(d.review_interval, rs.review_interval,
+                        (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.document'::regclass)) AS due) x;
 COMMENT ON VIEW isms_report.documents IS
     'Clause 7.5: documented information with status, whether it is in force, and its review status';
 
@@ -347,9 +377,13 @@ CREATE VIEW isms_report.party_requirements WITH (security_invoker = true) AS
 SELECT q.org_id, o.code AS org_code, p.id AS party_id, p.name AS party, p.kind AS party_kind, p.category AS party_category,
        q.id AS requirement_id, q.requirement, q.kind, q.addressed, q.how_addressed, q.rationale, q.owner,
        q.last_reviewed_at,
-       isms.review_due_at(q.org_id, 'isms.party_requirement', q.review_interval, q.last_reviewed_at, q.created_at) < now() AS review_overdue
+       coalesce(q.last_reviewed_at, q.created_at)
+         + coalesce(q.review_interval, rs.review_interval,
+                    (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.party_requirement'::regclass))
+         < now() AS review_overdue
   FROM isms.party_requirement q
   JOIN isms.organization o ON o.org_id = q.org_id
+  LEFT JOIN isms.register_setting rs ON rs.org_id = q.org_id AND rs.relid = 'isms.party_requirement'::regclass
   JOIN isms.interested_party p ON p.org_id = q.org_id AND p.id = q.party_id;
 COMMENT ON VIEW isms_report.party_requirements IS
     'Clause 4.2: interested parties and their requirements, whether the ISMS addresses each, and review status';
@@ -447,7 +481,7 @@ BEGIN
 
  ('statement_of_applicability', 'framework', 'Framework of the control, such as iso27001-2022'),
  ('statement_of_applicability', 'control_order', 'Position of the control in natural order (A.5.1 ... A.8.34); sort by it'),
- ('statement_of_applicability', 'control', 'Annex A control, such as A.5.24'),
+ ('statement_of_applicability', 'control', 'Annex A control, such as A.5.24 (text in collation isms.natural: compares and sorts naturally, A.5.9 < A.5.10)'),
  ('statement_of_applicability', 'title', 'Title of the control'),
  ('statement_of_applicability', 'theme', 'Annex A theme: organizational, people, physical or technological'),
  ('statement_of_applicability', 'entry_id', 'SoA entry of the organisation for the control; NULL when not decided'),
@@ -456,7 +490,7 @@ BEGIN
  ('statement_of_applicability', 'justification', 'Justification of the inclusion or exclusion'),
  ('statement_of_applicability', 'implementation_status', 'not_implemented, planned, partially_implemented or implemented'),
  ('statement_of_applicability', 'linked_risks', 'Number of risks the control treats'),
- ('statement_of_applicability', 'risk_ids', 'Identifiers of the risks the control treats, comma-separated'),
+ ('statement_of_applicability', 'risk_ids', 'Identifiers of the risks the control treats (bigint array, in order; empty when none)'),
  ('statement_of_applicability', 'latest_evidence_at', 'When the latest evidence attached to the SoA entry was collected'),
  ('statement_of_applicability', 'evidence_items', 'Number of evidence items attached to the SoA entry'),
  ('statement_of_applicability', 'evidence_recent', 'True when evidence was collected within the last year'),
@@ -465,7 +499,7 @@ BEGIN
 
  ('nonconformities', 'nonconformity_id', 'Identifier of the nonconformity'),
  ('nonconformities', 'title', 'Short statement of the nonconformity'),
- ('nonconformities', 'requirement', 'Clause or control not fulfilled'),
+ ('nonconformities', 'requirement', 'Clause or control not fulfilled (natural order: collation isms.natural)'),
  ('nonconformities', 'requirement_title', 'Title of the requirement'),
  ('nonconformities', 'source', 'Where it was found: internal_audit, external_audit, incident, management_review, monitoring, complaint or other'),
  ('nonconformities', 'severity', 'major or minor'),
@@ -530,7 +564,7 @@ BEGIN
  ('audit_findings', 'audit_id', 'Audit that raised it'),
  ('audit_findings', 'audit', 'Name of the audit'),
  ('audit_findings', 'finding_type', 'nonconformity, observation or opportunity'),
- ('audit_findings', 'requirement', 'Clause or control concerned'),
+ ('audit_findings', 'requirement', 'Clause or control concerned (natural order: collation isms.natural)'),
  ('audit_findings', 'severity', 'major or minor, for nonconformities'),
  ('audit_findings', 'statement', 'The finding'),
  ('audit_findings', 'status', 'Workflow state'),
@@ -578,7 +612,7 @@ BEGIN
  ('stale_items', 'label', 'Title, name or subject of the row'),
  ('stale_items', 'owner', 'Person accountable for the review'),
  ('stale_items', 'last_reviewed_at', 'When the row was last reviewed; NULL if never'),
- ('stale_items', 'review_interval', 'Effective review interval, such as 1 year'),
+ ('stale_items', 'review_interval', 'Effective review interval (interval), such as 1 year'),
  ('stale_items', 'due_at', 'When the review fell due'),
  ('stale_items', 'days_overdue', 'Days since the review fell due'),
 
@@ -651,7 +685,7 @@ BEGIN
  ('documents', 'kind', 'policy, procedure, standard, guideline, plan, record, form or other'),
  ('documents', 'classification', 'public, internal, confidential or restricted'),
  ('documents', 'origin', 'internal or external'),
- ('documents', 'clause', 'Clause the document provides, such as 6.1.2'),
+ ('documents', 'clause', 'Clause the document provides, such as 6.1.2 (natural order: collation isms.natural)'),
  ('documents', 'owner', 'Owner of the document'),
  ('documents', 'status', 'Document status, such as draft, published or retired'),
  ('documents', 'in_force', 'True while a version is in force: published, or under revision (a version in force and a newer one being prepared); an approved version not yet published is not'),
@@ -813,7 +847,7 @@ BEGIN
     -- the instant is checked first: a NULL or infinite one is refused
     PERFORM isms.report_time('at', $1);
     RETURN QUERY
-    SELECT o.org_id, o.code, s.register, s.clause, s.title, s.reviewable, s.review_interval::text, s.rows, s.overdue,
+    SELECT o.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.title, s.reviewable, s.review_interval, s.rows, s.overdue,
            s.overdue_share, s.never_reviewed, s.oldest_review_days, s.last_change_at, s.days_since_change, s.untouched
       FROM isms.organization o
       CROSS JOIN LATERAL isms.staleness_summary(o.org_id, isms.report_time('at', $1)) s
@@ -901,11 +935,11 @@ BEGIN
     WITH t AS (SELECT isms.report_time('at', $1) AS at),
     e AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.soa_entry, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
     rc AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_control, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at)
-    SELECT o.org_id, o.code, q.framework, q.control_order, q.ref::text, q.title, q.theme,
+    SELECT o.org_id, o.code, q.framework, q.control_order, q.ref::text COLLATE isms.natural, q.title, q.theme,
            e.id, e.applicable,
            CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
            e.justification, e.implementation_status,
-           coalesce(rk.n, 0)::integer, rk.ids,
+           coalesce(rk.n, 0)::integer, coalesce(rk.ids, '{}'),
            ev.latest, coalesce(ev.n, 0)::integer,
            coalesce(ev.latest OPERATOR(pg_catalog.>) (t.at OPERATOR(pg_catalog.-) interval '1 year'), false),
            e.owner, e.last_reviewed_at
@@ -917,7 +951,7 @@ BEGIN
       LEFT JOIN e ON e.org_id OPERATOR(pg_catalog.=) o.org_id AND e.framework OPERATOR(pg_catalog.=) q.framework
                  AND e.control OPERATOR(isms.=) q.ref
       LEFT JOIN LATERAL (
-          SELECT pg_catalog.count(*) AS n, pg_catalog.string_agg(rc.risk_id::text, ', ' ORDER BY rc.risk_id) AS ids
+          SELECT pg_catalog.count(*) AS n, pg_catalog.array_agg(rc.risk_id ORDER BY rc.risk_id) AS ids
             FROM rc
            WHERE rc.org_id OPERATOR(pg_catalog.=) o.org_id AND rc.framework OPERATOR(pg_catalog.=) q.framework
              AND rc.control OPERATOR(isms.=) q.ref) rk ON true

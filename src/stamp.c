@@ -57,6 +57,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "write_check.h"
 
 #define STAMP_NCOLS 4
 
@@ -81,6 +82,7 @@ typedef struct StampEntry
 	AttrNumber	att_id;			/* id, or 0 */
 	Oid			id_seqid;		/* identity sequence of id, or InvalidOid */
 	Oid			owner;			/* the table's owner, who reads the sequence */
+	WriteCheckInfo check;		/* write_check.c */
 } StampEntry;
 
 static HTAB *stamp_cache = NULL;
@@ -119,13 +121,14 @@ stamp_relcache_invalidate(Oid relid)
 
 /* The cached attribute numbers of the audit columns of rel. */
 static const StampEntry *
-stamp_lookup(Relation rel)
+stamp_lookup(Relation rel, Oid stamp_fn)
 {
 	Oid			relid = RelationGetRelid(rel);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	StampEntry *entry;
 	bool		found;
 	int			attnum[STAMP_NCOLS];
+	WriteCheckInfo check;
 
 	if (stamp_cache == NULL)
 	{
@@ -172,6 +175,8 @@ stamp_lookup(Relation rel)
 					 errhint("isms.stamp() maintains created_at, created_by, updated_at and updated_by.")));
 	}
 
+	write_check_lookup(rel, stamp_fn, &check);
+
 	entry = (StampEntry *) hash_search(stamp_cache, &relid, HASH_ENTER, &found);
 	memcpy(entry->attnum, attnum, sizeof(attnum));
 	entry->att_org = 0;
@@ -197,6 +202,7 @@ stamp_lookup(Relation rel)
 	if (entry->att_org == 0 || entry->att_id == 0)
 		entry->att_org = entry->att_id = 0;
 	entry->log = entry->att_org != 0 && history_takes_stamps(rel);
+	entry->check = check;
 	return entry;
 }
 
@@ -385,7 +391,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
-	cols = stamp_lookup(rel);
+	cols = stamp_lookup(rel, fcinfo->flinfo->fn_oid);
 
 	now = TimestampTzGetDatum(GetCurrentTimestamp());
 	actor = CStringGetTextDatum(isms_current_actor());
@@ -398,6 +404,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 		newtuple = trigdata->tg_trigtuple;
 		if (OidIsValid(cols->id_seqid))
 			stamp_check_new_id(rel, cols, newtuple, restoring);
+		write_check_row(rel, &cols->check, newtuple, NULL);
 		if (restoring)
 		{
 			/* keep what a superuser supplies (restores); fill the gaps */
@@ -456,6 +463,7 @@ isms_stamp(PG_FUNCTION_ARGS)
 		newtuple = trigdata->tg_newtuple;
 		if (cols->att_id != 0)
 			stamp_check_identity(rel, cols, oldtuple, newtuple);
+		write_check_row(rel, &cols->check, newtuple, oldtuple);
 		for (int c = CREATED_AT; c <= CREATED_BY; c++)
 		{
 			repl_cols[n] = cols->attnum[c];

@@ -1,6 +1,6 @@
 -- BI views of the supplier registers (Annex A 5.19-5.22), by the rules of
 -- src/reports.sql: plain types, every column commented, security_invoker,
--- org_id first.  "critical gap" is the rule of readiness check 13: a high or
+-- org_id first, the review due date inline.  "critical gap" is the rule of readiness check 13: a high or
 -- critical supplier in force without an agreement in force that states
 -- security requirements, or any supplier in force with an overdue
 -- assessment.
@@ -17,12 +17,16 @@ SELECT s.org_id, o.code AS org_code, s.id AS supplier_id, s.name, s.services, s.
        s.status <> 'retired'
          AND ((s.criticality IN ('high', 'critical') AND NOT c.secured) OR a.overdue_assessments > 0) AS flagged,
        s.last_reviewed_at,
-       isms.review_due_at(s.org_id, 'isms.supplier', s.review_interval, s.last_reviewed_at, s.created_at) AS review_due_at,
-       s.status <> 'retired'
-         AND isms.review_due_at(s.org_id, 'isms.supplier', s.review_interval, s.last_reviewed_at, s.created_at) < now() AS review_overdue,
+       rd.due AS review_due_at, s.status <> 'retired' AND rd.due < now() AS review_overdue,
        s.created_at, s.updated_at
   FROM isms.supplier s
   JOIN isms.organization o ON o.org_id = s.org_id
+  -- isms.review_due_at inline: no function call per row for SELECT *
+  LEFT JOIN isms.register_setting rs ON rs.org_id = s.org_id AND rs.relid = 'isms.supplier'::regclass
+  CROSS JOIN LATERAL (
+      SELECT coalesce(s.last_reviewed_at, s.created_at)
+             + coalesce(s.review_interval, rs.review_interval,
+                        (SELECT g.default_review_interval FROM isms.register g WHERE g.relid = 'isms.supplier'::regclass)) AS due) rd
   CROSS JOIN LATERAL (
       SELECT count(*)::integer AS contracts,
              count(*) FILTER (WHERE x.starts_on <= current_date AND (x.ends_on IS NULL OR x.ends_on >= current_date))::integer

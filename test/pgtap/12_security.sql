@@ -158,7 +158,7 @@ RESET ROLE;
 
 SET LOCAL ROLE tap_editor;
 SELECT is(pg_temp.seen_wrong('{1}'), '{}'::text[], 'editor of A sees the rows of A, and only A, in every register');
-SELECT * FROM pg_temp.refused_everywhere('INSERT', 2, '42501', 'new row violates row-level security policy for table "%s"', 'editor of A');
+SELECT * FROM pg_temp.refused_everywhere('INSERT', 2, '42501', 'role "tap_editor" may not write a row of organisation 2 into isms.%s', 'editor of A');
 SELECT is(pg_temp.touched(2, 'UPDATE'), '{}'::text[], 'editor of A: an UPDATE reaches no row of B in any register');
 SELECT is(pg_temp.touched(2, 'DELETE'), '{}'::text[], 'editor of A: a DELETE reaches no row of B in any register');
 -- the stamp trigger refuses any move across organisations, before row-level security
@@ -181,7 +181,7 @@ SELECT throws_ok($$INSERT INTO isms.membership (org_id, role_name) VALUES (2, 't
 SELECT lives_ok($$INSERT INTO isms.register_setting (org_id, relid, review_interval) VALUES (1, 'isms.risk', '3 months')$$,
     'editor of A: sets the review interval of A''s risks');
 SELECT throws_ok($$INSERT INTO isms.register_setting (org_id, relid, review_interval) VALUES (2, 'isms.risk', '3 months')$$, '42501',
-    'new row violates row-level security policy for table "register_setting"', 'editor of A: cannot set B''s review interval (42501)');
+    'role "tap_editor" may not write a row of organisation 2 into isms.register_setting', 'editor of A: cannot set B''s review interval (42501)');
 SELECT throws_ok($$INSERT INTO isms.requirement (framework, ref, kind, title, pdca_phase) VALUES ('iso27001-2022', '11', 'clause', 'X', 'act')$$,
     '42501', 'permission denied for table requirement', 'editor: cannot write the catalog (42501)');
 SELECT is((SELECT count(*)::int FROM isms.risk WHERE org_id = 2), 0, 'editor of A: counts no risk of B');
@@ -224,7 +224,7 @@ SELECT throws_ok($$DELETE FROM isms.audit_finding$$, '42501',
 SELECT throws_ok($$DELETE FROM isms.evidence$$, '42501',
     'permission denied for table evidence', 'auditor: cannot delete evidence (42501)');
 SELECT throws_ok(pg_temp.insert_sql('isms.audit', pg_temp.row_for('isms.audit', 2)), '42501',
-    'new row violates row-level security policy for table "audit"', 'auditor of A: cannot write an audit of B (42501)');
+    'role "tap_auditor" may not write a row of organisation 2 into isms.audit', 'auditor of A: cannot write an audit of B (42501)');
 RESET ROLE;
 
 ------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ RESET ROLE;
 SET LOCAL ROLE tap_nomember;
 SELECT is(pg_temp.seen_wrong('{}'), '{}'::text[], 'an editor with no membership sees no row');
 SELECT throws_ok(pg_temp.insert_sql('isms.context_issue', pg_temp.row_for('isms.context_issue', 1)), '42501',
-    'new row violates row-level security policy for table "context_issue"', 'an editor with no membership writes nothing (42501)');
+    'role "tap_nomember" may not write a row of organisation 1 into isms.context_issue', 'an editor with no membership writes nothing (42501)');
 RESET ROLE;
 SET LOCAL ROLE tap_outsider;
 SELECT throws_ok($$SELECT count(*) FROM isms.risk$$, '42501', 'permission denied for schema isms',
@@ -271,7 +271,7 @@ SELECT is(pg_temp.seen_wrong('{1,2}'), '{}'::text[], 'a member of A and B sees b
 SET LOCAL isms.org = 'B';
 SELECT is(pg_temp.seen_wrong('{2}'), '{}'::text[], 'with isms.org = B it sees B only');
 SELECT throws_ok(pg_temp.insert_sql('isms.context_issue', pg_temp.row_for('isms.context_issue', 1)), '42501',
-    'new row violates row-level security policy for table "context_issue"', 'with isms.org = B it cannot write A (42501)');
+    'role "tap_both" may not write a row of organisation 1 into isms.context_issue', 'with isms.org = B it cannot write A (42501)');
 SET LOCAL isms.org = 'A';
 SELECT is(pg_temp.seen_wrong('{1}'), '{}'::text[], 'with isms.org = A it sees A only');
 SET LOCAL isms.org = 'C';

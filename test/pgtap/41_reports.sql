@@ -31,8 +31,9 @@ SELECT set_has($$SELECT name FROM report_view$$,
              ('evidence_by_month'), ('organizations')$$,
     'the views of the dashboards');
 SELECT is_empty($$SELECT view || '.' || col || ' ' || type FROM report_column
-                  WHERE type NOT IN ('text', 'integer', 'bigint', 'numeric', 'date', 'timestamp with time zone', 'boolean')$$,
-    'every column has a plain type: text, integer, bigint, numeric, date, timestamptz, boolean');
+                  WHERE rtrim(type, '[]') NOT IN ('text', 'integer', 'bigint', 'numeric', 'date', 'timestamp with time zone',
+                                                  'boolean', 'interval')$$,
+    'every column has a plain type: text, integer, bigint, numeric, date, timestamptz, boolean, interval, or an array of one');
 SELECT is_empty($$SELECT view || '.' || col FROM report_column WHERE coalesce(btrim(note), '') = ''$$,
     'every column has a comment');
 SELECT is_empty($$SELECT name FROM report_view WHERE coalesce(obj_description(view, 'pg_class'), '') = ''$$,
@@ -154,7 +155,7 @@ SELECT results_eq($$SELECT decision, count(*) FROM soa GROUP BY 1 ORDER BY 1$$,
 SELECT is((SELECT (applicable, implementation_status, linked_risks, latest_evidence_at, evidence_items)::text FROM soa WHERE control = 'A.8.13'),
     '(t,implemented,2,"2024-03-01 12:00:00+00",1)', 'A.8.13: applicable, implemented, two linked risks, latest evidence');
 SELECT is((SELECT risk_ids FROM soa WHERE control = 'A.8.13'),
-    (SELECT string_agg(id::text, ', ' ORDER BY id) FROM isms.risk WHERE title IN ('R1 data leak', 'R2 laptop theft')),
+    (SELECT array_agg(id ORDER BY id) FROM isms.risk WHERE title IN ('R1 data leak', 'R2 laptop theft')),
     'A.8.13: the ids of the linked risks');
 SELECT is((SELECT (applicable, justification)::text FROM soa WHERE control = 'A.7.12'), '(f,"No cabling of our own")',
     'A.7.12: excluded with its justification');

@@ -37,7 +37,7 @@ $$;
 CREATE TEMP TABLE battery (n serial PRIMARY KEY, sql text NOT NULL);
 GRANT SELECT ON battery TO PUBLIC;
 INSERT INTO battery (sql) VALUES
- ($$SELECT isms.version()$$), ($$SELECT isms.current_actor()$$), ($$SELECT isms.current_login()$$),
+ ($$SELECT isms.version()$$), ($$SELECT isms.current_actor()$$), ($$SELECT isms.current_login()$$), ($$SELECT isms.current_org()$$),
  ($$SELECT isms.trail_append_engine(1, 'isms.risk', 1, 'review', '{}')$$),
  ($$SELECT isms.review_trail_entry('isms.risk', 1, 'forged')$$), ($$SELECT isms.review_trail_entry('isms.risk', 2, 'forged')$$),
  ($$SELECT isms.depth('A.5.1'), isms.parent('A.5.1'), isms.subpath('A.5.1', 0, 2), isms.subpath('A.5.1', 1)$$),
@@ -48,6 +48,7 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.content_sha256('policy text', NULL, 'text/plain')$$), ($$SELECT isms.document_next_version(1, false)$$),
  ($$SELECT isms.document_next_version(2, true)$$),
  ($$SELECT isms.member_orgs()$$), ($$SELECT isms.member_orgs('sec_bob')$$),
+ ($$SELECT isms.set_context('A', 'someone'), isms.context()$$), ($$SELECT isms.set_context('B')$$),
  ($$SELECT isms.require_member(1)$$), ($$SELECT isms.require_member(2, 'read')$$),
  ($$SELECT isms.review_interval(1, 'isms.risk')$$), ($$SELECT isms.is_meaningful('n/a'), isms.is_meaningful('No changes', 10)$$),
  ($$SELECT isms.review_due_at(1, 'isms.risk', NULL, NULL, '2025-01-01')$$),

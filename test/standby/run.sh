@@ -154,6 +154,8 @@ isms.report_time(text,timestamp with time zone)|SELECT isms.report_time('as_of',
 isms.document_in_force(text)|SELECT isms.document_in_force('published')
 isms.current_actor()|SELECT isms.current_actor()
 isms.current_login()|SELECT isms.current_login()
+isms.current_org()|SELECT isms.current_org()
+isms.context()|SELECT row(c.*)::text FROM isms.context() c
 isms.review_interval(bigint,regclass)|SELECT isms.review_interval($org, 'isms.risk')
 isms.member_orgs(name)|SELECT isms.member_orgs('standby_reader')
 isms.report_org(bigint)|SELECT isms.report_org($org)
@@ -286,6 +288,11 @@ done
 # a reader's report, under row-level security
 sql="SET ROLE standby_reader; SELECT md5(string_agg(c::text, '|' ORDER BY c.check_no)) FROM isms.clause_4_4_readiness($org, '2025-06-30') c"
 check "a reader's readiness report is the primary's" "$(r "$sql")" "$(p "$sql")"
+
+# an application's context: set_context only sets settings, so a reader's
+# transaction on the replica takes it as on the primary
+sql="BEGIN; SET ROLE standby_reader; SELECT isms.set_context(code) FROM isms.organization WHERE org_id = $org; SELECT row(c.*)::text FROM isms.context() c; COMMIT"
+check "a reader's isms.set_context works on the replica as on the primary" "$(r "$sql")" "$(p "$sql")"
 
 # a refusal there: verification by a non-member
 check "verify_trail by a non-member is refused on the replica (42501)" \

@@ -42,7 +42,7 @@ WITH ext AS (
     SELECT pg_catalog.format('column %s.%I %s notnull=%s default=%s identity=%s generated=%s collation=%s acl=%s comment=%s',
                              a.attrelid::regclass, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
                              coalesce(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), '-'), a.attidentity, a.attgenerated,
-                             a.attcollation, coalesce(a.attacl::text, '-'),
+                             a.attcollation::pg_catalog.regcollation, coalesce(a.attacl::text, '-'),
                              coalesce(pg_catalog.col_description(a.attrelid, a.attnum), '-'))
       FROM pg_catalog.pg_attribute a
       LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
