@@ -7855,6 +7855,25 @@ $$;
 COMMENT ON FUNCTION isms_report.staleness_at(timestamptz) IS
     'isms_report.staleness as of an instant: shelf-ware per organisation and register at at, from the register history (isms.staleness_summary(org_id, at))';
 
+CREATE FUNCTION isms_report.stale_items_at(at timestamptz)
+    RETURNS SETOF isms_report.stale_items
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT s.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.record_id, s.label, s.owner,
+           s.last_reviewed_at, s.review_interval, s.due_at, s.days_overdue
+      FROM isms.stale_items($1) s
+      JOIN isms.organization o ON o.org_id OPERATOR(pg_catalog.=) s.org_id
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.stale_items_at(timestamptz) IS
+    'isms_report.stale_items as of an instant: every register row whose periodic review was overdue at at, from the register history (isms.stale_items(at))';
+
 CREATE FUNCTION isms_report.process_interactions_at(at timestamptz)
     RETURNS SETOF isms_report.process_interactions
     LANGUAGE plpgsql STABLE
@@ -7965,10 +7984,10 @@ $$;
 COMMENT ON FUNCTION isms_report.statement_of_applicability_at(timestamptz) IS
     'isms_report.statement_of_applicability as of an instant: every control for every organisation that existed at at, with the decision, justification, implementation status and linked risks of then (register history) and the evidence collected by then';
 
-REVOKE ALL ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz),
+REVOKE ALL ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz), isms_report.stale_items_at(timestamptz),
     isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
     isms_report.statement_of_applicability_at(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz),
+GRANT EXECUTE ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz), isms_report.stale_items_at(timestamptz),
     isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
     isms_report.statement_of_applicability_at(timestamptz) TO isms_reader;
 

@@ -9,7 +9,7 @@ CREATE EXTENSION isms;
 \ir reports_history_fixture.psql
 CREATE TEMP TABLE sv AS SELECT :s::bigint AS s;
 GRANT SELECT ON sv TO PUBLIC;
-SELECT plan(25);
+SELECT plan(27);
 
 ------------------------------------------------------------------------------
 -- Same columns and types as the views
@@ -18,8 +18,8 @@ SELECT is((SELECT pg_get_function_result('isms_report.readiness_at(timestamptz)'
     'readiness_at returns the rows of the view isms_report.readiness');
 SELECT is((SELECT array_agg(pg_get_function_result(p.oid) ORDER BY p.proname) FROM pg_proc p
             WHERE p.pronamespace = 'isms_report'::regnamespace AND p.proname LIKE '%\_at'),
-    '{"SETOF isms_report.process_interactions","SETOF isms_report.readiness","SETOF isms_report.risk_register","SETOF isms_report.staleness","SETOF isms_report.statement_of_applicability"}',
-    'five companion functions, each returning its view''s row type');
+    '{"SETOF isms_report.process_interactions","SETOF isms_report.readiness","SETOF isms_report.risk_register","SETOF isms_report.stale_items","SETOF isms_report.staleness","SETOF isms_report.statement_of_applicability"}',
+    'six companion functions, each returning its view''s row type');
 
 ------------------------------------------------------------------------------
 -- Readiness and staleness, now and then
@@ -37,6 +37,11 @@ SELECT is((SELECT (rows, overdue, untouched)::text FROM isms_report.staleness_at
     '(2,2,t)', 'staleness_at(T): both risks overdue, untouched');
 SELECT is((SELECT overdue FROM isms_report.staleness_at('2024-05-01 12:00+00') WHERE org_id = :s AND register = 'risk'), 0::bigint,
     'staleness_at after the review of 2024-04-15: none overdue');
+
+SELECT set_eq($$SELECT label FROM isms_report.stale_items_at('2024-04-01 12:00+00') WHERE org_id = (SELECT s FROM sv) AND register = 'risk'$$,
+    $$VALUES ('S1 supplier breach'), ('S2 lost backups')$$, 'stale_items_at 2024-04-01: the risks, from their history');
+SELECT is((SELECT count(*) FROM isms_report.stale_items_at('2024-05-01 12:00+00') WHERE org_id = :s AND register = 'risk'), 0::bigint,
+    'stale_items_at 2024-05-01: none');
 
 ------------------------------------------------------------------------------
 -- The risk register: the re-rated risk at each instant

@@ -104,6 +104,7 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.import_org()$$), ($$SELECT * FROM isms.import_apply(1, 'none')$$), ($$SELECT * FROM isms.verify_imports(1)$$),
  ($$SELECT * FROM isms_report.readiness_at('2024-01-01')$$), ($$SELECT * FROM isms_report.staleness_at('2024-01-01')$$),
  ($$SELECT * FROM isms_report.risk_register_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.stale_items_at('2024-01-01')$$),
  ($$SELECT * FROM isms_report.statement_of_applicability_at('2024-01-01')$$),
  ($$SELECT * FROM isms_report.process_interactions_at('2024-01-01')$$),
  -- install and admin helpers: refused to an editor
