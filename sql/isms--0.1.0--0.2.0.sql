@@ -7832,6 +7832,613 @@ COMMENT ON FUNCTION isms.context() IS
 REVOKE ALL ON FUNCTION isms.context() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.context() TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
+-- == reports2: the sample through a set-based import, risk acceptance by the risk owner, BI views as of an instant ==
+-- isms.import_apply writes a batch register by register (one statement
+-- per run of records) and allocates every id first; a record's versions
+-- are found by its key.  isms.signoff_complete refuses a risk acceptance
+-- signed by anyone but the risk owner (IS140).
+DROP INDEX isms.import_staging_batch_idx;
+CREATE INDEX import_staging_batch_idx ON isms.import_staging (org_id, batch, register, ref, valid_from);
+CREATE OR REPLACE FUNCTION isms.import_apply(org_id bigint, batch text)
+    RETURNS isms.import_batch
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, isms, pg_temp
+    SET jit = off
+AS $$
+DECLARE
+    o constant bigint := org_id;
+    b constant text := batch;
+    problems text[] := '{}';
+    grp record;
+    got record;
+    stmt text;
+    xcols text;
+    gens text;
+    unset jsonb;
+    reg_name text;
+    one text;
+    bad_ref text;
+    err_msg text;
+    err_state text;
+    reg regclass;
+    hist regclass;
+    wf boolean;
+    cols text;
+    ids jsonb := '{}';
+    n_rows integer := 0;
+    n_records integer := 0;
+    n_hist integer := 0;
+    n_log integer := 0;
+    first_log bigint;
+    last_log bigint;
+    digest bytea;
+    log_sha text;
+    seq bigint;
+    result isms.import_batch;
+    line_no bigint;
+    caller constant name := CASE WHEN current_setting('role') = 'none' THEN session_user
+                                 ELSE current_setting('role')::name END;
+    imported_by constant text := isms.current_actor();
+BEGIN
+    IF NOT pg_has_role(caller, 'isms_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to import into organisation %', o
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('%s is not a member of isms_admin.', caller),
+                  HINT = 'An import is an admin''s: ask a member of isms_admin.';
+    END IF;
+    IF o IS NULL OR NOT (o = ANY (isms.member_orgs(caller))) OR NOT EXISTS (SELECT 1 FROM isms.organization x WHERE x.org_id = o) THEN
+        PERFORM isms.report_bad_argument('org_id', o::text,
+            'no organisation with this id exists or is visible to you',
+            'SELECT org_id, code, name FROM isms.organization lists the organisations you may see.');
+    END IF;
+    -- one application of a batch at a time: a second waits for the first
+    -- to end, then finds it imported (or, after a rollback, applies it)
+    PERFORM pg_advisory_xact_lock(hashtext('isms.import_apply'), hashtext(o::text || '/' || b));
+    IF EXISTS (SELECT 1 FROM isms.import_batch x WHERE x.org_id = o AND x.batch = b) THEN
+        RAISE EXCEPTION 'cannot import batch % into organisation %: it was imported already', b, o
+            USING ERRCODE = 'IS040',
+                  DETAIL = (SELECT format('Imported %s by %s.', x.imported_at, x.imported_by)
+                              FROM isms.import_batch x WHERE x.org_id = o AND x.batch = b),
+                  HINT = 'A batch is applied once: stage the new rows under another batch name.';
+    END IF;
+    SELECT count(*) INTO n_rows FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
+    IF n_rows = 0 THEN
+        RAISE EXCEPTION 'cannot import batch % into organisation %: no staged rows', b, o
+            USING ERRCODE = 'IS040',
+                  HINT = 'COPY the rows into isms.import_staging (org_id, batch, register, ref, valid_from, data) first.';
+    END IF;
+
+    -- rows staged in this transaction have no statistics yet: without
+    -- them every plan below takes the batch for a row or two
+    ANALYZE isms.import_staging;
+
+    -- every problem of every row, before anything is written
+    SELECT array_agg(p ORDER BY l, p) INTO problems FROM (
+        SELECT s.line AS l, format('line %s: unknown register %s', s.line, s.register) AS p
+          FROM isms.import_staging s
+         WHERE s.org_id = o AND s.batch = b AND NOT EXISTS (SELECT 1 FROM isms.register g WHERE g.name = s.register)
+        UNION ALL
+        SELECT s.line, format('line %s: data is not a JSON object', s.line)
+          FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(s.data) <> 'object'
+        UNION ALL
+        SELECT s.line, format('line %s: %s has no column %s', s.line, s.register, k.key)
+          FROM isms.import_staging s
+          JOIN isms.register g ON g.name = s.register
+          CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k(key)
+         WHERE s.org_id = o AND s.batch = b
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = g.relid AND a.attname = k.key
+                             AND a.attnum > 0 AND NOT a.attisdropped)
+        UNION ALL
+        SELECT s.line, format('line %s: column %s is set by the import (the record''s id, organisation, audit columns or a computed column)', s.line, k.key)
+          FROM isms.import_staging s
+          JOIN isms.register g ON g.name = s.register
+          CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k(key)
+         WHERE s.org_id = o AND s.batch = b
+           AND (k.key IN ('id', 'org_id', 'created_at', 'created_by', 'updated_at', 'updated_by')
+                OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = g.relid AND a.attname = k.key
+                             AND a.attgenerated <> ''))
+        UNION ALL
+        SELECT s.line, format('line %s: valid_from %s is in the future', s.line, s.valid_from)
+          FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b AND s.valid_from > now()
+        UNION ALL
+        -- (the checks across rows are windows over the batch, never a
+        -- search of the batch per row: a batch has tens of thousands)
+        SELECT d.line, format('line %s: another version of %s %s starts at the same time (line %s)', d.line, d.register, d.ref, d.earlier)
+          FROM (SELECT s.line, s.register, s.ref,
+                       lag(s.line) OVER (PARTITION BY s.register, s.ref, s.valid_from ORDER BY s.line) AS earlier
+                  FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b) d
+         WHERE d.earlier IS NOT NULL
+        UNION ALL
+        SELECT s.line, format('line %s: %s is not a state of the %s workflow', s.line, s.data->>'status', w.workflow)
+          FROM isms.import_staging s
+          JOIN isms.register g ON g.name = s.register AND g.has_workflow
+          JOIN isms.workflow w ON w.relid = g.relid
+         WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(s.data) = 'object' AND s.data ? 'status'
+           AND NOT EXISTS (SELECT 1 FROM isms.workflow_state ws WHERE ws.workflow = w.workflow AND ws.state = s.data->>'status')
+        UNION ALL
+        SELECT u.line, format('line %s: %s refers to %s, which is not a record of batch %s', u.line, u.key, u.target, b)
+          FROM (SELECT r.line, r.key, r.target, bool_or(r.line IS NULL) OVER (PARTITION BY r.target) AS known
+                  FROM (SELECT s.line, k.key, k.value->>'ref' AS target
+                          FROM isms.import_staging s
+                          CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k
+                         WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(k.value) = 'object' AND k.value ? 'ref'
+                        UNION ALL
+                        SELECT NULL, NULL, s.ref FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b) r) u
+         WHERE u.line IS NOT NULL AND NOT u.known) x;
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'cannot import batch % into organisation %: % bad rows; nothing was imported', b, o, cardinality(problems)
+            USING ERRCODE = 'IS041',
+                  DETAIL = array_to_string(problems, E'\n'),
+                  HINT = 'Correct or delete the rows named in isms.import_staging (by line), then apply the batch again.';
+    END IF;
+
+    -- every record's id first, in the order of its first line, so that a
+    -- record may refer to any record of the batch, staged before or after
+    -- it (a nonconformity and the audit finding it was raised from refer
+    -- to each other); a foreign key still needs its record written first
+    SELECT coalesce(jsonb_object_agg(x.ref, pg_catalog.nextval(pg_catalog.pg_get_serial_sequence(g.relid::text, 'id'))
+                                     ORDER BY x.first_line), '{}')
+      INTO ids
+      FROM (SELECT s.register, s.ref, min(s.line) AS first_line
+              FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b
+             GROUP BY s.register, s.ref) x
+      JOIN isms.register g ON g.name = x.register;
+
+    -- The records, set by set: a run of records of one register that are
+    -- consecutive in the order of their first lines is written by one
+    -- statement (its rows, their earlier versions, their moves), split
+    -- only where the records give different columns (the register's
+    -- defaults fill the columns a record never gives).  A record is thus
+    -- written after every record staged before it, as one by one, at the
+    -- cost of a few statements per register instead of several per row.
+    FOR grp IN
+        SELECT k.register, k.keys, array_agg(k.ref ORDER BY k.first_line) AS refs, min(k.first_line) AS first_line
+          FROM (SELECT q.register, q.ref, q.first_line, q.keys,
+                       sum(q.brk) OVER (ORDER BY q.first_line) AS run
+                  FROM (SELECT x.register, x.ref, x.first_line, x.keys,
+                               CASE WHEN x.register IS DISTINCT FROM lag(x.register) OVER (ORDER BY x.first_line) THEN 1 ELSE 0 END AS brk
+                          FROM (SELECT s.register, s.ref, min(s.line) AS first_line,
+                                       coalesce(array_agg(DISTINCT kk.key ORDER BY kk.key) FILTER (WHERE kk.key IS NOT NULL), '{}') AS keys
+                                  FROM isms.import_staging s
+                                  LEFT JOIN LATERAL jsonb_object_keys(s.data) kk(key) ON true
+                                 WHERE s.org_id = o AND s.batch = b
+                                 GROUP BY s.register, s.ref) x) q) k
+         GROUP BY k.run, k.register, k.keys
+         ORDER BY min(k.first_line)
+    LOOP
+        SELECT g.relid, g.has_workflow, h.history_table INTO reg, wf, hist
+          FROM isms.register g LEFT JOIN isms.history_config h ON h.relid = g.relid WHERE g.name = grp.register;
+        -- the group's statement: $1 organisation, $2 batch, $3 register,
+        -- $4 the records' refs, $5 the ids of the batch, $6 the importer
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+               string_agg('x.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+          INTO cols, xcols
+          FROM pg_attribute a
+         WHERE a.attrelid = reg AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+           AND (a.attname = ANY (grp.keys) OR a.attname IN ('org_id', 'id', 'created_at', 'created_by', 'updated_at', 'updated_by'));
+        SELECT string_agg(format('%L, to_jsonb(%s)', a.attname, pg_get_expr(d.adbin, d.adrelid)), ', ' ORDER BY a.attnum)
+          INTO gens
+          FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attrelid = reg AND a.attgenerated = 's' AND NOT a.attisdropped;
+        -- an earlier version lacks what later versions set (but a status)
+        SELECT coalesce(jsonb_object_agg(kk.key, NULL), '{}') INTO unset FROM unnest(grp.keys) kk(key) WHERE kk.key <> 'status';
+        SELECT format('%I.%I', ns.nspname, c.relname) INTO reg_name
+          FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = reg;
+                stmt := format($q$
+WITH e AS (
+    -- every column a version gives, its references resolved
+    SELECT s.ref, s.line, s.valid_from, s.actor, s.reason, k.key,
+           CASE WHEN pg_catalog.jsonb_typeof(k.value) OPERATOR(pg_catalog.=) 'object' AND k.value OPERATOR(pg_catalog.?) 'ref'
+                THEN $5 OPERATOR(pg_catalog.->) (k.value OPERATOR(pg_catalog.->>) 'ref') ELSE k.value END AS value
+      FROM isms.import_staging s
+      -- the group's records: a join, not a search of the array per row
+      JOIN pg_catalog.unnest($4) g(ref) ON g.ref OPERATOR(pg_catalog.=) s.ref
+      LEFT JOIN LATERAL pg_catalog.jsonb_each(s.data) k ON true
+     WHERE s.org_id OPERATOR(pg_catalog.=) $1 AND s.batch OPERATOR(pg_catalog.=) $2
+       AND s.register OPERATOR(pg_catalog.=) $3
+), m AS (
+    -- each version's row: the earlier versions with its changes (a later
+    -- value of a key wins in a jsonb object)
+    SELECT DISTINCT ON (e.ref, e.valid_from) e.ref, e.line, e.valid_from, e.actor, e.reason,
+           coalesce(pg_catalog.jsonb_object_agg(e.key, e.value) FILTER (WHERE e.key IS NOT NULL)
+                        OVER (PARTITION BY e.ref ORDER BY e.valid_from), '{}') AS vrow
+      FROM e
+     ORDER BY e.ref, e.valid_from
+), v AS (
+    SELECT s.ref, s.line, s.valid_from, coalesce(s.actor, $6) AS actor, s.reason,
+           pg_catalog.lead(s.valid_from) OVER w AS valid_to, pg_catalog.lead(coalesce(s.actor, $6)) OVER w AS next_actor,
+           pg_catalog.row_number() OVER w AS vi, pg_catalog.count(*) OVER (PARTITION BY s.ref) AS nv,
+           pg_catalog.first_value(s.valid_from) OVER w AS created_at,
+           pg_catalog.first_value(coalesce(s.actor, $6)) OVER w AS created_by,
+           pg_catalog.min(s.line) OVER (PARTITION BY s.ref) AS first_line,
+           ($5 OPERATOR(pg_catalog.->>) s.ref)::bigint AS id,
+           s.vrow OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('org_id', $1, 'updated_at', s.valid_from,
+                                                                       'updated_by', coalesce(s.actor, $6)) AS vrow
+      FROM m s
+    WINDOW w AS (PARTITION BY s.ref ORDER BY s.valid_from)
+), ins AS (
+    INSERT INTO %1$s AS t (%2$s) OVERRIDING SYSTEM VALUE
+    SELECT %3$s
+      FROM v CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::%1$s, v.vrow OPERATOR(pg_catalog.||)
+               pg_catalog.jsonb_build_object('id', v.id, 'created_at', v.created_at, 'created_by', v.created_by)) x
+     WHERE v.vi OPERATOR(pg_catalog.=) v.nv
+     ORDER BY v.first_line
+    RETURNING t.id, pg_catalog.to_jsonb(t.*) AS cur
+), hv AS (
+    SELECT v.*, ins.cur OPERATOR(pg_catalog.||) %4$L::jsonb OPERATOR(pg_catalog.||) v.vrow AS full_row
+      FROM v JOIN ins ON ins.id OPERATOR(pg_catalog.=) v.id
+), h AS (%5$s
+), l AS (%6$s
+)
+SELECT (SELECT pg_catalog.count(*) FROM ins)::integer AS n_records, (SELECT pg_catalog.count(*) FROM h)::integer AS n_hist,
+       (SELECT pg_catalog.count(*) FROM l)::integer AS n_log,
+       (SELECT pg_catalog.min(l.log_id) FROM l) AS first_log, (SELECT pg_catalog.max(l.log_id) FROM l) AS last_log
+$q$, reg_name, cols, xcols, unset,
+            -- the earlier versions: into the register history, with their
+            -- computed columns
+            CASE WHEN hist IS NULL THEN 'SELECT 1 WHERE false' ELSE format($h$
+    INSERT INTO %1$s
+    SELECT hr.*
+      FROM hv
+      CROSS JOIN LATERAL (SELECT %3$s AS g FROM pg_catalog.jsonb_populate_record(NULL::%2$s, hv.full_row) AS x) gen
+      CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::%1$s, hv.full_row OPERATOR(pg_catalog.||) gen.g
+               OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                   'valid', pg_catalog.tstzrange(hv.valid_from, hv.valid_to)::text,
+                   'changed_by', hv.next_actor, 'change', 'UPDATE')) hr
+     WHERE hv.vi OPERATOR(pg_catalog.<) hv.nv
+    RETURNING 1$h$, hist::text, reg_name, coalesce('pg_catalog.jsonb_build_object(' || gens || ')', $e$'{}'::jsonb$e$)) END,
+            -- a workflow record's moves: into the log, marked by the batch
+            CASE WHEN NOT wf THEN 'SELECT NULL::bigint AS log_id WHERE false' ELSE format($l$
+    INSERT INTO isms.transition_log (org_id, record_table, record_id, cycle, from_state, to_state, actor, reason, at, xact_id,
+                                     record_table_name, login_role)
+    SELECT $1, %1$s::pg_catalog.oid::pg_catalog.regclass, q.id, coalesce((q.full_row OPERATOR(pg_catalog.->>) 'cycle')::integer, 1),
+           CASE WHEN q.vi OPERATOR(pg_catalog.>) 1 THEN q.prev END, q.full_row OPERATOR(pg_catalog.->>) 'status', q.actor,
+           coalesce(q.reason, pg_catalog.format('imported (batch %%s)', $2)), q.valid_from, pg_catalog.pg_current_xact_id(),
+           %2$L, SESSION_USER
+      FROM (SELECT hv.*, pg_catalog.lag(hv.full_row OPERATOR(pg_catalog.->>) 'status') OVER (PARTITION BY hv.id ORDER BY hv.vi) AS prev
+              FROM hv) q
+     WHERE q.vi OPERATOR(pg_catalog.=) 1 OR q.full_row OPERATOR(pg_catalog.->>) 'status' IS DISTINCT FROM q.prev
+     ORDER BY q.first_line, q.vi
+    RETURNING log_id$l$, reg::oid, reg_name) END);
+        BEGIN
+            EXECUTE stmt INTO got USING o, b, grp.register, grp.refs, ids, imported_by;
+        EXCEPTION WHEN OTHERS THEN
+            -- name the record the register refuses: the run's records one
+            -- by one, until one fails (all of it is rolled back)
+            GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+            line_no := NULL;
+            BEGIN
+                FOREACH one IN ARRAY grp.refs LOOP
+                    SELECT max(s.line) INTO line_no FROM isms.import_staging s
+                     WHERE s.org_id = o AND s.batch = b AND s.register = grp.register AND s.ref = one;
+                    bad_ref := one;
+                    EXECUTE stmt USING o, b, grp.register, ARRAY[one], ids, imported_by;
+                END LOOP;
+                line_no := NULL;
+                RAISE EXCEPTION USING ERRCODE = 'IS041';
+            EXCEPTION WHEN OTHERS THEN
+                IF line_no IS NOT NULL THEN
+                    GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+                END IF;
+            END;
+            RAISE EXCEPTION 'cannot import batch %: line % (% %): %', b, coalesce(line_no, grp.first_line), grp.register,
+                    coalesce(CASE WHEN line_no IS NOT NULL THEN bad_ref END, grp.refs[1]), err_msg
+                USING ERRCODE = 'IS041',
+                      DETAIL = format('The register refused the row (SQLSTATE %s).', err_state),
+                      HINT = 'Correct the row in isms.import_staging and apply the batch again; nothing was imported.';
+        END;
+        n_records := n_records + got.n_records;
+        n_hist := n_hist + got.n_hist;
+        n_log := n_log + got.n_log;
+        first_log := coalesce(first_log, got.first_log);
+        last_log := coalesce(got.last_log, last_log);
+    END LOOP;
+
+    -- the digest of what was imported, and the seal of its log rows
+    -- (the text of the jsonb array, written without building the array)
+    SELECT sha256(convert_to('[' || string_agg(jsonb_build_object('line', s.line, 'register', s.register, 'ref', s.ref,
+                                                                  'valid_from', s.valid_from, 'data', s.data,
+                                                                  'actor', s.actor, 'reason', s.reason)::text, ', ' ORDER BY s.line) || ']', 'UTF8'))
+      INTO digest
+      FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
+    SELECT encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex')
+      INTO log_sha
+      FROM isms.transition_log l
+     WHERE l.org_id = o AND l.xact_id = pg_current_xact_id() AND l.log_id BETWEEN first_log AND last_log;
+    seq := isms.trail_append_engine(o, 'isms.import_batch'::regclass, 0, 'import',
+        jsonb_build_object('batch', b, 'imported_by', imported_by, 'login_role', session_user,
+                           'staged_rows', n_rows, 'records', n_records, 'history_rows', n_hist, 'log_rows', n_log,
+                           'sha256', encode(digest, 'hex'), 'xact_id', pg_current_xact_id()::text,
+                           'batches', CASE WHEN n_log > 0 THEN jsonb_build_array(jsonb_build_array(first_log, last_log, n_log, log_sha))
+                                           ELSE '[]'::jsonb END));
+    INSERT INTO isms.import_batch (org_id, batch, imported_by, login_role, imported_at, staged_rows, records, history_rows,
+                                   log_rows, first_log_id, last_log_id, xact_id, sha256, trail_seq)
+    VALUES (o, b, imported_by, session_user, now(), n_rows, n_records, n_hist, n_log, first_log, last_log,
+            pg_current_xact_id(), digest, seq)
+    RETURNING * INTO result;
+    DELETE FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION isms.import_apply(bigint, text) IS
+    'Imports a batch staged in isms.import_staging into an organisation you administer: every bad row is reported at once (IS041) and nothing is applied; else records keep their dates and states, earlier versions go to the register history, workflow moves to the transition log marked as imported, and the batch is recorded in isms.import_batch and the trail with its SHA-256';
+
+CREATE OR REPLACE FUNCTION isms.signoff_complete(s isms.signoff) RETURNS isms.signoff
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    NEW isms.signoff := s;
+    what text;
+    ok boolean;
+    why text;
+BEGIN
+    NEW.signer := isms.current_actor();
+    NEW.login_role := session_user;
+    NEW.signed_at := now();
+    what := CASE NEW.subject
+                WHEN 'management_review' THEN format('management review %s', NEW.record_id)
+                WHEN 'risk_acceptance' THEN format('the acceptance of risk %s', NEW.record_id)
+                WHEN 'treatment_plan' THEN format('treatment plan %s', NEW.record_id)
+                ELSE format('the Statement of Applicability of organisation %s', NEW.org_id) END;
+    CASE NEW.subject
+    WHEN 'management_review' THEN
+        SELECT m.held_on IS NOT NULL, format('it is planned for %s and not held', m.planned_on) INTO ok, why
+          FROM isms.management_review m WHERE m.org_id = NEW.org_id AND m.id = NEW.record_id;
+    WHEN 'risk_acceptance' THEN
+        SELECT r.accepted_at IS NOT NULL, 'no acceptance of its residual risk is recorded (accepted_by, accepted_at)'
+          INTO ok, why
+          FROM isms.risk r WHERE r.org_id = NEW.org_id AND r.id = NEW.record_id;
+    WHEN 'treatment_plan' THEN
+        SELECT p.status <> 'withdrawn', 'it is withdrawn' INTO ok, why
+          FROM isms.treatment_plan p WHERE p.org_id = NEW.org_id AND p.id = NEW.record_id;
+    WHEN 'statement_of_applicability' THEN
+        ok := EXISTS (SELECT 1 FROM isms.soa_entry e WHERE e.org_id = NEW.org_id);
+        why := 'it has no entry';
+        PERFORM pg_advisory_xact_lock(hashtext('isms.signoff soa_version'), hashtext(NEW.org_id::text));
+        NEW.soa_version := coalesce((SELECT max(x.soa_version) FROM isms.signoff x
+                                      WHERE x.org_id = NEW.org_id AND x.subject = 'statement_of_applicability'), 0) + 1;
+    ELSE
+        NULL;   -- the CHECK constraint refuses it
+    END CASE;
+    IF ok IS NULL THEN
+        RAISE EXCEPTION 'cannot sign off %: it does not exist in organisation %', what, NEW.org_id
+            USING ERRCODE = 'IS030',
+                  DETAIL = format('subject %s, record_id %s', NEW.subject, coalesce(NEW.record_id::text, 'NULL')),
+                  HINT = 'Name a record of the organisation you sign for.';
+    ELSIF NOT ok THEN
+        RAISE EXCEPTION 'cannot sign off %: %', what, why
+            USING ERRCODE = 'IS030',
+                  DETAIL = format('subject %s, record_id %s, organisation %s', NEW.subject,
+                                  coalesce(NEW.record_id::text, 'NULL'), NEW.org_id),
+                  HINT = CASE NEW.subject
+                             WHEN 'management_review' THEN 'Record held_on and the inputs 9.3.2 a-g first: minutes are signed once the review is held.'
+                             WHEN 'risk_acceptance' THEN 'Record the acceptance on the risk (accepted_by, accepted_at) first, then sign it.'
+                             WHEN 'treatment_plan' THEN 'Sign a plan that is planned or under way.'
+                             ELSE 'Record the SoA entries (isms.soa_entry) first.' END;
+    END IF;
+    -- a risk is accepted by its owner (6.1.3 f): the person signing must
+    -- be the one the register names, compared without case or the spaces
+    -- around it (risk.owner is free text)
+    IF NEW.subject = 'risk_acceptance' THEN
+        SELECT r.owner INTO why FROM isms.risk r WHERE r.org_id = NEW.org_id AND r.id = NEW.record_id;
+        IF lower(btrim(why)) IS DISTINCT FROM lower(btrim(NEW.signer)) THEN
+            RAISE EXCEPTION 'cannot sign off %: only the risk owner accepts a risk', what
+                USING ERRCODE = 'IS140',
+                      DETAIL = format('The risk owner is %s; the person signing is %s.', coalesce(quote_literal(why), 'not recorded'),
+                                      quote_literal(NEW.signer)),
+                      HINT = 'Have the risk owner sign (their own login, or an application login asserting them in isms.actor), or record the accountable owner on the risk first.';
+        END IF;
+    END IF;
+    NEW.content := isms.signoff_content(NEW.org_id, NEW.subject, NEW.record_id, now());
+    NEW.sha256 := isms.signoff_digest(NEW.content);
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION isms.signoff_complete(isms.signoff) IS
+    'A sign-off as the database records it: signer (isms.current_actor()), login role (session_user), signed_at, the SoA version, the content from the register and its SHA-256; refuses (IS030) a missing record, a review not held, a risk not accepted, a withdrawn plan, an empty SoA, and (IS140) a risk acceptance signed by anyone but the risk owner';
+
+
+-- isms_report.process_interactions lists the near misses and dangling
+-- inputs of isms.process_interactions (columns match, input_artifact);
+-- companion functions isms_report.<view>_at(at) answer the views an
+-- auditor reads at a past instant.
+CREATE OR REPLACE VIEW isms_report.process_interactions WITH (security_invoker = true) AS
+SELECT o.org_id, o.code AS org_code, x.from_process_id, x.from_process, x.from_phase, x.artifact,
+       x.to_process_id, x.to_process, x.to_phase, x.match, x.input_artifact
+  FROM isms.organization o
+  CROSS JOIN LATERAL isms.process_interactions(o.org_id, now()) x;
+COMMENT ON VIEW isms_report.process_interactions IS
+    'Clause 4.4: process interactions now (isms.process_interactions): match exact, one row per artifact one process outputs and another takes as input (the edges of the process map); near_miss, an output and an input whose names differ only in case, spacing or punctuation, not joined; dangling, an input no other process outputs (no from process). Filter match = ''exact'' for the edges alone';
+
+COMMENT ON COLUMN isms_report.process_interactions.from_process_id IS 'Process that outputs the artifact; NULL for a dangling input';
+COMMENT ON COLUMN isms_report.process_interactions.match IS 'exact (an interaction), near_miss (names equal but for case, spacing or punctuation: not joined) or dangling (an input no other process outputs)';
+COMMENT ON COLUMN isms_report.process_interactions.input_artifact IS 'The artifact as the taking process names it (differs from artifact in a near miss)';
+
+-- The views as of an instant.  A view takes no parameter, so each view an
+-- auditor reads at a past instant has a companion function
+-- isms_report.<view>_at(at) that returns the view's own row type (same
+-- columns, same types, same comments' meaning) as the ISMS stood at that
+-- instant, from the register history (isms.known_as_of): only the
+-- organisations that existed then; overdue, recent and open are judged at
+-- that instant.  A BI tool queries it like a table:
+-- SELECT * FROM isms_report.readiness_at('2025-01-31 17:00+00').
+
+CREATE FUNCTION isms_report.readiness_at(at timestamptz)
+    RETURNS SETOF isms_report.readiness
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT o.org_id, o.code, r.check_no, r.checkpoint, r.clauses, r.status, r.score, r.evidence, r.figures, r.action
+      FROM isms.organization o
+      CROSS JOIN LATERAL isms.clause_4_4_readiness(o.org_id, isms.report_time('at', $1)) r
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1
+     ORDER BY o.org_id, r.check_no;
+END
+$$;
+COMMENT ON FUNCTION isms_report.readiness_at(timestamptz) IS
+    'isms_report.readiness as of an instant: the Clause 4.4 checklist of every organisation that existed at at, from the register history (isms.clause_4_4_readiness(org_id, at))';
+
+CREATE FUNCTION isms_report.staleness_at(at timestamptz)
+    RETURNS SETOF isms_report.staleness
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT o.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.title, s.reviewable, s.review_interval, s.rows, s.overdue,
+           s.overdue_share, s.never_reviewed, s.oldest_review_days, s.last_change_at, s.days_since_change, s.untouched
+      FROM isms.organization o
+      CROSS JOIN LATERAL isms.staleness_summary(o.org_id, isms.report_time('at', $1)) s
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.staleness_at(timestamptz) IS
+    'isms_report.staleness as of an instant: shelf-ware per organisation and register at at, from the register history (isms.staleness_summary(org_id, at))';
+
+CREATE FUNCTION isms_report.stale_items_at(at timestamptz)
+    RETURNS SETOF isms_report.stale_items
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT s.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.record_id, s.label, s.owner,
+           s.last_reviewed_at, s.review_interval, s.due_at, s.days_overdue
+      FROM isms.stale_items($1) s
+      JOIN isms.organization o ON o.org_id OPERATOR(pg_catalog.=) s.org_id
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.stale_items_at(timestamptz) IS
+    'isms_report.stale_items as of an instant: every register row whose periodic review was overdue at at, from the register history (isms.stale_items(at))';
+
+CREATE FUNCTION isms_report.process_interactions_at(at timestamptz)
+    RETURNS SETOF isms_report.process_interactions
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT o.org_id, o.code, x.from_process_id, x.from_process, x.from_phase, x.artifact,
+           x.to_process_id, x.to_process, x.to_phase, x.match, x.input_artifact
+      FROM isms.organization o
+      CROSS JOIN LATERAL isms.process_interactions(o.org_id, isms.report_time('at', $1)) x
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.process_interactions_at(timestamptz) IS
+    'isms_report.process_interactions as of an instant: the exact edges, near misses and dangling inputs of every organisation''s processes at at, from the register history (isms.process_interactions(org_id, at))';
+
+CREATE FUNCTION isms_report.risk_register_at(at timestamptz)
+    RETURNS SETOF isms_report.risk_register
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    WITH t AS (SELECT isms.report_time('at', $1) AS at),
+    r AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    s AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_scale, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    a AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.asset, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    p AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.treatment_plan, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    c AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_control, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at)
+    SELECT r.org_id, o.code, r.id, r.title, a.name, r.threat, r.vulnerability, r.consequence, r.owner,
+           r.inherent_likelihood::integer, r.inherent_impact::integer, r.inherent_rating,
+           r.residual_likelihood::integer, r.residual_impact::integer, r.residual_rating,
+           coalesce(r.residual_rating, r.inherent_rating),
+           s.acceptance_threshold,
+           coalesce(r.residual_rating, r.inherent_rating) OPERATOR(pg_catalog.<=) s.acceptance_threshold,
+           r.treatment,
+           r.accepted_at IS NOT NULL, r.accepted_by, r.accepted_at, r.accepted_until,
+           tp.plans, tp.open_plans,
+           (SELECT pg_catalog.count(*) FROM c WHERE c.org_id OPERATOR(pg_catalog.=) r.org_id
+                                                AND c.risk_id OPERATOR(pg_catalog.=) r.id)::integer,
+           r.identified_on, r.last_reviewed_at,
+           rd.due, rd.due OPERATOR(pg_catalog.<) t.at,
+           r.created_at, r.updated_at
+      FROM t
+      CROSS JOIN r
+      JOIN isms.organization o ON o.org_id OPERATOR(pg_catalog.=) r.org_id
+      CROSS JOIN LATERAL (SELECT isms.review_due_at(r.org_id, 'isms.risk'::pg_catalog.regclass, r.review_interval,
+                                                    r.last_reviewed_at, r.created_at) AS due) rd
+      LEFT JOIN s ON s.org_id OPERATOR(pg_catalog.=) r.org_id
+      LEFT JOIN a ON a.org_id OPERATOR(pg_catalog.=) r.org_id AND a.id OPERATOR(pg_catalog.=) r.asset_id
+      CROSS JOIN LATERAL (
+          SELECT pg_catalog.count(*)::integer AS plans,
+                 (pg_catalog.count(*) FILTER (WHERE NOT ws.is_terminal))::integer AS open_plans
+            FROM p
+            JOIN isms.workflow_state ws ON ws.workflow OPERATOR(pg_catalog.=) 'treatment_plan' AND ws.state OPERATOR(pg_catalog.=) p.status
+           WHERE p.org_id OPERATOR(pg_catalog.=) r.org_id AND p.risk_id OPERATOR(pg_catalog.=) r.id) tp;
+END
+$$;
+COMMENT ON FUNCTION isms_report.risk_register_at(timestamptz) IS
+    'isms_report.risk_register as of an instant: every risk as the register held it at at (register history), with the ratings, appetite, acceptance, treatment plans and controls of then, its review overdue at at';
+
+CREATE FUNCTION isms_report.statement_of_applicability_at(at timestamptz)
+    RETURNS SETOF isms_report.statement_of_applicability
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    WITH t AS (SELECT isms.report_time('at', $1) AS at),
+    e AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.soa_entry, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    rc AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_control, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at)
+    SELECT o.org_id, o.code, q.framework, q.control_order, q.ref::text COLLATE isms.natural, q.title, q.theme,
+           e.id, e.applicable,
+           CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
+           e.justification, e.implementation_status,
+           coalesce(rk.n, 0)::integer, coalesce(rk.ids, '{}'),
+           ev.latest, coalesce(ev.n, 0)::integer,
+           coalesce(ev.latest OPERATOR(pg_catalog.>) (t.at OPERATOR(pg_catalog.-) interval '1 year'), false),
+           e.owner, e.last_reviewed_at
+      FROM t
+      CROSS JOIN isms.organization o
+      CROSS JOIN (SELECT r.framework, r.ref, r.title, r.theme,
+                         (pg_catalog.row_number() OVER (PARTITION BY r.framework ORDER BY r.ref))::integer AS control_order
+                    FROM isms.requirement r WHERE r.kind OPERATOR(pg_catalog.=) 'control') q
+      LEFT JOIN e ON e.org_id OPERATOR(pg_catalog.=) o.org_id AND e.framework OPERATOR(pg_catalog.=) q.framework
+                 AND e.control OPERATOR(isms.=) q.ref
+      LEFT JOIN LATERAL (
+          SELECT pg_catalog.count(*) AS n, pg_catalog.array_agg(rc.risk_id ORDER BY rc.risk_id) AS ids
+            FROM rc
+           WHERE rc.org_id OPERATOR(pg_catalog.=) o.org_id AND rc.framework OPERATOR(pg_catalog.=) q.framework
+             AND rc.control OPERATOR(isms.=) q.ref) rk ON true
+      LEFT JOIN LATERAL (
+          SELECT pg_catalog.max(v.collected_at) AS latest, pg_catalog.count(*) AS n
+            FROM isms.evidence v
+           WHERE v.org_id OPERATOR(pg_catalog.=) o.org_id AND v.record_table OPERATOR(pg_catalog.=) 'isms.soa_entry'::pg_catalog.regclass
+             AND v.record_id OPERATOR(pg_catalog.=) e.id
+             AND v.collected_at OPERATOR(pg_catalog.<=) t.at AND v.created_at OPERATOR(pg_catalog.<=) t.at) ev ON true
+     WHERE o.created_at OPERATOR(pg_catalog.<=) t.at;
+END
+$$;
+COMMENT ON FUNCTION isms_report.statement_of_applicability_at(timestamptz) IS
+    'isms_report.statement_of_applicability as of an instant: every control for every organisation that existed at at, with the decision, justification, implementation status and linked risks of then (register history) and the evidence collected by then';
+
+REVOKE ALL ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz), isms_report.stale_items_at(timestamptz),
+    isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
+    isms_report.statement_of_applicability_at(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz), isms_report.stale_items_at(timestamptz),
+    isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
+    isms_report.statement_of_applicability_at(timestamptz) TO isms_reader;
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text

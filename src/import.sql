@@ -39,7 +39,8 @@ CREATE TABLE isms.import_staging (
     reason      text,
     PRIMARY KEY (org_id, line)
 );
-CREATE INDEX import_staging_batch_idx ON isms.import_staging (org_id, batch);
+-- a record's versions are read by its key, once per record
+CREATE INDEX import_staging_batch_idx ON isms.import_staging (org_id, batch, register, ref, valid_from);
 SELECT pg_catalog.pg_extension_config_dump('isms.import_staging', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('isms.import_staging', 'line')::regclass, '');
 COMMENT ON TABLE isms.import_staging IS
@@ -116,21 +117,27 @@ CREATE FUNCTION isms.import_apply(org_id bigint, batch text)
     LANGUAGE plpgsql
     SECURITY DEFINER
     SET search_path = pg_catalog, isms, pg_temp
+    SET jit = off
 AS $$
 DECLARE
     o constant bigint := org_id;
     b constant text := batch;
     problems text[] := '{}';
-    r record;
-    v record;
+    grp record;
+    got record;
+    stmt text;
+    xcols text;
+    gens text;
+    unset jsonb;
+    reg_name text;
+    one text;
+    bad_ref text;
+    err_msg text;
+    err_state text;
     reg regclass;
     hist regclass;
     wf boolean;
     cols text;
-    gen record;
-    full_row jsonb;
-    prev_row jsonb;
-    new_id bigint;
     ids jsonb := '{}';
     n_rows integer := 0;
     n_records integer := 0;
@@ -138,18 +145,11 @@ DECLARE
     n_log integer := 0;
     first_log bigint;
     last_log bigint;
-    lid bigint;
     digest bytea;
     log_sha text;
     seq bigint;
     result isms.import_batch;
     line_no bigint;
-    versions jsonb;
-    mentioned jsonb;
-    nv integer;
-    vi integer;
-    cur jsonb;
-    genval jsonb;
     caller constant name := CASE WHEN current_setting('role') = 'none' THEN session_user
                                  ELSE current_setting('role')::name END;
     imported_by constant text := isms.current_actor();
@@ -165,6 +165,9 @@ BEGIN
             'no organisation with this id exists or is visible to you',
             'SELECT org_id, code, name FROM isms.organization lists the organisations you may see.');
     END IF;
+    -- one application of a batch at a time: a second waits for the first
+    -- to end, then finds it imported (or, after a rollback, applies it)
+    PERFORM pg_advisory_xact_lock(hashtext('isms.import_apply'), hashtext(o::text || '/' || b));
     IF EXISTS (SELECT 1 FROM isms.import_batch x WHERE x.org_id = o AND x.batch = b) THEN
         RAISE EXCEPTION 'cannot import batch % into organisation %: it was imported already', b, o
             USING ERRCODE = 'IS040',
@@ -178,6 +181,10 @@ BEGIN
             USING ERRCODE = 'IS040',
                   HINT = 'COPY the rows into isms.import_staging (org_id, batch, register, ref, valid_from, data) first.';
     END IF;
+
+    -- rows staged in this transaction have no statistics yet: without
+    -- them every plan below takes the batch for a row or two
+    ANALYZE isms.import_staging;
 
     -- every problem of every row, before anything is written
     SELECT array_agg(p ORDER BY l, p) INTO problems FROM (
@@ -208,11 +215,13 @@ BEGIN
         SELECT s.line, format('line %s: valid_from %s is in the future', s.line, s.valid_from)
           FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b AND s.valid_from > now()
         UNION ALL
-        SELECT s.line, format('line %s: another version of %s %s starts at the same time (line %s)', s.line, s.register, s.ref, d.line)
-          FROM isms.import_staging s
-          JOIN isms.import_staging d ON d.org_id = s.org_id AND d.batch = s.batch AND d.register = s.register
-                                    AND d.ref = s.ref AND d.valid_from = s.valid_from AND d.line < s.line
-         WHERE s.org_id = o AND s.batch = b
+        -- (the checks across rows are windows over the batch, never a
+        -- search of the batch per row: a batch has tens of thousands)
+        SELECT d.line, format('line %s: another version of %s %s starts at the same time (line %s)', d.line, d.register, d.ref, d.earlier)
+          FROM (SELECT s.line, s.register, s.ref,
+                       lag(s.line) OVER (PARTITION BY s.register, s.ref, s.valid_from ORDER BY s.line) AS earlier
+                  FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b) d
+         WHERE d.earlier IS NOT NULL
         UNION ALL
         SELECT s.line, format('line %s: %s is not a state of the %s workflow', s.line, s.data->>'status', w.workflow)
           FROM isms.import_staging s
@@ -221,12 +230,15 @@ BEGIN
          WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(s.data) = 'object' AND s.data ? 'status'
            AND NOT EXISTS (SELECT 1 FROM isms.workflow_state ws WHERE ws.workflow = w.workflow AND ws.state = s.data->>'status')
         UNION ALL
-        SELECT s.line, format('line %s: %s refers to %s, which is not a record of batch %s', s.line, k.key, k.value->>'ref', b)
-          FROM isms.import_staging s
-          CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k
-         WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(k.value) = 'object' AND k.value ? 'ref'
-           AND NOT EXISTS (SELECT 1 FROM isms.import_staging t WHERE t.org_id = o AND t.batch = b
-                             AND t.ref = k.value->>'ref' AND t.line < s.line)) x;
+        SELECT u.line, format('line %s: %s refers to %s, which is not a record of batch %s', u.line, u.key, u.target, b)
+          FROM (SELECT r.line, r.key, r.target, bool_or(r.line IS NULL) OVER (PARTITION BY r.target) AS known
+                  FROM (SELECT s.line, k.key, k.value->>'ref' AS target
+                          FROM isms.import_staging s
+                          CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.data) = 'object' THEN s.data ELSE '{}' END) k
+                         WHERE s.org_id = o AND s.batch = b AND jsonb_typeof(k.value) = 'object' AND k.value ? 'ref'
+                        UNION ALL
+                        SELECT NULL, NULL, s.ref FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b) r) u
+         WHERE u.line IS NOT NULL AND NOT u.known) x;
     IF cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'cannot import batch % into organisation %: % bad rows; nothing was imported', b, o, cardinality(problems)
             USING ERRCODE = 'IS041',
@@ -234,109 +246,173 @@ BEGIN
                   HINT = 'Correct or delete the rows named in isms.import_staging (by line), then apply the batch again.';
     END IF;
 
-    -- the records, in the order of their first line: a record refers only
-    -- to records staged before it
-    FOR r IN SELECT s.register, s.ref, min(s.line) AS first_line
-               FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b
-              GROUP BY s.register, s.ref ORDER BY min(s.line)
+    -- every record's id first, in the order of its first line, so that a
+    -- record may refer to any record of the batch, staged before or after
+    -- it (a nonconformity and the audit finding it was raised from refer
+    -- to each other); a foreign key still needs its record written first
+    SELECT coalesce(jsonb_object_agg(x.ref, pg_catalog.nextval(pg_catalog.pg_get_serial_sequence(g.relid::text, 'id'))
+                                     ORDER BY x.first_line), '{}')
+      INTO ids
+      FROM (SELECT s.register, s.ref, min(s.line) AS first_line
+              FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b
+             GROUP BY s.register, s.ref) x
+      JOIN isms.register g ON g.name = x.register;
+
+    -- The records, set by set: a run of records of one register that are
+    -- consecutive in the order of their first lines is written by one
+    -- statement (its rows, their earlier versions, their moves), split
+    -- only where the records give different columns (the register's
+    -- defaults fill the columns a record never gives).  A record is thus
+    -- written after every record staged before it, as one by one, at the
+    -- cost of a few statements per register instead of several per row.
+    FOR grp IN
+        SELECT k.register, k.keys, array_agg(k.ref ORDER BY k.first_line) AS refs, min(k.first_line) AS first_line
+          FROM (SELECT q.register, q.ref, q.first_line, q.keys,
+                       sum(q.brk) OVER (ORDER BY q.first_line) AS run
+                  FROM (SELECT x.register, x.ref, x.first_line, x.keys,
+                               CASE WHEN x.register IS DISTINCT FROM lag(x.register) OVER (ORDER BY x.first_line) THEN 1 ELSE 0 END AS brk
+                          FROM (SELECT s.register, s.ref, min(s.line) AS first_line,
+                                       coalesce(array_agg(DISTINCT kk.key ORDER BY kk.key) FILTER (WHERE kk.key IS NOT NULL), '{}') AS keys
+                                  FROM isms.import_staging s
+                                  LEFT JOIN LATERAL jsonb_object_keys(s.data) kk(key) ON true
+                                 WHERE s.org_id = o AND s.batch = b
+                                 GROUP BY s.register, s.ref) x) q) k
+         GROUP BY k.run, k.register, k.keys
+         ORDER BY min(k.first_line)
     LOOP
         SELECT g.relid, g.has_workflow, h.history_table INTO reg, wf, hist
-          FROM isms.register g LEFT JOIN isms.history_config h ON h.relid = g.relid WHERE g.name = r.register;
-        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+          FROM isms.register g LEFT JOIN isms.history_config h ON h.relid = g.relid WHERE g.name = grp.register;
+        -- the group's statement: $1 organisation, $2 batch, $3 register,
+        -- $4 the records' refs, $5 the ids of the batch, $6 the importer
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+               string_agg('x.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+          INTO cols, xcols
           FROM pg_attribute a
-         WHERE a.attrelid = reg AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname <> 'id';
-        -- each version's row: the earlier versions with its changes, the
-        -- references to records of the batch resolved
-        versions := '[]';
-        full_row := '{}';
-        mentioned := '{}';
-        FOR v IN SELECT s.line, s.valid_from, s.data, coalesce(s.actor, imported_by) AS actor, s.reason,
-                        lead(s.valid_from) OVER w AS valid_to, lead(coalesce(s.actor, imported_by)) OVER w AS next_actor
-                   FROM isms.import_staging s
-                  WHERE s.org_id = o AND s.batch = b AND s.register = r.register AND s.ref = r.ref
-                 WINDOW w AS (ORDER BY s.valid_from)
-                  ORDER BY s.valid_from
-        LOOP
-            SELECT full_row || coalesce(jsonb_object_agg(kv.key, CASE WHEN jsonb_typeof(kv.value) = 'object' AND kv.value ? 'ref'
-                                                                      THEN ids->(kv.value->>'ref') ELSE kv.value END), '{}')
-              INTO full_row
-              FROM jsonb_each(v.data) kv;
-            SELECT mentioned || coalesce(jsonb_object_agg(mk.key, NULL), '{}') INTO mentioned FROM jsonb_object_keys(v.data) mk(key);
-            versions := versions || jsonb_build_array(jsonb_build_object(
-                'line', v.line, 'valid_from', v.valid_from, 'valid_to', v.valid_to, 'actor', v.actor,
-                'next_actor', v.next_actor, 'reason', v.reason, 'data', v.data,
-                'row', full_row || jsonb_build_object('org_id', o, 'updated_at', v.valid_from, 'updated_by', v.actor)));
-        END LOOP;
-        nv := jsonb_array_length(versions);
-        -- the current version: into the register, as it stands (the
-        -- register's defaults for columns never given)
-        full_row := (versions->(nv - 1)->'row')
-                    || jsonb_build_object('created_at', versions->0->'valid_from', 'created_by', versions->0->'actor');
-        line_no := (versions->(nv - 1)->>'line')::bigint;
-        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
-          FROM pg_attribute a
-         WHERE a.attrelid = reg AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname <> 'id'
-           AND full_row ? a.attname;
-        BEGIN
-            EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM jsonb_populate_record(NULL::%1$s, $1) '
-                           'RETURNING to_jsonb(%1$s.*)', reg, cols)
-                INTO cur USING full_row;
-        EXCEPTION WHEN OTHERS THEN
-            RAISE EXCEPTION 'cannot import batch %: line % (% %): %', b, line_no, r.register, r.ref, SQLERRM
-                USING ERRCODE = 'IS041', HINT = 'Correct the row in isms.import_staging and apply the batch again; nothing was imported.';
-        END;
-        new_id := (cur->>'id')::bigint;
-        -- the earlier versions: into the register history, the current row
-        -- without what the staged versions set, with each version's values
-        FOR vi IN 0 .. nv - 1 LOOP
-            line_no := (versions->vi->>'line')::bigint;
-            full_row := cur || (mentioned - 'status') || (versions->vi->'row');
-            IF vi < nv - 1 THEN
-                FOR gen IN SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) AS expr
-                             FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                            WHERE a.attrelid = reg AND a.attgenerated = 's'
-                LOOP
-                    EXECUTE format('SELECT to_jsonb(%s) FROM jsonb_populate_record(NULL::%s, $1) AS x', gen.expr, reg)
-                        INTO STRICT genval USING full_row;
-                    full_row := full_row || jsonb_build_object(gen.attname, genval);
-                END LOOP;
-                BEGIN
-                    EXECUTE format('INSERT INTO %1$s SELECT (jsonb_populate_record(NULL::%1$s, $1)).*', hist)
-                        USING full_row || jsonb_build_object(
-                            'valid', tstzrange((versions->vi->>'valid_from')::timestamptz, (versions->vi->>'valid_to')::timestamptz)::text,
-                            'changed_by', versions->vi->'next_actor', 'change', 'UPDATE');
-                EXCEPTION WHEN OTHERS THEN
-                    RAISE EXCEPTION 'cannot import batch %: line % (% %): %', b, line_no, r.register, r.ref, SQLERRM
-                        USING ERRCODE = 'IS041', HINT = 'Correct the row in isms.import_staging and apply the batch again; nothing was imported.';
-                END;
-                n_hist := n_hist + 1;
-            END IF;
+         WHERE a.attrelid = reg AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+           AND (a.attname = ANY (grp.keys) OR a.attname IN ('org_id', 'id', 'created_at', 'created_by', 'updated_at', 'updated_by'));
+        SELECT string_agg(format('%L, to_jsonb(%s)', a.attname, pg_get_expr(d.adbin, d.adrelid)), ', ' ORDER BY a.attnum)
+          INTO gens
+          FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attrelid = reg AND a.attgenerated = 's' AND NOT a.attisdropped;
+        -- an earlier version lacks what later versions set (but a status)
+        SELECT coalesce(jsonb_object_agg(kk.key, NULL), '{}') INTO unset FROM unnest(grp.keys) kk(key) WHERE kk.key <> 'status';
+        SELECT format('%I.%I', ns.nspname, c.relname) INTO reg_name
+          FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = reg;
+                stmt := format($q$
+WITH e AS (
+    -- every column a version gives, its references resolved
+    SELECT s.ref, s.line, s.valid_from, s.actor, s.reason, k.key,
+           CASE WHEN pg_catalog.jsonb_typeof(k.value) OPERATOR(pg_catalog.=) 'object' AND k.value OPERATOR(pg_catalog.?) 'ref'
+                THEN $5 OPERATOR(pg_catalog.->) (k.value OPERATOR(pg_catalog.->>) 'ref') ELSE k.value END AS value
+      FROM isms.import_staging s
+      -- the group's records: a join, not a search of the array per row
+      JOIN pg_catalog.unnest($4) g(ref) ON g.ref OPERATOR(pg_catalog.=) s.ref
+      LEFT JOIN LATERAL pg_catalog.jsonb_each(s.data) k ON true
+     WHERE s.org_id OPERATOR(pg_catalog.=) $1 AND s.batch OPERATOR(pg_catalog.=) $2
+       AND s.register OPERATOR(pg_catalog.=) $3
+), m AS (
+    -- each version's row: the earlier versions with its changes (a later
+    -- value of a key wins in a jsonb object)
+    SELECT DISTINCT ON (e.ref, e.valid_from) e.ref, e.line, e.valid_from, e.actor, e.reason,
+           coalesce(pg_catalog.jsonb_object_agg(e.key, e.value) FILTER (WHERE e.key IS NOT NULL)
+                        OVER (PARTITION BY e.ref ORDER BY e.valid_from), '{}') AS vrow
+      FROM e
+     ORDER BY e.ref, e.valid_from
+), v AS (
+    SELECT s.ref, s.line, s.valid_from, coalesce(s.actor, $6) AS actor, s.reason,
+           pg_catalog.lead(s.valid_from) OVER w AS valid_to, pg_catalog.lead(coalesce(s.actor, $6)) OVER w AS next_actor,
+           pg_catalog.row_number() OVER w AS vi, pg_catalog.count(*) OVER (PARTITION BY s.ref) AS nv,
+           pg_catalog.first_value(s.valid_from) OVER w AS created_at,
+           pg_catalog.first_value(coalesce(s.actor, $6)) OVER w AS created_by,
+           pg_catalog.min(s.line) OVER (PARTITION BY s.ref) AS first_line,
+           ($5 OPERATOR(pg_catalog.->>) s.ref)::bigint AS id,
+           s.vrow OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('org_id', $1, 'updated_at', s.valid_from,
+                                                                       'updated_by', coalesce(s.actor, $6)) AS vrow
+      FROM m s
+    WINDOW w AS (PARTITION BY s.ref ORDER BY s.valid_from)
+), ins AS (
+    INSERT INTO %1$s AS t (%2$s) OVERRIDING SYSTEM VALUE
+    SELECT %3$s
+      FROM v CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::%1$s, v.vrow OPERATOR(pg_catalog.||)
+               pg_catalog.jsonb_build_object('id', v.id, 'created_at', v.created_at, 'created_by', v.created_by)) x
+     WHERE v.vi OPERATOR(pg_catalog.=) v.nv
+     ORDER BY v.first_line
+    RETURNING t.id, pg_catalog.to_jsonb(t.*) AS cur
+), hv AS (
+    SELECT v.*, ins.cur OPERATOR(pg_catalog.||) %4$L::jsonb OPERATOR(pg_catalog.||) v.vrow AS full_row
+      FROM v JOIN ins ON ins.id OPERATOR(pg_catalog.=) v.id
+), h AS (%5$s
+), l AS (%6$s
+)
+SELECT (SELECT pg_catalog.count(*) FROM ins)::integer AS n_records, (SELECT pg_catalog.count(*) FROM h)::integer AS n_hist,
+       (SELECT pg_catalog.count(*) FROM l)::integer AS n_log,
+       (SELECT pg_catalog.min(l.log_id) FROM l) AS first_log, (SELECT pg_catalog.max(l.log_id) FROM l) AS last_log
+$q$, reg_name, cols, xcols, unset,
+            -- the earlier versions: into the register history, with their
+            -- computed columns
+            CASE WHEN hist IS NULL THEN 'SELECT 1 WHERE false' ELSE format($h$
+    INSERT INTO %1$s
+    SELECT hr.*
+      FROM hv
+      CROSS JOIN LATERAL (SELECT %3$s AS g FROM pg_catalog.jsonb_populate_record(NULL::%2$s, hv.full_row) AS x) gen
+      CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::%1$s, hv.full_row OPERATOR(pg_catalog.||) gen.g
+               OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                   'valid', pg_catalog.tstzrange(hv.valid_from, hv.valid_to)::text,
+                   'changed_by', hv.next_actor, 'change', 'UPDATE')) hr
+     WHERE hv.vi OPERATOR(pg_catalog.<) hv.nv
+    RETURNING 1$h$, hist::text, reg_name, coalesce('pg_catalog.jsonb_build_object(' || gens || ')', $e$'{}'::jsonb$e$)) END,
             -- a workflow record's moves: into the log, marked by the batch
-            IF wf AND (vi = 0 OR full_row->>'status' IS DISTINCT FROM prev_row->>'status') THEN
-                INSERT INTO isms.transition_log (org_id, record_table, record_id, cycle, from_state, to_state, actor, reason, at, xact_id,
-                                                 record_table_name, login_role)
-                VALUES (o, reg, new_id, coalesce((full_row->>'cycle')::integer, 1),
-                        CASE WHEN vi > 0 THEN prev_row->>'status' END, full_row->>'status', versions->vi->>'actor',
-                        coalesce(versions->vi->>'reason', format('imported (batch %s)', b)),
-                        (versions->vi->>'valid_from')::timestamptz, pg_current_xact_id(),
-                        (SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_class c
-                           JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = reg),
-                        session_user)
-                RETURNING log_id INTO lid;
-                first_log := coalesce(first_log, lid);
-                last_log := lid;
-                n_log := n_log + 1;
-            END IF;
-            prev_row := full_row;
-        END LOOP;
-        ids := ids || jsonb_build_object(r.ref, new_id);
-        n_records := n_records + 1;
+            CASE WHEN NOT wf THEN 'SELECT NULL::bigint AS log_id WHERE false' ELSE format($l$
+    INSERT INTO isms.transition_log (org_id, record_table, record_id, cycle, from_state, to_state, actor, reason, at, xact_id,
+                                     record_table_name, login_role)
+    SELECT $1, %1$s::pg_catalog.oid::pg_catalog.regclass, q.id, coalesce((q.full_row OPERATOR(pg_catalog.->>) 'cycle')::integer, 1),
+           CASE WHEN q.vi OPERATOR(pg_catalog.>) 1 THEN q.prev END, q.full_row OPERATOR(pg_catalog.->>) 'status', q.actor,
+           coalesce(q.reason, pg_catalog.format('imported (batch %%s)', $2)), q.valid_from, pg_catalog.pg_current_xact_id(),
+           %2$L, SESSION_USER
+      FROM (SELECT hv.*, pg_catalog.lag(hv.full_row OPERATOR(pg_catalog.->>) 'status') OVER (PARTITION BY hv.id ORDER BY hv.vi) AS prev
+              FROM hv) q
+     WHERE q.vi OPERATOR(pg_catalog.=) 1 OR q.full_row OPERATOR(pg_catalog.->>) 'status' IS DISTINCT FROM q.prev
+     ORDER BY q.first_line, q.vi
+    RETURNING log_id$l$, reg::oid, reg_name) END);
+        BEGIN
+            EXECUTE stmt INTO got USING o, b, grp.register, grp.refs, ids, imported_by;
+        EXCEPTION WHEN OTHERS THEN
+            -- name the record the register refuses: the run's records one
+            -- by one, until one fails (all of it is rolled back)
+            GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+            line_no := NULL;
+            BEGIN
+                FOREACH one IN ARRAY grp.refs LOOP
+                    SELECT max(s.line) INTO line_no FROM isms.import_staging s
+                     WHERE s.org_id = o AND s.batch = b AND s.register = grp.register AND s.ref = one;
+                    bad_ref := one;
+                    EXECUTE stmt USING o, b, grp.register, ARRAY[one], ids, imported_by;
+                END LOOP;
+                line_no := NULL;
+                RAISE EXCEPTION USING ERRCODE = 'IS041';
+            EXCEPTION WHEN OTHERS THEN
+                IF line_no IS NOT NULL THEN
+                    GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+                END IF;
+            END;
+            RAISE EXCEPTION 'cannot import batch %: line % (% %): %', b, coalesce(line_no, grp.first_line), grp.register,
+                    coalesce(CASE WHEN line_no IS NOT NULL THEN bad_ref END, grp.refs[1]), err_msg
+                USING ERRCODE = 'IS041',
+                      DETAIL = format('The register refused the row (SQLSTATE %s).', err_state),
+                      HINT = 'Correct the row in isms.import_staging and apply the batch again; nothing was imported.';
+        END;
+        n_records := n_records + got.n_records;
+        n_hist := n_hist + got.n_hist;
+        n_log := n_log + got.n_log;
+        first_log := coalesce(first_log, got.first_log);
+        last_log := coalesce(got.last_log, last_log);
     END LOOP;
 
     -- the digest of what was imported, and the seal of its log rows
-    SELECT sha256(convert_to(jsonb_agg(jsonb_build_object('line', s.line, 'register', s.register, 'ref', s.ref,
-                                                          'valid_from', s.valid_from, 'data', s.data,
-                                                          'actor', s.actor, 'reason', s.reason) ORDER BY s.line)::text, 'UTF8'))
+    -- (the text of the jsonb array, written without building the array)
+    SELECT sha256(convert_to('[' || string_agg(jsonb_build_object('line', s.line, 'register', s.register, 'ref', s.ref,
+                                                                  'valid_from', s.valid_from, 'data', s.data,
+                                                                  'actor', s.actor, 'reason', s.reason)::text, ', ' ORDER BY s.line) || ']', 'UTF8'))
       INTO digest
       FROM isms.import_staging s WHERE s.org_id = o AND s.batch = b;
     SELECT encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex')

@@ -353,15 +353,12 @@ COMMENT ON VIEW isms_report.processes IS
     'Clause 4.4: ISMS processes with their inputs, outputs and interactions; siloed processes have none';
 
 CREATE VIEW isms_report.process_interactions WITH (security_invoker = true) AS
-SELECT po.org_id, o.code AS org_code, a.id AS from_process_id, a.name AS from_process, a.pdca_phase AS from_phase,
-       po.artifact, c.id AS to_process_id, c.name AS to_process, c.pdca_phase AS to_phase
-  FROM isms.process_output po
-  JOIN isms.organization o ON o.org_id = po.org_id
-  JOIN isms.process_input pi ON pi.org_id = po.org_id AND pi.artifact = po.artifact AND pi.process_id <> po.process_id
-  JOIN isms.process a ON a.org_id = po.org_id AND a.id = po.process_id
-  JOIN isms.process c ON c.org_id = pi.org_id AND c.id = pi.process_id;
+SELECT o.org_id, o.code AS org_code, x.from_process_id, x.from_process, x.from_phase, x.artifact,
+       x.to_process_id, x.to_process, x.to_phase, x.match, x.input_artifact
+  FROM isms.organization o
+  CROSS JOIN LATERAL isms.process_interactions(o.org_id, now()) x;
 COMMENT ON VIEW isms_report.process_interactions IS
-    'Clause 4.4: process interactions, one row per artifact one process outputs and another takes as input (the edges of the process map)';
+    'Clause 4.4: process interactions now (isms.process_interactions): match exact, one row per artifact one process outputs and another takes as input (the edges of the process map); near_miss, an output and an input whose names differ only in case, spacing or punctuation, not joined; dangling, an input no other process outputs (no from process). Filter match = ''exact'' for the edges alone';
 
 CREATE VIEW isms_report.improvements WITH (security_invoker = true) AS
 SELECT i.org_id, o.code AS org_code, i.id AS improvement_id, i.title, i.source, i.owner, i.status, ws.phase, i.cycle,
@@ -740,13 +737,15 @@ BEGIN
  ('processes', 'feeds', 'Number of other processes that take its outputs as input'),
  ('processes', 'siloed', 'True when it interacts with no other process'),
 
- ('process_interactions', 'from_process_id', 'Process that outputs the artifact'),
+ ('process_interactions', 'from_process_id', 'Process that outputs the artifact; NULL for a dangling input'),
  ('process_interactions', 'from_process', 'Name of that process'),
  ('process_interactions', 'from_phase', 'Its PDCA phase'),
  ('process_interactions', 'artifact', 'Artifact passed'),
  ('process_interactions', 'to_process_id', 'Process that takes the artifact as input'),
  ('process_interactions', 'to_process', 'Name of that process'),
  ('process_interactions', 'to_phase', 'Its PDCA phase'),
+ ('process_interactions', 'match', 'exact (an interaction), near_miss (names equal but for case, spacing or punctuation: not joined) or dangling (an input no other process outputs)'),
+ ('process_interactions', 'input_artifact', 'The artifact as the taking process names it (differs from artifact in a near miss)'),
 
  ('improvements', 'improvement_id', 'Identifier of the improvement'),
  ('improvements', 'title', 'The improvement'),
@@ -809,3 +808,187 @@ GRANT SELECT ON TABLE isms_report.organizations, isms_report.risk_register, isms
     isms_report.readiness, isms_report.documents, isms_report.incidents, isms_report.management_reviews,
     isms_report.processes, isms_report.process_interactions, isms_report.improvements,
     isms_report.party_requirements, isms_report.evidence_by_month TO isms_reader;
+
+------------------------------------------------------------------------------
+-- The views as of an instant.  A view takes no parameter, so each view an
+-- auditor reads at a past instant has a companion function
+-- isms_report.<view>_at(at) that returns the view's own row type (same
+-- columns, same types, same comments' meaning) as the ISMS stood at that
+-- instant, from the register history (isms.known_as_of): only the
+-- organisations that existed then; overdue, recent and open are judged at
+-- that instant.  A BI tool queries it like a table:
+-- SELECT * FROM isms_report.readiness_at('2025-01-31 17:00+00').
+
+CREATE FUNCTION isms_report.readiness_at(at timestamptz)
+    RETURNS SETOF isms_report.readiness
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT o.org_id, o.code, r.check_no, r.checkpoint, r.clauses, r.status, r.score, r.evidence, r.figures, r.action
+      FROM isms.organization o
+      CROSS JOIN LATERAL isms.clause_4_4_readiness(o.org_id, isms.report_time('at', $1)) r
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1
+     ORDER BY o.org_id, r.check_no;
+END
+$$;
+COMMENT ON FUNCTION isms_report.readiness_at(timestamptz) IS
+    'isms_report.readiness as of an instant: the Clause 4.4 checklist of every organisation that existed at at, from the register history (isms.clause_4_4_readiness(org_id, at))';
+
+CREATE FUNCTION isms_report.staleness_at(at timestamptz)
+    RETURNS SETOF isms_report.staleness
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT o.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.title, s.reviewable, s.review_interval, s.rows, s.overdue,
+           s.overdue_share, s.never_reviewed, s.oldest_review_days, s.last_change_at, s.days_since_change, s.untouched
+      FROM isms.organization o
+      CROSS JOIN LATERAL isms.staleness_summary(o.org_id, isms.report_time('at', $1)) s
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.staleness_at(timestamptz) IS
+    'isms_report.staleness as of an instant: shelf-ware per organisation and register at at, from the register history (isms.staleness_summary(org_id, at))';
+
+CREATE FUNCTION isms_report.stale_items_at(at timestamptz)
+    RETURNS SETOF isms_report.stale_items
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT s.org_id, o.code, s.register, s.clause COLLATE isms.natural, s.record_id, s.label, s.owner,
+           s.last_reviewed_at, s.review_interval, s.due_at, s.days_overdue
+      FROM isms.stale_items($1) s
+      JOIN isms.organization o ON o.org_id OPERATOR(pg_catalog.=) s.org_id
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.stale_items_at(timestamptz) IS
+    'isms_report.stale_items as of an instant: every register row whose periodic review was overdue at at, from the register history (isms.stale_items(at))';
+
+CREATE FUNCTION isms_report.process_interactions_at(at timestamptz)
+    RETURNS SETOF isms_report.process_interactions
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    SELECT o.org_id, o.code, x.from_process_id, x.from_process, x.from_phase, x.artifact,
+           x.to_process_id, x.to_process, x.to_phase, x.match, x.input_artifact
+      FROM isms.organization o
+      CROSS JOIN LATERAL isms.process_interactions(o.org_id, isms.report_time('at', $1)) x
+     WHERE o.created_at OPERATOR(pg_catalog.<=) $1;
+END
+$$;
+COMMENT ON FUNCTION isms_report.process_interactions_at(timestamptz) IS
+    'isms_report.process_interactions as of an instant: the exact edges, near misses and dangling inputs of every organisation''s processes at at, from the register history (isms.process_interactions(org_id, at))';
+
+CREATE FUNCTION isms_report.risk_register_at(at timestamptz)
+    RETURNS SETOF isms_report.risk_register
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    WITH t AS (SELECT isms.report_time('at', $1) AS at),
+    r AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    s AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_scale, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    a AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.asset, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    p AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.treatment_plan, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    c AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_control, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at)
+    SELECT r.org_id, o.code, r.id, r.title, a.name, r.threat, r.vulnerability, r.consequence, r.owner,
+           r.inherent_likelihood::integer, r.inherent_impact::integer, r.inherent_rating,
+           r.residual_likelihood::integer, r.residual_impact::integer, r.residual_rating,
+           coalesce(r.residual_rating, r.inherent_rating),
+           s.acceptance_threshold,
+           coalesce(r.residual_rating, r.inherent_rating) OPERATOR(pg_catalog.<=) s.acceptance_threshold,
+           r.treatment,
+           r.accepted_at IS NOT NULL, r.accepted_by, r.accepted_at, r.accepted_until,
+           tp.plans, tp.open_plans,
+           (SELECT pg_catalog.count(*) FROM c WHERE c.org_id OPERATOR(pg_catalog.=) r.org_id
+                                                AND c.risk_id OPERATOR(pg_catalog.=) r.id)::integer,
+           r.identified_on, r.last_reviewed_at,
+           rd.due, rd.due OPERATOR(pg_catalog.<) t.at,
+           r.created_at, r.updated_at
+      FROM t
+      CROSS JOIN r
+      JOIN isms.organization o ON o.org_id OPERATOR(pg_catalog.=) r.org_id
+      CROSS JOIN LATERAL (SELECT isms.review_due_at(r.org_id, 'isms.risk'::pg_catalog.regclass, r.review_interval,
+                                                    r.last_reviewed_at, r.created_at) AS due) rd
+      LEFT JOIN s ON s.org_id OPERATOR(pg_catalog.=) r.org_id
+      LEFT JOIN a ON a.org_id OPERATOR(pg_catalog.=) r.org_id AND a.id OPERATOR(pg_catalog.=) r.asset_id
+      CROSS JOIN LATERAL (
+          SELECT pg_catalog.count(*)::integer AS plans,
+                 (pg_catalog.count(*) FILTER (WHERE NOT ws.is_terminal))::integer AS open_plans
+            FROM p
+            JOIN isms.workflow_state ws ON ws.workflow OPERATOR(pg_catalog.=) 'treatment_plan' AND ws.state OPERATOR(pg_catalog.=) p.status
+           WHERE p.org_id OPERATOR(pg_catalog.=) r.org_id AND p.risk_id OPERATOR(pg_catalog.=) r.id) tp;
+END
+$$;
+COMMENT ON FUNCTION isms_report.risk_register_at(timestamptz) IS
+    'isms_report.risk_register as of an instant: every risk as the register held it at at (register history), with the ratings, appetite, acceptance, treatment plans and controls of then, its review overdue at at';
+
+CREATE FUNCTION isms_report.statement_of_applicability_at(at timestamptz)
+    RETURNS SETOF isms_report.statement_of_applicability
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    -- the instant is checked first: a NULL or infinite one is refused
+    PERFORM isms.report_time('at', $1);
+    RETURN QUERY
+    WITH t AS (SELECT isms.report_time('at', $1) AS at),
+    e AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.soa_entry, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at),
+    rc AS MATERIALIZED (SELECT x.* FROM t, isms.known_as_of(NULL::isms.risk_control, t.at) x WHERE x.created_at OPERATOR(pg_catalog.<=) t.at)
+    SELECT o.org_id, o.code, q.framework, q.control_order, q.ref::text COLLATE isms.natural, q.title, q.theme,
+           e.id, e.applicable,
+           CASE WHEN e.id IS NULL THEN 'not decided' WHEN e.applicable THEN 'included' ELSE 'excluded' END,
+           e.justification, e.implementation_status,
+           coalesce(rk.n, 0)::integer, coalesce(rk.ids, '{}'),
+           ev.latest, coalesce(ev.n, 0)::integer,
+           coalesce(ev.latest OPERATOR(pg_catalog.>) (t.at OPERATOR(pg_catalog.-) interval '1 year'), false),
+           e.owner, e.last_reviewed_at
+      FROM t
+      CROSS JOIN isms.organization o
+      CROSS JOIN (SELECT r.framework, r.ref, r.title, r.theme,
+                         (pg_catalog.row_number() OVER (PARTITION BY r.framework ORDER BY r.ref))::integer AS control_order
+                    FROM isms.requirement r WHERE r.kind OPERATOR(pg_catalog.=) 'control') q
+      LEFT JOIN e ON e.org_id OPERATOR(pg_catalog.=) o.org_id AND e.framework OPERATOR(pg_catalog.=) q.framework
+                 AND e.control OPERATOR(isms.=) q.ref
+      LEFT JOIN LATERAL (
+          SELECT pg_catalog.count(*) AS n, pg_catalog.array_agg(rc.risk_id ORDER BY rc.risk_id) AS ids
+            FROM rc
+           WHERE rc.org_id OPERATOR(pg_catalog.=) o.org_id AND rc.framework OPERATOR(pg_catalog.=) q.framework
+             AND rc.control OPERATOR(isms.=) q.ref) rk ON true
+      LEFT JOIN LATERAL (
+          SELECT pg_catalog.max(v.collected_at) AS latest, pg_catalog.count(*) AS n
+            FROM isms.evidence v
+           WHERE v.org_id OPERATOR(pg_catalog.=) o.org_id AND v.record_table OPERATOR(pg_catalog.=) 'isms.soa_entry'::pg_catalog.regclass
+             AND v.record_id OPERATOR(pg_catalog.=) e.id
+             AND v.collected_at OPERATOR(pg_catalog.<=) t.at AND v.created_at OPERATOR(pg_catalog.<=) t.at) ev ON true
+     WHERE o.created_at OPERATOR(pg_catalog.<=) t.at;
+END
+$$;
+COMMENT ON FUNCTION isms_report.statement_of_applicability_at(timestamptz) IS
+    'isms_report.statement_of_applicability as of an instant: every control for every organisation that existed at at, with the decision, justification, implementation status and linked risks of then (register history) and the evidence collected by then';
+
+REVOKE ALL ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz), isms_report.stale_items_at(timestamptz),
+    isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
+    isms_report.statement_of_applicability_at(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.staleness_at(timestamptz), isms_report.stale_items_at(timestamptz),
+    isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
+    isms_report.statement_of_applicability_at(timestamptz) TO isms_reader;

@@ -17,13 +17,15 @@
 -- number, the record's number and a salt (isms.sample_u), and every date
 -- from "until"; the same arguments on an empty database give the same rows.
 --
--- Workflow records are created and moved by the role isms_sample (created
--- if missing, granted isms_admin), one step at a time through the workflow
--- engine with its guards, so the transition log and PDCA cycles are real.
--- The log is written at the real clock; as a sample-only last step the
--- function (a superuser) backdates every log entry and the audit columns
--- of the records to their planned dates in the three years.  An
--- application never does this: the log of a real ISMS is only appended to.
+-- Loaded through the import path, as an organisation brings its records
+-- in: the records are generated into temporary tables shaped like the
+-- registers, each becomes its versions (as created, then its review, a
+-- risk's residual rating once treated, every workflow move at its planned
+-- date), staged in isms.import_staging and applied with isms.import_apply()
+-- by the admin role isms_sample (created if missing, granted isms_admin),
+-- one batch per organisation.  No trigger is disabled and nothing is
+-- written to the transition log or the trail but by the import: the log's
+-- moves are marked as imported and isms.verify_imports() accounts for them.
 
 CREATE FUNCTION isms.sample_u(k integer, n integer, salt integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -32,6 +34,21 @@ AS $$
 $$;
 COMMENT ON FUNCTION isms.sample_u(integer, integer, integer) IS
     'Sample data: a deterministic pseudo-random number in [0, 1) from an organisation number, a record number and a salt';
+
+CREATE FUNCTION isms.sample_actor(register text, state text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE $1
+               WHEN 'treatment_plan' THEN 'Risk manager' WHEN 'risk' THEN 'Risk manager'
+               WHEN 'risk_scale' THEN 'Risk manager' WHEN 'risk_control' THEN 'Risk manager'
+               WHEN 'audit' THEN 'Internal audit lead' WHEN 'audit_finding' THEN 'Internal audit lead'
+               WHEN 'incident' THEN 'SOC analyst'
+               WHEN 'corrective_action' THEN CASE $2 WHEN 'verified' THEN 'Internal audit lead' ELSE 'Quality lead' END
+               WHEN 'nonconformity' THEN 'Quality lead' WHEN 'review_action' THEN 'CEO office'
+               WHEN 'planned_change' THEN 'CISO' ELSE 'ISMS manager' END
+$$;
+COMMENT ON FUNCTION isms.sample_actor(text, text) IS
+    'Sample data: who creates (state NULL) or moves a record of a register into a state';
 
 CREATE FUNCTION isms.load_sample(scale integer DEFAULT 1, until date DEFAULT current_date) RETURNS bigint
     LANGUAGE plpgsql
@@ -52,11 +69,16 @@ DECLARE
     relname text;
     extra text;
     why text;
+    rg text;
+    refs text;
+    excluded text[];
+    reviewed boolean;
+    o bigint;
 BEGIN
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         RAISE EXCEPTION 'isms.load_sample() must be run by a superuser'
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'It creates the role isms_sample and backdates the transition log of the sample, which only the owner may write.',
+                  DETAIL = 'It creates the role isms_sample, which imports the sample.',
                   HINT = 'Run it as the database owner in a scratch database (make demo does).';
     END IF;
     IF scale IS NULL OR scale < 1 OR scale > 1000 THEN
@@ -72,6 +94,8 @@ BEGIN
             'Load the sample into a fresh database (CREATE EXTENSION isms; SELECT isms.load_sample()).');
     END IF;
     te := (until::timestamp + time '17:00') AT TIME ZONE 'UTC';
+    -- an import takes no date in the future: a history ending today ends now
+    te := least(te, now());
     ts := te - interval '3 years';
 
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'isms_sample') THEN
@@ -109,7 +133,6 @@ BEGIN
            k = 1 OR isms.sample_u(k, 0, 2) < 0.5,
            k = 1 OR isms.sample_u(k, 0, 3) < 0.6
       FROM generate_series(1, scale) k;
-    GRANT SELECT ON sample_org TO isms_sample;
     WITH ins AS (
         INSERT INTO isms.organization (code, name, scope_statement, created_at, updated_at, created_by, updated_by)
         SELECT code, name,
@@ -124,16 +147,37 @@ BEGIN
     total := total + scale;
 
     --------------------------------------------------------------------------
-    -- Plain registers, written directly with their history (superuser)
+    -- The records are generated into temporary tables shaped like the
+    -- registers (s_<register>, with their defaults and generated columns,
+    -- identifiers of their own), then staged with their versions and
+    -- imported through isms.import_apply() at the end.
 
-    INSERT INTO isms.risk_scale (org_id, likelihood_levels, impact_levels, likelihood_labels, impact_labels,
+    FOR rg IN SELECT g.name FROM isms.register g
+               WHERE g.name <> ALL (ARRAY['document_version', 'document_approval'])
+               ORDER BY g.name
+    LOOP
+        EXECUTE format('CREATE TEMP TABLE %I (LIKE isms.%I INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING INDEXES) ON COMMIT DROP',
+                       's_' || rg, rg);
+        -- the audit columns are the import's to set
+        FOR mv IN SELECT a.attname FROM pg_attribute a
+                   WHERE a.attrelid = format('pg_temp.%I', 's_' || rg)::regclass AND a.attnum > 0 AND a.attnotnull
+                     AND a.attidentity = '' AND a.attgenerated = '' AND a.attname <> 'org_id'
+        LOOP
+            EXECUTE format('ALTER TABLE pg_temp.%I ALTER COLUMN %I DROP NOT NULL', 's_' || rg, mv.attname);
+        END LOOP;
+    END LOOP;
+
+    --------------------------------------------------------------------------
+    -- Plain registers
+
+    INSERT INTO s_risk_scale (org_id, likelihood_levels, impact_levels, likelihood_labels, impact_labels,
                                  acceptance_threshold, method, owner, last_reviewed_at, created_at, updated_at)
     SELECT org_id, 5, 5, '{rare,unlikely,possible,likely,almost certain}', '{negligible,minor,moderate,major,severe}', 8,
            'Asset-based: likelihood x impact on 5-point scales, reassessed yearly and on major change',
            'Risk manager', te - interval '110 days', ts + interval '10 days', te - interval '110 days'
       FROM sample_org;
 
-    INSERT INTO isms.context_issue (org_id, title, origin, category, effect, owner, last_reviewed_at, created_at, updated_at)
+    INSERT INTO s_context_issue (org_id, title, origin, category, effect, owner, last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.title, v.origin, v.category, v.effect, v.owner,
            te - (60 + 150 * isms.sample_u(so.k, v.i::integer, 10)) * interval '1 day',
            ts + (7 + v.i) * interval '1 day',
@@ -156,7 +200,7 @@ BEGIN
         ('Board sponsorship of the security programme', 'internal', 'leadership', 'positive', 'CEO')
       ) AS x(title, origin, category, effect, owner)) v;
 
-    INSERT INTO isms.interested_party (org_id, name, kind, category, description, contact, owner,
+    INSERT INTO s_interested_party (org_id, name, kind, category, description, contact, owner,
                                        last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.name, v.kind, v.category, v.description, v.contact, 'ISMS manager',
            te - (40 + 200 * isms.sample_u(so.k, v.i::integer, 20)) * interval '1 day',
@@ -176,7 +220,7 @@ BEGIN
         ('Certification body', 'external', 'auditor', 'Audits the ISMS against ISO/IEC 27001', 'ISMS manager')
       ) AS x(name, kind, category, description, contact)) v;
 
-    INSERT INTO isms.party_requirement (org_id, party_id, requirement, kind, addressed, how_addressed, rationale, owner,
+    INSERT INTO s_party_requirement (org_id, party_id, requirement, kind, addressed, how_addressed, rationale, owner,
                                         last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, p.id, v.requirement, v.kind, v.addressed, v.how, v.rationale, v.owner,
            CASE WHEN v.i = 7 AND so.k % 3 = 1 THEN te - interval '500 days'
@@ -211,9 +255,9 @@ BEGIN
         ('Consumers', 'Accessible privacy notice', 'legal', true, 'Website privacy notice', NULL, 'Data protection officer'),
         ('Board of directors', 'Independent assurance of the ISMS', 'other', true, 'Internal audit and certification', NULL, 'CEO')
       ) AS x(party, requirement, kind, addressed, how, rationale, owner)) v
-      JOIN isms.interested_party p ON p.org_id = so.org_id AND p.name = v.party;
+      JOIN s_interested_party p ON p.org_id = so.org_id AND p.name = v.party;
 
-    INSERT INTO isms.scope_item (org_id, kind, subject_type, subject, description, justification, owner,
+    INSERT INTO s_scope_item (org_id, kind, subject_type, subject, description, justification, owner,
                                  last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.kind, v.subject_type, v.subject, v.description, v.justification, 'ISMS manager',
            te - (70 + 100 * isms.sample_u(so.k, v.i::integer, 30)) * interval '1 day', ts + interval '20 days',
@@ -232,7 +276,7 @@ BEGIN
 
     -- Processes (4.4) and their interactions; "Supplier security review"
     -- is siloed in some organisations: its ratings feed nothing.
-    INSERT INTO isms.process (org_id, name, purpose, pdca_phase, clause, owner, last_reviewed_at, created_at, updated_at)
+    INSERT INTO s_process (org_id, name, purpose, pdca_phase, clause, owner, last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.name, v.purpose, v.phase, v.clause::isms.ref, v.owner,
            te - (30 + 250 * isms.sample_u(so.k, v.i::integer, 40)) * interval '1 day', ts + interval '25 days',
            te - (30 + 250 * isms.sample_u(so.k, v.i::integer, 40)) * interval '1 day'
@@ -255,7 +299,7 @@ BEGIN
         ('Continual improvement', 'Pursue opportunities to improve the ISMS', 'act', '10.1', 'ISMS manager')
       ) AS x(name, purpose, phase, clause, owner)) v;
 
-    INSERT INTO isms.process_output (org_id, process_id, artifact, created_at, updated_at)
+    INSERT INTO s_process_output (org_id, process_id, artifact, created_at, updated_at)
     SELECT so.org_id, p.id, v.artifact, ts + interval '25 days', p.last_reviewed_at
       FROM sample_org so
       CROSS JOIN (VALUES
@@ -281,9 +325,9 @@ BEGIN
         ('Nonconformity and corrective action', 'Corrective action status'),
         ('Continual improvement', 'Improvement proposals'),
         ('Continual improvement', 'Implemented improvements')) AS v(process, artifact)
-      JOIN isms.process p ON p.org_id = so.org_id AND p.name = v.process;
+      JOIN s_process p ON p.org_id = so.org_id AND p.name = v.process;
 
-    INSERT INTO isms.process_input (org_id, process_id, artifact, created_at, updated_at)
+    INSERT INTO s_process_input (org_id, process_id, artifact, created_at, updated_at)
     SELECT so.org_id, p.id, v.artifact, ts + interval '25 days', p.last_reviewed_at
       FROM sample_org so
       CROSS JOIN (VALUES
@@ -318,12 +362,12 @@ BEGIN
         ('Nonconformity and corrective action', 'Incident reports'),
         ('Continual improvement', 'Management review decisions'),
         ('Continual improvement', 'Audit findings')) AS v(process, artifact)
-      JOIN isms.process p ON p.org_id = so.org_id AND p.name = v.process
+      JOIN s_process p ON p.org_id = so.org_id AND p.name = v.process
      WHERE NOT (so.siloed AND v.artifact = 'Supplier risk ratings');
 
     -- Documented information (7.5): some overdue for review, a few drafts
     -- and retired documents.
-    INSERT INTO isms.document (org_id, code, kind, title, classification, clause, owner, status,
+    INSERT INTO s_document (org_id, code, kind, title, classification, clause, owner, status,
                                last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.code, v.kind, v.title, v.classification, v.clause::isms.ref, v.owner,
            CASE WHEN v.i IN (41, 47) THEN 'draft' WHEN v.i IN (44, 52, 58) THEN 'retired'
@@ -397,16 +441,16 @@ BEGIN
                       THEN te - (400 + 500 * isms.sample_u(so.k, v.i::integer, 52)) * interval '1 day'
                       ELSE te - (20 + 300 * isms.sample_u(so.k, v.i::integer, 52)) * interval '1 day' END AS reviewed) x;
 
-    INSERT INTO isms.policy (org_id, title, kind, statement, document_id, approved_by, approved_at, owner,
+    INSERT INTO s_policy (org_id, title, kind, statement, document_id, approved_by, approved_at, owner,
                              last_reviewed_at, created_at, updated_at)
     SELECT d.org_id, d.title, CASE WHEN d.code = 'ISMS-POL-001' THEN 'information_security' ELSE 'topic_specific' END,
            'Commitments of the ' || lower(d.title) || ', approved by top management', d.id,
            CASE WHEN d.code = 'ISMS-POL-001' THEN 'CEO' ELSE 'CISO' END, d.last_reviewed_at, d.owner,
            d.last_reviewed_at, d.created_at, d.last_reviewed_at
-      FROM isms.document d
+      FROM s_document d
      WHERE d.org_id = ANY (orgs) AND d.kind = 'policy';
 
-    INSERT INTO isms.role_assignment (org_id, role, responsibility, authority, assignee, assigned_on, owner,
+    INSERT INTO s_role_assignment (org_id, role, responsibility, authority, assignee, assigned_on, owner,
                                       last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.role, v.responsibility, v.authority, v.assignee, (ts + interval '15 days')::date, 'CEO',
            te - (90 + 150 * isms.sample_u(so.k, v.i::integer, 60)) * interval '1 day', ts + interval '15 days',
@@ -435,7 +479,7 @@ BEGIN
         ('Deputy ISMS manager', 'Stands in for the ISMS manager', 'As the ISMS manager', 'Ines Duarte')
       ) AS x(role, responsibility, authority, assignee)) v;
 
-    INSERT INTO isms.competence (org_id, role, competence, description, owner, last_reviewed_at, created_at, updated_at)
+    INSERT INTO s_competence (org_id, role, competence, description, owner, last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.role, v.competence, v.description, 'HR lead',
            te - (60 + 200 * isms.sample_u(so.k, v.i::integer, 70)) * interval '1 day', ts + interval '40 days',
            te - (60 + 200 * isms.sample_u(so.k, v.i::integer, 70)) * interval '1 day'
@@ -456,7 +500,7 @@ BEGIN
       ) AS x(role, competence, description)) v;
 
     -- Awareness every year for every employee, specialist training now and then.
-    INSERT INTO isms.training_record (org_id, person, competence_id, activity, kind, completed_on, valid_until, result,
+    INSERT INTO s_training_record (org_id, person, competence_id, activity, kind, completed_on, valid_until, result,
                                       created_at, updated_at)
     SELECT so.org_id, format('Employee %s', lpad(e::text, 3, '0')), c.id,
            format('Security awareness %s', extract(year FROM x.done)), 'awareness', x.done, x.done + 365,
@@ -466,22 +510,22 @@ BEGIN
       CROSS JOIN generate_series(1, greatest(20, round(120 * so.f)::integer)) e
       CROSS JOIN generate_series(0, 2) y
       CROSS JOIN LATERAL (SELECT (ts + y * interval '1 year' + (30 + 300 * isms.sample_u(so.k, e * 10 + y, 80)) * interval '1 day')::date AS done) x
-      JOIN isms.competence c ON c.org_id = so.org_id AND c.role = 'All staff'
+      JOIN s_competence c ON c.org_id = so.org_id AND c.role = 'All staff'
      WHERE x.done <= until;
-    INSERT INTO isms.training_record (org_id, person, competence_id, activity, kind, completed_on, valid_until, result,
+    INSERT INTO s_training_record (org_id, person, competence_id, activity, kind, completed_on, valid_until, result,
                                       created_at, updated_at)
     SELECT so.org_id, format('Employee %s', lpad((1 + (t * 37) % 100)::text, 3, '0')), c.id,
            c.competence || ' course', 'training', x.done, x.done + 730, 'certificate on file', x.done, x.done
       FROM sample_org so
       CROSS JOIN generate_series(1, 40) t
-      JOIN isms.competence c ON c.org_id = so.org_id AND c.role <> 'All staff'
+      JOIN s_competence c ON c.org_id = so.org_id AND c.role <> 'All staff'
                             AND c.role = (ARRAY['Internal auditor', 'ISMS manager', 'SOC analyst', 'Administrator', 'Developer',
                                                 'Risk manager', 'Procurement', 'Data protection officer', 'Managers',
                                                 'Business continuity coordinator', 'Helpdesk'])[1 + t % 11]
       CROSS JOIN LATERAL (SELECT (ts + (20 + 1050 * isms.sample_u(so.k, t, 82)) * interval '1 day')::date AS done) x
      WHERE x.done <= until;
 
-    INSERT INTO isms.communication (org_id, subject, audience, direction, frequency, communicator, channel, party_id, owner,
+    INSERT INTO s_communication (org_id, subject, audience, direction, frequency, communicator, channel, party_id, owner,
                                     last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.subject, v.audience, v.direction, v.frequency, v.communicator, v.channel, p.id, 'Head of communications',
            te - (50 + 250 * isms.sample_u(so.k, v.i::integer, 90)) * interval '1 day', ts + interval '45 days',
@@ -499,11 +543,11 @@ BEGIN
         ('Phishing simulation results', 'Managers', 'internal', 'Quarterly', 'SOC lead', 'Team meetings', NULL),
         ('Continuity test results', 'Board of directors', 'internal', 'Yearly', 'Business continuity coordinator', 'Board report', 'Board of directors')
       ) AS x(subject, audience, direction, frequency, communicator, channel, party)) v
-      LEFT JOIN isms.interested_party p ON p.org_id = so.org_id AND p.name = v.party;
+      LEFT JOIN s_interested_party p ON p.org_id = so.org_id AND p.name = v.party;
 
     -- Assets: in some organisations nobody has touched the inventory for
     -- two years (shelf-ware).
-    INSERT INTO isms.asset (org_id, name, kind, classification, description, location, custodian, owner,
+    INSERT INTO s_asset (org_id, name, kind, classification, description, location, custodian, owner,
                             last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, v.name || CASE WHEN r = 2 THEN ' (disaster recovery)' ELSE '' END, v.kind, v.classification,
            v.name || ' of the ' || so.name, CASE WHEN r = 2 THEN 'EU-Central' ELSE 'EU-West' END, 'IT operations lead', v.owner,
@@ -558,10 +602,9 @@ BEGIN
 
     CREATE TEMP TABLE sample_asset ON COMMIT DROP AS
     SELECT a.org_id, a.id, a.name, a.owner, row_number() OVER (PARTITION BY a.org_id ORDER BY a.id)::integer AS rn
-      FROM isms.asset a WHERE a.org_id = ANY (orgs);
+      FROM s_asset a WHERE a.org_id = ANY (orgs);
     CREATE INDEX ON sample_asset (org_id, rn);
     ANALYZE sample_asset;
-    GRANT SELECT ON sample_asset TO isms_sample;
 
     -- Risks (6.1.2): an initial assessment, then new risks over the years.
     CREATE TEMP TABLE sample_risk ON COMMIT DROP AS
@@ -575,7 +618,7 @@ BEGIN
       FROM sample_org so
       CROSS JOIN generate_series(1, round(150 * so.f)::integer) i;
     ANALYZE sample_risk;
-    INSERT INTO isms.risk (org_id, title, description, asset_id, threat, vulnerability, consequence,
+    INSERT INTO s_risk (org_id, title, description, asset_id, threat, vulnerability, consequence,
                            inherent_likelihood, inherent_impact, residual_likelihood, residual_impact, treatment,
                            identified_on, accepted_by, accepted_at, accepted_until, owner, review_interval,
                            last_reviewed_at, created_at, updated_at)
@@ -620,10 +663,10 @@ BEGIN
                       WHEN r.u_review < 0.07 THEN te - (400 + 300 * r.u_review * 10) * interval '1 day'
                       ELSE te - (100 + 30 * r.u_review) * interval '1 day' END AS reviewed) x;
 
-    INSERT INTO isms.risk_control (org_id, risk_id, control, rationale, created_at, updated_at)
+    INSERT INTO s_risk_control (org_id, risk_id, control, rationale, created_at, updated_at)
     SELECT r.org_id, r.id, x.control, 'Reduces the likelihood or impact of the risk',
            r.created_at, r.created_at
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.risk t WHERE t.org_id = ANY (orgs)) r
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_risk t WHERE t.org_id = ANY (orgs)) r
       CROSS JOIN LATERAL generate_series(0, 1 + (r.rn % 3)) j
       -- the controls the SoA below excludes treat no risk: the next one does
       CROSS JOIN LATERAL (
@@ -632,11 +675,11 @@ BEGIN
            ORDER BY c.ord LIMIT 1) x;
 
     -- The Statement of Applicability: every control decided.
-    INSERT INTO isms.soa_entry (org_id, control, applicable, justification, implementation_status, owner,
+    INSERT INTO s_soa_entry (org_id, control, applicable, justification, implementation_status, owner,
                                 last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, q.ref, x.excluded IS NULL,
            coalesce(x.excluded,
-                    CASE WHEN EXISTS (SELECT 1 FROM isms.risk_control rc WHERE rc.org_id = so.org_id AND rc.control = q.ref)
+                    CASE WHEN EXISTS (SELECT 1 FROM s_risk_control rc WHERE rc.org_id = so.org_id AND rc.control = q.ref)
                          THEN 'Treats assessed risks' ELSE 'Good practice and contractual requirements' END),
            CASE WHEN x.excluded IS NOT NULL THEN 'not_implemented'
                 WHEN x.u < 0.78 + 0.1 * isms.sample_u(so.k, 0, 121) THEN 'implemented'
@@ -665,23 +708,19 @@ BEGIN
     CREATE TEMP TABLE sample_rec (relid regclass, org_id bigint, id bigint, k integer, n integer,
                                   path text[], d timestamptz[], final integer,
                                   PRIMARY KEY (relid, org_id, id)) ON COMMIT DROP;
-    GRANT SELECT ON sample_rec TO isms_sample;
 
     -- Treatment plans (6.1.3): one per risk to modify.
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'Risk manager', true);
-    INSERT INTO isms.treatment_plan (org_id, risk_id, title, action, resources, due_on, owner)
+    INSERT INTO s_treatment_plan (org_id, risk_id, title, action, resources, due_on, owner)
     SELECT r.org_id, r.id, 'Treat: ' || r.title,
            'Implement ' || string_agg(rc.control::text, ', ' ORDER BY rc.control) || ' for ' || a.name,
            'Internal team, budgeted', (r.identified_on + 150), r.owner
-      FROM isms.risk r
-      JOIN isms.asset a ON a.org_id = r.org_id AND a.id = r.asset_id
-      JOIN isms.risk_control rc ON rc.org_id = r.org_id AND rc.risk_id = r.id
+      FROM s_risk r
+      JOIN s_asset a ON a.org_id = r.org_id AND a.id = r.asset_id
+      JOIN s_risk_control rc ON rc.org_id = r.org_id AND rc.risk_id = r.id
      WHERE r.org_id = ANY (orgs) AND r.treatment = 'modify'
      GROUP BY r.org_id, r.id, a.name
      ORDER BY r.org_id, r.id;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.treatment_plan', p.org_id, p.id, so.k, p.rn,
            CASE WHEN isms.sample_u(so.k, p.rn, 130) < 0.03 THEN '{withdrawn}'::text[]
@@ -689,14 +728,14 @@ BEGIN
            ARRAY[d0, d0 + (5 + 10 * u1) * interval '1 day', d0 + (12 + 14 * u1) * interval '1 day',
                  d0 + (40 + 140 * u2) * interval '1 day', d0 + (55 + 140 * u2 + 14 * u1) * interval '1 day',
                  d0 + (62 + 140 * u2 + 20 * u1) * interval '1 day']
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.treatment_plan t WHERE t.org_id = ANY (orgs)) p
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_treatment_plan t WHERE t.org_id = ANY (orgs)) p
       JOIN sample_org so ON so.org_id = p.org_id
-      JOIN isms.risk r ON r.org_id = p.org_id AND r.id = p.risk_id
+      JOIN s_risk r ON r.org_id = p.org_id AND r.id = p.risk_id
       CROSS JOIN LATERAL (SELECT r.created_at + (5 + 15 * isms.sample_u(so.k, p.rn, 131)) * interval '1 day' AS d0,
                                  isms.sample_u(so.k, p.rn, 132) AS u1,
                                  isms.sample_u(so.k, p.rn, 133) AS u2) x;
     -- evidence that lets a plan be verified (guard treatment_evidence)
-    INSERT INTO isms.evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
+    INSERT INTO s_evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
                                created_at, updated_at)
     SELECT s.org_id, 'isms.treatment_plan', s.id, format('https://grc.example/treatment/%s/%s', s.org_id, s.id),
            'Implementation check of the treatment', s.d[5] - interval '1 day', 'Internal audit lead',
@@ -706,7 +745,7 @@ BEGIN
 
     -- Internal audit programmes (one per ISMS year and the coming one) and
     -- quarterly audits.
-    INSERT INTO isms.audit_programme (org_id, title, period_start, period_end, objectives, frequency, methods, criteria, owner,
+    INSERT INTO s_audit_programme (org_id, title, period_start, period_end, objectives, frequency, methods, criteria, owner,
                                       last_reviewed_at, created_at, updated_at)
     SELECT so.org_id, format('Internal audit programme, year %s', y + 1),
            (ts + y * interval '1 year')::date, (ts + (y + 1) * interval '1 year')::date - 1,
@@ -717,9 +756,7 @@ BEGIN
       FROM sample_org so CROSS JOIN generate_series(0, 3) y;
 
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'Internal audit lead', true);
-    INSERT INTO isms.audit (org_id, programme_id, title, scope, criteria, lead_auditor, auditors, auditee,
+    INSERT INTO s_audit (org_id, programme_id, title, scope, criteria, lead_auditor, auditors, auditee,
                             planned_start, planned_end)
     SELECT so.org_id, p.id, format('Internal audit %s-Q%s: %s', y + 1, q + 1, v.scope), v.scope,
            'ISO/IEC 27001:2022 and the ISMS documents',
@@ -733,9 +770,8 @@ BEGIN
                          (1, 'Clause 8 and the organizational controls of Annex A.5', 'CISO'),
                          (2, 'Technological controls of Annex A.8', 'IT operations lead'),
                          (3, 'Clauses 9 and 10, people and physical controls A.6 and A.7', 'Quality lead')) AS v(q, scope, auditee)
-      JOIN isms.audit_programme p ON p.org_id = so.org_id AND p.period_start = (ts + y * interval '1 year')::date
+      JOIN s_audit_programme p ON p.org_id = so.org_id AND p.period_start = (ts + y * interval '1 year')::date
      ORDER BY so.org_id, y, v.q;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.audit', a.org_id, a.id, so.k, a.rn,
            CASE WHEN a.title LIKE 'Internal audit 2-Q2%' AND so.k % 2 = 1 THEN '{cancelled}'::text[]
@@ -744,7 +780,7 @@ BEGIN
                 THEN ARRAY[d0, a.planned_start - interval '10 days' + interval '9 hours']
                 ELSE ARRAY[d0, a.planned_start + interval '9 hours', a.planned_end + interval '2 days 9 hours',
                            a.planned_end + interval '16 days 9 hours'] END
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.audit t WHERE t.org_id = ANY (orgs)) a
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_audit t WHERE t.org_id = ANY (orgs)) a
       JOIN sample_org so ON so.org_id = a.org_id
       CROSS JOIN LATERAL (SELECT a.planned_start - interval '45 days' + interval '9 hours' AS d0) x;
 
@@ -760,10 +796,8 @@ BEGIN
       CROSS JOIN generate_series(1, 3 + floor(3 * isms.sample_u(s.k, s.n, 142))::integer) f
      WHERE s.relid = 'isms.audit'::regclass AND s.path[2] = 'reporting' AND s.d[3] <= te;
     ANALYZE sample_finding;
-    GRANT SELECT ON sample_finding TO isms_sample;
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    INSERT INTO isms.audit_finding (org_id, audit_id, finding_type, requirement, statement, audit_evidence, severity, raised_by)
+    INSERT INTO s_audit_finding (org_id, audit_id, finding_type, requirement, statement, audit_evidence, severity, raised_by)
     SELECT f.org_id, f.audit_id, f.finding_type, f.requirement::isms.ref,
            CASE f.finding_type
                 WHEN 'nonconformity' THEN format('Requirement %s not fully met: records incomplete for the sampled period', f.requirement)
@@ -774,7 +808,6 @@ BEGIN
            'Olu Adeyemi'
       FROM sample_finding f
      ORDER BY f.org_id, f.audit_id, f.f;
-    PERFORM set_config('role', outer_role, true);
 
     -- Incidents (A.5.24-5.28).
     CREATE TEMP TABLE sample_incident ON COMMIT DROP AS
@@ -783,11 +816,8 @@ BEGIN
            isms.sample_u(so.k, i, 151) AS u_sev, isms.sample_u(so.k, i, 152) AS u_cat, isms.sample_u(so.k, i, 153) AS u
       FROM sample_org so CROSS JOIN generate_series(1, round(120 * so.f)::integer) i;
     ANALYZE sample_incident;
-    GRANT SELECT ON sample_incident TO isms_sample;
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'SOC analyst', true);
-    INSERT INTO isms.incident (org_id, title, description, category, severity, asset_id, occurred_at, detected_at,
+    INSERT INTO s_incident (org_id, title, description, category, severity, asset_id, occurred_at, detected_at,
                                reported_at, reported_by, owner)
     SELECT x.org_id, c.title, c.title || ', reported through the service desk', c.category,
            CASE WHEN x.u_sev < 0.55 THEN 'low' WHEN x.u_sev < 0.85 THEN 'medium' WHEN x.u_sev < 0.97 THEN 'high' ELSE 'critical' END,
@@ -810,14 +840,13 @@ BEGIN
         (11, 'supplier', 'Supplier reports a breach of its ticketing system')
       ) AS v(n, category, title) WHERE v.n = floor(12 * x.u_cat)::integer) c
      ORDER BY x.org_id, x.i;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.incident', x.org_id, x.id, so.k, x.rn,
            CASE WHEN u < 0.15 AND x.severity = 'low' THEN '{rejected}'::text[] ELSE '{triaged,contained,resolved,closed}' END,
            ARRAY[x.detected_at + interval '10 minutes', x.detected_at + (1 + 6 * u) * interval '1 hour',
                  x.detected_at + (3 + 40 * u) * interval '1 hour', x.detected_at + (1 + 9 * u) * interval '1 day',
                  x.detected_at + (5 + 14 * u) * interval '1 day']
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.incident t WHERE t.org_id = ANY (orgs)) x
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_incident t WHERE t.org_id = ANY (orgs)) x
       JOIN sample_org so ON so.org_id = x.org_id
       CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, x.rn, 154) AS u) y;
 
@@ -825,9 +854,7 @@ BEGIN
     -- latest one, which nobody raised: an audit finding that never became a
     -- corrective action), from high-severity incidents, and from monitoring.
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'Quality lead', true);
-    INSERT INTO isms.nonconformity (org_id, title, description, requirement, source, finding_id, incident_id, severity,
+    INSERT INTO s_nonconformity (org_id, title, description, requirement, source, finding_id, incident_id, severity,
                                     detected_at, reaction, owner)
     SELECT org_id, title, description, requirement, source, finding_id, incident_id, severity, detected_at, reaction, owner
       FROM (
@@ -835,10 +862,10 @@ BEGIN
                f.requirement, 'internal_audit' AS source, f.id AS finding_id, NULL::bigint AS incident_id, f.severity,
                s.d[3] + interval '1 day' AS detected_at, 'Records corrected for the sampled period' AS reaction,
                'Quality lead' AS owner
-          FROM isms.audit_finding f
+          FROM s_audit_finding f
           JOIN sample_rec s ON s.relid = 'isms.audit'::regclass AND s.org_id = f.org_id AND s.id = f.audit_id
          WHERE f.org_id = ANY (orgs) AND f.finding_type = 'nonconformity'
-           AND f.id <> (SELECT max(g.id) FROM isms.audit_finding g
+           AND f.id <> (SELECT max(g.id) FROM s_audit_finding g
                          WHERE g.org_id = f.org_id AND g.finding_type = 'nonconformity')
         UNION ALL
         SELECT i.org_id, 'Incident: ' || i.title, 'The incident showed that a control did not work as intended',
@@ -846,7 +873,7 @@ BEGIN
                                WHEN 'data leak' THEN 'A.5.15' WHEN 'outage' THEN 'A.8.14' ELSE 'A.5.24' END,
                'incident', NULL, i.id, 'minor', i.detected_at + interval '3 days', 'Incident contained; scope of the failure assessed',
                'Quality lead'
-          FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.incident t WHERE t.org_id = ANY (orgs)) i
+          FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_incident t WHERE t.org_id = ANY (orgs)) i
          WHERE i.severity IN ('high', 'critical') AND i.rn % 2 = 0
         UNION ALL
         SELECT so.org_id, format('Monitoring: %s', v.title), v.title, v.req::isms.ref, 'monitoring', NULL, NULL, 'minor',
@@ -856,27 +883,24 @@ BEGIN
                              (1, 'Log sources missing from the log platform', 'A.8.15')) AS v(n, title, req)
          WHERE ts + (200 + 350 * y + 100 * v.n) * interval '1 day' < te - interval '20 days') x
      ORDER BY org_id, detected_at, title;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.nonconformity', c.org_id, c.id, so.k, c.rn,
            CASE WHEN c.source = 'monitoring' AND row_number() OVER (PARTITION BY c.org_id, c.source ORDER BY c.id) = 2
                 THEN '{rejected}'::text[] ELSE '{analysed,correcting,verifying,closed}' END,
            ARRAY[c.detected_at + interval '2 hours', c.detected_at + (5 + 10 * u) * interval '1 day',
                  c.detected_at + (8 + 12 * u) * interval '1 day']
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.nonconformity t WHERE t.org_id = ANY (orgs)) c
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_nonconformity t WHERE t.org_id = ANY (orgs)) c
       JOIN sample_org so ON so.org_id = c.org_id
       CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.rn, 160) AS u) y;
     -- link the findings to their nonconformities (both ways)
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    UPDATE isms.audit_finding f SET nonconformity_id = c.id
-      FROM isms.nonconformity c
+    UPDATE s_audit_finding f SET nonconformity_id = c.id
+      FROM s_nonconformity c
      WHERE c.org_id = f.org_id AND c.finding_id = f.id AND f.org_id = ANY (orgs);
 
     -- Corrective actions: one or two per nonconformity; some fail their
     -- first effectiveness check and are reworked.
-    PERFORM set_config('isms.actor', 'Quality lead', true);
-    INSERT INTO isms.corrective_action (org_id, nonconformity_id, action, root_cause, due_on, owner)
+    INSERT INTO s_corrective_action (org_id, nonconformity_id, action, root_cause, due_on, owner)
     SELECT r.org_id, r.id,
            (ARRAY['Automate the check and alert on failure', 'Update the procedure and train the people involved',
                   'Assign a named owner and add the task to the operations calendar',
@@ -889,7 +913,6 @@ BEGIN
       CROSS JOIN generate_series(1, 1 + (isms.sample_u(r.k, r.n, 161) < 0.3)::integer) j
      WHERE r.relid = 'isms.nonconformity'::regclass AND r.path[1] = 'analysed'
      ORDER BY r.org_id, r.id, j;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.corrective_action', a.org_id, a.id, so.k, a.rn,
            CASE WHEN u1 < 0.15 THEN '{in_progress,implemented,verified,in_progress,implemented,verified,closed}'::text[]
@@ -900,7 +923,7 @@ BEGIN
                            d0 + (80 + 40 * u2 + 7 * u1) * interval '1 day', d0 + (84 + 40 * u2 + 7 * u1) * interval '1 day']
                 ELSE ARRAY[d0, d0 + (2 + 5 * u1) * interval '1 day', d0 + (20 + 40 * u2) * interval '1 day',
                            d0 + (35 + 45 * u2) * interval '1 day', d0 + (38 + 48 * u2) * interval '1 day'] END
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.corrective_action t WHERE t.org_id = ANY (orgs)) a
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_corrective_action t WHERE t.org_id = ANY (orgs)) a
       JOIN sample_org so ON so.org_id = a.org_id
       JOIN sample_rec c ON c.relid = 'isms.nonconformity'::regclass AND c.org_id = a.org_id AND c.id = a.nonconformity_id
       CROSS JOIN LATERAL (SELECT c.d[2] + interval '1 day' AS d0, isms.sample_u(so.k, a.rn, 162) AS u1,
@@ -913,7 +936,7 @@ BEGIN
       FROM (SELECT a.org_id, s.id AS nc,
                    max(a.d[array_length(a.d, 1) - 2]) AS implemented, max(a.d[array_length(a.d, 1)]) AS closed
               FROM sample_rec a
-              JOIN isms.corrective_action ca ON ca.org_id = a.org_id AND ca.id = a.id
+              JOIN s_corrective_action ca ON ca.org_id = a.org_id AND ca.id = a.id
               JOIN sample_rec s ON s.relid = 'isms.nonconformity'::regclass AND s.org_id = ca.org_id AND s.id = ca.nonconformity_id
              WHERE a.relid = 'isms.corrective_action'::regclass
              GROUP BY a.org_id, s.id) x
@@ -935,7 +958,7 @@ BEGIN
                 THEN ARRAY[a.d[3], a.d[3] + interval '3 days']
                 ELSE ARRAY[a.d[3], a.d[3] + interval '3 days', a.d[3] + (10 + 20 * u) * interval '1 day',
                            a.d[3] + (40 + 60 * u) * interval '1 day', a.d[3] + (45 + 60 * u) * interval '1 day'] END
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.audit_finding t WHERE t.org_id = ANY (orgs)) f
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_audit_finding t WHERE t.org_id = ANY (orgs)) f
       JOIN sample_org so ON so.org_id = f.org_id
       JOIN sample_rec a ON a.relid = 'isms.audit'::regclass AND a.org_id = f.org_id AND a.id = f.audit_id
       LEFT JOIN sample_rec c ON c.relid = 'isms.nonconformity'::regclass AND c.org_id = f.org_id AND c.id = f.nonconformity_id
@@ -944,7 +967,7 @@ BEGIN
 
     -- Management reviews (9.3): every six months, held within days of the
     -- planned date, except the latest, which is overdue.
-    INSERT INTO isms.management_review (org_id, title, planned_on, held_on, chair, attendees,
+    INSERT INTO s_management_review (org_id, title, planned_on, held_on, chair, attendees,
                                         previous_actions_status, context_changes, party_changes, performance_feedback,
                                         party_feedback, risk_results, improvement_opportunities, decisions, changes_needed,
                                         created_at, updated_at)
@@ -966,55 +989,49 @@ BEGIN
                                      + floor(10 * isms.sample_u(so.k, h, 181))::integer AS held) x;
 
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'CEO office', true);
-    INSERT INTO isms.review_action (org_id, review_id, action, due_on, owner)
+    INSERT INTO s_review_action (org_id, review_id, action, due_on, owner)
     SELECT m.org_id, m.id, v.action, m.held_on + 90, v.owner
-      FROM isms.management_review m
+      FROM s_management_review m
       CROSS JOIN (VALUES (1, 'Fund the automation of evidence collection', 'CISO'),
                          (2, 'Re-plan the awareness programme for new joiners', 'HR lead'),
                          (3, 'Report supplier assessments to the next review', 'Procurement lead')) AS v(n, action, owner)
      WHERE m.org_id = ANY (orgs) AND m.held_on IS NOT NULL
      ORDER BY m.org_id, m.id, v.n;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.review_action', a.org_id, a.id, so.k, a.rn, '{in_progress,done,closed}',
            ARRAY[d0, d0 + (7 + 14 * u) * interval '1 day', d0 + (30 + 70 * u) * interval '1 day', d0 + (40 + 75 * u) * interval '1 day']
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.review_action t WHERE t.org_id = ANY (orgs)) a
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_review_action t WHERE t.org_id = ANY (orgs)) a
       JOIN sample_org so ON so.org_id = a.org_id
-      JOIN isms.management_review m ON m.org_id = a.org_id AND m.id = a.review_id
+      JOIN s_management_review m ON m.org_id = a.org_id AND m.id = a.review_id
       CROSS JOIN LATERAL (SELECT m.held_on + interval '1 day 10 hours' AS d0, isms.sample_u(so.k, a.rn, 182) AS u) y
      WHERE a.org_id = ANY (orgs);
 
     -- Improvements (10.1): from reviews, audit opportunities and suggestions.
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'ISMS manager', true);
-    INSERT INTO isms.improvement (org_id, title, description, source, review_id, finding_id, expected_benefit, owner)
+    INSERT INTO s_improvement (org_id, title, description, source, review_id, finding_id, expected_benefit, owner)
     SELECT org_id, title, description, source, review_id, finding_id, benefit, 'ISMS manager'
       FROM (
         SELECT m.org_id, 'Automate evidence for ' || m.title AS title, 'Decided by ' || m.title AS description,
                'management_review' AS source, m.id AS review_id, NULL::bigint AS finding_id,
                'Less manual effort, fewer gaps in evidence' AS benefit, m.held_on::timestamptz AS at
-          FROM isms.management_review m WHERE m.org_id = ANY (orgs) AND m.held_on IS NOT NULL
+          FROM s_management_review m WHERE m.org_id = ANY (orgs) AND m.held_on IS NOT NULL
         UNION ALL
         SELECT f.org_id, 'Opportunity: ' || f.statement, f.statement, 'audit', NULL, f.id, 'Better coverage of ' || f.requirement,
                f.created_at
-          FROM isms.audit_finding f WHERE f.org_id = ANY (orgs) AND f.finding_type = 'opportunity'
+          FROM s_audit_finding f WHERE f.org_id = ANY (orgs) AND f.finding_type = 'opportunity'
         UNION ALL
         SELECT so.org_id, v.title, v.title, 'suggestion', NULL, NULL, 'Suggested by staff', ts
           FROM sample_org so CROSS JOIN (VALUES ('Password manager for all staff'), ('Self-service MFA reset with identity check'),
                                                  ('Security office hours for developers'), ('Phishing report button in the mail client')) v(title)
       ) x ORDER BY org_id, at, title;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.improvement', i.org_id, i.id, so.k, i.rn,
            CASE WHEN u < 0.1 THEN '{rejected}'::text[] ELSE '{approved,implementing,evaluating,implemented}' END,
            ARRAY[d0, d0 + (7 + 14 * u) * interval '1 day', d0 + (12 + 20 * u) * interval '1 day',
                  d0 + (45 + 90 * u) * interval '1 day', d0 + (60 + 110 * u) * interval '1 day']
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.improvement t WHERE t.org_id = ANY (orgs)) i
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_improvement t WHERE t.org_id = ANY (orgs)) i
       JOIN sample_org so ON so.org_id = i.org_id
-      LEFT JOIN isms.management_review m ON m.org_id = i.org_id AND m.id = i.review_id
+      LEFT JOIN s_management_review m ON m.org_id = i.org_id AND m.id = i.review_id
       LEFT JOIN sample_rec f ON f.relid = 'isms.audit_finding'::regclass AND f.org_id = i.org_id AND f.id = i.finding_id
       CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, i.rn, 190) AS u,
                                  coalesce(m.held_on + interval '2 days 11 hours', f.d[3],
@@ -1023,9 +1040,7 @@ BEGIN
 
     -- Planned changes (6.3).
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'CISO', true);
-    INSERT INTO isms.planned_change (org_id, title, description, purpose, impact_assessment, planned_on, owner)
+    INSERT INTO s_planned_change (org_id, title, description, purpose, impact_assessment, planned_on, owner)
     SELECT so.org_id, v.title, v.title, v.purpose, 'Controls affected reviewed; risks reassessed',
            (ts + (60 + 1000 * isms.sample_u(so.k, v.n, 200)) * interval '1 day')::date, 'CISO'
       FROM sample_org so
@@ -1045,13 +1060,12 @@ BEGIN
                          (14, 'Quarterly access reviews automated', 'Efficiency'),
                          (15, 'Move HR system to SaaS', 'Cost')) AS v(n, title, purpose)
      ORDER BY so.org_id, v.n;
-    PERFORM set_config('role', outer_role, true);
     INSERT INTO sample_rec (relid, org_id, id, k, n, path, d)
     SELECT 'isms.planned_change', c.org_id, c.id, so.k, c.rn,
            CASE WHEN u < 0.12 THEN '{rejected}'::text[] ELSE '{approved,implementing,reviewing,completed}' END,
            ARRAY[d0, d0 + (10 + 10 * u) * interval '1 day', c.planned_on + interval '9 hours',
                  c.planned_on + (30 + 60 * u) * interval '1 day', c.planned_on + (40 + 70 * u) * interval '1 day']
-      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM isms.planned_change t WHERE t.org_id = ANY (orgs)) c
+      FROM (SELECT t.*, row_number() OVER (PARTITION BY t.org_id ORDER BY t.id)::integer AS rn FROM s_planned_change t WHERE t.org_id = ANY (orgs)) c
       JOIN sample_org so ON so.org_id = c.org_id
       CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, c.rn, 201) AS u,
                                  c.planned_on - interval '45 days' + interval '10 hours' AS d0) y
@@ -1069,22 +1083,18 @@ BEGIN
                          (5, 'Supplier security assessments completed on time', 90, '%', 'at_least', 40, 1, 'Procurement lead'))
            AS v(n, title, target, unit, direction, baseline, first_year, owner);
     ANALYZE sample_objective;
-    GRANT SELECT ON sample_objective TO isms_sample;
     ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
-    PERFORM set_config('isms.actor', 'ISMS manager', true);
-    INSERT INTO isms.objective (org_id, title, description, policy_id, target, unit, direction, baseline, resources,
+    INSERT INTO s_objective (org_id, title, description, policy_id, target, unit, direction, baseline, resources,
                                 due_on, evaluation_method, owner)
     SELECT o.org_id, o.title, 'Yearly objective of the ISMS plan', p.id, o.target, o.unit, o.direction, o.baseline,
            'Within the security budget', (ts + interval '3 years')::date, 'Monthly measurement; evaluated at the end of each ISMS year',
            o.owner
       FROM sample_objective o
-      LEFT JOIN isms.policy p ON p.org_id = o.org_id AND p.kind = 'information_security'
+      LEFT JOIN s_policy p ON p.org_id = o.org_id AND p.kind = 'information_security'
      ORDER BY o.org_id, o.n;
-    PERFORM set_config('role', outer_role, true);
     ALTER TABLE sample_objective ADD COLUMN id bigint;
-    UPDATE sample_objective o SET id = j.id FROM isms.objective j WHERE j.org_id = o.org_id AND j.title = o.title;
-    INSERT INTO isms.objective_measurement (org_id, objective_id, measured_at, value, measured_by, method, created_at, updated_at)
+    UPDATE sample_objective o SET id = j.id FROM s_objective j WHERE j.org_id = o.org_id AND j.title = o.title;
+    INSERT INTO s_objective_measurement (org_id, objective_id, measured_at, value, measured_by, method, created_at, updated_at)
     SELECT o.org_id, o.id, x.at,
            round(o.baseline + (o.target - o.baseline)
                  * least(1.15, (m::numeric / 22) * (0.8 + 0.45 * isms.sample_u(o.k, o.n * 100 + m, 210))::numeric), 1),
@@ -1100,9 +1110,9 @@ BEGIN
       FROM sample_objective o
       CROSS JOIN generate_series(o.first_year, 2) y
       CROSS JOIN LATERAL (
-          SELECT CASE WHEN EXISTS (SELECT 1 FROM isms.objective_measurement m
+          SELECT CASE WHEN EXISTS (SELECT 1 FROM s_objective_measurement m
                                     WHERE m.org_id = o.org_id AND m.objective_id = o.id
-                                      AND m.measured_at = (SELECT max(m2.measured_at) FROM isms.objective_measurement m2
+                                      AND m.measured_at = (SELECT max(m2.measured_at) FROM s_objective_measurement m2
                                                             WHERE m2.org_id = o.org_id AND m2.objective_id = o.id
                                                               AND m2.measured_at < ts + (y + 1) * interval '1 year' - interval '15 days')
                                       AND CASE o.direction WHEN 'at_most' THEN m.value <= o.target ELSE m.value >= o.target END)
@@ -1115,21 +1125,21 @@ BEGIN
      GROUP BY o.org_id, o.id, o.k, o.n, o.first_year;
 
     --------------------------------------------------------------------------
-    -- Move every workflow record along its path, one step per statement, as
-    -- the member role; guards apply.
+    -- Every workflow record's moves along its path, as versions of the
+    -- record: the status and what the move records, at the step's date.
 
     UPDATE sample_rec r SET final = (SELECT count(*) FROM unnest(r.d[2:]) v WHERE v <= te)
      WHERE true;
     UPDATE sample_rec r SET final = least(r.final, cardinality(r.path)) WHERE true;
     -- statistics for the planner: temporary tables are never analysed
-    -- automatically, and the registers have just grown from nothing
+    -- automatically
     ANALYZE sample_rec;
-    ANALYZE isms.treatment_plan, isms.audit, isms.incident, isms.corrective_action, isms.nonconformity,
-            isms.audit_finding, isms.review_action, isms.improvement, isms.planned_change, isms.objective,
-            isms.evidence, isms.objective_measurement;
+    ANALYZE s_treatment_plan, s_audit, s_incident, s_corrective_action, s_nonconformity,
+            s_audit_finding, s_review_action, s_improvement, s_planned_change, s_objective,
+            s_evidence, s_objective_measurement;
 
-    ANALYZE sample_rec;
-    PERFORM set_config('role', 'isms_sample', true);
+    CREATE TEMP TABLE sample_version (relid regclass, org_id bigint, id bigint, step integer, at timestamptz,
+                                      actor text, reason text, data jsonb) ON COMMIT DROP;
     FOREACH rel IN ARRAY ARRAY['isms.treatment_plan', 'isms.audit', 'isms.incident', 'isms.corrective_action',
                                'isms.nonconformity', 'isms.audit_finding', 'isms.review_action', 'isms.improvement',
                                'isms.planned_change', 'isms.objective']::regclass[]
@@ -1138,10 +1148,11 @@ BEGIN
         FOR s IN 1 .. coalesce((SELECT max(final) FROM sample_rec WHERE relid = rel), 0) LOOP
             FOR mv IN
                 SELECT DISTINCT coalesce(r.path[s - 1], g.initial_status) AS from_state, r.path[s] AS to_state,
-                       t.reason_required
+                       t.reason_required, ws.is_initial
                   FROM sample_rec r
                   JOIN isms.register g ON g.relid = r.relid
                   LEFT JOIN isms.workflow w ON w.relid = r.relid
+                  LEFT JOIN isms.workflow_state ws ON ws.workflow = w.workflow AND ws.state = r.path[s]
                   LEFT JOIN isms.workflow_transition t ON t.workflow = w.workflow
                                                       AND t.from_state = coalesce(r.path[s - 1], g.initial_status)
                                                       AND t.to_state = r.path[s]
@@ -1149,30 +1160,41 @@ BEGIN
                  ORDER BY 1, 2
             LOOP
                 extra := CASE relname || ':' || mv.to_state
-                    WHEN 'treatment_plan:approved' THEN ', approved_by = t.owner, approved_at = @D@'
-                    WHEN 'treatment_plan:closed' THEN ', completed_at = @D@'
-                    WHEN 'audit:in_progress' THEN ', conducted_start = t.planned_start'
-                    WHEN 'audit:reporting' THEN ', conducted_end = t.planned_end, summary = ''Findings reported to the CISO and the auditee'''
-                    WHEN 'incident:triaged' THEN ', is_security_incident = true'
-                    WHEN 'incident:rejected' THEN ', is_security_incident = false'
-                    WHEN 'incident:contained' THEN ', response = ''Contained by the SOC following the playbook'''
-                    WHEN 'incident:resolved' THEN ', resolved_at = @D@'
-                    WHEN 'incident:closed' THEN ', lessons_learned = ''Playbook and awareness material updated'''
+                    WHEN 'treatment_plan:approved' THEN '''approved_by'', t.owner, ''approved_at'', @D@'
+                    WHEN 'treatment_plan:closed' THEN '''completed_at'', @D@'
+                    WHEN 'audit:in_progress' THEN '''conducted_start'', t.planned_start'
+                    WHEN 'audit:reporting' THEN '''conducted_end'', t.planned_end, ''summary'', ''Findings reported to the CISO and the auditee'''
+                    WHEN 'incident:triaged' THEN '''is_security_incident'', true'
+                    WHEN 'incident:rejected' THEN '''is_security_incident'', false'
+                    WHEN 'incident:contained' THEN '''response'', ''Contained by the SOC following the playbook'''
+                    WHEN 'incident:resolved' THEN '''resolved_at'', @D@'
+                    WHEN 'incident:closed' THEN '''lessons_learned'', ''Playbook and awareness material updated'''
                     WHEN 'corrective_action:in_progress' THEN
-                        ', effectiveness_checked_by = NULL, effectiveness_checked_at = NULL, effective = NULL'
-                    WHEN 'corrective_action:implemented' THEN ', implemented_by = t.owner, implemented_at = @D@'
+                        '''effectiveness_checked_by'', NULL, ''effectiveness_checked_at'', NULL, ''effective'', NULL'
+                    WHEN 'corrective_action:implemented' THEN '''implemented_by'', t.owner, ''implemented_at'', @D@'
                     WHEN 'corrective_action:verified' THEN
-                        ', effectiveness_checked_by = ''Olu Adeyemi (internal audit)'', effectiveness_checked_at = @D@, '
-                        'effective = (r.path[@S1@] IS DISTINCT FROM ''in_progress''), '
-                        'effectiveness_note = CASE WHEN r.path[@S1@] = ''in_progress'' THEN ''The failure recurred after the action: reworked'' '
+                        '''effectiveness_checked_by'', ''Olu Adeyemi (internal audit)'', ''effectiveness_checked_at'', @D@, '
+                        '''effective'', (r.path[@S1@] IS DISTINCT FROM ''in_progress''), '
+                        '''effectiveness_note'', CASE WHEN r.path[@S1@] = ''in_progress'' THEN ''The failure recurred after the action: reworked'' '
                         'ELSE ''No recurrence in the records sampled since'' END'
-                    WHEN 'nonconformity:closed' THEN ', closed_at = @D@'
-                    WHEN 'review_action:done' THEN ', completed_at = @D@'
-                    WHEN 'improvement:approved' THEN ', decided_at = @D@'
-                    WHEN 'improvement:implemented' THEN ', completed_at = @D@'
-                    WHEN 'planned_change:reviewing' THEN ', implemented_at = @D@'
-                    ELSE '' END;
-                extra := replace(replace(extra, '@D@', format('r.d[%s]', s + 1)), '@S1@', (s + 1)::text);
+                    WHEN 'nonconformity:closed' THEN '''closed_at'', @D@'
+                    WHEN 'review_action:done' THEN '''completed_at'', @D@'
+                    WHEN 'improvement:approved' THEN '''decided_at'', @D@'
+                    WHEN 'improvement:implemented' THEN '''completed_at'', @D@'
+                    WHEN 'planned_change:reviewing' THEN '''implemented_at'', @D@'
+                    ELSE NULL END;
+                -- a move back to an initial state starts the next PDCA cycle
+                IF mv.is_initial THEN
+                    extra := concat_ws(', ', extra, '''cycle'', 1 + (SELECT count(*) FROM unnest(r.path[1:@S@]) p '
+                                                    'JOIN isms.workflow_state x ON x.state = p AND x.is_initial '
+                                                    'JOIN isms.workflow w ON w.workflow = x.workflow AND w.relid = r.relid)');
+                END IF;
+                -- reviewed when moved
+                IF relname IN ('treatment_plan', 'objective') THEN
+                    extra := concat_ws(', ', extra, '''last_reviewed_at'', @D@');
+                END IF;
+                extra := replace(replace(replace(coalesce(extra, ''), '@D@', format('r.d[%s]', s + 1)), '@S1@', (s + 1)::text),
+                                 '@S@', s::text);
                 why := CASE WHEN mv.reason_required THEN
                     CASE mv.to_state
                         WHEN 'withdrawn' THEN 'No longer needed after the risk was reassessed'
@@ -1181,37 +1203,29 @@ BEGIN
                         WHEN 'in_progress' THEN 'Effectiveness check failed; action reworked'
                         WHEN 'not_achieved' THEN 'Target missed; carried into the next year''s plan'
                         ELSE 'Reopened after review' END
-                    ELSE '' END;
-                PERFORM set_config('isms.reason', why, true);
-                PERFORM set_config('isms.actor',
-                    CASE relname
-                        WHEN 'treatment_plan' THEN 'Risk manager' WHEN 'audit' THEN 'Internal audit lead'
-                        WHEN 'incident' THEN 'SOC analyst'
-                        WHEN 'corrective_action' THEN CASE mv.to_state WHEN 'verified' THEN 'Internal audit lead' ELSE 'Quality lead' END
-                        WHEN 'nonconformity' THEN 'Quality lead' WHEN 'audit_finding' THEN 'Internal audit lead'
-                        WHEN 'review_action' THEN 'CEO office' WHEN 'improvement' THEN 'ISMS manager'
-                        WHEN 'planned_change' THEN 'CISO' ELSE 'ISMS manager' END, true);
-                EXECUTE format('UPDATE %s t SET status = %L%s FROM pg_temp.sample_rec r '
-                               'WHERE r.relid = %L::regclass AND r.org_id = t.org_id AND r.id = t.id '
-                               'AND r.final >= %s AND r.path[%s] = %L AND coalesce(r.path[%s], %L) = %L',
-                               rel, mv.to_state, extra, rel, s, s, mv.to_state, s - 1, mv.from_state, mv.from_state);
+                    END;
+                EXECUTE format('INSERT INTO pg_temp.sample_version (relid, org_id, id, step, at, actor, reason, data) '
+                               'SELECT r.relid, r.org_id, r.id, %s, r.d[%s], %L, %L, '
+                               'jsonb_build_object(''status'', %L%s) '
+                               'FROM pg_temp.sample_rec r JOIN pg_temp.%I t ON t.org_id = r.org_id AND t.id = r.id '
+                               'WHERE r.relid = %L::regclass AND r.final >= %s AND r.path[%s] = %L AND coalesce(r.path[%s], %L) = %L',
+                               s, s + 1, isms.sample_actor(relname, mv.to_state), why, mv.to_state,
+                               CASE WHEN extra <> '' THEN ', ' || extra ELSE '' END,
+                               's_' || relname, rel, s, s, mv.to_state, s - 1, mv.from_state, mv.from_state);
             END LOOP;
         END LOOP;
     END LOOP;
-    PERFORM set_config('isms.reason', '', true);
-    PERFORM set_config('isms.actor', '', true);
-    PERFORM set_config('role', outer_role, true);
 
     --------------------------------------------------------------------------
     -- Evidence of operation: monthly control checks on the SoA entries,
     -- daily reports of the automated controls, and records of closed work.
 
-    INSERT INTO isms.evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
+    INSERT INTO s_evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
                                created_at, updated_at)
     SELECT e.org_id, 'isms.soa_entry', e.id,
            format('https://grc.example/%s/controls/%s/checks/%s', so.code, e.control, to_char(x.at, 'YYYY-MM')),
            format('Monthly control check of %s', e.control), x.at, e.owner, x.at, x.at
-      FROM isms.soa_entry e
+      FROM s_soa_entry e
       JOIN sample_org so ON so.org_id = e.org_id
       CROSS JOIN LATERAL (SELECT isms.sample_u(so.k, array_position(controls, e.control), 220) < 0.1 AS lapsed) l
       CROSS JOIN generate_series(0, 35) m
@@ -1220,7 +1234,7 @@ BEGIN
      WHERE e.applicable AND e.implementation_status IN ('implemented', 'partially_implemented')
        AND x.at <= CASE WHEN l.lapsed THEN te - interval '15 months' ELSE te END;
 
-    INSERT INTO isms.evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
+    INSERT INTO s_evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
                                created_at, updated_at)
     SELECT e.org_id, 'isms.soa_entry', e.id,
            format('https://monitoring.example/%s/%s/%s', so.code, v.slug, to_char(x.at, 'YYYY-MM-DD')),
@@ -1234,11 +1248,11 @@ BEGIN
                          ('A.8.20', 'network', 'Daily firewall rule change report'),
                          ('A.8.9', 'configuration', 'Daily configuration drift report'),
                          ('A.5.15', 'access', 'Daily privileged access report')) AS v(control, slug, report)
-      JOIN isms.soa_entry e ON e.org_id = so.org_id AND e.control = v.control::isms.ref
+      JOIN s_soa_entry e ON e.org_id = so.org_id AND e.control = v.control::isms.ref
       CROSS JOIN generate_series(0, floor(extract(epoch FROM te - ts) / 86400 * (0.75 + 0.25 * so.f))::integer - 60) dd
       CROSS JOIN LATERAL (SELECT te - dd * interval '1 day' - interval '10 hours' AS at) x;
 
-    INSERT INTO isms.evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
+    INSERT INTO s_evidence (org_id, record_table, record_id, url, description, collected_at, collected_by,
                                created_at, updated_at)
     SELECT r.org_id, r.relid, r.id, format('https://grc.example/%s/%s/%s', r.org_id, r.relid::text, r.id),
            CASE r.relid WHEN 'isms.incident'::regclass THEN 'Incident report and timeline'
@@ -1250,37 +1264,137 @@ BEGIN
        AND r.final = cardinality(r.path) AND r.path[r.final] IN ('closed', 'completed');
 
     --------------------------------------------------------------------------
-    -- Sample only: put the history in its three years.  The transition log
-    -- was written at the real clock; each entry takes its planned date, and
-    -- the audit columns of the workflow records follow.  Triggers are off
-    -- for these updates (session_replication_role), so closed records and
-    -- created_at can be set.
+    -- The import.  Each record becomes its versions, one per moment: the
+    -- first as it was created, then what changed (a review, a risk's
+    -- residual rating and acceptance once treated, each workflow move).
+    -- They are staged in isms.import_staging in an order where a record
+    -- follows the records it refers to (its references are {"ref": ...}
+    -- to the record's key in the batch), and applied with
+    -- isms.import_apply(), one batch per organisation, by the admin role
+    -- isms_sample: the transition log gets every move marked as imported,
+    -- the registers their history, the trail the import with its digest.
 
-    ANALYZE isms.transition_log;
-    -- the log is append-only; a superuser's adjustment inside the moving
-    -- transaction is sealed at commit with what commits
-    ALTER TABLE isms.transition_log DISABLE TRIGGER transition_log_append_only;
-    UPDATE isms.transition_log l SET at = r.d[o.step + 1]
-      FROM (SELECT x.log_id, x.record_table, x.org_id, x.record_id,
-                   row_number() OVER (PARTITION BY x.record_table, x.org_id, x.record_id ORDER BY x.log_id) - 1 AS step
-              FROM isms.transition_log x WHERE x.org_id = ANY (orgs)) o
-      JOIN sample_rec r ON r.relid = o.record_table AND r.org_id = o.org_id AND r.id = o.record_id
-     WHERE l.log_id = o.log_id;
-    ALTER TABLE isms.transition_log ENABLE ALWAYS TRIGGER transition_log_append_only;
-
-    PERFORM set_config('session_replication_role', 'replica', true);
-    FOREACH rel IN ARRAY ARRAY['isms.treatment_plan', 'isms.audit', 'isms.incident', 'isms.corrective_action',
-                               'isms.nonconformity', 'isms.audit_finding', 'isms.review_action', 'isms.improvement',
-                               'isms.planned_change', 'isms.objective']::regclass[]
+    CREATE TEMP TABLE sample_piece (register text, org_id bigint, id bigint, first boolean, at timestamptz,
+                                    actor text, reason text, data jsonb) ON COMMIT DROP;
+    FOREACH rg IN ARRAY ARRAY['risk_scale', 'context_issue', 'interested_party', 'party_requirement', 'scope_item',
+                              'process', 'process_output', 'process_input', 'document', 'policy', 'role_assignment',
+                              'competence', 'training_record', 'communication', 'asset', 'risk', 'treatment_plan',
+                              'risk_control', 'soa_entry', 'audit_programme', 'audit', 'incident', 'nonconformity',
+                              'audit_finding', 'corrective_action', 'management_review', 'review_action', 'improvement',
+                              'planned_change', 'objective', 'objective_measurement', 'evidence']
     LOOP
-        EXECUTE format('UPDATE %s t SET created_at = r.d[1], updated_at = r.d[r.final + 1] %s '
-                       'FROM pg_temp.sample_rec r WHERE r.relid = %L::regclass AND r.org_id = t.org_id AND r.id = t.id',
-                       rel,
-                       CASE WHEN rel IN ('isms.treatment_plan'::regclass, 'isms.objective'::regclass)
-                            THEN ', last_reviewed_at = r.d[r.final + 1]' ELSE '' END,
-                       rel);
+        rel := format('isms.%I', rg)::regclass;
+        -- references: a foreign key (org_id, column) to a register, the
+        -- finding of a nonconformity (checked by a trigger), the record of
+        -- an evidence item
+        SELECT string_agg(format('%L, CASE WHEN t.%I IS NOT NULL THEN jsonb_build_object(''ref'', %L || ''/'' || t.%I) END',
+                                 x.col, x.col, x.target, x.col), ', ')
+          INTO refs
+          FROM (SELECT a.attname AS col, g.name AS target
+                  FROM pg_constraint c
+                  JOIN pg_attribute a0 ON a0.attrelid = c.conrelid AND a0.attnum = c.conkey[1] AND a0.attname = 'org_id'
+                  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[2]
+                  JOIN isms.register g ON g.relid = c.confrelid
+                 WHERE c.conrelid = rel AND c.contype = 'f' AND cardinality(c.conkey) = 2
+                UNION ALL SELECT 'finding_id', 'audit_finding' WHERE rg = 'nonconformity'
+                UNION ALL SELECT 'record_id', NULL WHERE rg = 'evidence') x;
+        refs := replace(refs, 'jsonb_build_object(''ref'', NULL || ', 'jsonb_build_object(''ref'', (SELECT g.name FROM isms.register g WHERE g.relid = t.record_table) || ');
+        -- what the import sets itself
+        SELECT array_agg(a.attname) INTO excluded FROM pg_attribute a
+         WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.attgenerated <> '' OR a.attname IN ('id', 'org_id', 'created_at', 'created_by', 'updated_at', 'updated_by'));
+        reviewed := EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = 'last_reviewed_at' AND NOT a.attisdropped);
+        IF (SELECT g.has_workflow FROM isms.register g WHERE g.relid = rel) THEN
+            -- created at the first date of its plan, then its moves
+            EXECUTE format('INSERT INTO pg_temp.sample_piece SELECT %L, t.org_id, t.id, true, r.d[1], %L, NULL, '
+                           '(to_jsonb(t) - %L::text[])%s '
+                           'FROM pg_temp.%I t JOIN pg_temp.sample_rec r ON r.relid = %L::regclass AND r.org_id = t.org_id AND r.id = t.id',
+                           rg, isms.sample_actor(rg, NULL), excluded,
+                           CASE WHEN refs IS NOT NULL THEN ' || jsonb_build_object(' || refs || ')' ELSE '' END,
+                           's_' || rg, rel);
+            INSERT INTO sample_piece SELECT rg, v.org_id, v.id, false, v.at, v.actor, v.reason, v.data
+              FROM sample_version v WHERE v.relid = rel;
+        ELSIF rg = 'risk' THEN
+            -- assessed when identified; the residual rating (and the
+            -- acceptance) recorded once treated: when its plan was
+            -- verified (else approved), or when accepted; then its review
+            INSERT INTO sample_piece
+            SELECT rg, t.org_id, t.id, true, t.created_at, 'Risk manager', NULL,
+                   to_jsonb(t) - excluded - 'last_reviewed_at'
+                   - CASE WHEN x.treated IS NOT NULL THEN '{residual_likelihood,residual_impact,accepted_by,accepted_at,accepted_until}'::text[]
+                          ELSE '{}' END
+                   || jsonb_build_object('asset_id', CASE WHEN t.asset_id IS NOT NULL THEN jsonb_build_object('ref', 'asset/' || t.asset_id) END)
+              FROM s_risk t
+              LEFT JOIN LATERAL (
+                  SELECT CASE WHEN t.treatment <> 'modify' THEN t.accepted_at
+                              WHEN r.final >= 4 AND r.path[4] = 'verified' THEN r.d[5]
+                              WHEN r.final >= 1 AND r.path[1] = 'approved' THEN r.d[2] END AS treated
+                    FROM s_treatment_plan p
+                    JOIN sample_rec r ON r.relid = 'isms.treatment_plan'::regclass AND r.org_id = p.org_id AND r.id = p.id
+                   WHERE p.org_id = t.org_id AND p.risk_id = t.id
+                   UNION ALL SELECT t.accepted_at WHERE t.treatment <> 'modify'
+                   LIMIT 1) x ON true;
+            INSERT INTO sample_piece
+            SELECT rg, t.org_id, t.id, false, x.treated, 'Risk manager', NULL,
+                   jsonb_build_object('residual_likelihood', t.residual_likelihood, 'residual_impact', t.residual_impact,
+                                      'accepted_by', t.accepted_by, 'accepted_at', t.accepted_at, 'accepted_until', t.accepted_until)
+              FROM s_risk t
+              JOIN LATERAL (
+                  SELECT CASE WHEN r.final >= 4 AND r.path[4] = 'verified' THEN r.d[5]
+                              WHEN r.final >= 1 AND r.path[1] = 'approved' THEN r.d[2] END AS treated
+                    FROM s_treatment_plan p
+                    JOIN sample_rec r ON r.relid = 'isms.treatment_plan'::regclass AND r.org_id = p.org_id AND r.id = p.id
+                   WHERE p.org_id = t.org_id AND p.risk_id = t.id AND t.treatment = 'modify'
+                   UNION ALL SELECT t.accepted_at WHERE t.treatment <> 'modify'
+                   LIMIT 1) x ON x.treated IS NOT NULL;
+            INSERT INTO sample_piece
+            SELECT rg, t.org_id, t.id, false, t.last_reviewed_at, 'Risk manager', NULL,
+                   jsonb_build_object('last_reviewed_at', t.last_reviewed_at)
+              FROM s_risk t WHERE t.last_reviewed_at IS NOT NULL;
+        ELSE
+            -- created, then reviewed (the record's last change)
+            EXECUTE format('INSERT INTO pg_temp.sample_piece SELECT %L, t.org_id, t.id, true, t.created_at, %L, NULL, '
+                           '(to_jsonb(t) - %L::text[]%s)%s FROM pg_temp.%I t',
+                           rg, isms.sample_actor(rg, NULL), excluded,
+                           CASE WHEN reviewed THEN ' - CASE WHEN t.updated_at > t.created_at THEN ''last_reviewed_at'' ELSE '''' END' ELSE '' END,
+                           CASE WHEN refs IS NOT NULL THEN ' || jsonb_build_object(' || refs || ')' ELSE '' END,
+                           's_' || rg);
+            EXECUTE format('INSERT INTO pg_temp.sample_piece SELECT %L, t.org_id, t.id, false, t.updated_at, %L, NULL, %s '
+                           'FROM pg_temp.%I t WHERE t.updated_at > t.created_at',
+                           rg, isms.sample_actor(rg, NULL),
+                           CASE WHEN reviewed THEN 'jsonb_build_object(''last_reviewed_at'', t.last_reviewed_at)' ELSE '''{}''::jsonb' END,
+                           's_' || rg);
+        END IF;
     END LOOP;
-    PERFORM set_config('session_replication_role', 'origin', true);
+
+    -- one version per record and moment, none after the end of the
+    -- history, none before the record was created
+    INSERT INTO isms.import_staging (org_id, batch, register, ref, valid_from, data, actor, reason)
+    SELECT p.org_id, 'sample', p.register, p.register || '/' || p.id, p.at,
+           -- most moments have one piece: merged only where there are more
+           CASE WHEN count(*) = 1 THEN (array_agg(p.data))[1]
+                ELSE (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')
+                        FROM unnest(array_agg(p.data)) d(data) CROSS JOIN LATERAL jsonb_each(d.data) e) END,
+           min(p.actor), min(p.reason)
+      FROM (SELECT q.register, q.org_id, q.id, q.actor, q.reason, q.data,
+                   least(greatest(q.at, max(q.at) FILTER (WHERE q.first) OVER w), te) AS at,
+                   max(q.at) FILTER (WHERE q.first) OVER w AS created
+              FROM sample_piece q
+            WINDOW w AS (PARTITION BY q.register, q.org_id, q.id)) p
+     GROUP BY p.register, p.org_id, p.id, p.at, p.created
+     ORDER BY array_position(ARRAY['risk_scale', 'context_issue', 'interested_party', 'party_requirement', 'scope_item',
+                              'process', 'process_output', 'process_input', 'document', 'policy', 'role_assignment',
+                              'competence', 'training_record', 'communication', 'asset', 'risk', 'treatment_plan',
+                              'risk_control', 'soa_entry', 'audit_programme', 'audit', 'incident', 'nonconformity',
+                              'audit_finding', 'corrective_action', 'management_review', 'review_action', 'improvement',
+                              'planned_change', 'objective', 'objective_measurement', 'evidence'], p.register),
+              p.org_id, p.id, p.at;
+
+    PERFORM set_config('role', 'isms_sample', true);
+    FOREACH o IN ARRAY orgs LOOP
+        PERFORM isms.import_apply(o, 'sample');
+    END LOOP;
+    PERFORM set_config('role', outer_role, true);
 
     SELECT sum(x.n) INTO n FROM (
         SELECT count(*) AS n FROM isms.register_row WHERE org_id = ANY (orgs)
@@ -1290,8 +1404,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.load_sample(integer, date) IS
-    'Loads the sample ISMS (superuser only): scale organisations with three years of operation ending on until, generated deterministically; workflow records are moved through the engine by the role isms_sample, then (sample only) the transition log is backdated into the three years. Returns the rows written';
+    'Loads the sample ISMS (superuser only): scale organisations with three years of operation ending on until (or now, if earlier), generated deterministically and imported with their versions and workflow moves through isms.import_apply() by the role isms_sample, one batch per organisation. Returns the rows written';
 
 REVOKE ALL ON FUNCTION isms.load_sample(integer, date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION isms.sample_u(integer, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION isms.sample_actor(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.sample_actor(text, text) TO isms_reader;
 GRANT EXECUTE ON FUNCTION isms.sample_u(integer, integer, integer) TO isms_reader;

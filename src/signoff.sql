@@ -171,13 +171,26 @@ BEGIN
                              WHEN 'treatment_plan' THEN 'Sign a plan that is planned or under way.'
                              ELSE 'Record the SoA entries (isms.soa_entry) first.' END;
     END IF;
+    -- a risk is accepted by its owner (6.1.3 f): the person signing must
+    -- be the one the register names, compared without case or the spaces
+    -- around it (risk.owner is free text)
+    IF NEW.subject = 'risk_acceptance' THEN
+        SELECT r.owner INTO why FROM isms.risk r WHERE r.org_id = NEW.org_id AND r.id = NEW.record_id;
+        IF lower(btrim(why)) IS DISTINCT FROM lower(btrim(NEW.signer)) THEN
+            RAISE EXCEPTION 'cannot sign off %: only the risk owner accepts a risk', what
+                USING ERRCODE = 'IS140',
+                      DETAIL = format('The risk owner is %s; the person signing is %s.', coalesce(quote_literal(why), 'not recorded'),
+                                      quote_literal(NEW.signer)),
+                      HINT = 'Have the risk owner sign (their own login, or an application login asserting them in isms.actor), or record the accountable owner on the risk first.';
+        END IF;
+    END IF;
     NEW.content := isms.signoff_content(NEW.org_id, NEW.subject, NEW.record_id, now());
     NEW.sha256 := isms.signoff_digest(NEW.content);
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION isms.signoff_complete(isms.signoff) IS
-    'A sign-off as the database records it: signer (isms.current_actor()), login role (session_user), signed_at, the SoA version, the content from the register and its SHA-256; refuses (IS030) a missing record, a review not held, a risk not accepted, a withdrawn plan, an empty SoA';
+    'A sign-off as the database records it: signer (isms.current_actor()), login role (session_user), signed_at, the SoA version, the content from the register and its SHA-256; refuses (IS030) a missing record, a review not held, a risk not accepted, a withdrawn plan, an empty SoA, and (IS140) a risk acceptance signed by anyone but the risk owner';
 
 -- A superuser's INSERT is a restore (pg_dump) and is kept as it is, without
 -- a trail entry: the trail's own copy is restored beside it.

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION isms;
 CREATE EXTENSION isms_sample;
 SET LOCAL search_path = public, isms;
-SELECT plan(40);
+SELECT plan(45);
 
 SELECT cmp_ok(isms.load_sample(1, '2025-06-30'), '>', 10000::bigint, 'scale 1 loads over 10,000 rows');
 SELECT is((SELECT array_agg(code) FROM isms.organization), '{NORTHWIND}', 'one organisation: Northwind');
@@ -43,6 +43,16 @@ SELECT is((SELECT array_agg(status ORDER BY check_no) FROM isms.clause_4_4_readi
     'readiness: a realistic mix (evidence gaps, an overdue review, stale documents, the siloed process, some overdue core records)');
 SELECT cmp_ok((SELECT sum(pdca_cycles_completed) FROM isms.improvement_metrics(1, '2022-07-01', '2025-07-01', '3 months')),
     '>', 200::bigint, 'hundreds of completed PDCA cycles over three years');
+SELECT is((SELECT count(*) FROM isms.transition_log l
+            WHERE NOT EXISTS (SELECT 1 FROM isms.import_batch x WHERE x.org_id = l.org_id AND x.xact_id = l.xact_id
+                                AND l.log_id BETWEEN x.first_log_id AND x.last_log_id)), 0::bigint,
+    'every move of the sample is in the log as imported: no row the import did not write');
+SELECT is((SELECT array_agg(row(batch, records, log_rows, problem)::text) FROM isms.verify_imports(1)),
+    ARRAY[row('sample', 13155, 1773, NULL::text)::text], 'verify_imports: one batch, intact');
+SELECT is((SELECT count(*) FROM isms.verify_transition_log(1)), 0::bigint, 'verify_transition_log: the log is intact');
+SELECT is((SELECT count(*) FROM isms.verify_trail(1)), 0::bigint, 'verify_trail: the trail, with the import entry, is intact');
+SELECT is((SELECT score FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00') WHERE check_no = 7), 1.000::numeric,
+    'check 7: residual risk fell in the last year, from the imported history of the risks');
 SELECT throws_ok($$SELECT isms.load_sample(1)$$, '22023', 'invalid argument scale: the sample is loaded already',
     'loading twice is refused');
 SELECT throws_ok($$SELECT isms.load_sample(0)$$, '22023', NULL, 'scale 0 is refused');

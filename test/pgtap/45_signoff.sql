@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir reports_fixture.psql
-SELECT plan(36);
+SELECT plan(39);
 
 SELECT id AS mr2 FROM isms.management_review WHERE org_id = 1 AND title = 'MR2' \gset
 SELECT id AS mr3 FROM isms.management_review WHERE org_id = 1 AND title = 'MR3' \gset
@@ -69,7 +69,18 @@ SELECT matches((SELECT figures FROM isms.clause_4_4_readiness(1) WHERE check_no 
 -- Risk acceptance and treatment plan
 
 SET LOCAL ROLE rep_editor;
+SELECT throws_ok(format($$SELECT isms.sign_off(1, 'risk_acceptance', %s, 'risk owner')$$, :r2), 'IS140',
+    format('cannot sign off the acceptance of risk %s: only the risk owner accepts a risk', :r2),
+    'a risk acceptance signed by someone other than the risk owner (IT lead) is refused (IS140)');
+SET LOCAL isms.actor = 'Rita';
+SELECT throws_ok(format($$SELECT isms.sign_off(1, 'risk_acceptance', %s, 'risk owner')$$, :r2), 'IS140', NULL,
+    '... also by the person who recorded the acceptance, when she is not the owner');
+-- the application login asserts the risk owner, spelt as the intranet spells it
+SET LOCAL isms.actor = 'it Lead ';
 SELECT lives_ok(format($$SELECT isms.sign_off(1, 'risk_acceptance', %s, 'risk owner')$$, :r2), 'the owner signs the acceptance of R2');
+SELECT is((SELECT signer FROM isms.signoff WHERE subject = 'risk_acceptance' AND record_id = :r2), 'it Lead ',
+    'the signer is the person asserted, matched to the owner without case or surrounding spaces');
+SET LOCAL isms.actor = '';
 SELECT lives_ok(format($$SELECT isms.sign_off(1, 'treatment_plan', %s, 'risk owner')$$, :tp1), 'the owner signs treatment plan TP1');
 RESET ROLE;
 SELECT is((SELECT content->>'accepted_by' FROM isms.signoff WHERE subject = 'risk_acceptance' AND record_id = :r2), 'Rita',

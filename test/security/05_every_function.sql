@@ -102,6 +102,11 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT * FROM isms.signoff_status(1)$$), ($$SELECT isms.signoff_content(1, 'management_review', 1), isms.signoff_digest('{}')$$),
  ($$SELECT isms.signoff_complete(s), isms.signoff_trail_entry(s) FROM isms.signoff s$$),
  ($$SELECT isms.import_org()$$), ($$SELECT * FROM isms.import_apply(1, 'none')$$), ($$SELECT * FROM isms.verify_imports(1)$$),
+ ($$SELECT * FROM isms_report.readiness_at('2024-01-01')$$), ($$SELECT * FROM isms_report.staleness_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.risk_register_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.stale_items_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.statement_of_applicability_at('2024-01-01')$$),
+ ($$SELECT * FROM isms_report.process_interactions_at('2024-01-01')$$),
  -- install and admin helpers: refused to an editor
  ($$SELECT isms.attach_workflow('isms.risk', 'incident')$$), ($$SELECT isms.enable_history('isms.risk')$$),
  ($$SELECT isms.disable_history('isms.risk')$$), ($$SELECT isms.history_sync_columns('isms.risk')$$),
@@ -168,7 +173,7 @@ SELECT is(
             JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'isms'
            WHERE p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype, 'internal'::regtype, 'cstring'::regtype)
              AND p.proname !~ '^(ref|docver)_'
-             AND NOT EXISTS (SELECT 1 FROM battery b WHERE b.sql LIKE '%isms.' || p.proname || '(%')
+             AND NOT EXISTS (SELECT 1 FROM battery b WHERE b.sql LIKE '%' || p.pronamespace::regnamespace::text || '.' || p.proname || '(%')
            ORDER BY 1),
     '{}'::text[], 'every public function of the extension is tried');
 
