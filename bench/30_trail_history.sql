@@ -191,11 +191,11 @@ CREATE FUNCTION bench.time_appends(what text) RETURNS void LANGUAGE plpgsql AS $
 BEGIN
     INSERT INTO bench.append_ms VALUES (what, bench.cpu_time_ms(CASE what
         WHEN 'trail' THEN
-            $$SELECT isms.trail_append(1, 'bench.reg_plain'::regclass, g, 'review',
+            $$SELECT isms.trail_append(1, 'isms.risk'::regclass, g, 'note',
                      jsonb_build_object('note', 'periodic review', 'rec', g)) FROM generate_series(1, 20000) g$$
         ELSE
             $$INSERT INTO bench.trail_plain
-              SELECT 1, nextval('bench.trail_plain_seq'), clock_timestamp(), current_user, 'bench.reg_plain', g, 'review',
+              SELECT 1, nextval('bench.trail_plain_seq'), clock_timestamp(), current_user, 'isms.risk', g, 'note',
                      jsonb_build_object('note', 'periodic review', 'rec', g),
                      '\x0000000000000000000000000000000000000000000000000000000000000000',
                      '\x0000000000000000000000000000000000000000000000000000000000000000'
