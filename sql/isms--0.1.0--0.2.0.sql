@@ -6543,3 +6543,27 @@ COMMENT ON FUNCTION isms.transition_log_encoding(isms.transition_log) IS
     'Canonical encoding of a transition log row, as sealed in the trail: netstrings of log_id, table (record_table_name, the name at the move), record_id, cycle, from_state, to_state, actor, reason and time (UTC), then login_role when it is not NULL (rows logged before 0.2.0 have none)';
 REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
+              FROM isms.organization o
+             WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
+               AND (coalesce(pg_catalog.current_setting('isms.org', true), '') OPERATOR(pg_catalog.=) ''
+                    OR o.code OPERATOR(pg_catalog.=) pg_catalog.current_setting('isms.org', true))
+               AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
+                    OR EXISTS (SELECT 1
+                                 FROM isms.membership m
+                                 JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+                                WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
+                                  AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER'))));
+END
+$$;
+COMMENT ON FUNCTION isms.member_orgs(name) IS
+    'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
+REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
+
