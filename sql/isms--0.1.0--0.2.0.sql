@@ -8439,6 +8439,119 @@ GRANT EXECUTE ON FUNCTION isms_report.readiness_at(timestamptz), isms_report.sta
     isms_report.process_interactions_at(timestamptz), isms_report.risk_register_at(timestamptz),
     isms_report.statement_of_applicability_at(timestamptz) TO isms_reader;
 
+-- == writepath: as-of on a large history ==
+-- isms.index_history() indexes a history table for isms.as_of(), which
+-- takes an indexed path when the indexes are there (and runs without JIT).
+
+CREATE OR REPLACE FUNCTION isms.index_history(register regclass)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    hist regclass;
+    vf   name;
+    base text;
+BEGIN
+    SELECT h.history_table, h.valid_from_column INTO hist, vf
+      FROM isms.history_config h WHERE h.relid = register;
+    IF hist IS NULL THEN
+        RAISE EXCEPTION 'the history of % is not kept', register
+            USING ERRCODE = 'undefined_object',
+                  HINT = format('Keep it first with SELECT isms.enable_history(%L).', register);
+    END IF;
+    SELECT left(c.relname, 48) INTO base FROM pg_class c WHERE c.oid = hist;
+    -- each record's versions by their start: isms.as_of() looks up, for
+    -- each record, the last version begun by the instant
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (org_id, id, %I)', base || '_version', hist, vf);
+    -- the records deleted since (no current row to start from)
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (org_id, id) WHERE change = %L',
+                   base || '_deleted', hist, 'DELETE');
+END
+$$;
+COMMENT ON FUNCTION isms.index_history(regclass) IS
+    'Indexes a register''s history table for isms.as_of() on a large history: each record''s versions by (org_id, id, valid-from), and the deleted records; every captured row then costs its index entries';
+REVOKE ALL ON FUNCTION isms.index_history(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION isms.as_of(register anyelement, at timestamptz)
+    RETURNS SETOF anyelement
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET jit = off
+AS $$
+DECLARE
+    reg  regclass;
+    hist regclass;
+    vf   name;
+    cols text;
+    hcols text;
+    indexed boolean;
+BEGIN
+    SELECT t.typrelid INTO reg FROM pg_type t
+     WHERE t.oid = pg_typeof(register) AND t.typrelid <> 0;
+    IF reg IS NULL THEN
+        RAISE EXCEPTION 'isms.as_of() needs a row of a register, not %', pg_typeof(register)
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'Pass a NULL of the register''s row type: isms.as_of(NULL::isms.risk, ''2025-01-31'').';
+    END IF;
+    SELECT h.history_table, h.valid_from_column INTO hist, vf
+      FROM isms.history_config h WHERE h.relid = reg;
+    IF hist IS NULL THEN
+        RAISE EXCEPTION 'the history of % is not kept', reg
+            USING ERRCODE = 'undefined_object',
+                  HINT = format('Keep it from now on with SELECT isms.enable_history(%L).', reg);
+    END IF;
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+           string_agg('h.' || quote_ident(attname), ', ' ORDER BY attnum) INTO cols, hcols
+      FROM pg_attribute WHERE attrelid = reg AND attnum > 0 AND NOT attisdropped;
+    -- the indexes isms.index_history() makes: (org_id, id, valid-from), and
+    -- (org_id, id) of the deleted records
+    indexed := EXISTS (SELECT FROM pg_index i
+                        WHERE i.indrelid = hist AND i.indpred IS NULL AND i.indexprs IS NULL
+                          AND (SELECT array_agg(a.attname ORDER BY k.n)
+                                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+                                 JOIN pg_attribute a ON a.attrelid = hist AND a.attnum = k.attnum
+                                WHERE k.n <= 3) = ARRAY['org_id', 'id', vf]::name[])
+           AND EXISTS (SELECT FROM pg_index i
+                        WHERE i.indrelid = hist AND i.indexprs IS NULL
+                          AND pg_get_expr(i.indpred, i.indrelid) = '(change = ''DELETE''::text)'
+                          AND (SELECT array_agg(a.attname ORDER BY k.n)
+                                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+                                 JOIN pg_attribute a ON a.attrelid = hist AND a.attnum = k.attnum
+                                WHERE k.n <= 2) = ARRAY['org_id', 'id']::name[]);
+    IF NOT indexed THEN
+        -- the current version began at its valid-from; superseded ones hold
+        -- their own period
+        RETURN QUERY EXECUTE format(
+            'SELECT %1$s FROM %2$s WHERE %3$I IS NULL OR %3$I <= $1 '
+            'UNION ALL SELECT %1$s FROM %4$s WHERE valid @> $1',
+            cols, reg, vf, hist) USING at;
+        RETURN;
+    END IF;
+    -- Indexed: a superseded version can hold the instant only for a record
+    -- whose current version began after it, or that was deleted; a record's
+    -- versions follow each other, so the one valid then is the last one
+    -- begun by then.  Row-level security's organisation condition and these
+    -- (leakproof comparisons all) are the index's, so one organisation's
+    -- lookups never read another's versions.  A version without a
+    -- valid-from began before any instant.
+    RETURN QUERY EXECUTE format(
+        'SELECT %1$s FROM %2$s WHERE %3$I IS NULL OR %3$I <= $1 '
+        'UNION ALL SELECT v.* FROM (SELECT r.org_id, r.id FROM %2$s r WHERE r.%3$I > $1 '
+        'UNION SELECT d.org_id, d.id FROM %4$s d WHERE d.change = ''DELETE'') k '
+        'CROSS JOIN LATERAL (SELECT %5$s FROM %4$s h '
+        'WHERE h.org_id = k.org_id AND h.id = k.id AND h.%3$I <= $1 AND h.valid @> $1 '
+        'ORDER BY h.%3$I DESC LIMIT 1) v '
+        'UNION ALL SELECT %1$s FROM %4$s WHERE %3$I IS NULL AND valid @> $1',
+        cols, reg, vf, hist, hcols) USING at;
+END
+$$;
+COMMENT ON FUNCTION isms.as_of(anyelement, timestamptz) IS
+    'The rows of a register as they were at a past instant, with the register''s own column types: SELECT * FROM isms.as_of(NULL::isms.risk, ''2025-01-31''); with the indexes of isms.index_history(), one organisation''s rows are found without reading the other organisations'' versions';
+REVOKE ALL ON FUNCTION isms.as_of(anyelement, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.as_of(anyelement, timestamptz) TO isms_admin, isms_editor, isms_auditor, isms_reader;
+
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
@@ -9306,4 +9419,29 @@ COMMENT ON FUNCTION isms.audit_pack(text, timestamptz) IS
     'The audit pack of an organisation (by code) as of an instant: one self-contained HTML document (inline CSS and SVG, no script, no external resource, printable to PDF) with Clause 4.4 readiness and its actions, the Statement of Applicability with its sign-offs, staleness, the improvement trend and the process map as charts, open nonconformities, suppliers, open tasks with their escalation, policy acknowledgement and the trail head to quote; every value HTML-escaped; read-only, also on a standby';
 REVOKE ALL ON FUNCTION isms.audit_pack(text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.audit_pack(text, timestamptz) TO isms_reader;
+
+
+-- membership: the context of the transaction (isms.current_org()), in PL/pgSQL so its plan is kept
+CREATE OR REPLACE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
+          FROM isms.organization o
+         WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
+           AND (isms.current_org() OPERATOR(pg_catalog.=) ''
+                OR o.code OPERATOR(pg_catalog.=) isms.current_org())
+           AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
+                OR EXISTS (SELECT 1
+                             FROM isms.membership m
+                             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+                            WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
+                              AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER'))));
+END
+$$;
+COMMENT ON FUNCTION isms.member_orgs(name) IS
+    'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
+REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
 

@@ -147,21 +147,27 @@ GRANT EXECUTE ON FUNCTION isms.current_org() TO isms_reader;
 -- a role may only ask about roles its session user can act as.  pg_temp is
 -- searched last and every relation, function and operator is qualified, so
 -- no temporary table or caller's object takes part in the answer.
+-- PL/pgSQL, not SQL: a SECURITY DEFINER SQL function is planned at every
+-- call, and row-level security calls this once per query, which a row
+-- trigger's query runs once per written row (a member's bulk INSERT of
+-- risks spent four fifths of its time planning it); PL/pgSQL keeps the plan.
 CREATE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, isms, pg_temp
 AS $$
-    SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
-      FROM isms.organization o
-     WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
-       AND (isms.current_org() OPERATOR(pg_catalog.=) ''
-            OR o.code OPERATOR(pg_catalog.=) isms.current_org())
-       AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
-            OR EXISTS (SELECT 1
-                         FROM isms.membership m
-                         JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
-                        WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
-                          AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER')))
+BEGIN
+    RETURN (SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
+          FROM isms.organization o
+         WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
+           AND (isms.current_org() OPERATOR(pg_catalog.=) ''
+                OR o.code OPERATOR(pg_catalog.=) isms.current_org())
+           AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
+                OR EXISTS (SELECT 1
+                             FROM isms.membership m
+                             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
+                            WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
+                              AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER'))));
+END
 $$;
 COMMENT ON FUNCTION isms.member_orgs(name) IS
     'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';

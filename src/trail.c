@@ -50,6 +50,7 @@
 #include "pgtime.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "trail.h"
 #include "utils/builtins.h"
@@ -645,6 +646,75 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 }
 
 /*
+ * The checks of an append from SQL run once per entry: their plans are
+ * prepared once per backend and kept (the plan cache replans them after a
+ * change of what they read), not parsed and planned at every call, which
+ * was most of a bulk append's time.  Prepared under the pinned search_path.
+ */
+static SPIPlanPtr member_plan = NULL;
+static SPIPlanPtr register_plan = NULL;
+
+/*
+ * And an answer holds for the rest of the statement that got it: a bulk
+ * append of one organisation's entries about one table asks once.  Keyed
+ * by the transaction and command, so the next statement asks again.
+ */
+typedef struct CheckedOnce
+{
+	LocalTransactionId lxid;
+	CommandId	cid;
+	int64		key;
+	Oid			userid;
+	char	   *org_setting;	/* isms.org when asked, malloc'd */
+} CheckedOnce;
+static CheckedOnce member_checked = {InvalidLocalTransactionId};
+static CheckedOnce register_checked = {InvalidLocalTransactionId};
+
+static bool
+checked_once(CheckedOnce *c, int64 key)
+{
+	const char *org = isms_org ? isms_org : "";
+
+	return c->lxid == MyProc->lxid && c->lxid != InvalidLocalTransactionId &&
+		c->cid == GetCurrentCommandId(false) && c->key == key &&
+		c->userid == GetUserId() && c->org_setting != NULL &&
+		strcmp(c->org_setting, org) == 0;
+}
+
+static void
+remember_checked(CheckedOnce *c, int64 key)
+{
+	char	   *org = strdup(isms_org ? isms_org : "");
+
+	if (org == NULL)
+		return;					/* not remembered: asked again next time */
+	if (c->org_setting)
+		free(c->org_setting);
+	c->org_setting = org;
+	c->lxid = MyProc->lxid;
+	c->cid = GetCurrentCommandId(false);
+	c->key = key;
+	c->userid = GetUserId();
+}
+
+static SPIPlanPtr
+trail_plan(SPIPlanPtr *plan, const char *sql, Oid *argtypes)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, 1, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "could not keep the plan of \"%s\"", sql);
+		*plan = p;
+	}
+	return *plan;
+}
+
+/*
  * Refuses a caller who is neither a superuser nor, under row-level
  * security, a member of the organisation: the verification functions read
  * the trail past row-level security, so they ask the same question the
@@ -660,19 +730,23 @@ isms_require_member(int64 org_id, const char *what)
 	bool		isnull;
 	IsmsRestrict safe;
 
-	if (superuser())
+	if (superuser() || checked_once(&member_checked, org_id))
 		return;
 	isms_restrict_begin(&safe, InvalidOid);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT $1 OPERATOR(pg_catalog.=) ANY (isms.member_orgs())",
-							  1, argtypes, arg, NULL, true, 1) == SPI_OK_SELECT &&
+	if (SPI_execute_plan(trail_plan(&member_plan,
+									"SELECT $1 OPERATOR(pg_catalog.=) ANY (isms.member_orgs())",
+									argtypes),
+						 arg, NULL, true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 		member = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1,
 											&isnull)) && !isnull;
 	SPI_finish();
 	isms_restrict_end(&safe);
-	if (!member)
+	if (member)
+		remember_checked(&member_checked, org_id);
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot %s organisation " INT64_FORMAT, what, org_id),
@@ -719,25 +793,33 @@ trail_require_register(Oid relid)
 	bool		isnull;
 	IsmsRestrict safe;
 
+	if (checked_once(&register_checked, (int64) relid))
+		return;
 	isms_restrict_begin(&safe, InvalidOid);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM isms.register r WHERE r.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
-							  " OR EXISTS (SELECT FROM isms.workflow w WHERE w.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
-							  " OR $1 OPERATOR(pg_catalog.=) ANY (ARRAY['isms.document'::pg_catalog.regclass, 'isms.document_version'::pg_catalog.regclass]::pg_catalog.oid[])",
-							  1, argtypes, arg, NULL, true, 1) == SPI_OK_SELECT &&
+	if (SPI_execute_plan(trail_plan(&register_plan,
+									"SELECT EXISTS (SELECT FROM isms.register r WHERE r.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+									" OR EXISTS (SELECT FROM isms.workflow w WHERE w.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+									" OR $1 OPERATOR(pg_catalog.=) ANY (ARRAY['isms.document'::pg_catalog.regclass, 'isms.document_version'::pg_catalog.regclass]::pg_catalog.oid[])",
+									argtypes),
+						 arg, NULL, true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 										   SPI_tuptable->tupdesc, 1,
 										   &isnull)) && !isnull;
 	SPI_finish();
 	isms_restrict_end(&safe);
-	if (!known)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("table %s is not a register of the ISMS: the trail records only its records",
-						trail_record_table_name(relid)),
-				 errdetail("A trail entry is about a record of a register listed in isms.register, of a workflow table or of document control."),
-				 errhint("SELECT relid FROM isms.register lists the registers.")));
+	if (known)
+	{
+		remember_checked(&register_checked, (int64) relid);
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("table %s is not a register of the ISMS: the trail records only its records",
+					trail_record_table_name(relid)),
+			 errdetail("A trail entry is about a record of a register listed in isms.register, of a workflow table or of document control."),
+			 errhint("SELECT relid FROM isms.register lists the registers.")));
 }
 
 Datum

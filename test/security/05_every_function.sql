@@ -15,6 +15,8 @@ SELECT pg_temp.seed(2);
 SELECT plan(13);
 SELECT isms.trail_append(1, 'isms.risk', 1, 'note', '{}');
 SELECT isms.trail_append(2, 'isms.risk', 2, 'note', '{}');
+-- as_of() of the risks takes its indexed path
+SELECT isms.index_history('isms.risk');
 
 -- Runs sql under path and rolls it back: 'ok' or the SQLSTATE.
 CREATE FUNCTION pg_temp.try(path text, sql text) RETURNS text
@@ -110,6 +112,7 @@ INSERT INTO battery (sql) VALUES
  -- install and admin helpers: refused to an editor
  ($$SELECT isms.attach_workflow('isms.risk', 'incident')$$), ($$SELECT isms.enable_history('isms.risk')$$),
  ($$SELECT isms.disable_history('isms.risk')$$), ($$SELECT isms.history_sync_columns('isms.risk')$$),
+ ($$SELECT isms.index_history('isms.risk')$$), ($$SELECT isms.index_history('isms.asset')$$),
  ($$SELECT isms.setup_register('isms.risk')$$), ($$SELECT isms.comment_common_columns('isms.risk')$$),
  ($$SELECT isms.build_register_row()$$),
  ($$UPDATE isms.organization SET name = 'A Ltd' WHERE org_id OPERATOR(pg_catalog.=) 1$$),
