@@ -7963,24 +7963,28 @@ CREATE OR REPLACE FUNCTION isms.acknowledgement_trail_entry(org_id bigint, ackno
 AS $$
 DECLARE
     a record;
+    -- the role calling (a security definer's current_user is its owner)
+    r constant text := pg_catalog.current_setting('role', true);
+    caller constant name := CASE WHEN r IS NULL OR r OPERATOR(pg_catalog.=) 'none' THEN session_user ELSE r::name END;
 BEGIN
     -- the action acknowledge is the engine's: only for an acknowledgement
-    -- stored in isms.policy_acknowledgement by the person acting, from the
-    -- stored row, and once
+    -- stored in isms.policy_acknowledgement by the person acting, in an
+    -- organisation of the calling role, from the stored row, and once
     SELECT x.org_id, x.id, x.document_id, x.version_id, x.version, x.person, x.login_role, x.acknowledged_at,
            d.code, v.sha256 INTO a
       FROM isms.policy_acknowledgement x
       JOIN isms.document d ON d.org_id OPERATOR(pg_catalog.=) x.org_id AND d.id OPERATOR(pg_catalog.=) x.document_id
       JOIN isms.document_version v ON v.org_id OPERATOR(pg_catalog.=) x.org_id AND v.id OPERATOR(pg_catalog.=) x.version_id
      WHERE x.org_id OPERATOR(pg_catalog.=) $1 AND x.id OPERATOR(pg_catalog.=) $2;
-    IF NOT FOUND OR a.person OPERATOR(pg_catalog.<>) isms.current_actor() OR EXISTS (
+    IF NOT FOUND OR a.person OPERATOR(pg_catalog.<>) isms.current_actor()
+       OR a.org_id OPERATOR(pg_catalog.<>) ALL (isms.member_orgs(caller)) OR EXISTS (
         SELECT 1 FROM isms.trail t
          WHERE t.org_id OPERATOR(pg_catalog.=) a.org_id
            AND t.record_table OPERATOR(pg_catalog.=) 'isms.policy_acknowledgement'
            AND t.record_id OPERATOR(pg_catalog.=) a.id AND t.action OPERATOR(pg_catalog.=) 'acknowledge') THEN
         RAISE EXCEPTION 'no acknowledgement % of organisation % to record in the trail', coalesce($2::text, 'NULL'), coalesce($1::text, 'NULL')
             USING ERRCODE = 'IS082',
-                  DETAIL = 'An acknowledge entry is the engine''s: it is written once, for an acknowledgement stored in isms.policy_acknowledgement by the person acting.',
+                  DETAIL = 'An acknowledge entry is the engine''s: it is written once, for an acknowledgement stored in isms.policy_acknowledgement by the person acting, in an organisation of the calling role.',
                   HINT = 'Acknowledge a policy with isms.acknowledge_policy(document_id).';
     END IF;
     RETURN isms.trail_append_engine(a.org_id, 'isms.policy_acknowledgement'::pg_catalog.regclass, a.id, 'acknowledge',
@@ -7992,7 +7996,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) IS
-    'Appends a policy acknowledgement to the evidence trail as the engine (action acknowledge: document, version, person, login role, time, SHA-256 of the version acknowledged), from the row stored in isms.policy_acknowledgement, once; refuses an acknowledgement not stored, recorded for another person than the one acting, or already in the trail (IS082)';
+    'Appends a policy acknowledgement to the evidence trail as the engine (action acknowledge: document, version, person, login role, time, SHA-256 of the version acknowledged), from the row stored in isms.policy_acknowledgement, once; refuses an acknowledgement not stored, recorded for another person than the one acting, of an organisation the calling role is not a member of, or already in the trail (IS082)';
 REVOKE ALL ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) TO isms_reader;
 
