@@ -85,7 +85,7 @@ src/isms.o: isms.control
 sql/isms--$(EXTVERSION).sql: $(SQL_PARTS) isms.control
 	cat $(SQL_PARTS) > $@
 
-SAMPLE_PARTS = src/sample_head.sql src/sample.sql src/sample_suppliers.sql
+SAMPLE_PARTS = src/sample_head.sql src/sample.sql src/sample_suppliers.sql src/sample_staff.sql
 
 sql/isms_sample--$(EXTVERSION).sql: $(SAMPLE_PARTS) isms_sample.control
 	cat $(SAMPLE_PARTS) > $@

@@ -27,6 +27,8 @@ SELECT org_id AS org FROM isms.organization WHERE code = 'NORTHWIND' \gset
 \echo :sample_rows 'rows in' :load_s 's: registers, evidence, and the transition log of every workflow record'
 SELECT isms.load_sample_suppliers(current_date) AS supplier_rows \gset
 \echo :supplier_rows 'rows of suppliers, agreements and assessments (isms.load_sample_suppliers)'
+SELECT isms.load_sample_staff(current_date) AS staff_rows \gset
+\echo :staff_rows 'rows of staff, policy versions and acknowledgements (isms.load_sample_staff)'
 
 -- A pooled intranet application: one login, the organisation and the person
 -- set per transaction (see the README, "Access and row-level security").

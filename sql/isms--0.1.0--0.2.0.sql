@@ -8551,6 +8551,247 @@ COMMENT ON FUNCTION isms.as_of(anyelement, timestamptz) IS
 REVOKE ALL ON FUNCTION isms.as_of(anyelement, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.as_of(anyelement, timestamptz) TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
+-- == living3: the staff register as the audience of policies, acknowledgements in the trail ==
+
+------------------------------------------------------------------------------
+-- The staff register: the persons an organisation's policies are for.  A
+-- person is named as isms.current_actor() gives it: the name a trusted
+-- application login (isms_app) asserts for them, or their own login role
+-- when they sign in personally.  An intranet serving many persons through
+-- one login is the normal case, so the audience of a policy comes from
+-- here, not from the login roles alone.
+
+CREATE TABLE isms.person (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    person      text NOT NULL CONSTRAINT person_person_given CHECK (btrim(person) <> ''),
+    name        text NOT NULL CONSTRAINT person_name_given CHECK (btrim(name) <> ''),
+    login_role  text CONSTRAINT person_login_role_given CHECK (btrim(login_role) <> ''),
+    active_from date NOT NULL DEFAULT CURRENT_DATE,
+    active_until date,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    CONSTRAINT person_once UNIQUE (org_id, person),
+    CONSTRAINT person_active_in_order CHECK (active_until > active_from),
+    CONSTRAINT person_person_max_128_chars CHECK (pg_catalog.char_length(person) <= 128),
+    CONSTRAINT person_name_max_200_chars CHECK (pg_catalog.char_length(name) <= 200),
+    CONSTRAINT person_login_role_max_63_chars CHECK (pg_catalog.char_length(login_role) <= 63)
+);
+COMMENT ON TABLE isms.person IS
+    'Clause 7.3, Annex A 6.3: the staff of the organisation, the audience of its policies (isms.policy_acknowledgement_status): each person as isms.current_actor() names them, active from active_from until active_until';
+COMMENT ON COLUMN isms.person.person IS 'The person as isms.current_actor() gives it: the name a trusted application login (isms_app) asserts in isms.actor, or the person''s own login role; unique in the organisation; acknowledgements recorded under this name count for the person';
+COMMENT ON COLUMN isms.person.name IS 'Display name, such as Ann Example';
+COMMENT ON COLUMN isms.person.login_role IS 'The person''s own login role, if they also sign in personally: acknowledgements recorded under that login count for the person, and the login is not counted again as a member login; NULL when they act only through an application';
+COMMENT ON COLUMN isms.person.active_from IS 'First day the person is staff (in the audience)';
+COMMENT ON COLUMN isms.person.active_until IS 'First day the person is no longer staff (left the organisation); NULL while staff';
+
+INSERT INTO isms.register
+    (relid, name, clause, title, reviewable, default_review_interval, has_workflow, initial_status, audit_record)
+VALUES ('isms.person', 'person', '7.3', 'Staff', false, NULL, false, NULL, false);
+SELECT isms.setup_register('isms.person');
+REVOKE ALL ON SEQUENCE isms.person_id_seq FROM PUBLIC;
+SELECT isms.enable_history('isms.person');
+SELECT isms.build_register_row();
+
+------------------------------------------------------------------------------
+-- The audience of policies: the staff register.
+
+CREATE OR REPLACE FUNCTION isms.policy_acknowledgement_status(org_id bigint, as_of timestamptz DEFAULT now())
+RETURNS TABLE (document_id bigint, document_code text, title text, version text, in_force_since timestamptz,
+               person text, in_audience boolean, acknowledged boolean, acknowledged_version text,
+               acknowledged_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t constant timestamptz := isms.report_time('as_of', $2);
+BEGIN
+    RETURN QUERY
+    WITH pol AS (
+        SELECT d.id, d.code, d.title, v.version, pg_catalog.lower(v.validity) AS since
+          FROM isms.document d
+          JOIN isms.document_version v ON v.org_id OPERATOR(pg_catalog.=) d.org_id
+                                      AND v.document_id OPERATOR(pg_catalog.=) d.id
+         WHERE d.org_id OPERATOR(pg_catalog.=) o AND d.kind OPERATOR(pg_catalog.=) 'policy'
+           AND v.validity OPERATOR(pg_catalog.@>) t),
+    staff AS (
+        SELECT s.person, s.login_role
+          FROM isms.known_as_of(NULL::isms.person, t) s
+         WHERE s.org_id OPERATOR(pg_catalog.=) o AND s.created_at OPERATOR(pg_catalog.<=) t
+           AND s.active_from OPERATOR(pg_catalog.<=) t::date
+           AND (s.active_until IS NULL OR s.active_until OPERATOR(pg_catalog.>) t::date)),
+    audience AS (
+        SELECT s.person, s.login_role AS login FROM staff s
+        UNION
+        SELECT r.rolname::text, r.rolname::text
+          FROM isms.membership m
+          JOIN pg_catalog.pg_roles g ON g.rolname OPERATOR(pg_catalog.=) m.role_name
+          JOIN pg_catalog.pg_roles r ON r.rolcanlogin AND NOT r.rolsuper
+                                    AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')
+                                    AND NOT pg_catalog.pg_has_role(r.oid, 'isms_app', 'USAGE')
+         WHERE m.org_id OPERATOR(pg_catalog.=) o
+           AND NOT EXISTS (SELECT 1 FROM staff s
+                            WHERE s.person OPERATOR(pg_catalog.=) r.rolname::text
+                               OR s.login_role OPERATOR(pg_catalog.=) r.rolname::text)),
+    ack AS (
+        SELECT DISTINCT ON (p.id, a.person) p.id AS document_id, a.person, a.version, a.acknowledged_at
+          FROM pol p
+          JOIN isms.policy_acknowledgement a ON a.org_id OPERATOR(pg_catalog.=) o
+                                            AND a.document_id OPERATOR(pg_catalog.=) p.id
+         WHERE a.acknowledged_at OPERATOR(pg_catalog.<=) t
+           AND isms.major(a.version) OPERATOR(pg_catalog.=) isms.major(p.version)
+           AND a.version OPERATOR(isms.<=) p.version
+         ORDER BY p.id, a.person, a.version DESC, a.acknowledged_at DESC)
+    SELECT p.id, p.code, p.title, p.version::text, p.since, w.person, w.in_audience,
+           k.version IS NOT NULL, k.version::text, k.acknowledged_at
+      FROM pol p
+      CROSS JOIN LATERAL (SELECT a.person, a.login, true AS in_audience FROM audience a
+                          UNION ALL
+                          SELECT k2.person, NULL::text, false FROM ack k2
+                           WHERE k2.document_id OPERATOR(pg_catalog.=) p.id
+                             AND NOT EXISTS (SELECT 1 FROM audience a
+                                              WHERE k2.person OPERATOR(pg_catalog.=) a.person
+                                                 OR k2.person OPERATOR(pg_catalog.=) a.login)) w
+      LEFT JOIN LATERAL (SELECT k3.version, k3.acknowledged_at FROM ack k3
+                          WHERE k3.document_id OPERATOR(pg_catalog.=) p.id
+                            AND (k3.person OPERATOR(pg_catalog.=) w.person
+                                 OR k3.person OPERATOR(pg_catalog.=) w.login)
+                          ORDER BY k3.version DESC, k3.acknowledged_at DESC LIMIT 1) k ON true
+     ORDER BY p.code, p.id, w.person;
+END
+$$;
+COMMENT ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) IS
+    'Per policy document in force at as_of and per person: whether the person acknowledged the version in force (an acknowledgement of an earlier minor version of the same major counts, one of an earlier major does not), which version and when; the audience is the organisation''s staff active at as_of (isms.person, as it stood then; acknowledgements under the person''s name or own login role count) and the personal login roles its memberships cover that no staff row names (current; not superusers or trusted application logins), plus anyone else who acknowledged (in_audience false)';
+REVOKE ALL ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) TO isms_reader;
+
+COMMENT ON COLUMN isms_report.policy_acknowledgements.person IS 'A person of the audience (isms.person.person, or a personal member login), or another who acknowledged';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.in_audience IS 'True for the organisation''s active staff (isms.person) and the personal login roles its memberships cover';
+
+------------------------------------------------------------------------------
+-- Acknowledgements in the evidence trail.
+
+CREATE OR REPLACE FUNCTION isms.acknowledgement_trail_entry(org_id bigint, acknowledgement_id bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a record;
+    -- the role calling (a security definer's current_user is its owner)
+    r constant text := pg_catalog.current_setting('role', true);
+    caller constant name := CASE WHEN r IS NULL OR r OPERATOR(pg_catalog.=) 'none' THEN session_user ELSE r::name END;
+BEGIN
+    -- the action acknowledge is the engine's: only for an acknowledgement
+    -- stored in isms.policy_acknowledgement by the person acting, in an
+    -- organisation of the calling role, from the stored row, and once
+    SELECT x.org_id, x.id, x.document_id, x.version_id, x.version, x.person, x.login_role, x.acknowledged_at,
+           d.code, v.sha256 INTO a
+      FROM isms.policy_acknowledgement x
+      JOIN isms.document d ON d.org_id OPERATOR(pg_catalog.=) x.org_id AND d.id OPERATOR(pg_catalog.=) x.document_id
+      JOIN isms.document_version v ON v.org_id OPERATOR(pg_catalog.=) x.org_id AND v.id OPERATOR(pg_catalog.=) x.version_id
+     WHERE x.org_id OPERATOR(pg_catalog.=) $1 AND x.id OPERATOR(pg_catalog.=) $2;
+    IF NOT FOUND OR a.person OPERATOR(pg_catalog.<>) isms.current_actor()
+       OR a.org_id OPERATOR(pg_catalog.<>) ALL (isms.member_orgs(caller)) OR EXISTS (
+        SELECT 1 FROM isms.trail t
+         WHERE t.org_id OPERATOR(pg_catalog.=) a.org_id
+           AND t.record_table OPERATOR(pg_catalog.=) 'isms.policy_acknowledgement'
+           AND t.record_id OPERATOR(pg_catalog.=) a.id AND t.action OPERATOR(pg_catalog.=) 'acknowledge') THEN
+        RAISE EXCEPTION 'no acknowledgement % of organisation % to record in the trail', coalesce($2::text, 'NULL'), coalesce($1::text, 'NULL')
+            USING ERRCODE = 'IS082',
+                  DETAIL = 'An acknowledge entry is the engine''s: it is written once, for an acknowledgement stored in isms.policy_acknowledgement by the person acting, in an organisation of the calling role.',
+                  HINT = 'Acknowledge a policy with isms.acknowledge_policy(document_id).';
+    END IF;
+    RETURN isms.trail_append_engine(a.org_id, 'isms.policy_acknowledgement'::pg_catalog.regclass, a.id, 'acknowledge',
+        pg_catalog.jsonb_build_object('document_id', a.document_id, 'document_code', a.code,
+                                      'version_id', a.version_id, 'version', a.version::text,
+                                      'person', a.person, 'login_role', a.login_role,
+                                      'acknowledged_at', a.acknowledged_at,
+                                      'sha256', pg_catalog.encode(a.sha256, 'hex')));
+END
+$$;
+COMMENT ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) IS
+    'Appends a policy acknowledgement to the evidence trail as the engine (action acknowledge: document, version, person, login role, time, SHA-256 of the version acknowledged), from the row stored in isms.policy_acknowledgement, once; refuses an acknowledgement not stored, recorded for another person than the one acting, of an organisation the calling role is not a member of, or already in the trail (IS082)';
+REVOKE ALL ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.policy_acknowledgement_trail() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RETURN NULL;    -- a restore; isms.acknowledge_policy() appends a superuser's own entry itself
+    END IF;
+    PERFORM isms.acknowledgement_trail_entry(NEW.org_id, NEW.id);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION isms.policy_acknowledgement_trail() IS
+    'AFTER INSERT trigger of isms.policy_acknowledgement: records the acknowledgement in the evidence trail (action acknowledge, with the SHA-256 of the version); not for a superuser''s INSERT (a restore)';
+REVOKE ALL ON FUNCTION isms.policy_acknowledgement_trail() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_trail() TO isms_reader;
+
+CREATE TRIGGER policy_acknowledgement_trail AFTER INSERT ON isms.policy_acknowledgement
+    FOR EACH ROW EXECUTE FUNCTION isms.policy_acknowledgement_trail();
+
+CREATE OR REPLACE FUNCTION isms.acknowledge_policy(document_id bigint) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d record;
+    ver bigint;
+    ack bigint;
+BEGIN
+    SELECT x.org_id, x.id, x.kind, x.code, x.title INTO d
+      FROM isms.document x WHERE x.id OPERATOR(pg_catalog.=) $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'document % does not exist', coalesce($1::text, 'NULL')
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = 'No document with this id exists in an organisation you are a member of.',
+                  HINT = 'SELECT id, code, title FROM isms.document WHERE kind = ''policy'' lists the policies you may acknowledge.';
+    END IF;
+    IF d.kind OPERATOR(pg_catalog.<>) 'policy' THEN
+        RAISE EXCEPTION 'cannot acknowledge document % (%): it is not a policy', coalesce(d.code, d.id::text), d.title
+            USING ERRCODE = 'IS122',
+                  DETAIL = pg_catalog.format('Document %s of organisation %s is of kind "%s"; only documents of kind "policy" are acknowledged.', d.id, d.org_id, d.kind),
+                  HINT = 'Acknowledge a policy document (isms.document.kind = ''policy'').';
+    END IF;
+    SELECT v.id INTO ver FROM isms.document_version v
+     WHERE v.org_id OPERATOR(pg_catalog.=) d.org_id AND v.document_id OPERATOR(pg_catalog.=) d.id
+       AND v.status OPERATOR(pg_catalog.=) 'published';
+    IF ver IS NULL THEN
+        RAISE EXCEPTION 'cannot acknowledge policy % (%): no version is in force', coalesce(d.code, d.id::text), d.title
+            USING ERRCODE = 'IS122',
+                  DETAIL = pg_catalog.format('Document %s of organisation %s has no published version.', d.id, d.org_id),
+                  HINT = 'Publish the policy first (isms.publish_document), then ask staff to acknowledge it.';
+    END IF;
+    INSERT INTO isms.policy_acknowledgement AS a (org_id, version_id) VALUES (d.org_id, ver)
+    ON CONFLICT ON CONSTRAINT policy_acknowledgement_once DO NOTHING
+    RETURNING a.id INTO ack;
+    IF ack IS NOT NULL
+       AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        PERFORM isms.acknowledgement_trail_entry(d.org_id, ack);   -- the trigger leaves a superuser's to us
+    END IF;
+    IF ack IS NULL THEN
+        SELECT a.id INTO ack FROM isms.policy_acknowledgement a
+         WHERE a.org_id OPERATOR(pg_catalog.=) d.org_id AND a.version_id OPERATOR(pg_catalog.=) ver
+           AND a.person OPERATOR(pg_catalog.=) isms.current_actor();
+    END IF;
+    RETURN ack;
+END
+$$;
+COMMENT ON FUNCTION isms.acknowledge_policy(bigint) IS
+    'Records that the acting person (isms.current_actor(), with the session''s login role) acknowledges the version in force of a policy document, and appends it to the evidence trail (action acknowledge); refuses a document that is not a policy or has no version in force (IS122); acknowledging twice returns the first acknowledgement''s id';
+REVOKE ALL ON FUNCTION isms.acknowledge_policy(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.acknowledge_policy(bigint) TO isms_reader;
+
+COMMENT ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) IS
+    'Appends an engine entry (source engine, any action) to the organisation''s trail and returns its seq; granted to no role: called by the extension''s security-definer functions (isms.import_apply, isms.review_trail_entry, isms.signoff_trail_entry, isms.acknowledgement_trail_entry) after they check the fact they record';
 
 -- == functions more than one part of this release changed: their final form ==
 
@@ -8574,7 +8815,7 @@ REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PU
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
 
 
--- readiness: check 12 (retired rows from isms.register_activity), check 13 (suppliers), check 14 (policy acknowledgement)
+-- readiness: check 12 (retired rows from isms.register_activity), check 13 (suppliers), check 14 (policy acknowledgement by the staff register)
 CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
                                           as_of timestamptz DEFAULT now(),
                                           pass_share numeric DEFAULT 0.90,
@@ -9136,7 +9377,7 @@ BEGIN
                    WHEN n_pol = 0 THEN 'Publish the information security policy and topic-specific policies as documents of kind policy (isms.document, isms.publish_document)'
                    ELSE concat_ws('; ',
                         CASE WHEN pol_bare IS NOT NULL THEN 'Bring the policies published without a version under document control, so that staff can acknowledge them (isms.draft_document, isms.publish_document): ' || pol_bare END,
-                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: memberships of their login roles (isms.membership)' END,
+                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: the staff register (isms.person), or memberships of their personal login roles (isms.membership)' END,
                         CASE WHEN pol_short IS NOT NULL THEN 'Have staff acknowledge the policies in force (isms.acknowledge_policy): ' || pol_short END) END;
     RETURN NEXT;
 END

@@ -470,6 +470,49 @@ REVOKE ALL ON FUNCTION isms.unschedule_sweep() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.unschedule_sweep() TO isms_admin;
 
 ------------------------------------------------------------------------------
+-- The staff register: the persons an organisation's policies are for.  A
+-- person is named as isms.current_actor() gives it: the name a trusted
+-- application login (isms_app) asserts for them, or their own login role
+-- when they sign in personally.  An intranet serving many persons through
+-- one login is the normal case, so the audience of a policy comes from
+-- here, not from the login roles alone.
+
+CREATE TABLE isms.person (
+    org_id      bigint NOT NULL REFERENCES isms.organization,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    person      text NOT NULL CONSTRAINT person_person_given CHECK (btrim(person) <> ''),
+    name        text NOT NULL CONSTRAINT person_name_given CHECK (btrim(name) <> ''),
+    login_role  text CONSTRAINT person_login_role_given CHECK (btrim(login_role) <> ''),
+    active_from date NOT NULL DEFAULT CURRENT_DATE,
+    active_until date,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT isms.current_actor(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text NOT NULL DEFAULT isms.current_actor(),
+    PRIMARY KEY (org_id, id),
+    CONSTRAINT person_once UNIQUE (org_id, person),
+    CONSTRAINT person_active_in_order CHECK (active_until > active_from),
+    CONSTRAINT person_person_max_128_chars CHECK (pg_catalog.char_length(person) <= 128),
+    CONSTRAINT person_name_max_200_chars CHECK (pg_catalog.char_length(name) <= 200),
+    CONSTRAINT person_login_role_max_63_chars CHECK (pg_catalog.char_length(login_role) <= 63)
+);
+COMMENT ON TABLE isms.person IS
+    'Clause 7.3, Annex A 6.3: the staff of the organisation, the audience of its policies (isms.policy_acknowledgement_status): each person as isms.current_actor() names them, active from active_from until active_until';
+COMMENT ON COLUMN isms.person.person IS 'The person as isms.current_actor() gives it: the name a trusted application login (isms_app) asserts in isms.actor, or the person''s own login role; unique in the organisation; acknowledgements recorded under this name count for the person';
+COMMENT ON COLUMN isms.person.name IS 'Display name, such as Ann Example';
+COMMENT ON COLUMN isms.person.login_role IS 'The person''s own login role, if they also sign in personally: acknowledgements recorded under that login count for the person, and the login is not counted again as a member login; NULL when they act only through an application';
+COMMENT ON COLUMN isms.person.active_from IS 'First day the person is staff (in the audience)';
+COMMENT ON COLUMN isms.person.active_until IS 'First day the person is no longer staff (left the organisation); NULL while staff';
+
+INSERT INTO isms.register
+    (relid, name, clause, title, reviewable, default_review_interval, has_workflow, initial_status, audit_record)
+VALUES ('isms.person', 'person', '7.3', 'Staff', false, NULL, false, NULL, false);
+SELECT isms.setup_register('isms.person');
+REVOKE ALL ON SEQUENCE isms.person_id_seq FROM PUBLIC;
+SELECT isms.enable_history('isms.person');
+SELECT isms.build_register_row();
+
+------------------------------------------------------------------------------
 -- Policy acknowledgement (A.5.1, A.6.3).  A policy is a document of kind
 -- policy; staff acknowledge the version in force.  The database records
 -- the person it vouches for (isms.current_actor(): the login, or the
@@ -569,6 +612,70 @@ REVOKE ALL ON SEQUENCE isms.policy_acknowledgement_id_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('isms.policy_acknowledgement', '');
 SELECT pg_catalog.pg_extension_config_dump('isms.policy_acknowledgement_id_seq', '');
 
+-- Each acknowledgement goes into the organisation's evidence trail as the
+-- engine (action acknowledge, which isms.trail_append refuses: IS082), with
+-- the person, the login and the SHA-256 of the version acknowledged.
+CREATE FUNCTION isms.acknowledgement_trail_entry(org_id bigint, acknowledgement_id bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a record;
+    -- the role calling (a security definer's current_user is its owner)
+    r constant text := pg_catalog.current_setting('role', true);
+    caller constant name := CASE WHEN r IS NULL OR r OPERATOR(pg_catalog.=) 'none' THEN session_user ELSE r::name END;
+BEGIN
+    -- the action acknowledge is the engine's: only for an acknowledgement
+    -- stored in isms.policy_acknowledgement by the person acting, in an
+    -- organisation of the calling role, from the stored row, and once
+    SELECT x.org_id, x.id, x.document_id, x.version_id, x.version, x.person, x.login_role, x.acknowledged_at,
+           d.code, v.sha256 INTO a
+      FROM isms.policy_acknowledgement x
+      JOIN isms.document d ON d.org_id OPERATOR(pg_catalog.=) x.org_id AND d.id OPERATOR(pg_catalog.=) x.document_id
+      JOIN isms.document_version v ON v.org_id OPERATOR(pg_catalog.=) x.org_id AND v.id OPERATOR(pg_catalog.=) x.version_id
+     WHERE x.org_id OPERATOR(pg_catalog.=) $1 AND x.id OPERATOR(pg_catalog.=) $2;
+    IF NOT FOUND OR a.person OPERATOR(pg_catalog.<>) isms.current_actor()
+       OR a.org_id OPERATOR(pg_catalog.<>) ALL (isms.member_orgs(caller)) OR EXISTS (
+        SELECT 1 FROM isms.trail t
+         WHERE t.org_id OPERATOR(pg_catalog.=) a.org_id
+           AND t.record_table OPERATOR(pg_catalog.=) 'isms.policy_acknowledgement'
+           AND t.record_id OPERATOR(pg_catalog.=) a.id AND t.action OPERATOR(pg_catalog.=) 'acknowledge') THEN
+        RAISE EXCEPTION 'no acknowledgement % of organisation % to record in the trail', coalesce($2::text, 'NULL'), coalesce($1::text, 'NULL')
+            USING ERRCODE = 'IS082',
+                  DETAIL = 'An acknowledge entry is the engine''s: it is written once, for an acknowledgement stored in isms.policy_acknowledgement by the person acting, in an organisation of the calling role.',
+                  HINT = 'Acknowledge a policy with isms.acknowledge_policy(document_id).';
+    END IF;
+    RETURN isms.trail_append_engine(a.org_id, 'isms.policy_acknowledgement'::pg_catalog.regclass, a.id, 'acknowledge',
+        pg_catalog.jsonb_build_object('document_id', a.document_id, 'document_code', a.code,
+                                      'version_id', a.version_id, 'version', a.version::text,
+                                      'person', a.person, 'login_role', a.login_role,
+                                      'acknowledged_at', a.acknowledged_at,
+                                      'sha256', pg_catalog.encode(a.sha256, 'hex')));
+END
+$$;
+COMMENT ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) IS
+    'Appends a policy acknowledgement to the evidence trail as the engine (action acknowledge: document, version, person, login role, time, SHA-256 of the version acknowledged), from the row stored in isms.policy_acknowledgement, once; refuses an acknowledgement not stored, recorded for another person than the one acting, of an organisation the calling role is not a member of, or already in the trail (IS082)';
+REVOKE ALL ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.acknowledgement_trail_entry(bigint, bigint) TO isms_reader;
+
+CREATE FUNCTION isms.policy_acknowledgement_trail() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RETURN NULL;    -- a restore; isms.acknowledge_policy() appends a superuser's own entry itself
+    END IF;
+    PERFORM isms.acknowledgement_trail_entry(NEW.org_id, NEW.id);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION isms.policy_acknowledgement_trail() IS
+    'AFTER INSERT trigger of isms.policy_acknowledgement: records the acknowledgement in the evidence trail (action acknowledge, with the SHA-256 of the version); not for a superuser''s INSERT (a restore)';
+REVOKE ALL ON FUNCTION isms.policy_acknowledgement_trail() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_trail() TO isms_reader;
+CREATE TRIGGER policy_acknowledgement_trail AFTER INSERT ON isms.policy_acknowledgement
+    FOR EACH ROW EXECUTE FUNCTION isms.policy_acknowledgement_trail();
+
 CREATE FUNCTION isms.acknowledge_policy(document_id bigint) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -604,6 +711,10 @@ BEGIN
     INSERT INTO isms.policy_acknowledgement AS a (org_id, version_id) VALUES (d.org_id, ver)
     ON CONFLICT ON CONSTRAINT policy_acknowledgement_once DO NOTHING
     RETURNING a.id INTO ack;
+    IF ack IS NOT NULL
+       AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user) THEN
+        PERFORM isms.acknowledgement_trail_entry(d.org_id, ack);   -- the trigger leaves a superuser's to us
+    END IF;
     IF ack IS NULL THEN
         SELECT a.id INTO ack FROM isms.policy_acknowledgement a
          WHERE a.org_id OPERATOR(pg_catalog.=) d.org_id AND a.version_id OPERATOR(pg_catalog.=) ver
@@ -613,15 +724,18 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.acknowledge_policy(bigint) IS
-    'Records that the acting person (isms.current_actor(), with the session''s login role) acknowledges the version in force of a policy document; refuses a document that is not a policy or has no version in force (IS122); acknowledging twice returns the first acknowledgement''s id';
+    'Records that the acting person (isms.current_actor(), with the session''s login role) acknowledges the version in force of a policy document, and appends it to the evidence trail (action acknowledge); refuses a document that is not a policy or has no version in force (IS122); acknowledging twice returns the first acknowledgement''s id';
 REVOKE ALL ON FUNCTION isms.acknowledge_policy(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.acknowledge_policy(bigint) TO isms_reader;
 
--- The audience of an organisation's policies: the login roles (not
+-- The audience of an organisation's policies: its staff (isms.person)
+-- active at as_of, as it stood then, plus the personal login roles (not
 -- superusers, not trusted application logins, which serve many persons)
--- that are members of a role its isms.membership names.  An
--- acknowledgement counts for the version in force when it is of the same
--- document and major version, at or below it, and recorded by as_of.
+-- that are members of a role its isms.membership names and that no staff
+-- row covers (as its person or its login_role).  An acknowledgement counts
+-- for the version in force when it is of the same document and major
+-- version, at or below it, and recorded by as_of; for a person, those
+-- recorded under their name or under their own login role count.
 CREATE FUNCTION isms.policy_acknowledgement_status(org_id bigint, as_of timestamptz DEFAULT now())
 RETURNS TABLE (document_id bigint, document_code text, title text, version text, in_force_since timestamptz,
                person text, in_audience boolean, acknowledged boolean, acknowledged_version text,
@@ -642,14 +756,25 @@ BEGIN
                                       AND v.document_id OPERATOR(pg_catalog.=) d.id
          WHERE d.org_id OPERATOR(pg_catalog.=) o AND d.kind OPERATOR(pg_catalog.=) 'policy'
            AND v.validity OPERATOR(pg_catalog.@>) t),
+    staff AS (
+        SELECT s.person, s.login_role
+          FROM isms.known_as_of(NULL::isms.person, t) s
+         WHERE s.org_id OPERATOR(pg_catalog.=) o AND s.created_at OPERATOR(pg_catalog.<=) t
+           AND s.active_from OPERATOR(pg_catalog.<=) t::date
+           AND (s.active_until IS NULL OR s.active_until OPERATOR(pg_catalog.>) t::date)),
     audience AS (
-        SELECT DISTINCT r.rolname::text AS person
+        SELECT s.person, s.login_role AS login FROM staff s
+        UNION
+        SELECT r.rolname::text, r.rolname::text
           FROM isms.membership m
           JOIN pg_catalog.pg_roles g ON g.rolname OPERATOR(pg_catalog.=) m.role_name
           JOIN pg_catalog.pg_roles r ON r.rolcanlogin AND NOT r.rolsuper
                                     AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER')
                                     AND NOT pg_catalog.pg_has_role(r.oid, 'isms_app', 'USAGE')
-         WHERE m.org_id OPERATOR(pg_catalog.=) o),
+         WHERE m.org_id OPERATOR(pg_catalog.=) o
+           AND NOT EXISTS (SELECT 1 FROM staff s
+                            WHERE s.person OPERATOR(pg_catalog.=) r.rolname::text
+                               OR s.login_role OPERATOR(pg_catalog.=) r.rolname::text)),
     ack AS (
         SELECT DISTINCT ON (p.id, a.person) p.id AS document_id, a.person, a.version, a.acknowledged_at
           FROM pol p
@@ -660,19 +785,25 @@ BEGIN
            AND a.version OPERATOR(isms.<=) p.version
          ORDER BY p.id, a.person, a.version DESC, a.acknowledged_at DESC)
     SELECT p.id, p.code, p.title, p.version::text, p.since, w.person, w.in_audience,
-           k.person IS NOT NULL, k.version::text, k.acknowledged_at
+           k.version IS NOT NULL, k.version::text, k.acknowledged_at
       FROM pol p
-      CROSS JOIN LATERAL (SELECT a.person, true AS in_audience FROM audience a
-                          UNION
-                          SELECT k2.person, false FROM ack k2
+      CROSS JOIN LATERAL (SELECT a.person, a.login, true AS in_audience FROM audience a
+                          UNION ALL
+                          SELECT k2.person, NULL::text, false FROM ack k2
                            WHERE k2.document_id OPERATOR(pg_catalog.=) p.id
-                             AND k2.person OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.person FROM audience a))) w
-      LEFT JOIN ack k ON k.document_id OPERATOR(pg_catalog.=) p.id AND k.person OPERATOR(pg_catalog.=) w.person
+                             AND NOT EXISTS (SELECT 1 FROM audience a
+                                              WHERE k2.person OPERATOR(pg_catalog.=) a.person
+                                                 OR k2.person OPERATOR(pg_catalog.=) a.login)) w
+      LEFT JOIN LATERAL (SELECT k3.version, k3.acknowledged_at FROM ack k3
+                          WHERE k3.document_id OPERATOR(pg_catalog.=) p.id
+                            AND (k3.person OPERATOR(pg_catalog.=) w.person
+                                 OR k3.person OPERATOR(pg_catalog.=) w.login)
+                          ORDER BY k3.version DESC, k3.acknowledged_at DESC LIMIT 1) k ON true
      ORDER BY p.code, p.id, w.person;
 END
 $$;
 COMMENT ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) IS
-    'Per policy document in force at as_of and per person: whether the person acknowledged the version in force (an acknowledgement of an earlier minor version of the same major counts, one of an earlier major does not), which version and when; the audience is the login roles covered by the organisation''s memberships (current; not superusers or trusted application logins), plus anyone else who acknowledged (in_audience false)';
+    'Per policy document in force at as_of and per person: whether the person acknowledged the version in force (an acknowledgement of an earlier minor version of the same major counts, one of an earlier major does not), which version and when; the audience is the organisation''s staff active at as_of (isms.person, as it stood then; acknowledgements under the person''s name or own login role count) and the personal login roles its memberships cover that no staff row names (current; not superusers or trusted application logins), plus anyone else who acknowledged (in_audience false)';
 REVOKE ALL ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.policy_acknowledgement_status(bigint, timestamptz) TO isms_reader;
 
@@ -693,8 +824,8 @@ COMMENT ON COLUMN isms_report.policy_acknowledgements.document_code IS 'Its code
 COMMENT ON COLUMN isms_report.policy_acknowledgements.title IS 'Its title';
 COMMENT ON COLUMN isms_report.policy_acknowledgements.version IS 'The version in force';
 COMMENT ON COLUMN isms_report.policy_acknowledgements.in_force_since IS 'When the version in force was published';
-COMMENT ON COLUMN isms_report.policy_acknowledgements.person IS 'A person of the audience, or another who acknowledged';
-COMMENT ON COLUMN isms_report.policy_acknowledgements.in_audience IS 'True for the login roles covered by the organisation''s memberships';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.person IS 'A person of the audience (isms.person.person, or a personal member login), or another who acknowledged';
+COMMENT ON COLUMN isms_report.policy_acknowledgements.in_audience IS 'True for the organisation''s active staff (isms.person) and the personal login roles its memberships cover';
 COMMENT ON COLUMN isms_report.policy_acknowledgements.acknowledged IS 'True when the person acknowledged the version in force or an earlier minor version of its major';
 COMMENT ON COLUMN isms_report.policy_acknowledgements.acknowledged_version IS 'The version acknowledged; NULL if none counts';
 COMMENT ON COLUMN isms_report.policy_acknowledgements.acknowledged_at IS 'When; NULL if none counts';

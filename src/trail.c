@@ -81,13 +81,15 @@
 
 /*
  * The actions the engine writes (the workflow's seals, document control,
- * the evidence and acceptance triggers, imports, reviews, sign-offs):
+ * the evidence and acceptance triggers, imports, reviews, sign-offs,
+ * policy acknowledgements):
  * isms.trail_append() refuses them, so that an entry under one of these
  * names is always the engine's.
  */
 static const char *const reserved_actions[] = {
 	"transitions", "import", "approve", "reject", "publish", "retire",
-	"withdraw", "evidence", "risk_acceptance", "review", "sign-off", NULL
+	"withdraw", "evidence", "risk_acceptance", "review", "sign-off",
+	"acknowledge", NULL
 };
 
 /*

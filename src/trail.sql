@@ -87,7 +87,7 @@ CREATE FUNCTION isms.trail_append_engine(org_id bigint, record_table regclass,
     AS 'MODULE_PATHNAME', 'trail_append_engine_sql'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) IS
-    'Appends an engine entry (source engine, any action) to the organisation''s trail and returns its seq; granted to no role: called by the extension''s security-definer functions (isms.import_apply, isms.review_trail_entry, isms.signoff_trail_entry) after they check the fact they record';
+    'Appends an engine entry (source engine, any action) to the organisation''s trail and returns its seq; granted to no role: called by the extension''s security-definer functions (isms.import_apply, isms.review_trail_entry, isms.signoff_trail_entry, isms.acknowledgement_trail_entry) after they check the fact they record';
 REVOKE ALL ON FUNCTION isms.trail_append_engine(bigint, regclass, bigint, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION isms.verify_trail(org_id bigint)

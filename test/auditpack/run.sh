@@ -18,6 +18,7 @@ trap 'dropdb --if-exists "$db" 2>/dev/null' EXIT
 psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$db" \
 	-c 'SET client_min_messages = warning' -c 'CREATE EXTENSION isms' -c 'CREATE EXTENSION isms_sample' \
 	-c 'SELECT isms.load_sample(1, current_date)' -c 'SELECT isms.load_sample_suppliers(current_date)' \
+	-c 'SELECT isms.load_sample_staff(current_date)' \
 	-c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auditpack_sweeper') THEN CREATE ROLE auditpack_sweeper; END IF; END \$\$" \
 	-c 'GRANT isms_editor TO auditpack_sweeper' \
 	-c "INSERT INTO isms.membership (org_id, role_name) SELECT org_id, 'auditpack_sweeper' FROM isms.organization" \

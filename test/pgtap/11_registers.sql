@@ -3,14 +3,14 @@
 BEGIN;
 CREATE EXTENSION isms;
 \ir fixture.psql
-SELECT plan(699);
+SELECT plan(716);
 
 ------------------------------------------------------------------------------
 -- Shape
 
 SELECT cmp_ok((SELECT count(*)::int FROM pg_tables WHERE schemaname = 'isms'), '>=', 25,
     'CREATE EXTENSION isms creates at least 25 tables');
-SELECT is((SELECT count(*)::int FROM isms.register), 40, 'isms.register lists 40 registers');
+SELECT is((SELECT count(*)::int FROM isms.register), 41, 'isms.register lists 41 registers');
 SELECT is(
     ARRAY(SELECT c.oid::regclass::text FROM pg_class c
            WHERE c.relnamespace = 'isms'::regnamespace AND c.relkind = 'r'
@@ -397,6 +397,10 @@ SELECT pg_temp.rejects('isms.task', '{"closed_at": "2025-06-02T00:00:00Z"}', '23
 SELECT pg_temp.rejects('isms.task', '{"escalated_to": "CISO"}', '23514', 'task_level_2_has_escalated_to');
 SELECT pg_temp.rejects('isms.task', '{"escalation_level": 1}', '23514', 'task_escalated_when_level');
 SELECT pg_temp.rejects('isms.task', '{"escalation_level": 3, "escalated_at": "2025-06-02T00:00:00Z"}', '23514', 'task_escalation_level_range');
+SELECT pg_temp.rejects('isms.person', '{"person": " "}', '23514', 'person_person_given');
+SELECT pg_temp.rejects('isms.person', '{"name": ""}', '23514', 'person_name_given');
+SELECT pg_temp.rejects('isms.person', '{"active_until": "2025-01-01"}', '23514', 'person_active_in_order');
+SELECT pg_temp.rejects('isms.person', '{"login_role": ""}', '23514', 'person_login_role_given');
 
 -- References checked by triggers, for a member who is not a superuser.
 CREATE ROLE tap_editor;

@@ -5,7 +5,7 @@ CREATE EXTENSION isms;
 \ir fixture.psql
 SELECT pg_temp.seed(1);
 SELECT pg_temp.seed(2);
-SELECT plan(227);
+SELECT plan(231);
 
 CREATE ROLE tap_reader LOGIN;   GRANT isms_reader TO tap_reader;
 CREATE ROLE tap_editor LOGIN;   GRANT isms_editor TO tap_editor;

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION isms;
 CREATE EXTENSION isms_sample;
 SET LOCAL search_path = public, isms;
-SELECT plan(45);
+SELECT plan(53);
 
 SELECT cmp_ok(isms.load_sample(1, '2025-06-30'), '>', 10000::bigint, 'scale 1 loads over 10,000 rows');
 SELECT is((SELECT array_agg(code) FROM isms.organization), '{NORTHWIND}', 'one organisation: Northwind');
@@ -71,6 +71,28 @@ SELECT is(ARRAY(SELECT s.name FROM isms_report.suppliers s, isms.clause_4_4_read
 SELECT throws_ok($$SELECT isms.load_sample_suppliers('2025-06-30')$$, '22023', 'invalid argument until: the sample suppliers are loaded already',
     'loading the suppliers twice is refused');
 SELECT throws_ok($$SELECT isms.load_sample_suppliers('2999-01-01')$$, '22023', NULL, 'a future until is refused');
+
+-- The sample staff and policy acknowledgements (isms.load_sample_staff).
+SELECT is(isms.load_sample_staff('2025-06-30'), 48::bigint, 'the sample staff: 12 staff, 5 policy versions, 31 acknowledgements');
+SELECT is((SELECT count(*) FROM isms.person WHERE active_until IS NULL), 11::bigint, 'eleven staff, one who has left');
+SELECT results_eq($$SELECT status, evidence FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00') WHERE check_no = 14$$,
+    $$VALUES ('warn', 23::bigint)$$, 'readiness check 14 warns: 23 of 33 acknowledgements of the versions in force');
+SELECT matches((SELECT figures FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00') WHERE check_no = 14),
+    'acknowledgements of the version in force: 23 of 33 .*outstanding: ISMS-POL-001 1.1 \(10 of 11\), ISMS-POL-003 2.0 \(4 of 11\), ISMS-POL-009 1.0 \(9 of 11\); published without a version to acknowledge: 9 ',
+    'check 14 names the policies not yet acknowledged by every staff member, and those without a version');
+SELECT results_eq($$SELECT count(*) FILTER (WHERE a.version = '1.0'), count(*) FILTER (WHERE s.acknowledged)
+                      FROM isms.policy_acknowledgement a
+                      JOIN isms.document d ON d.id = a.document_id AND d.code = 'ISMS-POL-003'
+                      LEFT JOIN isms.policy_acknowledgement_status(1, '2025-06-30 17:00+00') s
+                        ON s.document_id = a.document_id AND s.person = a.person AND s.acknowledged_version = a.version::text$$,
+    $$VALUES (7::bigint, 4::bigint)$$, 'the acceptable use policy''s major version 2.0 asks again: 7 acknowledged 1.0, 4 have acknowledged 2.0');
+SELECT is((SELECT array_agg(person) FROM isms.policy_acknowledgement_status(1, '2025-06-30 17:00+00') WHERE NOT in_audience),
+    '{nora.berg@northwind.example}', 'who has left is out of the audience, her acknowledgement kept');
+SELECT is((SELECT array_agg(status ORDER BY check_no) FROM isms.clause_4_4_readiness(1, '2025-06-30 17:00+00')),
+    '{pass,warn,pass,pass,pass,warn,pass,warn,pass,warn,fail,warn,warn,warn}',
+    'the other checks are as before: the versions are published no later than the policies'' last review');
+SELECT throws_ok($$SELECT isms.load_sample_staff('2025-06-30')$$, '22023', 'invalid argument until: the sample staff are loaded already',
+    'loading the staff twice is refused');
 
 -- The sweep on the sample (issue: reminders and escalation): at the
 -- sample's instant every overdue item becomes one task for its owner, all

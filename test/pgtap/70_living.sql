@@ -12,6 +12,7 @@ CREATE EXTENSION isms;
 SELECT pg_temp.seed(1);
 SELECT pg_temp.seed(2);
 DELETE FROM isms.task;          -- the fixture's base rows: the sweep makes its own
+DELETE FROM isms.person;        -- and the staff: the audience is the login roles here
 SELECT plan(79);
 
 CREATE ROLE live_editor LOGIN;   GRANT isms_editor TO live_editor;

@@ -149,7 +149,13 @@ INSERT INTO battery (sql) VALUES
  ($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (1, 1)$$),
  ($$INSERT INTO isms.policy_acknowledgement (org_id, version_id) VALUES (2, 2)$$),
  ($$SELECT * FROM isms.policy_acknowledgement_status(1)$$), ($$SELECT * FROM isms.policy_acknowledgement_status(2)$$),
- ($$SELECT * FROM isms.policy_acknowledgement_status(1, '2030-01-01')$$);
+ ($$SELECT * FROM isms.policy_acknowledgement_status(1, '2030-01-01')$$),
+ -- the staff register, acknowledgements in the trail
+ ($$SELECT isms.acknowledgement_trail_entry(a.org_id, a.id) FROM isms.policy_acknowledgement a$$),
+ ($$SELECT isms.acknowledgement_trail_entry(1, 1)$$), ($$SELECT isms.acknowledgement_trail_entry(2, 1)$$),
+ ($$SELECT isms.submit_document(1); SELECT isms.approve_document(1, 'approved', 'fine'); SELECT isms.publish_document(1);
+    INSERT INTO isms.person (org_id, person, name) VALUES (1, current_user, 'Me');
+    SELECT isms.acknowledge_policy(1); SELECT * FROM isms.policy_acknowledgement_status(1)$$);
 -- every register: INSERT of a second row, UPDATE and DELETE of the member's
 -- rows and of the other organisation's
 INSERT INTO battery (sql)
