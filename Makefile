@@ -18,7 +18,8 @@ OBJS = \
 	src/document.o \
 	src/restrict.o \
 	src/citus.o \
-	src/context.o
+	src/context.o \
+	src/membership.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \

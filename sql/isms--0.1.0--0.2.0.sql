@@ -7832,6 +7832,17 @@ COMMENT ON FUNCTION isms.context() IS
 REVOKE ALL ON FUNCTION isms.context() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.context() TO isms_admin, isms_editor, isms_auditor, isms_reader;
 
+-- == viewspeed: report views as fast as a bare scan: membership once per snapshot ==
+
+CREATE OR REPLACE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'isms_member_orgs'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.member_orgs(name) IS
+    'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
+REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
+
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text
