@@ -177,7 +177,8 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 		Oid			argtypes[2] = {NAMEOID, TEXTOID};
 		SPIPlanPtr	plan;
 
-		plan = SPI_prepare(member_sql, 2, argtypes);
+		/* generic: a custom plan per call would cost more than the query */
+		plan = SPI_prepare_cursor(member_sql, 2, argtypes, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
