@@ -18,7 +18,8 @@ OBJS = \
 	src/document.o \
 	src/restrict.o \
 	src/citus.o \
-	src/context.o
+	src/context.o \
+	src/membership.o
 
 # Install-script parts, in dependency order.
 SQL_PARTS = \
@@ -72,7 +73,7 @@ REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=is
 
 # isolation specs: test/isolation/specs/NAME.spec
 ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify \
-	workflow_seal document_concurrent workflow_race sweep_concurrent write_check_members import_concurrent
+	workflow_seal document_concurrent workflow_race sweep_concurrent write_check_members import_concurrent member_orgs_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 
 PG_CONFIG ?= pg_config

@@ -84,6 +84,25 @@ INSERT INTO view_base VALUES
   (SELECT base FROM view_base WHERE name = 'improvement_trend'));
 DELETE FROM view_base WHERE base IS NULL;
 
+-- Each statement as a BI tool sends it: a plain query, planned where it
+-- runs (EXECUTE plans every time), in a transaction of its own (the tool's
+-- autocommit: nothing one statement computes is kept for the next by the
+-- transaction), the median of 7 in ms with two decimals (a baseline of
+-- 0.2 ms rounded to one decimal would move the ratio by a quarter).
+CREATE PROCEDURE bench.xact_time_ms(sql text, reps int, INOUT ms numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz; times numeric[] := '{}';
+BEGIN
+    FOR i IN 1..reps LOOP
+        COMMIT;
+        t0 := clock_timestamp();
+        EXECUTE sql;
+        times := times || (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
+    END LOOP;
+    ms := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t) FROM unnest(times) t)::numeric(12, 2);
+END $$;
+
 SET ROLE bench_bi;
 CREATE TEMP TABLE view_time (name text, kind text, filter text, ms numeric, baseline_ms numeric, n bigint);
 DO $$
@@ -91,51 +110,53 @@ DECLARE
     v record;
     org bigint := (SELECT org_id FROM isms.organization WHERE code = 'SAMPLE-0050');
     base numeric;
+    one numeric;
+    ms_id numeric;
+    ms_code numeric;
+    b text;
 BEGIN
     FOR v IN SELECT * FROM view_base ORDER BY kind DESC, name LOOP
         -- a bare SELECT * of the same rows of each table it shows
-        SELECT sum(bench.time_ms(format('SELECT * FROM %s WHERE org_id = %s', b, org), 5))
-          INTO base FROM unnest(v.base) b;
+        base := 0;
+        FOREACH b IN ARRAY v.base LOOP
+            CALL bench.xact_time_ms(format('SELECT * FROM %s WHERE org_id = %s', b, org), 7, one);
+            base := base + one;
+        END LOOP;
         IF v.kind = 'view' THEN
             FOR i IN 1 .. 2 LOOP        -- warm the caches
                 EXECUTE format('SELECT * FROM %s WHERE org_id = %s', v.call, org);
             END LOOP;
-            INSERT INTO view_time
-            SELECT v.name, v.kind, 'org_id',
-                   bench.time_ms(format('SELECT * FROM %s WHERE org_id = %s', v.call, org), 5),
-                   base, NULL;
-            INSERT INTO view_time
-            SELECT v.name, v.kind, 'org_code',
-                   bench.time_ms(format('SELECT * FROM %s WHERE org_code = %L', v.call, 'SAMPLE-0050'), 5),
-                   base, NULL;
+            CALL bench.xact_time_ms(format('SELECT * FROM %s WHERE org_id = %s', v.call, org), 7, ms_id);
+            CALL bench.xact_time_ms(format('SELECT * FROM %s WHERE org_code = %L', v.call, 'SAMPLE-0050'), 7, ms_code);
+            INSERT INTO view_time VALUES (v.name, v.kind, 'org_id', ms_id, base, NULL),
+                                         (v.name, v.kind, 'org_code', ms_code, base, NULL);
         ELSE
             FOR i IN 1 .. 2 LOOP
                 EXECUTE format('SELECT * FROM %s', v.call);
             END LOOP;
-            INSERT INTO view_time
-            SELECT v.name, v.kind, '', bench.time_ms(format('SELECT * FROM %s', v.call), 5),
-                   base, NULL;
+            CALL bench.xact_time_ms(format('SELECT * FROM %s', v.call), 7, ms_id);
+            INSERT INTO view_time VALUES (v.name, v.kind, '', ms_id, base, NULL);
         END IF;
     END LOOP;
 END $$;
 
-\echo BI views and report functions, SELECT * for one of 100 organisations as its member role (median of 5, ms):
+\echo BI views and report functions, SELECT * for one of 100 organisations as its member role (each in a transaction of its own, planning included, median of 7, ms):
 SELECT name, kind, filter, ms, baseline_ms, round(ms / nullif(baseline_ms, 0), 2) AS ratio,
-       ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.1) AS met
+       ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.01) AS met
   FROM view_time ORDER BY ms / nullif(baseline_ms, 0) DESC NULLS LAST, name, filter;
 
 -- The worst view and the slowest one, as result lines.
 SELECT bench.report(format('BI view SELECT *, worst ratio: %s (%s), 1 of 100 organisations, member role', name, filter),
                     ms, 'SELECT * of the same rows of the tables it shows', baseline_ms, '<= 3x, < 50 ms',
-                    ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.1))
+                    ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.01))
   FROM view_time WHERE kind = 'view' ORDER BY ms / nullif(baseline_ms, 0) DESC NULLS LAST LIMIT 1;
 SELECT bench.report(format('BI view SELECT *, slowest: %s (%s), 1 of 100 organisations, member role', name, filter),
                     ms, 'SELECT * of the same rows of the tables it shows', baseline_ms, '<= 3x, < 50 ms',
-                    ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.1))
+                    ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.01))
   FROM view_time WHERE kind = 'view' ORDER BY ms DESC LIMIT 1;
 SELECT bench.report(format('report function SELECT *, worst ratio: %s, 1 of 100 organisations, member role', name),
                     ms, 'SELECT * of the same rows of the tables it reads', baseline_ms, '<= 3x, < 50 ms',
-                    ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.1))
+                    ms <= 50 AND ms <= 3 * greatest(baseline_ms, 0.01))
   FROM view_time WHERE kind = 'function' ORDER BY ms / nullif(baseline_ms, 0) DESC NULLS LAST LIMIT 1;
 SELECT format('worst view: %s (%s) %s ms, %sx its baseline', name, filter, ms, round(ms / nullif(baseline_ms, 0), 2)) AS worst
   FROM view_time WHERE kind = 'view' ORDER BY ms / nullif(baseline_ms, 0) DESC NULLS LAST LIMIT 1 \gset

@@ -143,32 +143,15 @@ GRANT EXECUTE ON FUNCTION isms.current_org() TO isms_reader;
 
 -- The organisations the calling role may see under row-level security.
 -- who defaults to current_user, evaluated by the caller (a default argument
--- is expanded into the call), so the SECURITY DEFINER body knows who asks;
--- a role may only ask about roles its session user can act as.  pg_temp is
--- searched last and every relation, function and operator is qualified, so
--- no temporary table or caller's object takes part in the answer.
--- PL/pgSQL, not SQL: a SECURITY DEFINER SQL function is planned at every
--- call, and row-level security calls this once per query, which a row
--- trigger's query runs once per written row (a member's bulk INSERT of
--- risks spent four fifths of its time planning it); PL/pgSQL keeps the plan.
+-- is expanded into the call), so the function knows who asks; a role may
+-- only ask about roles its session user can act as.  In C (membership.c):
+-- every policy asks once per table a query reads, and the answer is kept
+-- while the snapshot, the arguments, the session user and isms.org stay
+-- the same.  Its query runs as the function's owner with search_path
+-- pinned, every relation, function and operator qualified.
 CREATE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
-    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
-    SET search_path = pg_catalog, isms, pg_temp
-AS $$
-BEGIN
-    RETURN (SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')
-          FROM isms.organization o
-         WHERE pg_catalog.pg_has_role(session_user, who, 'MEMBER')
-           AND (isms.current_org() OPERATOR(pg_catalog.=) ''
-                OR o.code OPERATOR(pg_catalog.=) isms.current_org())
-           AND (pg_catalog.pg_has_role(who, 'isms_admin', 'USAGE')
-                OR EXISTS (SELECT 1
-                             FROM isms.membership m
-                             JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name
-                            WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id
-                              AND pg_catalog.pg_has_role(who, r.oid, 'MEMBER'))));
-END
-$$;
+    AS 'MODULE_PATHNAME', 'isms_member_orgs'
+    LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION isms.member_orgs(name) IS
     'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
 REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;

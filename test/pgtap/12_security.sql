@@ -130,8 +130,10 @@ SELECT is(
                               WHERE c IN ('search_path=pg_catalog, isms, pg_temp', 'search_path=pg_catalog, pg_temp'))
            ORDER BY 1),
     '{}'::text[], 'every SECURITY DEFINER function pins search_path = pg_catalog, isms, pg_temp or pg_catalog, pg_temp');
-SELECT ok((SELECT prosecdef AND provolatile = 's' FROM pg_proc WHERE oid = 'isms.member_orgs(name)'::regprocedure),
-    'isms.member_orgs() is STABLE SECURITY DEFINER');
+SELECT ok((SELECT NOT prosecdef AND provolatile = 's' AND l.lanname = 'c'
+             FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+            WHERE p.oid = 'isms.member_orgs(name)'::regprocedure),
+    'isms.member_orgs() is STABLE, in C, its query run as the function''s owner inside (not SECURITY DEFINER)');
 
 ------------------------------------------------------------------------------
 -- Reader: reads its organisation, writes nothing

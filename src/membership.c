@@ -1,0 +1,238 @@
+/*-------------------------------------------------------------------------
+ *
+ * membership.c
+ *	  isms.member_orgs(): the organisations a role may see under row-level
+ *	  security, computed once per snapshot.
+ *
+ * Every policy reads the function in an InitPlan, once per table a query
+ * reads: a report view joining five registers asked five times, and a
+ * report function running twenty statements asked a hundred.  The answer
+ * depends only on the rows of isms.organization and isms.membership and
+ * the role catalogs the snapshot sees, the role asked about, the session
+ * user and isms.org, so it is kept for as long as all of those are the
+ * same: the same transaction and subtransaction, a snapshot that sees the
+ * same (its bounds, the transactions in progress it lists and its command
+ * id all equal), the same arguments.  Any write of the transaction moves
+ * the command id; another transaction's commit drops it from the list of a
+ * later snapshot; a subtransaction abort or the end of the transaction
+ * drops the answer.  A snapshot taken during recovery is not kept.
+ *
+ * The query runs as the function's owner (it was SECURITY DEFINER in SQL)
+ * in the restricted context of restrict.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "isms.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(isms_member_orgs);
+
+static SPIPlanPtr member_plan = NULL;
+static bool callbacks_registered = false;
+
+/* the one answer kept, and what it was computed for */
+static struct
+{
+	bool		valid;
+	LocalTransactionId lxid;
+	SubTransactionId subid;
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	uint32		xcnt;
+	int32		subxcnt;
+	bool		suboverflowed;
+	TransactionId *xip;			/* TopMemoryContext, xcnt + subxcnt */
+	Oid			session_user;
+	NameData	who;
+	char	   *org;			/* TopMemoryContext */
+	ArrayType  *orgs;			/* TopMemoryContext */
+}			cached;
+
+static void
+member_cache_clear(void)
+{
+	cached.valid = false;
+	if (cached.org)
+		pfree(cached.org);
+	if (cached.orgs)
+		pfree(cached.orgs);
+	if (cached.xip)
+		pfree(cached.xip);
+	cached.xip = NULL;
+	cached.org = NULL;
+	cached.orgs = NULL;
+}
+
+static void
+member_xact_cb(XactEvent event, void *arg)
+{
+	if (cached.valid)
+		member_cache_clear();
+}
+
+static void
+member_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
+				  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && cached.valid)
+		member_cache_clear();
+}
+
+static const char member_sql[] =
+"SELECT coalesce(pg_catalog.array_agg(o.org_id ORDER BY o.org_id), '{}')"
+"  FROM isms.organization o"
+" WHERE pg_catalog.pg_has_role(pg_catalog.\"session_user\"(), $1, 'MEMBER')"
+"   AND ($2 OPERATOR(pg_catalog.=) '' OR o.code OPERATOR(pg_catalog.=) $2)"
+"   AND (pg_catalog.pg_has_role($1, 'isms_admin', 'USAGE')"
+"        OR EXISTS (SELECT 1"
+"                     FROM isms.membership m"
+"                     JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) m.role_name"
+"                    WHERE m.org_id OPERATOR(pg_catalog.=) o.org_id"
+"                      AND pg_catalog.pg_has_role($1, r.oid, 'MEMBER')))";
+
+static Oid
+function_owner(Oid fn_oid)
+{
+	HeapTuple	tup;
+	Oid			owner;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[] */
+Datum
+isms_member_orgs(PG_FUNCTION_ARGS)
+{
+	Name		who;
+	const char *org = isms_current_org();
+	Snapshot	snap;
+	bool		cacheable;
+	IsmsRestrict r;
+	Datum		values[2];
+	bool		isnull;
+	ArrayType  *result;
+	MemoryContext caller = CurrentMemoryContext;
+
+	/* no role is a member of nothing (as pg_has_role(NULL) is not true) */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
+	who = PG_GETARG_NAME(0);
+	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+
+	cacheable = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
+		!snap->takenDuringRecovery && MyProc != NULL && !IsParallelWorker();
+
+	if (cacheable && cached.valid &&
+		cached.lxid == MyProc->lxid &&
+		cached.subid == GetCurrentSubTransactionId() &&
+		cached.xmin == snap->xmin &&
+		cached.xmax == snap->xmax &&
+		cached.curcid == snap->curcid &&
+		cached.xcnt == snap->xcnt &&
+		cached.subxcnt == snap->subxcnt &&
+		cached.suboverflowed == snap->suboverflowed &&
+		(snap->xcnt == 0 ||
+		 memcmp(cached.xip, snap->xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
+		(snap->subxcnt == 0 ||
+		 memcmp(cached.xip + snap->xcnt, snap->subxip,
+				snap->subxcnt * sizeof(TransactionId)) == 0) &&
+		cached.session_user == GetSessionUserId() &&
+		strcmp(NameStr(cached.who), NameStr(*who)) == 0 &&
+		strcmp(cached.org, org) == 0)
+		PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(cached.orgs)));
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(member_xact_cb, NULL);
+		RegisterSubXactCallback(member_subxact_cb, NULL);
+		callbacks_registered = true;
+	}
+
+	isms_restrict_begin(&r, function_owner(fcinfo->flinfo->fn_oid));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (member_plan == NULL)
+	{
+		Oid			argtypes[2] = {NAMEOID, TEXTOID};
+		SPIPlanPtr	plan;
+
+		/* generic: a custom plan per call would cost more than the query */
+		plan = SPI_prepare_cursor(member_sql, 2, argtypes, CURSOR_OPT_GENERIC_PLAN);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		member_plan = plan;
+	}
+	values[0] = NameGetDatum(who);
+	values[1] = CStringGetTextDatum(org);
+	if (SPI_execute_plan(member_plan, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "isms.member_orgs: membership query failed");
+	result = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	Assert(!isnull);
+
+	if (cacheable)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		ArrayType  *copy = DatumGetArrayTypePCopy(PointerGetDatum(result));
+		char	   *org_copy = pstrdup(org);
+		TransactionId *xip = palloc((snap->xcnt + snap->subxcnt + 1) *
+									sizeof(TransactionId));
+
+		if (snap->xcnt > 0)
+			memcpy(xip, snap->xip, snap->xcnt * sizeof(TransactionId));
+		if (snap->subxcnt > 0)
+			memcpy(xip + snap->xcnt, snap->subxip,
+				   snap->subxcnt * sizeof(TransactionId));
+
+		MemoryContextSwitchTo(old);
+		member_cache_clear();
+		cached.orgs = copy;
+		cached.org = org_copy;
+		cached.lxid = MyProc->lxid;
+		cached.subid = GetCurrentSubTransactionId();
+		cached.xmin = snap->xmin;
+		cached.xmax = snap->xmax;
+		cached.curcid = snap->curcid;
+		cached.xcnt = snap->xcnt;
+		cached.subxcnt = snap->subxcnt;
+		cached.suboverflowed = snap->suboverflowed;
+		cached.xip = xip;
+		cached.session_user = GetSessionUserId();
+		namestrcpy(&cached.who, NameStr(*who));
+		cached.valid = true;
+	}
+
+	/* the answer outlives SPI: copy it into the caller's context */
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = DatumGetArrayTypePCopy(PointerGetDatum(result));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	isms_restrict_end(&r);
+	PG_RETURN_ARRAYTYPE_P(result);
+}
