@@ -190,7 +190,7 @@ isms.import_org()|SELECT isms.import_org()
 isms.known_as_of(anyelement,timestamp with time zone)|SELECT count(*), md5(string_agg(v::text, '|' ORDER BY v.id)) FROM isms.known_as_of(NULL::isms.document_version, now()) v
 isms.register_row_at(timestamp with time zone)|SELECT count(*) FROM isms.register_row_at('2025-06-30')
 isms.review_basis(timestamp with time zone,timestamp with time zone,timestamp with time zone)|SELECT isms.review_basis('2025-01-01', '2024-01-01', '2025-06-30')
-isms.signoff_content(bigint,text,bigint,timestamp with time zone)|SELECT md5(isms.signoff_content($org, 'soa', 1, '2025-06-30')::text)
+isms.signoff_content(bigint,text,bigint,timestamp with time zone)|SELECT md5(isms.signoff_content($org, 'statement_of_applicability', NULL, '2025-06-30')::text)
 isms.signoff_digest(jsonb)|SELECT isms.signoff_digest('{"a": 1}')
 isms.signoff_status(bigint,timestamp with time zone)|SELECT count(*) FROM isms.signoff_status($org, '2025-06-30')
 isms.verify_imports(bigint)|SELECT count(*) FROM isms.verify_imports($org)
