@@ -112,6 +112,7 @@ extern char *isms_org;
 extern const char *isms_current_actor(void);
 extern const char *isms_current_login(void);
 extern const char *isms_current_org(void);
+extern const int64 *isms_member_org_ids(Oid fn_oid, const char *who, int *n);	/* membership.c */
 /* whether the outer role may assert the acting person (superuser, isms_app) */
 extern bool isms_actor_trusted(void);
 extern bool isms_role_trusted(Oid roleid);

@@ -18,7 +18,9 @@
  * drops the answer.  A snapshot taken during recovery is not kept.
  *
  * The query runs as the function's owner (it was SECURITY DEFINER in SQL)
- * in the restricted context of restrict.c.
+ * in the restricted context of restrict.c.  isms.stamp()'s write check
+ * (write_check.c) reads the same kept answer through isms_member_org_ids(),
+ * so a register write and the policy that checks it agree.
  *
  *-------------------------------------------------------------------------
  */
@@ -62,6 +64,8 @@ static struct
 	NameData	who;
 	char	   *org;			/* TopMemoryContext */
 	ArrayType  *orgs;			/* TopMemoryContext */
+	int64	   *ids;			/* the same, deconstructed; TopMemoryContext */
+	int			nids;
 }			cached;
 
 static void
@@ -74,7 +78,11 @@ member_cache_clear(void)
 		pfree(cached.orgs);
 	if (cached.xip)
 		pfree(cached.xip);
+	if (cached.ids)
+		pfree(cached.ids);
 	cached.xip = NULL;
+	cached.ids = NULL;
+	cached.nids = 0;
 	cached.org = NULL;
 	cached.orgs = NULL;
 }
@@ -120,24 +128,44 @@ function_owner(Oid fn_oid)
 	return owner;
 }
 
-/* isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[] */
-Datum
-isms_member_orgs(PG_FUNCTION_ARGS)
+/* the org ids of an isms.member_orgs() answer, in the current context */
+static int64 *
+member_ids(ArrayType *a, int *n)
 {
-	Name		who;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count;
+	int64	   *ids;
+
+	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &elems, &nulls, &count);
+	ids = palloc(sizeof(int64) * Max(count, 1));
+	*n = 0;
+	for (int i = 0; i < count; i++)
+		if (!nulls[i])
+			ids[(*n)++] = DatumGetInt64(elems[i]);
+	return ids;
+}
+
+/*
+ * The answer for who under the active snapshot: the one kept (valid until
+ * the next call), or, where the snapshot cannot be kept, one computed in
+ * the caller's memory context.  fn_oid is isms.member_orgs itself, whose
+ * owner runs the query.
+ */
+static ArrayType *
+member_orgs_answer(Oid fn_oid, const char *who)
+{
 	const char *org = isms_current_org();
 	Snapshot	snap;
 	bool		cacheable;
 	IsmsRestrict r;
+	NameData	whoname;
 	Datum		values[2];
 	bool		isnull;
 	ArrayType  *result;
 	MemoryContext caller = CurrentMemoryContext;
 
-	/* no role is a member of nothing (as pg_has_role(NULL) is not true) */
-	if (PG_ARGISNULL(0))
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
-	who = PG_GETARG_NAME(0);
 	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 
 	cacheable = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
@@ -158,9 +186,9 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 		 memcmp(cached.xip + snap->xcnt, snap->subxip,
 				snap->subxcnt * sizeof(TransactionId)) == 0) &&
 		cached.session_user == GetSessionUserId() &&
-		strcmp(NameStr(cached.who), NameStr(*who)) == 0 &&
+		strcmp(NameStr(cached.who), who) == 0 &&
 		strcmp(cached.org, org) == 0)
-		PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(cached.orgs)));
+		return cached.orgs;
 
 	if (!callbacks_registered)
 	{
@@ -169,7 +197,7 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 		callbacks_registered = true;
 	}
 
-	isms_restrict_begin(&r, function_owner(fcinfo->flinfo->fn_oid));
+	isms_restrict_begin(&r, function_owner(fn_oid));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (member_plan == NULL)
@@ -184,7 +212,8 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 		SPI_keepplan(plan);
 		member_plan = plan;
 	}
-	values[0] = NameGetDatum(who);
+	namestrcpy(&whoname, who);
+	values[0] = NameGetDatum(&whoname);
 	values[1] = CStringGetTextDatum(org);
 	if (SPI_execute_plan(member_plan, values, NULL, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
@@ -200,6 +229,8 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 		char	   *org_copy = pstrdup(org);
 		TransactionId *xip = palloc((snap->xcnt + snap->subxcnt + 1) *
 									sizeof(TransactionId));
+		int64	   *ids;
+		int			nids;
 
 		if (snap->xcnt > 0)
 			memcpy(xip, snap->xip, snap->xcnt * sizeof(TransactionId));
@@ -208,8 +239,17 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 				   snap->subxcnt * sizeof(TransactionId));
 
 		MemoryContextSwitchTo(old);
+		{
+			/* deconstructed in SPI's context, kept in TopMemoryContext */
+			int64	   *tmp = member_ids(copy, &nids);
+
+			ids = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * Max(nids, 1));
+			memcpy(ids, tmp, sizeof(int64) * nids);
+		}
 		member_cache_clear();
 		cached.orgs = copy;
+		cached.ids = ids;
+		cached.nids = nids;
 		cached.org = org_copy;
 		cached.lxid = MyProc->lxid;
 		cached.subid = GetCurrentSubTransactionId();
@@ -221,12 +261,13 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 		cached.suboverflowed = snap->suboverflowed;
 		cached.xip = xip;
 		cached.session_user = GetSessionUserId();
-		namestrcpy(&cached.who, NameStr(*who));
+		namestrcpy(&cached.who, who);
 		cached.valid = true;
+		result = cached.orgs;
 	}
-
-	/* the answer outlives SPI: copy it into the caller's context */
+	else
 	{
+		/* the answer outlives SPI: copy it into the caller's context */
 		MemoryContext old = MemoryContextSwitchTo(caller);
 
 		result = DatumGetArrayTypePCopy(PointerGetDatum(result));
@@ -234,5 +275,35 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	isms_restrict_end(&r);
-	PG_RETURN_ARRAYTYPE_P(result);
+	return result;
+}
+
+/*
+ * The organisations of isms.member_orgs(who) for C callers, without a copy:
+ * the ids stay valid until the next call.  fn_oid is isms.member_orgs.
+ */
+const int64 *
+isms_member_org_ids(Oid fn_oid, const char *who, int *n)
+{
+	ArrayType  *a = member_orgs_answer(fn_oid, who);
+
+	if (cached.valid && a == cached.orgs)
+	{
+		*n = cached.nids;
+		return cached.ids;
+	}
+	return member_ids(a, n);
+}
+
+/* isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[] */
+Datum
+isms_member_orgs(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+
+	/* no role is a member of nothing (as pg_has_role(NULL) is not true) */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
+	a = member_orgs_answer(fcinfo->flinfo->fn_oid, NameStr(*PG_GETARG_NAME(0)));
+	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(a)));
 }

@@ -14,8 +14,9 @@
  *	  names the column, the value and the framework.
  *
  * The organisation check asks what the member policy asks,
- * isms.member_orgs() for the current user, and keeps the answer while
- * nothing it depends on can have changed (see member_cache).  Superusers and roles with
+ * isms.member_orgs() for the current user, and reads the answer
+ * membership.c keeps for the snapshot (isms_member_org_ids), so the check
+ * and the policy agree.  Superusers and roles with
  * BYPASSRLS are not checked, as row-level security does not check them.
  * The reference check is one probe of the unique index the foreign key
  * uses; superusers are left to the foreign key itself, as a restore
@@ -54,40 +55,6 @@
 #include "utils/syscache.h"
 #include "write_check.h"
 
-/*
- * The organisations the current user may write.  Valid while nothing they
- * depend on can have changed: the same transaction, user and isms.org; a
- * statement snapshot in which no other transaction has ended since (same
- * xmin, xmax and in-progress count); no change to role memberships (a
- * syscache callback) and no row written by this backend into isms.membership or
- * isms.organization (isms.stamp() on those tables).  A membership this
- * transaction deletes is then still counted until the transaction's next
- * snapshot: the refusal is row-level security's own, and as firm.
- */
-static struct
-{
-	bool		valid;
-	LocalTransactionId lxid;
-	TransactionId xmin;
-	TransactionId xmax;
-	uint32		xcnt;
-	uint64		generation;
-	Oid			userid;
-	char	   *org_setting;	/* isms.org when asked, in TopMemoryContext */
-	int			norgs;
-	int64	   *orgs;			/* in TopMemoryContext */
-}			member_cache;
-
-static FmgrInfo member_orgs_flinfo;
-static uint64 member_generation = 0;
-static bool member_callbacks = false;
-
-static void
-member_orgs_forget(Datum arg, int cacheid, uint32 hashvalue)
-{
-	member_generation++;
-}
-
 static AttrNumber
 attnum_of(Relation rel, const char *name, Oid type)
 {
@@ -119,12 +86,6 @@ write_check_lookup(Relation rel, Oid stamp_fn, WriteCheckInfo *info)
 
 	memset(info, 0, sizeof(*info));
 
-	/* writes that change whom isms.member_orgs() lists */
-	if (RelationGetNamespace(rel) == nsp &&
-		(strcmp(RelationGetRelationName(rel), "membership") == 0 ||
-		 strcmp(RelationGetRelationName(rel), "organization") == 0))
-		info->changes_members = true;
-
 	if (rel->rd_rel->relrowsecurity && rel->rd_rsdesc != NULL &&
 		list_length(rel->rd_rsdesc->policies) == 1)
 	{
@@ -133,6 +94,15 @@ write_check_lookup(Relation rel, Oid stamp_fn, WriteCheckInfo *info)
 		if (p->permissive && p->polcmd == '*' &&
 			strcmp(p->policy_name, "member") == 0)
 			info->org_attnum = attnum_of(rel, "org_id", INT8OID);
+	}
+	if (info->org_attnum != InvalidAttrNumber)
+	{
+		Oid			argtypes[1] = {NAMEOID};
+
+		info->member_orgs_fn =
+			LookupFuncName(list_make2(makeString(get_namespace_name(nsp)),
+									  makeString("member_orgs")),
+						   1, argtypes, false);
 	}
 
 	fkeys = RelationGetFKeyList(rel);
@@ -167,104 +137,38 @@ write_check_lookup(Relation rel, Oid stamp_fn, WriteCheckInfo *info)
 	}
 }
 
-/* isms.member_orgs() of the current user, cached for the statement */
 static void
-member_orgs_load(Oid nsp)
+check_org(Relation rel, const WriteCheckInfo *info, int64 org_id)
 {
-	Oid			userid = GetUserId();
 	const char *setting = isms_org ? isms_org : "";
-	Snapshot	snap = GetActiveSnapshot();
-	Oid			argtypes[1] = {NAMEOID};
-	Oid			fn;
-	NameData	who;
-	Datum		d;
-	ArrayType  *a;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	MemoryContext old;
-
-	if (!member_callbacks)
-	{
-		/* role memberships decide pg_has_role() in isms.member_orgs() */
-		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, member_orgs_forget, (Datum) 0);
-		member_callbacks = true;
-	}
-	if (member_cache.valid && snap != NULL &&
-		member_cache.lxid == MyProc->lxid &&
-		member_cache.xmin == snap->xmin &&
-		member_cache.xmax == snap->xmax &&
-		member_cache.xcnt == snap->xcnt &&
-		member_cache.generation == member_generation &&
-		member_cache.userid == userid &&
-		strcmp(member_cache.org_setting, setting) == 0)
-		return;
-
-	member_cache.valid = false;
-	fn = LookupFuncName(list_make2(makeString(get_namespace_name(nsp)),
-								   makeString("member_orgs")),
-						1, argtypes, false);
-	/* one FmgrInfo for the backend: the SQL function keeps its plan in it */
-	if (member_orgs_flinfo.fn_oid != fn)
-	{
-		member_orgs_flinfo.fn_oid = InvalidOid;
-		fmgr_info_cxt(fn, &member_orgs_flinfo, TopMemoryContext);
-	}
-	namestrcpy(&who, GetUserNameFromId(userid, false));
-	d = FunctionCall1(&member_orgs_flinfo, NameGetDatum(&who));
-	a = DatumGetArrayTypeP(d);
-	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
-					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
-
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	if (member_cache.orgs)
-		pfree(member_cache.orgs);
-	if (member_cache.org_setting)
-		pfree(member_cache.org_setting);
-	member_cache.orgs = palloc(sizeof(int64) * Max(n, 1));
-	member_cache.org_setting = pstrdup(setting);
-	MemoryContextSwitchTo(old);
-	member_cache.norgs = 0;
-	for (int i = 0; i < n; i++)
-		if (!nulls[i])
-			member_cache.orgs[member_cache.norgs++] = DatumGetInt64(elems[i]);
-	member_cache.lxid = MyProc->lxid;
-	member_cache.xmin = snap ? snap->xmin : InvalidTransactionId;
-	member_cache.xmax = snap ? snap->xmax : InvalidTransactionId;
-	member_cache.xcnt = snap ? snap->xcnt : 0;
-	member_cache.generation = member_generation;
-	member_cache.userid = userid;
-	member_cache.valid = true;
-}
-
-static void
-check_org(Relation rel, int64 org_id)
-{
+	int			norgs;
+	const int64 *orgs_of;
 	StringInfoData orgs;
 
-	member_orgs_load(RelationGetNamespace(rel));
-	for (int i = 0; i < member_cache.norgs; i++)
-		if (member_cache.orgs[i] == org_id)
+	orgs_of = isms_member_org_ids(info->member_orgs_fn,
+								  GetUserNameFromId(GetUserId(), false), &norgs);
+	for (int i = 0; i < norgs; i++)
+		if (orgs_of[i] == org_id)
 			return;
 
 	initStringInfo(&orgs);
-	for (int i = 0; i < member_cache.norgs && i < 20; i++)
-		appendStringInfo(&orgs, "%s" INT64_FORMAT, i ? ", " : "", member_cache.orgs[i]);
-	if (member_cache.norgs > 20)
-		appendStringInfo(&orgs, " and %d more", member_cache.norgs - 20);
+	for (int i = 0; i < norgs && i < 20; i++)
+		appendStringInfo(&orgs, "%s" INT64_FORMAT, i ? ", " : "", orgs_of[i]);
+	if (norgs > 20)
+		appendStringInfo(&orgs, " and %d more", norgs - 20);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("role \"%s\" may not write a row of organisation " INT64_FORMAT " into %s.%s",
 					GetUserNameFromId(GetUserId(), false), org_id,
 					get_namespace_name(RelationGetNamespace(rel)),
 					RelationGetRelationName(rel)),
-			 member_cache.norgs == 0 ?
+			 norgs == 0 ?
 			 errdetail("Row-level security lets a role write the rows of its own organisations only, and the role has none%s.",
-					   member_cache.org_setting[0] ? " matching the setting isms.org" : "") :
+					   setting[0] ? " matching the setting isms.org" : "") :
 			 errdetail("Row-level security lets a role write the rows of its own organisations only: org_id %s%s.",
 					   orgs.data,
-					   member_cache.org_setting[0] ? ", as narrowed by the setting isms.org" : ""),
-			 member_cache.org_setting[0] ?
+					   setting[0] ? ", as narrowed by the setting isms.org" : ""),
+			 setting[0] ?
 			 errhint("Write org_id of the organisation isms.org names (SELECT org_id FROM isms_report.organizations), or set isms.org to the code of the organisation the row belongs to.") :
 			 errhint("Write org_id of one of the role's organisations (SELECT org_id, org_code FROM isms_report.organizations), or ask an isms_admin for a membership in isms.membership.")));
 }
@@ -362,8 +266,6 @@ write_check_row(Relation rel, const WriteCheckInfo *info,
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	bool		isnull;
 
-	if (info->changes_members)
-		member_generation++;
 	if (info->org_attnum == InvalidAttrNumber && info->nrefs == 0)
 		return;
 	if (superuser())
@@ -375,7 +277,7 @@ write_check_row(Relation rel, const WriteCheckInfo *info,
 		Datum		org = heap_getattr(newtuple, info->org_attnum, tupdesc, &isnull);
 
 		if (!isnull)
-			check_org(rel, DatumGetInt64(org));
+			check_org(rel, info, DatumGetInt64(org));
 	}
 
 	for (int k = 0; k < info->nrefs; k++)

@@ -18,7 +18,7 @@
 typedef struct WriteCheckInfo
 {
 	AttrNumber	org_attnum;		/* org_id under the member policy; 0: none */
-	bool		changes_members;	/* isms.membership, isms.organization */
+	Oid			member_orgs_fn; /* isms.member_orgs, when org_attnum is set */
 	int			nrefs;			/* foreign keys to isms.requirement (framework, ref) */
 	Oid			ref_conoid[WRITE_CHECK_MAX_REFS];
 	AttrNumber	ref_framework[WRITE_CHECK_MAX_REFS];
