@@ -2851,7 +2851,9 @@ REVOKE ALL ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz
 GRANT EXECUTE ON FUNCTION isms.statement_of_applicability(bigint, text, timestamptz) TO isms_reader;
 
 ------------------------------------------------------------------------------
--- Clause 4.4 readiness: the auditor's checklist, one row per check.
+-- Clause 4.4 readiness: the auditor's checklist, one row per check, in its
+-- final form (later sections add the tables and functions it reads; PL/pgSQL
+-- resolves them when it runs).
 
 CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
                                           as_of timestamptz DEFAULT now(),
@@ -2901,6 +2903,11 @@ DECLARE
     n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
     mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
     soa_signed text; soa_status text;
+    -- (13)
+    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
+    sup_bare text; n_sup_overdue bigint;
+    -- (14)
+    n_pol bigint; n_pol_pairs bigint; n_pol_acked bigint; pol_short text; n_pol_bare bigint; pol_bare text;
     s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
     iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
     iv_party interval; iv_requirement interval;
@@ -3303,9 +3310,8 @@ BEGIN
       FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
                    z.rows - coalesce(a.retired, 0) AS in_force
               FROM isms.staleness_summary(o, t, lb) z
-              LEFT JOIN (SELECT w.register, count(*) AS retired FROM isms.register_row_at(t) w
-                          WHERE w.org_id = o AND w.created_at <= t AND w.retired_at <= t
-                          GROUP BY w.register) a ON a.register = z.register
+              LEFT JOIN (SELECT g.name AS register, w.retired FROM isms.register_activity(o, t) w
+                           JOIN isms.register g ON g.relid = w.relid) a ON a.register = z.register
              WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
                                   'treatment_plan', 'soa_entry', 'objective')) x;
     s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
@@ -3320,12 +3326,106 @@ BEGIN
                         CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
                         CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
     RETURN NEXT;
+
+    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
+    -- (not retired) reviewed within its interval and assessed on time; a
+    -- high or critical supplier with an agreement in force that states
+    -- security requirements.  A critical supplier without one, or with an
+    -- overdue assessment, fails; any other gap, or no supplier recorded,
+    -- warns.
+    iv := isms.review_interval(o, 'isms.supplier');
+    SELECT count(*),
+           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
+                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
+           count(*) FILTER (WHERE x.criticality = 'critical'),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
+           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
+           count(*) FILTER (WHERE x.review_overdue)
+      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
+      FROM (SELECT p.name, p.criticality,
+                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
+                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
+                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
+                              AND c.security_requirements IS NOT NULL) AS secured,
+                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
+                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
+                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
+              FROM isms.known_as_of(NULL::isms.supplier, t) p
+             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
+    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
+    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
+               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
+    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
+    evidence := n_sup_ok;
+    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
+                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
+                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
+                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
+                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
+                      coalesce('; other overdue assessments: ' || sup_late, ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
+                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
+                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
+                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
+                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
+                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
+    RETURN NEXT;
+
+    -- (14) Policies acknowledged (A.5.1, A.6.3, 7.3): the audience of the
+    -- organisation (isms.policy_acknowledgement_status) has acknowledged
+    -- the version in force of every policy document.  Shares of the
+    -- audience-policy pairs acknowledged at or above pass_share pass, below
+    -- fail_share fail; no policy in force fails; no audience warns, and so
+    -- does a policy published without a version under document control
+    -- (there is nothing to acknowledge).
+    SELECT count(DISTINCT a.document_id), count(*) FILTER (WHERE a.in_audience),
+           count(*) FILTER (WHERE a.in_audience AND a.acknowledged)
+      INTO n_pol, n_pol_pairs, n_pol_acked
+      FROM isms.policy_acknowledgement_status(o, t) a;
+    SELECT count(*) FILTER (WHERE x.versioned), count(*) FILTER (WHERE NOT x.versioned),
+           string_agg(x.code, ', ' ORDER BY x.code) FILTER (WHERE NOT x.versioned)
+      INTO k, n_pol_bare, pol_bare
+      FROM (SELECT coalesce(d.code, d.id::text) AS code, d.status,
+                   EXISTS (SELECT 1 FROM isms.document_version v
+                            WHERE v.org_id = o AND v.document_id = d.id AND v.validity @> t) AS versioned
+              FROM isms.known_as_of(NULL::isms.document, t) d
+             WHERE d.org_id = o AND d.kind = 'policy' AND d.created_at <= t) x
+     WHERE x.versioned OR x.status = 'published';
+    n_pol := greatest(n_pol, k) + n_pol_bare;
+    SELECT string_agg(format('%s %s (%s of %s)', x.document_code, x.version, x.acked, x.pairs), ', ' ORDER BY x.document_code)
+      INTO pol_short
+      FROM (SELECT a.document_code, a.version, count(*) FILTER (WHERE a.acknowledged) AS acked, count(*) AS pairs
+              FROM isms.policy_acknowledgement_status(o, t) a WHERE a.in_audience
+             GROUP BY a.document_id, a.document_code, a.version
+            HAVING count(*) FILTER (WHERE a.acknowledged) < count(*)) x;
+    s := CASE WHEN n_pol_pairs > 0 THEN round(n_pol_acked::numeric / n_pol_pairs, 3) ELSE 0 END;
+    st := CASE WHEN n_pol = 0 OR (n_pol_pairs > 0 AND s < fs) THEN 'fail'
+               WHEN n_pol_pairs = 0 OR s < ps OR n_pol_bare > 0 THEN 'warn' ELSE 'pass' END;
+    check_no := 14; checkpoint := 'Policies acknowledged by staff'; clauses := 'A.5.1, A.6.3, 7.3'; status := st; score := round(s, 3);
+    evidence := n_pol_acked;
+    figures := format('policies in force: %s; acknowledgements of the version in force: %s of %s (audience x policies)%s%s',
+                      n_pol, n_pol_acked, n_pol_pairs, coalesce('; outstanding: ' || pol_short, ''),
+                      coalesce('; published without a version to acknowledge: ' || n_pol_bare || ' (' || pol_bare || ')', ''));
+    action := CASE WHEN st = 'pass' THEN 'None'
+                   WHEN n_pol = 0 THEN 'Publish the information security policy and topic-specific policies as documents of kind policy (isms.document, isms.publish_document)'
+                   ELSE concat_ws('; ',
+                        CASE WHEN pol_bare IS NOT NULL THEN 'Bring the policies published without a version under document control, so that staff can acknowledge them (isms.draft_document, isms.publish_document): ' || pol_bare END,
+                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: the staff register (isms.person), or memberships of their personal login roles (isms.membership)' END,
+                        CASE WHEN pol_short IS NOT NULL THEN 'Have staff acknowledge the policies in force (isms.acknowledge_policy): ' || pol_short END) END;
+    RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
-    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs) and shelf-ware in the core registers, one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
+    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers, supplier relationships (A.5.19-A.5.22, check 13) and policy acknowledgement (check 14), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
 REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
+
 
 CREATE OR REPLACE VIEW isms_report.documents WITH (security_invoker = true) AS
 SELECT d.org_id, o.code AS org_code, d.id AS document_id, d.code, d.title, d.kind, d.classification, d.origin,
@@ -8826,577 +8926,6 @@ REVOKE ALL ON FUNCTION isms.transition_log_encoding(isms.transition_log) FROM PU
 GRANT EXECUTE ON FUNCTION isms.transition_log_encoding(isms.transition_log) TO isms_reader;
 
 
--- readiness: check 12 (retired rows from isms.register_activity), check 13 (suppliers), check 14 (policy acknowledgement by the staff register)
-CREATE OR REPLACE FUNCTION isms.clause_4_4_readiness(org_id bigint,
-                                          as_of timestamptz DEFAULT now(),
-                                          pass_share numeric DEFAULT 0.90,
-                                          fail_share numeric DEFAULT 0.50,
-                                          lookback interval DEFAULT interval '1 year',
-                                          review_every interval DEFAULT interval '1 year')
-RETURNS TABLE (check_no integer, checkpoint text, clauses text, status text, score numeric,
-               evidence bigint, figures text, action text)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, isms, pg_temp
-    SET plan_cache_mode = force_generic_plan
-    SET jit = off
-AS $$
-#variable_conflict use_column
-DECLARE
-    o constant bigint := isms.report_org($1);
-    t constant timestamptz := isms.report_time('as_of', $2);
-    ps constant numeric := $3;
-    fs constant numeric := $4;
-    lb constant interval := $5;
-    mr constant interval := $6;
-    since timestamptz;
-    -- (1)
-    scope_ok boolean; policy_ok boolean; n_obj bigint; n_proc bigint; n_est bigint; n_est_overdue bigint;
-    -- (2)
-    n_controls bigint; n_soa bigint; n_app bigint; n_impl bigint; n_ev bigint;
-    -- (3)
-    wf_done text[]; n_cycles bigint;
-    -- (4)
-    n_obj_all bigint; n_measured bigint; n_meas bigint;
-    -- (5)
-    prog_ok boolean; n_due bigint; n_done bigint;
-    -- (6)
-    n_mr_planned bigint; n_mr_held bigint; n_mr_overdue bigint; last_mr date;
-    -- (7)
-    n_impr bigint; n_ca_checked bigint; n_ca_eff bigint; n_obj_ach bigint; risk_now bigint; risk_then bigint;
-    -- (8)
-    n_nc bigint; n_nc_ca bigint; n_ca_done bigint; n_ca_ok bigint; n_unlinked bigint; n_ca_late bigint;
-    -- (9)
-    n_party bigint; n_req bigint; n_party_bare bigint; n_ip bigint; n_ip_overdue bigint;
-    -- (10)
-    n_doc bigint; n_doc_current bigint; n_mand bigint; n_mand_ok bigint; missing text;
-    -- (11)
-    n_silo bigint; silo_names text; n_edges bigint; near_names text; dangling_names text;
-    -- (12)
-    n_core bigint; n_shelf bigint; shelf_names text; core_overdue text; risk_fresh boolean;
-    mr_incomplete text; mr_late text; n_mr_minutes bigint; n_mr_signed bigint; mr_unsigned text; mr_superseded text;
-    soa_signed text; soa_status text;
-    -- (13)
-    n_sup bigint; n_sup_ok bigint; n_crit bigint; crit_bare text; crit_late text; sup_late text;
-    sup_bare text; n_sup_overdue bigint;
-    -- (14)
-    n_pol bigint; n_pol_pairs bigint; n_pol_acked bigint; pol_short text; n_pol_bare bigint; pol_bare text;
-    s numeric; st text; k integer; d_since text; obj_final text[]; iv interval; doc_clauses text[];
-    iv_scope interval; iv_policy interval; iv_objective interval; iv_process interval;
-    iv_party interval; iv_requirement interval;
-BEGIN
-    IF ps IS NULL OR fs IS NULL OR ps < 0 OR ps > 1 OR fs < 0 OR fs > ps THEN
-        PERFORM isms.report_bad_argument(CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN 'pass_share' ELSE 'fail_share' END,
-            CASE WHEN ps IS NULL OR ps < 0 OR ps > 1 THEN ps::text ELSE fs::text END,
-            'shares lie between 0 and 1, and fail_share is at most pass_share',
-            'Pass for example pass_share => 0.9, fail_share => 0.5.');
-    END IF;
-    IF lb IS NULL OR lb <= interval '0' THEN
-        PERFORM isms.report_bad_argument('lookback', lb::text, 'a positive interval is required',
-            'Pass an interval such as ''1 year''.');
-    END IF;
-    IF mr IS NULL OR mr <= interval '0' THEN
-        PERFORM isms.report_bad_argument('review_every', mr::text, 'a positive interval is required',
-            'Pass the planned interval of management reviews, such as ''6 months'' or ''1 year''.');
-    END IF;
-    since := t - lb;
-    iv_scope := isms.review_interval(o, 'isms.scope_item');
-    iv_policy := isms.review_interval(o, 'isms.policy');
-    iv_objective := isms.review_interval(o, 'isms.objective');
-    iv_process := isms.review_interval(o, 'isms.process');
-    iv_party := isms.review_interval(o, 'isms.interested_party');
-    iv_requirement := isms.review_interval(o, 'isms.party_requirement');
-    d_since := to_char(since, 'YYYY-MM-DD');
-
-    -- (1) ISMS established: scope, policy, objectives, processes documented and current
-    SELECT coalesce(btrim(scope_statement), '') <> '' INTO scope_ok FROM isms.organization WHERE org_id = o;
-    scope_ok := scope_ok OR EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND kind = 'inclusion' AND created_at <= t);
-    policy_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND kind = 'information_security'
-                                                    AND approved_at <= t);
-    SELECT array_agg(state) INTO obj_final FROM isms.workflow_state WHERE workflow = 'objective' AND is_terminal;
-    SELECT count(*) INTO n_obj FROM isms.known_as_of(NULL::isms.objective, t) j
-     WHERE j.org_id = o AND j.created_at <= t AND j.status <> ALL (obj_final);
-    SELECT count(*) INTO n_proc FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t;
-    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_est, n_est_overdue
-      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_scope) < t AS overdue
-              FROM isms.known_as_of(NULL::isms.scope_item, t) WHERE org_id = o AND created_at <= t
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_policy) < t
-              FROM isms.known_as_of(NULL::isms.policy, t) WHERE org_id = o AND created_at <= t
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_objective) < t
-              FROM isms.known_as_of(NULL::isms.objective, t) WHERE org_id = o AND created_at <= t AND status <> ALL (obj_final)
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_process) < t
-              FROM isms.known_as_of(NULL::isms.process, t) WHERE org_id = o AND created_at <= t) x;
-    s := CASE WHEN n_est > 0 THEN round(1 - n_est_overdue::numeric / n_est, 3) ELSE 0 END;
-    st := CASE WHEN NOT scope_ok OR NOT policy_ok OR n_obj = 0 OR n_proc = 0 OR s < fs THEN 'fail'
-               WHEN s < ps THEN 'warn' ELSE 'pass' END;
-    check_no := 1; checkpoint := 'ISMS established'; clauses := '4.3, 4.4, 5.2, 6.2'; status := st; score := round(s, 3);
-    evidence := n_est;
-    figures := format('scope %s; information security policy %s; current objectives: %s; processes: %s; scope, policy, objective and process records reviewed within their interval: %s of %s',
-                      CASE WHEN scope_ok THEN 'defined' ELSE 'missing' END,
-                      CASE WHEN policy_ok THEN 'approved' ELSE 'missing or not approved' END,
-                      n_obj, n_proc, n_est - n_est_overdue, n_est);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN NOT scope_ok THEN 'Define the scope (isms.organization.scope_statement, isms.scope_item)' END,
-                        CASE WHEN NOT policy_ok THEN 'Record the approved information security policy (isms.policy, kind information_security)' END,
-                        CASE WHEN n_obj = 0 THEN 'Set measurable objectives (isms.objective)' END,
-                        CASE WHEN n_proc = 0 THEN 'Document the ISMS processes (isms.process)' END,
-                        CASE WHEN n_est_overdue > 0 THEN format('Review the %s overdue scope, policy, objective and process records (isms.stale_items)', n_est_overdue) END) END;
-    RETURN NEXT;
-
-    -- (2) Operating as intended: applicable controls implemented, with recent evidence
-    SELECT count(*) INTO n_controls FROM isms.requirement WHERE framework = 'iso27001-2022' AND kind = 'control';
-    SELECT count(*), count(*) FILTER (WHERE e.applicable),
-           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'),
-           count(*) FILTER (WHERE e.applicable AND e.implementation_status = 'implemented'
-                              AND EXISTS (SELECT 1 FROM isms.evidence v
-                                           WHERE v.org_id = o AND v.record_table = 'isms.soa_entry'::regclass
-                                             AND v.record_id = e.id AND v.collected_at > since AND v.collected_at <= t))
-      INTO n_soa, n_app, n_impl, n_ev
-      FROM isms.known_as_of(NULL::isms.soa_entry, t) e
-     WHERE e.org_id = o AND e.framework = 'iso27001-2022' AND e.created_at <= t;
-    SELECT format('version %s signed %s by %s (%s)', z.soa_version, to_char(z.signed_at, 'YYYY-MM-DD'), z.signer, z.status),
-           z.status
-      INTO soa_signed, soa_status
-      FROM isms.signoff_status(o, t) z WHERE z.subject = 'statement_of_applicability'
-     ORDER BY z.soa_version DESC LIMIT 1;
-    s := CASE WHEN n_app > 0 THEN round(n_ev::numeric / n_app, 3) ELSE 0 END;
-    st := CASE WHEN n_app = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_soa < n_controls THEN 'warn' ELSE 'pass' END;
-    check_no := 2; checkpoint := 'ISMS operating as intended'; clauses := '6.1.3, 8.1, Annex A'; status := st; score := round(s, 3);
-    evidence := n_ev;
-    figures := format('SoA decides %s of %s controls: %s applicable, %s implemented, %s of them with evidence since %s; SoA %s',
-                      n_soa, n_controls, n_app, n_impl, n_ev, d_since, coalesce(soa_signed, 'never signed'));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_soa < n_controls THEN format('Decide the %s Annex A controls missing from the SoA (isms.soa_entry)', n_controls - n_soa) END,
-                        CASE WHEN n_app > n_impl THEN format('Implement the %s applicable controls not yet implemented', n_app - n_impl) END,
-                        CASE WHEN n_impl > n_ev THEN format('Attach recent evidence of operation to %s implemented controls (isms.evidence on their SoA entries)', n_impl - n_ev) END,
-                        CASE WHEN n_app = 0 THEN 'Build the Statement of Applicability (isms.soa_entry)' END,
-                        CASE WHEN n_app > 0 AND soa_status IS DISTINCT FROM 'signed'
-                             THEN 'Have the SoA approved and signed as a numbered version (isms.sign_off(org_id, ''statement_of_applicability'', NULL, ...))' END) END;
-    RETURN NEXT;
-
-    -- (3) Continually improving: completed PDCA cycles of the improvement workflows
-    SELECT coalesce(array_agg(DISTINCT f.workflow ORDER BY f.workflow), '{}'), count(l.*)
-      INTO wf_done, n_cycles
-      FROM isms.transition_log l
-      JOIN isms.workflow f ON f.relid = l.record_table
-      JOIN isms.workflow_state ws ON ws.workflow = f.workflow AND ws.state = l.to_state
-     WHERE l.org_id = o AND l.at > since AND l.at <= t AND ws.is_terminal AND ws.phase = 'act'
-       AND isms.reported_move(l.from_state, l.to_state)
-       AND f.workflow IN ('corrective_action', 'improvement', 'review_action');
-    k := cardinality(wf_done);
-    s := round(k / 3.0, 3);
-    st := CASE k WHEN 3 THEN 'pass' WHEN 0 THEN 'fail' ELSE 'warn' END;
-    check_no := 3; checkpoint := 'ISMS continually improving'; clauses := '9.3.3, 10.1, 10.2'; status := st; score := round(s, 3);
-    evidence := n_cycles;
-    figures := format('PDCA cycles completed since %s by corrective actions, improvements and review actions: %s (workflows: %s)',
-                      d_since, n_cycles, coalesce(nullif(array_to_string(wf_done, ', '), ''), 'none'));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE 'Carry ' || array_to_string(ARRAY(SELECT w FROM unnest(ARRAY['corrective_action', 'improvement', 'review_action']) w
-                                                          WHERE w <> ALL (wf_done)), ', ')
-                        || ' records through to closure (isms.transition), so each improvement route completes a cycle' END;
-    RETURN NEXT;
-
-    -- (4) Monitoring and measurement results exist (objectives past their first planning)
-    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.objective_measurement m
-                                                     WHERE m.org_id = o AND m.objective_id = j.id
-                                                       AND m.measured_at > since AND m.measured_at <= t))
-      INTO n_obj_all, n_measured
-      FROM isms.known_as_of(NULL::isms.objective, t) j
-     WHERE j.org_id = o AND j.created_at <= t AND NOT (j.status = 'planned' AND j.cycle = 1);
-    SELECT count(*) INTO n_meas FROM isms.objective_measurement m
-     WHERE m.org_id = o AND m.measured_at > since AND m.measured_at <= t;
-    s := CASE WHEN n_obj_all > 0 THEN round(n_measured::numeric / n_obj_all, 3) ELSE 0 END;
-    st := CASE WHEN n_obj_all = 0 OR n_meas = 0 OR s < fs THEN 'fail' WHEN s < ps THEN 'warn' ELSE 'pass' END;
-    check_no := 4; checkpoint := 'Monitoring and measurement results exist'; clauses := '9.1'; status := st; score := round(s, 3);
-    evidence := n_meas;
-    figures := format('objectives measured since %s: %s of %s; measurements: %s',
-                      d_since, n_measured, n_obj_all, n_meas);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_obj_all = 0 THEN 'Set measurable objectives (isms.objective) and record their measurements (isms.objective_measurement)'
-                   ELSE format('Measure the %s objectives without a result since %s (isms.objective_measurement)', n_obj_all - n_measured, d_since) END;
-    RETURN NEXT;
-
-    -- (5) Internal audits per programme
-    prog_ok := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.audit_programme, t) WHERE org_id = o AND period_start <= t::date AND period_end >= t::date);
-    SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
-                                                     WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
-                                                       AND l.to_state = 'completed' AND l.record_id = a.id AND l.at <= t))
-      INTO n_due, n_done
-      FROM isms.known_as_of(NULL::isms.audit, t) a WHERE a.org_id = o AND a.planned_end > since::date AND a.planned_end <= t::date;
-    s := CASE WHEN n_due > 0 THEN round(n_done::numeric / n_due, 3) ELSE 0 END;
-    st := CASE WHEN n_due = 0 OR n_done = 0 OR s < fs THEN 'fail' WHEN NOT prog_ok OR s < ps THEN 'warn' ELSE 'pass' END;
-    check_no := 5; checkpoint := 'Internal audits per programme'; clauses := '9.2'; status := st; score := round(s, 3);
-    evidence := n_done;
-    figures := format('audit programme covering %s: %s; audits due since %s completed: %s of %s',
-                      to_char(t, 'YYYY-MM-DD'), CASE WHEN prog_ok THEN 'yes' ELSE 'no' END, d_since, n_done, n_due);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN NOT prog_ok THEN 'Plan an audit programme covering the current period (isms.audit_programme)' END,
-                        CASE WHEN n_due = 0 THEN 'Plan and conduct internal audits (isms.audit)' END,
-                        CASE WHEN n_due > n_done THEN format('Complete or reschedule the %s audits due and not completed', n_due - n_done) END) END;
-    RETURN NEXT;
-
-    -- (6) Management reviews at planned intervals, with the required inputs
-    SELECT count(*) FILTER (WHERE m.planned_on > (t - mr)::date AND m.planned_on <= t::date),
-           count(*) FILTER (WHERE m.held_on > (t - mr)::date AND m.held_on <= t::date
-                              AND btrim(coalesce(m.previous_actions_status, '')) <> '' AND btrim(coalesce(m.context_changes, '')) <> ''
-                              AND btrim(coalesce(m.party_changes, '')) <> '' AND btrim(coalesce(m.performance_feedback, '')) <> ''
-                              AND btrim(coalesce(m.party_feedback, '')) <> '' AND btrim(coalesce(m.risk_results, '')) <> ''
-                              AND btrim(coalesce(m.improvement_opportunities, '')) <> '' AND btrim(coalesce(m.decisions, '')) <> ''),
-           count(*) FILTER (WHERE m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date)),
-           max(m.held_on) FILTER (WHERE m.held_on <= t::date)
-      INTO n_mr_planned, n_mr_held, n_mr_overdue, last_mr
-      FROM isms.known_as_of(NULL::isms.management_review, t) m WHERE m.org_id = o;
-    -- which review lacks which input, which is overdue (the inputs' rules
-    -- are the register's: a blank input is missing)
-    SELECT string_agg(format('%s (held %s) lacks 9.3.2 %s', x.title, to_char(x.held_on, 'YYYY-MM-DD'),
-                             array_to_string(x.lacks, ', ')), '; ' ORDER BY x.held_on, x.id)
-      INTO mr_incomplete
-      FROM (SELECT m.id, m.title, m.held_on,
-                   ARRAY(SELECT k.letter FROM (VALUES
-                            ('a', m.previous_actions_status), ('b', m.context_changes), ('c', m.party_changes),
-                            ('d', m.performance_feedback), ('e', m.party_feedback), ('f', m.risk_results),
-                            ('g', m.improvement_opportunities), ('decisions', m.decisions)) k(letter, v)
-                          WHERE btrim(coalesce(k.v, '')) = '') AS lacks
-              FROM isms.known_as_of(NULL::isms.management_review, t) m
-             WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date) x
-     WHERE cardinality(x.lacks) > 0;
-    SELECT string_agg(format('%s (planned %s)', m.title, to_char(m.planned_on, 'YYYY-MM-DD')), ', ' ORDER BY m.planned_on, m.id)
-      INTO mr_late
-      FROM isms.known_as_of(NULL::isms.management_review, t) m
-     WHERE m.org_id = o AND m.planned_on < t::date AND (m.held_on IS NULL OR m.held_on > t::date);
-    -- minutes signed by top management (isms.sign_off), as they stand at t
-    WITH so AS MATERIALIZED (
-        SELECT DISTINCT ON (z.record_id) z.record_id, z.status
-          FROM isms.signoff_status(o, t) z WHERE z.subject = 'management_review'
-         ORDER BY z.record_id, z.signed_at DESC, z.signoff_id DESC)
-    SELECT count(*), count(*) FILTER (WHERE so.status = 'signed'),
-           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status IS NULL),
-           string_agg(m.title, ', ' ORDER BY m.held_on, m.id) FILTER (WHERE so.status = 'signed version superseded')
-      INTO n_mr_minutes, n_mr_signed, mr_unsigned, mr_superseded
-      FROM isms.known_as_of(NULL::isms.management_review, t) m
-      LEFT JOIN so ON so.record_id = m.id
-     WHERE m.org_id = o AND m.held_on > (t - mr)::date AND m.held_on <= t::date;
-    s := CASE WHEN n_mr_planned > 0 THEN round(least(n_mr_held, n_mr_planned)::numeric / n_mr_planned, 3)
-              WHEN n_mr_held > 0 THEN 1 ELSE 0 END;
-    st := CASE WHEN n_mr_held = 0 THEN 'fail'
-               WHEN n_mr_overdue > 0 OR s < ps OR mr_incomplete IS NOT NULL OR n_mr_signed < n_mr_minutes THEN 'warn' ELSE 'pass' END;
-    check_no := 6; checkpoint := 'Management reviews at planned intervals'; clauses := '9.3'; status := st; score := round(s, 3);
-    evidence := n_mr_held;
-    figures := format('reviews held with all inputs 9.3.2 a-g since %s: %s (planned: %s); planned reviews overdue: %s%s; last held: %s%s',
-                      to_char(t - mr, 'YYYY-MM-DD'), n_mr_held, n_mr_planned, n_mr_overdue,
-                      coalesce(' (' || mr_late || ')', ''), coalesce(to_char(last_mr, 'YYYY-MM-DD'), 'never'),
-                      coalesce('; incomplete: ' || mr_incomplete, ''))
-               || format('; minutes signed: %s of %s%s%s', n_mr_signed, n_mr_minutes,
-                         coalesce(' (unsigned: ' || mr_unsigned || ')', ''),
-                         coalesce(' (signed version superseded: ' || mr_superseded || ')', ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_mr_held = 0 THEN format('Hold a management review covering inputs 9.3.2 a-g (none since %s)', to_char(t - mr, 'YYYY-MM-DD')) END,
-                        CASE WHEN n_mr_overdue > 0 THEN format('Hold or re-plan the %s overdue management reviews: %s', n_mr_overdue, mr_late) END,
-                        CASE WHEN mr_incomplete IS NOT NULL THEN 'Record the missing inputs of the management reviews held: ' || mr_incomplete END,
-                        CASE WHEN mr_unsigned IS NOT NULL OR mr_superseded IS NOT NULL
-                             THEN 'Have top management sign the minutes of ' || concat_ws(', ', mr_unsigned, mr_superseded) || ' (isms.sign_off)' END) END;
-    RETURN NEXT;
-
-    -- (7) Evidence of improvement outcomes
-    SELECT count(*) INTO n_impr FROM isms.transition_log l
-     WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
-       AND l.at > since AND l.at <= t;
-    SELECT count(*), count(*) FILTER (WHERE l.to_state = 'closed') INTO n_ca_checked, n_ca_eff
-      FROM isms.transition_log l
-     WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
-       AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
-       AND l.at > since AND l.at <= t;
-    SELECT count(*) INTO n_obj_ach FROM isms.transition_log l
-     WHERE l.org_id = o AND l.record_table = 'isms.objective'::regclass AND l.to_state = 'achieved'
-       AND l.at > since AND l.at <= t;
-    SELECT coalesce(sum(a.rating), 0), coalesce(sum(b.rating), 0) INTO risk_then, risk_now
-      FROM isms.risk_rating_at(o, since) a
-      JOIN isms.risk_rating_at(o, t) b ON b.risk_id = a.risk_id;
-    -- a fall in residual risk counts only when the risks were reassessed
-    -- in the period: a register left alone shows no outcome
-    risk_fresh := EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.risk, t) r
-                           WHERE r.org_id = o AND r.created_at <= t
-                             AND greatest(r.updated_at, r.last_reviewed_at) > since);
-    k := (n_impr > 0)::integer + (n_ca_eff > 0)::integer + (n_obj_ach > 0)::integer
-         + (risk_now < risk_then AND risk_fresh)::integer;
-    s := round(k / 4.0, 3);
-    st := CASE WHEN k >= 3 THEN 'pass' WHEN k >= 1 THEN 'warn' ELSE 'fail' END;
-    check_no := 7; checkpoint := 'Evidence of improvement outcomes'; clauses := '10.1, 6.2, 6.1.3'; status := st; score := round(s, 3);
-    evidence := n_impr + n_ca_eff + n_obj_ach;
-    figures := format('since %s: improvements implemented: %s; corrective actions found effective: %s of %s checked; objectives achieved: %s; residual risk of the risks known then: %s -> %s%s',
-                      d_since, n_impr, n_ca_eff, n_ca_checked, n_obj_ach, risk_then, risk_now,
-                      CASE WHEN NOT risk_fresh THEN ' (no risk reassessed since then)' ELSE '' END);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_impr = 0 THEN 'Implement and record improvements (isms.improvement)' END,
-                        CASE WHEN n_ca_eff = 0 THEN 'Check corrective actions for effectiveness' END,
-                        CASE WHEN n_obj_ach = 0 THEN 'Evaluate objectives against their targets' END,
-                        CASE WHEN NOT risk_fresh THEN format('Reassess the risks (6.1.2, 8.2): none changed or was reviewed since %s', d_since)
-                             WHEN risk_now >= risk_then THEN 'Treat risks so that residual risk falls (isms.treatment_plan)' END) END;
-    RETURN NEXT;
-
-    -- (8) Corrective action with root cause and effectiveness checks
-    SELECT count(*),
-           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.corrective_action, t) a
-                                           WHERE a.org_id = o AND a.nonconformity_id = n.id
-                                             AND btrim(coalesce(a.root_cause, '')) <> ''))
-      INTO n_nc, n_nc_ca
-      FROM isms.known_as_of(NULL::isms.nonconformity, t) n
-     WHERE n.org_id = o AND n.detected_at <= t AND n.status <> 'rejected';
-    SELECT count(*) FILTER (WHERE a.status IN ('verified', 'closed')),
-           count(*) FILTER (WHERE a.status IN ('verified', 'closed') AND btrim(coalesce(a.root_cause, '')) <> ''
-                              AND a.effectiveness_checked_at IS NOT NULL
-                              AND a.effectiveness_checked_by IS DISTINCT FROM a.implemented_by),
-           count(*) FILTER (WHERE a.due_on < t::date
-                              AND a.status NOT IN (SELECT state FROM isms.workflow_state
-                                                    WHERE workflow = 'corrective_action' AND is_terminal))
-      INTO n_ca_done, n_ca_ok, n_ca_late
-      FROM isms.known_as_of(NULL::isms.corrective_action, t) a
-     WHERE a.org_id = o AND a.created_at <= t;
-    SELECT count(*) INTO n_unlinked FROM isms.known_as_of(NULL::isms.audit_finding, t) f
-     WHERE f.org_id = o AND f.finding_type = 'nonconformity' AND f.nonconformity_id IS NULL
-       AND f.status <> 'withdrawn' AND f.created_at <= t;
-    s := CASE WHEN n_nc + n_ca_done + n_unlinked > 0
-              THEN round((n_nc_ca + n_ca_ok)::numeric / (n_nc + n_ca_done + n_unlinked), 3) ELSE 0 END;
-    st := CASE WHEN n_nc + n_ca_done + n_unlinked = 0 OR s < fs THEN 'fail'
-               WHEN s < ps OR n_unlinked > 0 OR n_ca_late > 0 THEN 'warn' ELSE 'pass' END;
-    check_no := 8; checkpoint := 'Corrective action with root cause and effectiveness check'; clauses := '10.2'; status := st; score := round(s, 3);
-    evidence := n_nc_ca + n_ca_ok;
-    figures := format('nonconformities with a corrective action and root cause: %s of %s; checked corrective actions with an independent effectiveness check: %s of %s; overdue corrective actions: %s; nonconformity findings not raised as nonconformities: %s',
-                      n_nc_ca, n_nc, n_ca_ok, n_ca_done, n_ca_late, n_unlinked);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_nc + n_ca_done + n_unlinked = 0 THEN 'Record nonconformities and their corrective actions (isms.nonconformity, isms.corrective_action); an ISMS that never finds one is not credible'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_nc > n_nc_ca THEN format('Record a corrective action with its root cause for %s nonconformities', n_nc - n_nc_ca) END,
-                        CASE WHEN n_ca_done > n_ca_ok THEN format('Have %s corrective actions checked for effectiveness by someone other than the implementer', n_ca_done - n_ca_ok) END,
-                        CASE WHEN n_ca_late > 0 THEN format('Complete or re-plan %s overdue corrective actions', n_ca_late) END,
-                        CASE WHEN n_unlinked > 0 THEN format('Raise the %s nonconformity findings as nonconformities (audit_finding.nonconformity_id)', n_unlinked) END) END;
-    RETURN NEXT;
-
-    -- (9) Interested parties and their requirements recorded and reviewed
-    SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.party_requirement, t) q
-                                                         WHERE q.org_id = o AND q.party_id = p.id AND q.created_at <= t))
-      INTO n_party, n_party_bare
-      FROM isms.known_as_of(NULL::isms.interested_party, t) p WHERE p.org_id = o AND p.created_at <= t;
-    SELECT count(*) INTO n_req FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t;
-    SELECT count(*), count(*) FILTER (WHERE x.overdue) INTO n_ip, n_ip_overdue
-      FROM (SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_party) < t AS overdue
-              FROM isms.known_as_of(NULL::isms.interested_party, t) WHERE org_id = o AND created_at <= t
-            UNION ALL
-            SELECT isms.review_basis(last_reviewed_at, created_at, t) + coalesce(review_interval, iv_requirement) < t
-              FROM isms.known_as_of(NULL::isms.party_requirement, t) WHERE org_id = o AND created_at <= t) x;
-    s := CASE WHEN n_ip > 0 THEN round(1 - n_ip_overdue::numeric / n_ip, 3) ELSE 0 END;
-    st := CASE WHEN n_party = 0 OR n_req = 0 OR s < fs THEN 'fail' WHEN s < ps OR n_party_bare > 0 THEN 'warn' ELSE 'pass' END;
-    check_no := 9; checkpoint := 'Interested parties and their requirements'; clauses := '4.2'; status := st; score := round(s, 3);
-    evidence := n_ip;
-    figures := format('interested parties: %s (without requirements: %s); requirements: %s; reviewed within their interval: %s of %s',
-                      n_party, n_party_bare, n_req, n_ip - n_ip_overdue, n_ip);
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_party = 0 THEN 'Record the interested parties (isms.interested_party)' END,
-                        CASE WHEN n_req = 0 OR n_party_bare > 0 THEN 'Record the requirements of every interested party (isms.party_requirement)' END,
-                        CASE WHEN n_ip_overdue > 0 THEN format('Review %s overdue parties and requirements', n_ip_overdue) END) END;
-    RETURN NEXT;
-
-    -- (10) Documented information controlled and current
-    iv := isms.review_interval(o, 'isms.document');
-    SELECT count(*),
-           count(*) FILTER (WHERE isms.document_in_force(d.status)
-                              AND coalesce(isms.document_reviewed_at(d.org_id, d.id, d.last_reviewed_at, t), d.created_at)
-                                  + coalesce(d.review_interval, iv) >= t),
-           coalesce(array_agg(DISTINCT d.clause::text) FILTER (WHERE isms.document_in_force(d.status)
-                                                              AND d.framework = 'iso27001-2022'), '{}')
-      INTO n_doc, n_doc_current, doc_clauses
-      FROM isms.known_as_of(NULL::isms.document, t) d
-     WHERE d.org_id = o AND d.created_at <= t AND d.status <> 'retired';
-    SELECT count(*), count(*) FILTER (WHERE m.clause = ANY (doc_clauses)),
-           string_agg(m.clause, ', ' ORDER BY m.c) FILTER (WHERE m.clause <> ALL (doc_clauses))
-      INTO n_mand, n_mand_ok, missing
-      FROM (SELECT DISTINCT clause AS c, clause::text AS clause FROM isms.mandatory_information
-             WHERE framework = 'iso27001-2022' AND kind = 'document') m;
-    s := CASE WHEN n_doc > 0 THEN round(n_doc_current::numeric / n_doc, 3) ELSE 0 END;
-    st := CASE WHEN n_doc = 0 OR s < fs OR n_mand_ok * 2 < n_mand THEN 'fail'
-               WHEN s < ps OR n_mand_ok < n_mand THEN 'warn' ELSE 'pass' END;
-    check_no := 10; checkpoint := 'Documented information controlled and current'; clauses := '7.5'; status := st; score := round(s, 3);
-    evidence := n_doc_current;
-    figures := format('documents in force and reviewed within their interval: %s of %s; mandatory documents present for %s of %s clauses%s',
-                      n_doc_current, n_doc, n_mand_ok, n_mand, coalesce(' (missing: ' || missing || ')', ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_doc = 0 THEN 'Bring the ISMS documents under control (isms.document)' END,
-                        CASE WHEN n_doc > n_doc_current THEN format('Review or publish the %s documents that are overdue for review or not in force', n_doc - n_doc_current) END,
-                        CASE WHEN n_mand_ok < n_mand THEN 'Provide the mandatory documents for clauses ' || missing END) END;
-    RETURN NEXT;
-
-    -- (11) Process interactions: no siloed process, no near miss, no input
-    -- that no process outputs
-    SELECT count(*) FILTER (WHERE x.match = 'exact'),
-           string_agg(format('%s output "%s" / %s input "%s"', x.from_process, x.artifact, x.to_process, x.input_artifact),
-                      ', ' ORDER BY x.from_process_id, x.to_process_id, x.input_artifact) FILTER (WHERE x.match = 'near_miss'),
-           string_agg(format('"%s" (input of %s)', x.input_artifact, x.to_process), ', ' ORDER BY x.to_process_id, x.input_artifact)
-               FILTER (WHERE x.match = 'dangling')
-      INTO n_edges, near_names, dangling_names
-      FROM isms.process_interactions(o, t) x;
-    SELECT count(*) FILTER (WHERE x.siloed), string_agg(x.name, ', ' ORDER BY x.process_id) FILTER (WHERE x.siloed)
-      INTO n_silo, silo_names
-      FROM isms.process_links(o, t) x;
-    s := CASE WHEN n_proc > 0 THEN round(1 - n_silo::numeric / n_proc, 3) ELSE 0 END;
-    st := CASE WHEN n_proc = 0 OR n_silo > 0 THEN 'fail'
-               WHEN near_names IS NOT NULL OR dangling_names IS NOT NULL THEN 'warn' ELSE 'pass' END;
-    check_no := 11; checkpoint := 'Process interactions, no siloed process'; clauses := '4.4'; status := st; score := round(s, 3);
-    evidence := n_edges;
-    figures := format('processes: %s; interactions: %s; siloed: %s%s; near misses: %s; inputs no process outputs: %s',
-                      n_proc, n_edges, n_silo, coalesce(' (' || silo_names || ')', ''),
-                      coalesce(near_names, 'none'), coalesce(dangling_names, 'none'));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_proc = 0 THEN 'Document the ISMS processes with their inputs and outputs (isms.process, isms.process_input, isms.process_output)'
-                   ELSE concat_ws('; ',
-                        CASE WHEN n_silo > 0 THEN 'Connect the siloed processes: record which process outputs they take as inputs and which processes use their outputs (' || silo_names || ')' END,
-                        CASE WHEN near_names IS NOT NULL THEN 'Name each artifact the same on both sides: ' || near_names END,
-                        CASE WHEN dangling_names IS NOT NULL THEN 'Record the process that outputs ' || dangling_names || ', or the input''s real source' END) END;
-    RETURN NEXT;
-
-    -- (12) The core registers are maintained: no shelf-ware.  A risk
-    -- assessment not performed at planned intervals (6.1.2, 8.2) and
-    -- context, scope, policy, objectives or SoA left untouched are major
-    -- findings: a core register fails when it is empty, when nothing in it
-    -- changed or was reviewed for lookback, or when every row in force is
-    -- overdue for review; it warns when some rows are overdue.
-    SELECT count(*),
-           count(*) FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
-           string_agg(format('%s (%s)', x.title,
-                             CASE WHEN x.rows = 0 THEN 'none recorded'
-                                  ELSE concat_ws(', ', format('%s of %s overdue', x.overdue, x.in_force),
-                                                 CASE WHEN x.untouched THEN format('untouched since %s', coalesce(to_char(x.last_change_at, 'YYYY-MM-DD'), 'ever')) END) END),
-                      '; ' ORDER BY x.clause, x.register)
-               FILTER (WHERE x.rows = 0 OR x.untouched OR (x.overdue > 0 AND x.overdue = x.in_force)),
-           string_agg(format('%s (%s of %s overdue)', x.title, x.overdue, x.in_force), '; ' ORDER BY x.clause, x.register)
-               FILTER (WHERE NOT (x.rows = 0 OR x.untouched OR x.overdue = x.in_force) AND x.overdue > 0)
-      INTO n_core, n_shelf, shelf_names, core_overdue
-      FROM (SELECT z.register, z.clause, z.title, z.rows, z.untouched, z.overdue, z.last_change_at,
-                   z.rows - coalesce(a.retired, 0) AS in_force
-              FROM isms.staleness_summary(o, t, lb) z
-              LEFT JOIN (SELECT g.name AS register, w.retired FROM isms.register_activity(o, t) w
-                           JOIN isms.register g ON g.relid = w.relid) a ON a.register = z.register
-             WHERE z.register IN ('context_issue', 'scope_item', 'policy', 'risk_scale', 'risk',
-                                  'treatment_plan', 'soa_entry', 'objective')) x;
-    s := CASE WHEN n_core > 0 THEN round(1 - n_shelf::numeric / n_core, 3) ELSE 0 END;
-    st := CASE WHEN n_shelf > 0 THEN 'fail' WHEN core_overdue IS NOT NULL THEN 'warn' ELSE 'pass' END;
-    check_no := 12; checkpoint := 'Core registers maintained, no shelf-ware'; clauses := '4.1, 4.3, 5.2, 6.1.2, 6.1.3, 6.2, 8.2'; status := st; score := round(s, 3);
-    evidence := n_core - n_shelf;
-    figures := format('core registers maintained: %s of %s (nothing changed or reviewed since %s counts as untouched)%s%s',
-                      n_core - n_shelf, n_core, d_since,
-                      coalesce('; shelf-ware: ' || shelf_names, ''), coalesce('; overdue: ' || core_overdue, ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   ELSE concat_ws('; ',
-                        CASE WHEN shelf_names IS NOT NULL THEN 'Review and update the shelf-ware registers (risk assessment at planned intervals, 6.1.2 and 8.2; isms.mark_reviewed): ' || shelf_names END,
-                        CASE WHEN core_overdue IS NOT NULL THEN 'Review the overdue rows of ' || core_overdue || ' (isms.stale_items)' END) END;
-    RETURN NEXT;
-
-    -- (13) Supplier relationships (A.5.19-A.5.22): every supplier in force
-    -- (not retired) reviewed within its interval and assessed on time; a
-    -- high or critical supplier with an agreement in force that states
-    -- security requirements.  A critical supplier without one, or with an
-    -- overdue assessment, fails; any other gap, or no supplier recorded,
-    -- warns.
-    iv := isms.review_interval(o, 'isms.supplier');
-    SELECT count(*),
-           count(*) FILTER (WHERE NOT x.review_overdue AND NOT x.assessment_overdue
-                              AND (x.criticality NOT IN ('high', 'critical') OR x.secured)),
-           count(*) FILTER (WHERE x.criticality = 'critical'),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND NOT x.secured),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'critical' AND x.assessment_overdue),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality <> 'critical' AND x.assessment_overdue),
-           string_agg(x.name, ', ' ORDER BY x.name) FILTER (WHERE x.criticality = 'high' AND NOT x.secured),
-           count(*) FILTER (WHERE x.review_overdue)
-      INTO n_sup, n_sup_ok, n_crit, crit_bare, crit_late, sup_late, sup_bare, n_sup_overdue
-      FROM (SELECT p.name, p.criticality,
-                   isms.review_basis(p.last_reviewed_at, p.created_at, t) + coalesce(p.review_interval, iv) < t AS review_overdue,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_contract, t) c
-                            WHERE c.org_id = o AND c.supplier_id = p.id AND c.created_at <= t
-                              AND c.starts_on <= t::date AND (c.ends_on IS NULL OR c.ends_on >= t::date)
-                              AND c.security_requirements IS NOT NULL) AS secured,
-                   EXISTS (SELECT 1 FROM isms.known_as_of(NULL::isms.supplier_assessment, t) a
-                            WHERE a.org_id = o AND a.supplier_id = p.id AND a.created_at <= t
-                              AND a.due_on < t::date AND (a.performed_on IS NULL OR a.performed_on > t::date)) AS assessment_overdue
-              FROM isms.known_as_of(NULL::isms.supplier, t) p
-             WHERE p.org_id = o AND p.created_at <= t AND p.status <> 'retired') x;
-    s := CASE WHEN n_sup > 0 THEN round(n_sup_ok::numeric / n_sup, 3) ELSE 0 END;
-    st := CASE WHEN crit_bare IS NOT NULL OR crit_late IS NOT NULL THEN 'fail'
-               WHEN n_sup = 0 OR n_sup_ok < n_sup THEN 'warn' ELSE 'pass' END;
-    check_no := 13; checkpoint := 'Supplier relationships secured and monitored'; clauses := 'A.5.19, A.5.20, A.5.21, A.5.22'; status := st; score := round(s, 3);
-    evidence := n_sup_ok;
-    figures := format('suppliers in force: %s (critical: %s); in order: %s of %s; reviews overdue: %s%s%s%s%s',
-                      n_sup, n_crit, n_sup_ok, n_sup, n_sup_overdue,
-                      coalesce('; critical without an agreement stating security requirements: ' || crit_bare, ''),
-                      coalesce('; critical with an overdue assessment: ' || crit_late, ''),
-                      coalesce('; high without an agreement stating security requirements: ' || sup_bare, ''),
-                      coalesce('; other overdue assessments: ' || sup_late, ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_sup = 0 THEN 'Record the suppliers, the information they handle and their criticality (isms.supplier)'
-                   ELSE concat_ws('; ',
-                        CASE WHEN crit_bare IS NOT NULL OR sup_bare IS NOT NULL
-                             THEN 'Agree information security requirements with ' || concat_ws(', ', crit_bare, sup_bare)
-                                  || ' (A.5.20; isms.supplier_contract.security_requirements)' END,
-                        CASE WHEN crit_late IS NOT NULL OR sup_late IS NOT NULL
-                             THEN 'Perform the overdue assessments of ' || concat_ws(', ', crit_late, sup_late) || ' (A.5.22; isms.supplier_assessment)' END,
-                        CASE WHEN n_sup_overdue > 0 THEN format('Review the suppliers overdue for review (%s; isms.mark_reviewed)', n_sup_overdue) END) END;
-    RETURN NEXT;
-
-    -- (14) Policies acknowledged (A.5.1, A.6.3, 7.3): the audience of the
-    -- organisation (isms.policy_acknowledgement_status) has acknowledged
-    -- the version in force of every policy document.  Shares of the
-    -- audience-policy pairs acknowledged at or above pass_share pass, below
-    -- fail_share fail; no policy in force fails; no audience warns, and so
-    -- does a policy published without a version under document control
-    -- (there is nothing to acknowledge).
-    SELECT count(DISTINCT a.document_id), count(*) FILTER (WHERE a.in_audience),
-           count(*) FILTER (WHERE a.in_audience AND a.acknowledged)
-      INTO n_pol, n_pol_pairs, n_pol_acked
-      FROM isms.policy_acknowledgement_status(o, t) a;
-    SELECT count(*) FILTER (WHERE x.versioned), count(*) FILTER (WHERE NOT x.versioned),
-           string_agg(x.code, ', ' ORDER BY x.code) FILTER (WHERE NOT x.versioned)
-      INTO k, n_pol_bare, pol_bare
-      FROM (SELECT coalesce(d.code, d.id::text) AS code, d.status,
-                   EXISTS (SELECT 1 FROM isms.document_version v
-                            WHERE v.org_id = o AND v.document_id = d.id AND v.validity @> t) AS versioned
-              FROM isms.known_as_of(NULL::isms.document, t) d
-             WHERE d.org_id = o AND d.kind = 'policy' AND d.created_at <= t) x
-     WHERE x.versioned OR x.status = 'published';
-    n_pol := greatest(n_pol, k) + n_pol_bare;
-    SELECT string_agg(format('%s %s (%s of %s)', x.document_code, x.version, x.acked, x.pairs), ', ' ORDER BY x.document_code)
-      INTO pol_short
-      FROM (SELECT a.document_code, a.version, count(*) FILTER (WHERE a.acknowledged) AS acked, count(*) AS pairs
-              FROM isms.policy_acknowledgement_status(o, t) a WHERE a.in_audience
-             GROUP BY a.document_id, a.document_code, a.version
-            HAVING count(*) FILTER (WHERE a.acknowledged) < count(*)) x;
-    s := CASE WHEN n_pol_pairs > 0 THEN round(n_pol_acked::numeric / n_pol_pairs, 3) ELSE 0 END;
-    st := CASE WHEN n_pol = 0 OR (n_pol_pairs > 0 AND s < fs) THEN 'fail'
-               WHEN n_pol_pairs = 0 OR s < ps OR n_pol_bare > 0 THEN 'warn' ELSE 'pass' END;
-    check_no := 14; checkpoint := 'Policies acknowledged by staff'; clauses := 'A.5.1, A.6.3, 7.3'; status := st; score := round(s, 3);
-    evidence := n_pol_acked;
-    figures := format('policies in force: %s; acknowledgements of the version in force: %s of %s (audience x policies)%s%s',
-                      n_pol, n_pol_acked, n_pol_pairs, coalesce('; outstanding: ' || pol_short, ''),
-                      coalesce('; published without a version to acknowledge: ' || n_pol_bare || ' (' || pol_bare || ')', ''));
-    action := CASE WHEN st = 'pass' THEN 'None'
-                   WHEN n_pol = 0 THEN 'Publish the information security policy and topic-specific policies as documents of kind policy (isms.document, isms.publish_document)'
-                   ELSE concat_ws('; ',
-                        CASE WHEN pol_bare IS NOT NULL THEN 'Bring the policies published without a version under document control, so that staff can acknowledge them (isms.draft_document, isms.publish_document): ' || pol_bare END,
-                        CASE WHEN n_pol_pairs = 0 AND k > 0 THEN 'Name the staff who must acknowledge the policies: the staff register (isms.person), or memberships of their personal login roles (isms.membership)' END,
-                        CASE WHEN pol_short IS NOT NULL THEN 'Have staff acknowledge the policies in force (isms.acknowledge_policy): ' || pol_short END) END;
-    RETURN NEXT;
-END
-$$;
-COMMENT ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) IS
-    'Clause 4.4 audit readiness at as_of, from the register history and the transition log: the 10-point audit checklist plus process interactions (with near misses and inputs no process outputs), shelf-ware in the core registers, supplier relationships (A.5.19-A.5.22, check 13) and policy acknowledgement (check 14), one row per check with status pass, warn or fail, a score (0-1), the records counted, the figures behind it and what to do; shares at or above pass_share pass, below fail_share fail';
-REVOKE ALL ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION isms.clause_4_4_readiness(bigint, timestamptz, numeric, numeric, interval, interval) TO isms_reader;
 
 
 -- the audit pack: suppliers (A.5.19-A.5.22), then open tasks and policy acknowledgement
