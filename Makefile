@@ -80,6 +80,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# the trail's SHA-256 through OpenSSL, as the server's own (see trail.c)
+ifeq ($(with_ssl),openssl)
+SHLIB_LINK += -lcrypto
+endif
+
 # the library reports the version it is built for
 src/isms.o: isms.control
 

@@ -64,6 +64,10 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#ifdef USE_OPENSSL
+#include <openssl/evp.h>
+#endif
+
 /* columns of isms.trail, in table order */
 #define ATT_ORG_ID			1
 #define ATT_SEQ				2
@@ -137,6 +141,30 @@ typedef struct TrailHead
 static TrailHead head_cache;
 static bool callbacks_registered = false;
 
+/*
+ * Whether this transaction holds RowExclusiveLock on isms.trail and on the
+ * indexes of the cache above.  Appends close the relations with NoLock and
+ * keep the locks until the transaction ends, as the executor does; the
+ * next appends then take them from the relcache without going through the
+ * lock manager (opening and closing them was a fifth of a bulk append).
+ * While the locks are held no other transaction can change the table's
+ * columns or indexes (CREATE INDEX CONCURRENTLY waits for this transaction
+ * before its index takes inserts); this transaction's own DDL invalidates
+ * the cache, which clears the flag.  Cleared at transaction end and at a
+ * subtransaction abort, which releases the locks it took.
+ */
+static bool trail_locked = false;
+
+/* the relations an append writes, open for one entry */
+typedef struct TrailRels
+{
+	Relation	rel;
+	Oid			pkey_relid;
+	int			nindexes;
+	Relation   *indexes;
+	IndexInfo **info;
+} TrailRels;
+
 static const uint8 genesis_hash[TRAIL_HASH_LEN] = {0};
 
 PG_FUNCTION_INFO_V1(trail_append_sql);
@@ -153,6 +181,7 @@ trail_relcache_invalidate(Oid relid)
 		trail_relid = InvalidOid;
 		trail_pkey_relid = InvalidOid;
 		head_cache.valid = false;
+		trail_locked = false;
 	}
 	if (relid == InvalidOid || relid == name_cache_relid)
 		name_cache_relid = InvalidOid;
@@ -162,6 +191,7 @@ static void
 trail_xact_cb(XactEvent event, void *arg)
 {
 	head_cache.valid = false;
+	trail_locked = false;
 }
 
 static void
@@ -169,7 +199,10 @@ trail_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 				 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		head_cache.valid = false;
+		trail_locked = false;
+	}
 }
 
 static void
@@ -333,24 +366,53 @@ trail_record_table_name(Oid relid)
 	return name_cache_name;
 }
 
+/* n as exactly width decimal digits, zero-padded, at p; returns the end */
+static inline char *
+trail_put_digits(char *p, int n, int width)
+{
+	char	   *end = p + width;
+
+	while (width-- > 0)
+	{
+		p[width] = '0' + n % 10;
+		n /= 10;
+	}
+	return end;
+}
+
 /*
  * The canonical text of a timestamp: UTC, ISO 8601, always six fractional
- * digits.  Returns false for a value outside years 1-9999 (or infinite),
- * which the trail never records.
+ * digits ("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", written out by hand: the
+ * trail formats one per entry).  Returns false for a value outside years
+ * 1-9999 (or infinite), which the trail never records.
  */
 bool
 isms_trail_format_timestamp(TimestampTz ts, char *buf)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
+	char	   *p = buf;
 
 	if (TIMESTAMP_NOT_FINITE(ts) ||
 		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0 ||
 		tm.tm_year < 1 || tm.tm_year > 9999)
 		return false;
-	snprintf(buf, TRAIL_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-			 tm.tm_year, tm.tm_mon, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+	p = trail_put_digits(p, tm.tm_year, 4);
+	*p++ = '-';
+	p = trail_put_digits(p, tm.tm_mon, 2);
+	*p++ = '-';
+	p = trail_put_digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = trail_put_digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = trail_put_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = trail_put_digits(p, tm.tm_sec, 2);
+	*p++ = '.';
+	p = trail_put_digits(p, (int) fsec, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	Assert(p - buf == TRAIL_TS_LEN - 1);
 	return true;
 }
 
@@ -393,61 +455,167 @@ isms_trail_encode_int8(StringInfo buf, int64 value)
 }
 
 /*
- * hash = SHA-256(prev_hash || encoding), where encoding is the netstrings
- * of org_id, seq, recorded_at, actor, record_table, record_id, action and
- * payload, in that order, then login_role and source when login_role is
- * not NULL (entries written before 0.2.0 have neither and keep their
- * hash).  The README documents it for auditors.
+ * A field of the canonical encoding whose bytes are already UTF-8 (digits,
+ * the timestamp, any text in a UTF-8 database), written in place.
  */
-static void
-trail_hash(const uint8 *prev_hash, int64 org_id, int64 seq,
-		   const char *recorded_at, const char *actor,
-		   const char *record_table, int64 record_id, const char *action,
-		   const char *payload, int payload_len, const char *login_role,
-		   const char *source, uint8 *result)
+static inline void
+trail_encode_utf8(StringInfo buf, const char *data, int len)
 {
-	StringInfoData buf;
-	pg_cryptohash_ctx *ctx;
+	char	   *p;
 
-	initStringInfo(&buf);
-	isms_trail_encode_int8(&buf, org_id);
-	isms_trail_encode_int8(&buf, seq);
-	isms_trail_encode_field(&buf, recorded_at, strlen(recorded_at));
-	isms_trail_encode_field(&buf, actor, strlen(actor));
-	isms_trail_encode_field(&buf, record_table, strlen(record_table));
-	isms_trail_encode_int8(&buf, record_id);
-	isms_trail_encode_field(&buf, action, strlen(action));
-	isms_trail_encode_field(&buf, payload, payload_len);
-	if (login_role != NULL)
+	enlargeStringInfo(buf, len + 12);
+	p = buf->data + buf->len;
+	p += pg_ultoa_n((uint32) len, p);
+	*p++ = ':';
+	memcpy(p, data, len);
+	p += len;
+	*p++ = ',';
+	*p = '\0';
+	buf->len = p - buf->data;
+}
+
+static inline void
+trail_encode_text(StringInfo buf, const char *data, bool utf8db)
+{
+	if (utf8db)
+		trail_encode_utf8(buf, data, strlen(data));
+	else
+		isms_trail_encode_field(buf, data, strlen(data));
+}
+
+static inline void
+trail_encode_int8(StringInfo buf, int64 value)
+{
+	char		num[MAXINT8LEN + 1];
+
+	trail_encode_utf8(buf, num, pg_lltoa(value, num));
+}
+
+/*
+ * SHA-256 of one buffer.  With OpenSSL, one digest context serves the
+ * backend: a pg_cryptohash context per entry, whose initialisation makes
+ * OpenSSL 3 look the digest up by name each time, cost about as much as the
+ * hashing itself.  The context holds no memory of PostgreSQL's and nothing
+ * between two calls, so an error half-way leaves nothing to release.
+ */
+#ifdef USE_OPENSSL
+static EVP_MD_CTX *sha256_ctx = NULL;
+static const EVP_MD *sha256_md = NULL;
+#endif
+
+static void
+trail_sha256(const uint8 *data, size_t len, uint8 *result)
+{
+#ifdef USE_OPENSSL
+	unsigned int outlen = 0;
+
+	if (sha256_ctx == NULL)
 	{
-		isms_trail_encode_field(&buf, login_role, strlen(login_role));
-		isms_trail_encode_field(&buf, source, strlen(source));
-	}
+		EVP_MD_CTX *ctx;
+		const EVP_MD *md;
 
-	ctx = pg_cryptohash_create(PG_SHA256);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+#else
+		md = EVP_sha256();
+#endif
+		if (md == NULL)
+			elog(ERROR, "could not find the SHA-256 digest of OpenSSL");
+		ctx = EVP_MD_CTX_new();
+		if (ctx == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		sha256_md = md;
+		sha256_ctx = ctx;
+	}
+	if (EVP_DigestInit_ex(sha256_ctx, sha256_md, NULL) != 1 ||
+		EVP_DigestUpdate(sha256_ctx, data, len) != 1 ||
+		EVP_DigestFinal_ex(sha256_ctx, result, &outlen) != 1 ||
+		outlen != TRAIL_HASH_LEN)
+		elog(ERROR, "could not compute SHA-256");
+#else
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
 	if (ctx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, prev_hash, TRAIL_HASH_LEN) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
+		pg_cryptohash_update(ctx, data, len) < 0 ||
 		pg_cryptohash_final(ctx, result, TRAIL_HASH_LEN) < 0)
 		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
 	pg_cryptohash_free(ctx);
-	pfree(buf.data);
+#endif
 }
 
-/* payload as canonical text: jsonb's own output */
-static char *
-trail_payload_text(Jsonb *payload, int *len)
-{
-	StringInfoData out;
+/*
+ * The buffers of the encoding and of the payload's text, kept across
+ * entries (one per entry cost an allocation and its growth each time); a
+ * buffer that an unusually large payload grew is given back.
+ */
+#define TRAIL_BUFFER_KEEP	(64 * 1024)
+static StringInfoData enc_buf;
+static StringInfoData payload_buf;
 
-	initStringInfo(&out);
-	JsonbToCString(&out, &payload->root, VARSIZE(payload));
-	*len = out.len;
-	return out.data;
+static void
+trail_buffer_reset(StringInfo buf)
+{
+	if (buf->data != NULL && buf->maxlen > TRAIL_BUFFER_KEEP)
+	{
+		pfree(buf->data);
+		buf->data = NULL;
+	}
+	if (buf->data == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(buf);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	resetStringInfo(buf);
+}
+
+/*
+ * hash = SHA-256(prev_hash || encoding), where encoding is the netstrings
+ * of org_id, seq, recorded_at, actor, record_table, record_id, action and
+ * payload (jsonb's own text output), in that order, then login_role and
+ * source when login_role is not NULL (entries written before 0.2.0 have
+ * neither and keep their hash).  The README documents it for auditors.
+ */
+static void
+trail_hash(const uint8 *prev_hash, int64 org_id, int64 seq,
+		   const char *recorded_at, const char *actor,
+		   const char *record_table, int64 record_id, const char *action,
+		   Jsonb *payload, const char *login_role,
+		   const char *source, uint8 *result)
+{
+	StringInfo	buf = &enc_buf;
+	bool		utf8db = GetDatabaseEncoding() == PG_UTF8;
+
+	trail_buffer_reset(&enc_buf);
+	trail_buffer_reset(&payload_buf);
+	JsonbToCString(&payload_buf, &payload->root, VARSIZE(payload));
+
+	appendBinaryStringInfo(buf, (const char *) prev_hash, TRAIL_HASH_LEN);
+	trail_encode_int8(buf, org_id);
+	trail_encode_int8(buf, seq);
+	trail_encode_utf8(buf, recorded_at, strlen(recorded_at));
+	trail_encode_text(buf, actor, utf8db);
+	trail_encode_text(buf, record_table, utf8db);
+	trail_encode_int8(buf, record_id);
+	trail_encode_text(buf, action, utf8db);
+	if (utf8db)
+		trail_encode_utf8(buf, payload_buf.data, payload_buf.len);
+	else
+		isms_trail_encode_field(buf, payload_buf.data, payload_buf.len);
+	if (login_role != NULL)
+	{
+		trail_encode_text(buf, login_role, utf8db);
+		trail_encode_text(buf, source, utf8db);
+	}
+
+	trail_sha256((const uint8 *) buf->data, buf->len, result);
 }
 
 static bytea *
@@ -502,25 +670,81 @@ trail_read_head(Relation rel, Relation pkey, int64 org_id,
 }
 
 /*
- * Inserts a formed tuple into the heap and every index of the trail, as
- * CatalogTupleInsert() does: the index keys are plain columns, taken from
- * the values the tuple was formed from.
+ * Opens isms.trail and its indexes for an append: the first append of a
+ * transaction (or the first after an invalidation) locks them, the next
+ * ones rely on the locks this transaction holds (see trail_locked).
  */
 static void
-trail_insert_tuple(Relation rel, HeapTuple tuple, Datum *values, bool *nulls)
+trail_open_append(TrailRels *r)
+{
+	for (;;)
+	{
+		bool		locked = trail_locked && OidIsValid(trail_relid);
+		LOCKMODE	mode = locked ? NoLock : RowExclusiveLock;
+		int			i;
+
+		if (locked)
+		{
+			r->rel = relation_open(trail_relid, NoLock);
+			r->pkey_relid = trail_pkey_relid;
+		}
+		else
+			r->rel = trail_open(RowExclusiveLock, &r->pkey_relid);
+		r->nindexes = trail_nindexes;
+		r->info = trail_index_info;
+		r->indexes = palloc(sizeof(Relation) * Max(r->nindexes, 1));
+		for (i = 0; i < r->nindexes; i++)
+			r->indexes[i] = index_open(trail_index_oids[i], mode);
+
+		/* opening may have processed an invalidation of the cache */
+		if (OidIsValid(trail_relid) && RelationGetRelid(r->rel) == trail_relid)
+		{
+			trail_locked = true;
+			return;
+		}
+		for (i = 0; i < r->nindexes; i++)
+			index_close(r->indexes[i], NoLock);
+		relation_close(r->rel, NoLock);
+		pfree(r->indexes);
+		trail_locked = false;
+	}
+}
+
+/* Closes what trail_open_append() opened; the locks stay until commit. */
+static void
+trail_close_append(TrailRels *r)
 {
 	int			i;
 
-	simple_heap_insert(rel, tuple);
+	for (i = 0; i < r->nindexes; i++)
+		index_close(r->indexes[i], NoLock);
+	relation_close(r->rel, NoLock);
+	pfree(r->indexes);
+}
 
-	for (i = 0; i < trail_nindexes; i++)
+/*
+ * Inserts a formed tuple into the heap and every index of the trail that
+ * takes inserts, as CatalogTupleInsert() does: the index keys are plain
+ * columns, taken from the values the tuple was formed from.
+ */
+static void
+trail_insert_tuple(TrailRels *r, HeapTuple tuple, Datum *values, bool *nulls)
+{
+	int			i;
+
+	simple_heap_insert(r->rel, tuple);
+
+	for (i = 0; i < r->nindexes; i++)
 	{
-		IndexInfo  *info = trail_index_info[i];
-		Relation	index = index_open(trail_index_oids[i], RowExclusiveLock);
+		IndexInfo  *info = r->info[i];
+		Relation	index = r->indexes[i];
 		Datum		ivalues[INDEX_MAX_KEYS];
 		bool		inulls[INDEX_MAX_KEYS];
 		int			k;
 
+		/* an index CREATE INDEX CONCURRENTLY has not made ready yet */
+		if (!info->ii_ReadyForInserts)
+			continue;
 		for (k = 0; k < info->ii_NumIndexAttrs; k++)
 		{
 			AttrNumber	attno = info->ii_IndexAttrNumbers[k];
@@ -528,10 +752,9 @@ trail_insert_tuple(Relation rel, HeapTuple tuple, Datum *values, bool *nulls)
 			ivalues[k] = values[attno - 1];
 			inulls[k] = nulls[attno - 1];
 		}
-		index_insert(index, ivalues, inulls, &tuple->t_self, rel,
+		index_insert(index, ivalues, inulls, &tuple->t_self, r->rel,
 					 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 					 false, info);
-		index_close(index, RowExclusiveLock);
 	}
 }
 
@@ -561,12 +784,10 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 	const char *login_role;
 	const char *source = by_hand ? "hand" : "engine";
 	const char *record_table;
-	char	   *payload_text;
-	int			payload_len;
 	Datum		values[TRAIL_NATTS];
 	bool		nulls[TRAIL_NATTS] = {0};
 	HeapTuple	tuple;
-	Oid			pkey_relid;
+	TrailRels	rels;
 
 	PreventCommandIfReadOnly("isms.trail_append()");
 	PreventCommandIfParallelMode("isms.trail_append()");
@@ -580,7 +801,8 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 	actor = isms_current_actor();
 	login_role = isms_current_login();
 
-	rel = trail_open(RowExclusiveLock, &pkey_relid);
+	trail_open_append(&rels);
+	rel = rels.rel;
 
 	/* serialise appends to this organisation until commit */
 	if (!(head_cache.valid && head_cache.org_id == org_id))
@@ -592,7 +814,7 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 							 (uint32) org_id, TRAIL_LOCK_CLASS);
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 
-		pkey = index_open(pkey_relid, AccessShareLock);
+		pkey = index_open(rels.pkey_relid, AccessShareLock);
 		head_cache.valid = false;
 		head_cache.org_id = org_id;
 		if (!trail_read_head(rel, pkey, org_id, &head_cache.seq,
@@ -615,10 +837,8 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 	if (payload == NULL)
 		payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 													 CStringGetDatum("{}")));
-	payload_text = trail_payload_text(payload, &payload_len);
-
 	trail_hash(prev_hash, org_id, seq, ts, actor, record_table, record_id,
-			   action, payload_text, payload_len, login_role, source, hash);
+			   action, payload, login_role, source, hash);
 
 	values[ATT_ORG_ID - 1] = Int64GetDatum(org_id);
 	values[ATT_SEQ - 1] = Int64GetDatum(seq);
@@ -634,11 +854,10 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 	values[ATT_SOURCE - 1] = PointerGetDatum(cstring_to_text(source));
 
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	trail_insert_tuple(rel, tuple, values, nulls);
+	trail_insert_tuple(&rels, tuple, values, nulls);
 	heap_freetuple(tuple);
-	pfree(payload_text);
 
-	table_close(rel, RowExclusiveLock);
+	trail_close_append(&rels);
 
 	/* the new entry is the head from now on */
 	head_cache.seq = seq;
@@ -1061,16 +1280,13 @@ verify_trail(PG_FUNCTION_ARGS)
 
 		if (complete)
 		{
-			char	   *payload;
-			int			payload_len;
 			bool		isnull2;
 
-			payload = trail_payload_text(DatumGetJsonbP(slot_getattr(slot, ATT_PAYLOAD, &isnull2)),
-										 &payload_len);
 			trail_hash(prev, org_id, seq, ts, actor, record_table,
 					   DatumGetInt64(slot_getattr(slot, ATT_RECORD_ID, &isnull2)),
-					   action, payload, payload_len, login_role, source,
-					   computed);
+					   action,
+					   DatumGetJsonbP(slot_getattr(slot, ATT_PAYLOAD, &isnull2)),
+					   login_role, source, computed);
 		}
 		if (!complete || memcmp(computed, stored, TRAIL_HASH_LEN) != 0)
 		{
