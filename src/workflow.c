@@ -893,9 +893,10 @@ encode_text_att(StringInfo buf, HeapTuple tuple, TupleDesc desc, int att)
 
 /*
  * The digest of a batch's rows as they are now, read back through the
- * primary key (org_id, log_id) in log_id order, in the encoding of digest_rows(): for a
- * transaction that changed log rows after writing them (a superuser's
- * import of history, which dates them).  Returns how many rows it found.
+ * primary key (org_id, log_id) in log_id order, in the encoding of
+ * digest_rows(): for a transaction that changed log rows after writing
+ * them (a superuser's import of history, which dates them).  Returns how
+ * many rows it found.
  */
 static int
 digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
