@@ -15,11 +15,8 @@
 -- function call per row.
 
 -- One organisation's transition log in order: workflow_activity (and any
--- reader of one organisation's moves) reads it by index, filtered on
--- org_id or, through the join, on org_code.
-CREATE INDEX transition_log_org_idx ON isms.transition_log (org_id, log_id);
-COMMENT ON INDEX isms.transition_log_org_idx IS
-    'One organisation''s transition log in order (isms_report.workflow_activity for one organisation)';
+-- reader of one organisation's moves) reads it through the log's primary
+-- key (org_id, log_id), filtered on org_id or, through the join, on org_code.
 
 -- When a row's periodic review falls due: last review (or creation) plus
 -- its own interval, else the organisation's register setting, else the

@@ -893,9 +893,10 @@ encode_text_att(StringInfo buf, HeapTuple tuple, TupleDesc desc, int att)
 
 /*
  * The digest of a batch's rows as they are now, read back through the
- * primary key in log_id order, in the encoding of digest_rows(): for a
- * transaction that changed log rows after writing them (a superuser's
- * import of history, which dates them).  Returns how many rows it found.
+ * primary key (org_id, log_id) in log_id order, in the encoding of
+ * digest_rows(): for a transaction that changed log rows after writing
+ * them (a superuser's import of history, which dates them).  Returns how
+ * many rows it found.
  */
 static int
 digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
@@ -904,7 +905,7 @@ digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
 	TupleDesc	desc = RelationGetDescr(logrel);
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	ScanKeyData keys[2];
+	ScanKeyData keys[3];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	StringInfoData buf;
@@ -914,11 +915,14 @@ digest_batch(SealBatch *b, Relation logrel, Oid pkey, FullTransactionId xid,
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
 		elog(ERROR, "could not start SHA-256: %s", pg_cryptohash_error(ctx));
-	ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE,
+	/* the primary key is (org_id, log_id): heap attributes 2 and 1 */
+	ScanKeyInit(&keys[0], 2, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(b->org_id));
+	ScanKeyInit(&keys[1], 1, BTGreaterEqualStrategyNumber, F_INT8GE,
 				Int64GetDatum(b->first_log_id));
-	ScanKeyInit(&keys[1], 1, BTLessEqualStrategyNumber, F_INT8LE,
+	ScanKeyInit(&keys[2], 1, BTLessEqualStrategyNumber, F_INT8LE,
 				Int64GetDatum(b->last_log_id));
-	scan = systable_beginscan(logrel, pkey, true, SnapshotSelf, 2, keys);
+	scan = systable_beginscan(logrel, pkey, true, SnapshotSelf, 3, keys);
 	initStringInfo(&buf);
 	while ((tuple = systable_getnext(scan)) != NULL)
 	{
@@ -1082,51 +1086,138 @@ pending_cmp(const void *a, const void *b)
 	return la < lb ? -1 : (la > lb ? 1 : 0);
 }
 
+/* organisations a batch is grouped by without sorting it */
+#define GROUP_ORGS 32
+
+/*
+ * Orders rows (queued in log_id order) by organisation, keeping log_id
+ * order within each: a stable counting pass over the few organisations a
+ * batch usually has, a sort otherwise.
+ */
+static void
+group_by_org(PendingLog **rows, int n)
+{
+	int64		orgs[GROUP_ORGS];
+	int			counts[GROUP_ORGS];
+	int			norgs = 0;
+	int			last = 0;
+	int			i;
+	PendingLog **grouped;
+
+	for (i = 0; i < n; i++)
+	{
+		int64		org = DatumGetInt64(rows[i]->values[1]);
+
+		if (i > 0 && DatumGetInt64(rows[i]->values[0]) <
+			DatumGetInt64(rows[i - 1]->values[0]))
+			break;
+		if (norgs > 0 && orgs[last] == org)
+		{
+			counts[last]++;
+			continue;
+		}
+		for (last = 0; last < norgs && orgs[last] != org; last++)
+			;
+		if (last == norgs)
+		{
+			if (norgs == GROUP_ORGS)
+				break;
+			orgs[norgs] = org;
+			counts[norgs++] = 0;
+		}
+		counts[last]++;
+	}
+	if (i < n)
+	{
+		qsort(rows, n, sizeof(PendingLog *), pending_cmp);
+		return;
+	}
+	if (norgs <= 1)
+		return;
+
+	/* organisations in ascending order, as the seal lists them */
+	for (i = 1; i < norgs; i++)
+	{
+		int64		o = orgs[i];
+		int			c = counts[i];
+		int			k = i - 1;
+
+		for (; k >= 0 && orgs[k] > o; k--)
+		{
+			orgs[k + 1] = orgs[k];
+			counts[k + 1] = counts[k];
+		}
+		orgs[k + 1] = o;
+		counts[k + 1] = c;
+	}
+	/* counts become each organisation's next position */
+	for (i = 0, last = 0; i < norgs; i++)
+	{
+		int			c = counts[i];
+
+		counts[i] = last;
+		last += c;
+	}
+	grouped = palloc(sizeof(PendingLog *) * n);
+	for (i = 0; i < n; i++)
+	{
+		int64		org = DatumGetInt64(rows[i]->values[1]);
+		int			k;
+
+		for (k = 0; orgs[k] != org; k++)
+			;
+		grouped[counts[k]++] = rows[i];
+	}
+	memcpy(rows, grouped, sizeof(PendingLog *) * n);
+	pfree(grouped);
+}
+
 /*
  * Writes the pending log rows of the current subtransaction (and of its
  * committed children) in one batch.  Rows queued by an enclosing
  * subtransaction stay pending: written here, they would vanish with this
  * subtransaction if it aborted, while their moves stand.  The statement
  * that queued them writes them when it ends.
+ *
+ * The rows are written grouped by organisation, as they are sealed: each
+ * organisation's entries then go into the primary key (org_id, log_id)
+ * one after the other, on the same leaf page.
  */
 static void
 flush_pending(void)
 {
-	TableInserter *ti = NULL;
+	TableInserter *ti;
 	SubTransactionId current = GetCurrentSubTransactionId();
 	int			i;
 	int			kept = 0;
 	PendingLog **written;
 	int			nwritten = 0;
+	int			start = 0;
 
 	if (npending == 0)
 		return;
 	written = palloc(sizeof(PendingLog *) * npending);
 	for (i = 0; i < npending; i++)
+		if (pending[i].subid >= current)
+			written[nwritten++] = &pending[i];
+
+	if (nwritten > 0)
 	{
-		if (pending[i].subid < current)
-			continue;
+		group_by_org(written, nwritten);
+
 		/*
 		 * The log is append-only, and a bulk move's batches follow each
 		 * other: no free space to look for, and no bulk-insert ring whose
 		 * pages this backend would have to write out itself.
 		 */
-		if (ti == NULL)
-			ti = table_inserter_begin_ext(log_relid,
-										  TABLE_INSERTER_APPEND_ONLY |
-										  TABLE_INSERTER_SHARED_BUFFERS);
-		table_inserter_add(ti, pending[i].values, pending[i].nulls);
-		written[nwritten++] = &pending[i];
-	}
-	if (ti != NULL)
+		ti = table_inserter_begin_ext(log_relid,
+									  TABLE_INSERTER_APPEND_ONLY |
+									  TABLE_INSERTER_SHARED_BUFFERS);
+		for (i = 0; i < nwritten; i++)
+			table_inserter_add(ti, written[i]->values, written[i]->nulls);
 		table_inserter_end(ti);
 
-	/* one seal per organisation in the batch */
-	if (nwritten > 0)
-	{
-		int			start = 0;
-
-		qsort(written, nwritten, sizeof(PendingLog *), pending_cmp);
+		/* one seal per organisation in the batch */
 		for (i = 1; i <= nwritten; i++)
 			if (i == nwritten ||
 				DatumGetInt64(written[i]->values[1]) != DatumGetInt64(written[start]->values[1]))

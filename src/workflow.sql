@@ -157,11 +157,16 @@ CREATE TABLE isms.transition_log (
     xact_id      xid8 NOT NULL,
     record_table_name text,
     login_role   text,
-    PRIMARY KEY (log_id)
+    -- organisation first: one B-tree serves the key, one organisation's log
+    -- in order (isms_report.workflow_activity, the seal's batches, a
+    -- member's poll of the outbox) and distribution by organisation
+    PRIMARY KEY (org_id, log_id)
 );
 CREATE SEQUENCE isms.transition_log_log_id_seq CACHE 64 OWNED BY isms.transition_log.log_id;
 ALTER TABLE isms.transition_log ALTER log_id SET DEFAULT nextval('isms.transition_log_log_id_seq');
-CREATE INDEX transition_log_at ON isms.transition_log USING brin (at);
+-- log_id without the organisation (a superuser's isms.events_after) is
+-- read through the block ranges: log ids grow with the table
+CREATE INDEX transition_log_at ON isms.transition_log USING brin (at, log_id);
 -- the moves of a record (creations left out, so a bulk INSERT pays nothing):
 -- a record that has moved is not deleted
 CREATE INDEX transition_log_record ON isms.transition_log (record_table, record_id)
