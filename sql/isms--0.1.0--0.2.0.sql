@@ -8903,8 +8903,7 @@ GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
 -- == logkeys: the transition log's keys ==
 -- The log's primary key leads with the organisation and replaces the index
 -- (org_id, log_id) of one organisation's log: one B-tree entry less per
--- move (the index the drivers section would add is not made).  log_id
--- alone is read through the block ranges.
+-- move.  log_id alone is read through the block ranges.
 ALTER TABLE isms.transition_log DROP CONSTRAINT transition_log_pkey;
 ALTER TABLE isms.transition_log ADD PRIMARY KEY (org_id, log_id);
 DROP INDEX isms.transition_log_at;
