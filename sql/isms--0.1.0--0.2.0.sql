@@ -8904,6 +8904,223 @@ REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
 
 
+-- == citus2: row-level security policies without a subquery ==
+
+-- Every per-organisation policy reads isms.visible_orgs() per row instead
+-- of (SELECT isms.member_orgs())::bigint[]: Citus refuses a policy with a
+-- subquery, and the kept answer costs less per row than the InitPlan's
+-- array.  The builders make the new form for registers and history tables
+-- added later.
+CREATE OR REPLACE FUNCTION isms.visible_orgs() RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'isms_visible_orgs'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.visible_orgs() IS
+    'Organisations the current user may see and write under row-level security: isms.member_orgs(current_user), the form every policy reads per row';
+REVOKE ALL ON FUNCTION isms.visible_orgs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.visible_orgs() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.setup_register(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    reg isms.register;
+    relname text;
+    seq text;
+BEGIN
+    SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
+    SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
+    PERFORM isms.comment_common_columns(rel);
+    -- idempotent: an upgrade script runs it again over every register
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
+    EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
+    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY (isms.visible_orgs())) '
+                   'WITH CHECK (org_id = ANY (isms.visible_orgs()))', rel);
+    EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+    EXECUTE format('GRANT SELECT ON %s TO isms_reader', rel);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO isms_editor', rel);
+    IF reg.audit_record THEN
+        EXECUTE format('GRANT INSERT, UPDATE ON %s TO isms_auditor', rel);
+    END IF;
+    PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+    seq := pg_catalog.pg_get_serial_sequence(rel::text, 'id');
+    IF seq IS NOT NULL THEN
+        PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.setup_register(regclass) IS
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments; idempotent, so an upgrade script can run it again';
+REVOKE ALL ON FUNCTION isms.setup_register(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION isms.enable_history(register regclass,
+                                    valid_from_column name DEFAULT 'updated_at')
+    RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    nsp      name;
+    rel      name;
+    kind     "char";
+    hist     regclass;
+    histname name;
+    col      record;
+    builtin  boolean := false;
+    stamped  boolean;
+BEGIN
+    SELECT n.nspname, c.relname, c.relkind INTO nsp, rel, kind
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = register;
+    IF kind IS DISTINCT FROM 'r' THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it is not a plain table', register
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'History is kept for registers, which are plain tables.';
+    END IF;
+    IF (SELECT count(*) FROM pg_attribute
+         WHERE attrelid = register AND attname IN ('org_id', 'id')
+           AND atttypid = 'bigint'::regtype AND NOT attisdropped) <> 2 THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has no bigint columns org_id and id', register
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'A register is keyed by (org_id bigint, id bigint).';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute
+                    WHERE attrelid = register AND attname = valid_from_column
+                      AND atttypid = 'timestamptz'::regtype AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has no timestamptz column %', register, valid_from_column
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Name the column that holds when the row''s current version began, such as updated_at.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_attribute
+                WHERE attrelid = register AND attname IN ('valid', 'changed_by', 'change')
+                  AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has a column named valid, changed_by or change', register
+            USING ERRCODE = 'duplicate_column',
+                  HINT = 'Those names are the history table''s own columns; rename the register''s column.';
+    END IF;
+
+    SELECT h.history_table INTO hist FROM isms.history_config h WHERE h.relid = register;
+    IF hist IS NULL THEN
+        histname := rel;
+        IF to_regclass(format('isms_history.%I', histname)) IS NOT NULL THEN
+            histname := nsp || '_' || rel;
+        END IF;
+        -- LIKE copies names, types and collations, no defaults, identity or
+        -- generation; NOT NULL goes too, as history rows are inserted
+        -- directly and a later ALTER of the register could make it wrong
+        EXECUTE format('CREATE TABLE isms_history.%I (LIKE %s INCLUDING COMMENTS)', histname, register);
+        hist := format('isms_history.%I', histname)::regclass;
+        FOR col IN SELECT attname FROM pg_attribute
+                    WHERE attrelid = hist AND attnum > 0 AND attnotnull AND NOT attisdropped
+        LOOP
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', hist, col.attname);
+        END LOOP;
+        EXECUTE format('ALTER TABLE %s ADD COLUMN valid tstzrange NOT NULL, '
+                       'ADD COLUMN changed_by text NOT NULL, ADD COLUMN change text NOT NULL', hist);
+        -- no index by default: as_of() scans history whole anyway, and an
+        -- index would cost every captured row; capture maintains any index
+        -- added later for per-record lookups
+        EXECUTE format('COMMENT ON TABLE %s IS %L', hist,
+                       format('Superseded versions of the rows of %s, each valid during valid; append-only', register));
+        EXECUTE format('COMMENT ON COLUMN %s.valid IS %L', hist,
+                       format('When this version was in force: [its %I, the next version''s %I or the deletion)', valid_from_column, valid_from_column));
+        EXECUTE format('COMMENT ON COLUMN %s.changed_by IS %L', hist, 'Who superseded this version: isms.actor, else the current user');
+        EXECUTE format('COMMENT ON COLUMN %s.change IS %L', hist, 'UPDATE or DELETE: the statement that superseded this version');
+        EXECUTE format('CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION isms.append_only(''history'')', hist);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER history_append_only', hist);
+        EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', hist);
+        EXECUTE format('GRANT SELECT ON TABLE %s TO isms_admin, isms_editor, isms_auditor, isms_reader', hist);
+        -- a register's history is as private as the register: members only
+        IF EXISTS (SELECT 1 FROM pg_attribute
+                    WHERE attrelid = register AND attname = 'org_id' AND NOT attisdropped) THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', hist);
+            EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', hist);
+            EXECUTE format('CREATE POLICY member ON %s FOR SELECT '
+                           'USING (org_id = ANY (isms.visible_orgs()))', hist);
+        END IF;
+        -- inside CREATE EXTENSION the table belongs to the extension: have
+        -- pg_dump dump its rows
+        BEGIN
+            PERFORM pg_extension_config_dump(hist, '');
+            builtin := true;
+        EXCEPTION WHEN OTHERS THEN
+            builtin := false;
+        END;
+        INSERT INTO isms.history_config (relid, history_table, valid_from_column, builtin)
+        VALUES (register, hist, valid_from_column, builtin);
+    ELSE
+        PERFORM isms.history_sync_columns(register);
+        UPDATE isms.history_config h SET valid_from_column = enable_history.valid_from_column
+         WHERE h.relid = register;
+    END IF;
+
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_update') THEN
+        EXECUTE format('DROP TRIGGER isms_history_update ON %s', register);
+    END IF;
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_delete') THEN
+        EXECUTE format('DROP TRIGGER isms_history_delete ON %s', register);
+    END IF;
+    -- A register whose last BEFORE UPDATE row trigger is isms.stamp()
+    -- hands capture the start of every new version it stamps (the clock
+    -- after the row lock), which is where the superseded one ends: capture
+    -- then needs only the old rows, and PostgreSQL does not keep a second
+    -- copy of every updated row for it.  Otherwise the new rows say where
+    -- each old version ends.  (Capture checks the triggers again at every
+    -- UPDATE and each handed start against its row, so a trigger added
+    -- later cannot make it wrong, only slower.)
+    stamped := valid_from_column = 'updated_at' AND coalesce((
+        SELECT t.tgfoid = 'isms.stamp()'::regprocedure AND t.tgattr = ''::int2vector AND t.tgqual IS NULL
+          FROM pg_trigger t
+         WHERE t.tgrelid = register AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+           AND t.tgtype & (1 | 2 | 16) = (1 | 2 | 16)   -- ROW, BEFORE, UPDATE
+         ORDER BY t.tgname DESC LIMIT 1), false);
+    EXECUTE format('CREATE TRIGGER isms_history_update AFTER UPDATE ON %s '
+                   'REFERENCING OLD TABLE AS isms_old %s'
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
+                   register, CASE WHEN stamped THEN '' ELSE 'NEW TABLE AS isms_new ' END,
+                   hist::text, valid_from_column);
+    EXECUTE format('CREATE TRIGGER isms_history_delete AFTER DELETE ON %s '
+                   'REFERENCING OLD TABLE AS isms_old '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
+                   register, hist::text, valid_from_column);
+    RETURN hist;
+END
+$$;
+COMMENT ON FUNCTION isms.enable_history(regclass, name) IS
+    'Keeps the history of a register: creates its history table isms_history.<name> and the capture triggers; run again after adding columns to the register';
+REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
+
+
+DO $$
+DECLARE
+    p record;
+    -- as pg_get_expr() prints it, isms. left out when isms is on the search path
+    old_form constant text := '^\(org_id = ANY \(\( SELECT (isms\.)?member_orgs\(\) AS member_orgs\)::bigint\[\]\)\)$';
+    new_form constant text := '(org_id = ANY (isms.visible_orgs()))';
+BEGIN
+    FOR p IN SELECT po.polname, po.polrelid::regclass AS rel,
+                    pg_catalog.pg_get_expr(po.polqual, po.polrelid) AS qual,
+                    pg_catalog.pg_get_expr(po.polwithcheck, po.polrelid) AS check_expr
+               FROM pg_catalog.pg_policy po
+               JOIN pg_catalog.pg_class c ON c.oid = po.polrelid
+              WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_history'::regnamespace)
+              ORDER BY 2, 1
+    LOOP
+        IF p.qual ~ old_form THEN
+            EXECUTE format('ALTER POLICY %I ON %s USING %s', p.polname, p.rel, new_form);
+        END IF;
+        IF p.check_expr ~ old_form THEN
+            EXECUTE format('ALTER POLICY %I ON %s WITH CHECK %s', p.polname, p.rel, new_form);
+        END IF;
+    END LOOP;
+END
+$$;
+
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text

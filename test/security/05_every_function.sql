@@ -49,7 +49,7 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.max(x.r), isms.min(x.r) FROM (VALUES ('A.5.1'::isms.ref), ('A.5.10')) AS x(r)$$),
  ($$SELECT isms.content_sha256('policy text', NULL, 'text/plain')$$), ($$SELECT isms.document_next_version(1, false)$$),
  ($$SELECT isms.document_next_version(2, true)$$),
- ($$SELECT isms.member_orgs()$$), ($$SELECT isms.member_orgs('sec_bob')$$),
+ ($$SELECT isms.member_orgs()$$), ($$SELECT isms.member_orgs('sec_bob')$$), ($$SELECT isms.visible_orgs()$$),
  ($$SELECT isms.set_context('A', 'someone'), isms.context()$$), ($$SELECT isms.set_context('B')$$),
  ($$SELECT isms.require_member(1)$$), ($$SELECT isms.require_member(2, 'read')$$),
  ($$SELECT isms.review_interval(1, 'isms.risk')$$), ($$SELECT isms.is_meaningful('n/a'), isms.is_meaningful('No changes', 10)$$),
