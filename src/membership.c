@@ -47,6 +47,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -247,6 +248,17 @@ member_orgs_answer(Oid fn_oid, const char *who, Oid who_oid)
 	}
 
 	isms_restrict_begin(&r, function_owner(fn_oid));
+
+	/*
+	 * On a Citus worker the policy of a shard runs this query inside the
+	 * shard's task, and Citus refuses a query of a Citus table there.  It
+	 * reads only organization and membership, reference tables of which
+	 * every node holds the whole copy, so the nested read is exact.
+	 */
+	if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (member_plan == NULL)

@@ -114,7 +114,7 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT isms.disable_history('isms.risk')$$), ($$SELECT isms.history_sync_columns('isms.risk')$$),
  ($$SELECT isms.index_history('isms.risk')$$), ($$SELECT isms.index_history('isms.asset')$$),
  ($$SELECT isms.setup_register('isms.risk')$$), ($$SELECT isms.comment_common_columns('isms.risk')$$),
- ($$SELECT isms.build_register_row()$$),
+ ($$SELECT isms.build_register_row()$$), ($$SELECT * FROM isms.citus_distribute()$$),
  ($$UPDATE isms.organization SET name = 'A Ltd' WHERE org_id OPERATOR(pg_catalog.=) 1$$),
  ($$UPDATE isms.organization SET name = 'B Ltd' WHERE org_id OPERATOR(pg_catalog.=) 2$$),
  ($$INSERT INTO isms.membership (org_id, role_name) VALUES (2, 'sec_mallory')$$),
