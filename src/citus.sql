@@ -179,6 +179,11 @@ BEGIN
             failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('%s %s: %s: %s', fk_rel[i], fk_name[i], st, msg);
         END;
     END LOOP;
+    -- isms.set_context() sets isms.org with a SET LOCAL that Citus sends
+    -- to the workers, where the shards' policies read it, only with this
+    -- (from the next session on)
+    EXECUTE pg_catalog.format('ALTER DATABASE %I SET citus.propagate_set_commands = %L',
+                              pg_catalog.current_database(), 'local');
     IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
         RAISE EXCEPTION 'isms cannot be distributed: % of its foreign keys cannot be added again', pg_catalog.cardinality(failed)
             USING ERRCODE = 'IS161',
@@ -190,5 +195,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.citus_distribute() IS
-    'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); 55000 without Citus or btree_gist or off the coordinator';
+    'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); sets citus.propagate_set_commands = local for the database, so that isms.set_context() narrows on the workers; 55000 without Citus or btree_gist or off the coordinator';
 REVOKE ALL ON FUNCTION isms.citus_distribute() FROM PUBLIC;

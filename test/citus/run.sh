@@ -411,15 +411,23 @@ check "distributed: the application's table joins the register on the shards, as
 check "distributed: the Statement of Applicability view lists the 93 Annex A controls for the reader's organisation" \
 	"$(on coordinator -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms_report.statement_of_applicability WHERE org_id = $org" | tail -n 1)" 93
 
-# isms.org narrows what a member sees; Citus sends a SET LOCAL to the
-# workers only with citus.propagate_set_commands = 'local', and never a
-# value set by set_config() (isms.set_context())
+# isms.org narrows what a member sees; the shards' policies read it on the
+# workers.  Citus sends a SET LOCAL there only with
+# citus.propagate_set_commands = 'local' (isms.citus_distribute() sets it
+# for the database), and never a value set by set_config();
+# isms.set_context() sets it with a SET LOCAL when Citus propagates one.
 c "INSERT INTO isms.membership (org_id, role_name) VALUES ($org2, 'citus_reader')" >/dev/null
 both=$(on coordinator -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms.nonconformity" | tail -n 1)
-check "distributed: SET LOCAL isms.org with citus.propagate_set_commands = 'local' narrows on the workers" \
-	"$(on coordinator -c "SET citus.propagate_set_commands = 'local'" -c "SET ROLE citus_reader" -c "BEGIN" -c "SET LOCAL isms.org = 'CIT2'" -c "SELECT count(*) FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" 0
-check "distributed: isms.org set by isms.set_context() does not reach the workers (a member of two sees both)" \
-	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT isms.set_context('CIT2') IS NULL" -c "SELECT count(*) || ' ' || isms.visible_orgs()::text FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both {$org2}"
+check "distributed: isms.citus_distribute() set citus.propagate_set_commands = 'local' for the database" \
+	"$(c "SHOW citus.propagate_set_commands")" local
+check "distributed: isms.set_context() narrows on the workers" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT isms.set_context('CIT2') IS NULL" -c "SELECT count(*) || ' ' || isms.visible_orgs()::text FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "0 {$org2}"
+check "distributed: ... and SET LOCAL isms.org" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SET LOCAL isms.org = 'CIT2'" -c "SELECT count(*) FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" 0
+check "distributed: isms.org set by set_config() does not reach the workers (a member of two sees both)" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT set_config('isms.org', 'CIT2', true) IS NULL" -c "SELECT count(*) || ' ' || isms.visible_orgs()::text FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both {$org2}"
+check "distributed: ... nor with citus.propagate_set_commands = 'none' a SET LOCAL" \
+	"$(on coordinator -c "SET citus.propagate_set_commands = 'none'" -c "SET ROLE citus_reader" -c "BEGIN" -c "SET LOCAL isms.org = 'CIT2'" -c "SELECT count(*) FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both"
 c "DELETE FROM isms.membership WHERE org_id = $org2 AND role_name = 'citus_reader'" >/dev/null
 
 # Writes on the shards: a C trigger fires on the worker's shard; what isms
