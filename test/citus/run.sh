@@ -218,7 +218,7 @@ check "asked one by one, Citus takes exactly the tables of isms that no foreign 
 	"$(c "SELECT string_agg(t, ' ' ORDER BY t) FROM (SELECT c.oid::regclass::text AS t FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
 	       WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'isms') AND c.relkind IN ('r', 'p')
 	         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contype = 'f' AND c.oid IN (k.conrelid, k.confrelid))
-	         AND c.oid NOT IN ('isms.outbox'::regclass, 'isms.transition_log'::regclass)) x" | tr ' ' '\n' | LC_ALL=C sort | paste -sd' ')"
+	         AND c.oid NOT IN ('isms.outbox'::regclass)) x" | tr ' ' '\n' | LC_ALL=C sort | paste -sd' ')"
 
 # ---------------------------------------------------------------------------
 # isms runs on the coordinator, its tables local, beside Citus and a table
