@@ -50,7 +50,8 @@ SQL_PARTS = \
 	src/supplier_report.sql \
 	src/auditpack.sql \
 	src/living.sql \
-	src/context.sql
+	src/context.sql \
+	src/citus.sql
 
 # sql/ holds the scripts: the full install script of this version (built
 # from src/*.sql), the upgrade scripts from every released version (written

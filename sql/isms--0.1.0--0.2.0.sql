@@ -8909,6 +8909,407 @@ ALTER TABLE isms.transition_log ADD PRIMARY KEY (org_id, log_id);
 DROP INDEX isms.transition_log_at;
 CREATE INDEX transition_log_at ON isms.transition_log USING brin (at, log_id);
 
+-- == citus2: row-level security policies without a subquery; isms.citus_distribute() ==
+
+-- Every per-organisation policy reads isms.visible_orgs() per row instead
+-- of (SELECT isms.member_orgs())::bigint[]: Citus refuses a policy with a
+-- subquery, and the kept answer costs less per row than the InitPlan's
+-- array.  The builders make the new form for registers and history tables
+-- added later.
+CREATE OR REPLACE FUNCTION isms.visible_orgs() RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'isms_visible_orgs'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.visible_orgs() IS
+    'Organisations the current user may see and write under row-level security: isms.member_orgs(current_user), the form every policy reads per row';
+REVOKE ALL ON FUNCTION isms.visible_orgs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.visible_orgs() TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.setup_register(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    reg isms.register;
+    relname text;
+    seq text;
+BEGIN
+    SELECT * INTO STRICT reg FROM isms.register WHERE relid = rel;
+    SELECT c.relname INTO relname FROM pg_class c WHERE c.oid = rel;
+    PERFORM isms.comment_common_columns(rel);
+    -- idempotent: an upgrade script runs it again over every register
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (id)', relname || '_id_idx', rel);
+    EXECUTE format('DROP TRIGGER IF EXISTS stamp ON %s', rel);
+    EXECUTE format('CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION isms.stamp()', rel);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
+    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY (isms.visible_orgs())) '
+                   'WITH CHECK (org_id = ANY (isms.visible_orgs()))', rel);
+    EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+    EXECUTE format('GRANT SELECT ON %s TO isms_reader', rel);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO isms_editor', rel);
+    IF reg.audit_record THEN
+        EXECUTE format('GRANT INSERT, UPDATE ON %s TO isms_auditor', rel);
+    END IF;
+    PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+    seq := pg_catalog.pg_get_serial_sequence(rel::text, 'id');
+    IF seq IS NOT NULL THEN
+        PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.setup_register(regclass) IS
+    'Install helper for a table listed in isms.register: index on id, isms.stamp() trigger, row-level security by membership, grants, pg_dump registration, common column comments; idempotent, so an upgrade script can run it again';
+REVOKE ALL ON FUNCTION isms.setup_register(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION isms.enable_history(register regclass,
+                                    valid_from_column name DEFAULT 'updated_at')
+    RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    nsp      name;
+    rel      name;
+    kind     "char";
+    hist     regclass;
+    histname name;
+    col      record;
+    builtin  boolean := false;
+    stamped  boolean;
+BEGIN
+    SELECT n.nspname, c.relname, c.relkind INTO nsp, rel, kind
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = register;
+    IF kind IS DISTINCT FROM 'r' THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it is not a plain table', register
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'History is kept for registers, which are plain tables.';
+    END IF;
+    IF (SELECT count(*) FROM pg_attribute
+         WHERE attrelid = register AND attname IN ('org_id', 'id')
+           AND atttypid = 'bigint'::regtype AND NOT attisdropped) <> 2 THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has no bigint columns org_id and id', register
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'A register is keyed by (org_id bigint, id bigint).';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute
+                    WHERE attrelid = register AND attname = valid_from_column
+                      AND atttypid = 'timestamptz'::regtype AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has no timestamptz column %', register, valid_from_column
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Name the column that holds when the row''s current version began, such as updated_at.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_attribute
+                WHERE attrelid = register AND attname IN ('valid', 'changed_by', 'change')
+                  AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'cannot keep the history of %: it has a column named valid, changed_by or change', register
+            USING ERRCODE = 'duplicate_column',
+                  HINT = 'Those names are the history table''s own columns; rename the register''s column.';
+    END IF;
+
+    SELECT h.history_table INTO hist FROM isms.history_config h WHERE h.relid = register;
+    IF hist IS NULL THEN
+        histname := rel;
+        IF to_regclass(format('isms_history.%I', histname)) IS NOT NULL THEN
+            histname := nsp || '_' || rel;
+        END IF;
+        -- LIKE copies names, types and collations, no defaults, identity or
+        -- generation; NOT NULL goes too, as history rows are inserted
+        -- directly and a later ALTER of the register could make it wrong
+        EXECUTE format('CREATE TABLE isms_history.%I (LIKE %s INCLUDING COMMENTS)', histname, register);
+        hist := format('isms_history.%I', histname)::regclass;
+        FOR col IN SELECT attname FROM pg_attribute
+                    WHERE attrelid = hist AND attnum > 0 AND attnotnull AND NOT attisdropped
+        LOOP
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', hist, col.attname);
+        END LOOP;
+        EXECUTE format('ALTER TABLE %s ADD COLUMN valid tstzrange NOT NULL, '
+                       'ADD COLUMN changed_by text NOT NULL, ADD COLUMN change text NOT NULL', hist);
+        -- no index by default: as_of() scans history whole anyway, and an
+        -- index would cost every captured row; capture maintains any index
+        -- added later for per-record lookups
+        EXECUTE format('COMMENT ON TABLE %s IS %L', hist,
+                       format('Superseded versions of the rows of %s, each valid during valid; append-only', register));
+        EXECUTE format('COMMENT ON COLUMN %s.valid IS %L', hist,
+                       format('When this version was in force: [its %I, the next version''s %I or the deletion)', valid_from_column, valid_from_column));
+        EXECUTE format('COMMENT ON COLUMN %s.changed_by IS %L', hist, 'Who superseded this version: isms.actor, else the current user');
+        EXECUTE format('COMMENT ON COLUMN %s.change IS %L', hist, 'UPDATE or DELETE: the statement that superseded this version');
+        EXECUTE format('CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION isms.append_only(''history'')', hist);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER history_append_only', hist);
+        EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', hist);
+        EXECUTE format('GRANT SELECT ON TABLE %s TO isms_admin, isms_editor, isms_auditor, isms_reader', hist);
+        -- a register's history is as private as the register: members only
+        IF EXISTS (SELECT 1 FROM pg_attribute
+                    WHERE attrelid = register AND attname = 'org_id' AND NOT attisdropped) THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', hist);
+            EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', hist);
+            EXECUTE format('CREATE POLICY member ON %s FOR SELECT '
+                           'USING (org_id = ANY (isms.visible_orgs()))', hist);
+        END IF;
+        -- inside CREATE EXTENSION the table belongs to the extension: have
+        -- pg_dump dump its rows
+        BEGIN
+            PERFORM pg_extension_config_dump(hist, '');
+            builtin := true;
+        EXCEPTION WHEN OTHERS THEN
+            builtin := false;
+        END;
+        INSERT INTO isms.history_config (relid, history_table, valid_from_column, builtin)
+        VALUES (register, hist, valid_from_column, builtin);
+    ELSE
+        PERFORM isms.history_sync_columns(register);
+        UPDATE isms.history_config h SET valid_from_column = enable_history.valid_from_column
+         WHERE h.relid = register;
+    END IF;
+
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_update') THEN
+        EXECUTE format('DROP TRIGGER isms_history_update ON %s', register);
+    END IF;
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = register AND tgname = 'isms_history_delete') THEN
+        EXECUTE format('DROP TRIGGER isms_history_delete ON %s', register);
+    END IF;
+    -- A register whose last BEFORE UPDATE row trigger is isms.stamp()
+    -- hands capture the start of every new version it stamps (the clock
+    -- after the row lock), which is where the superseded one ends: capture
+    -- then needs only the old rows, and PostgreSQL does not keep a second
+    -- copy of every updated row for it.  Otherwise the new rows say where
+    -- each old version ends.  (Capture checks the triggers again at every
+    -- UPDATE and each handed start against its row, so a trigger added
+    -- later cannot make it wrong, only slower.)
+    stamped := valid_from_column = 'updated_at' AND coalesce((
+        SELECT t.tgfoid = 'isms.stamp()'::regprocedure AND t.tgattr = ''::int2vector AND t.tgqual IS NULL
+          FROM pg_trigger t
+         WHERE t.tgrelid = register AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+           AND t.tgtype & (1 | 2 | 16) = (1 | 2 | 16)   -- ROW, BEFORE, UPDATE
+         ORDER BY t.tgname DESC LIMIT 1), false);
+    EXECUTE format('CREATE TRIGGER isms_history_update AFTER UPDATE ON %s '
+                   'REFERENCING OLD TABLE AS isms_old %s'
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
+                   register, CASE WHEN stamped THEN '' ELSE 'NEW TABLE AS isms_new ' END,
+                   hist::text, valid_from_column);
+    EXECUTE format('CREATE TRIGGER isms_history_delete AFTER DELETE ON %s '
+                   'REFERENCING OLD TABLE AS isms_old '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION isms.capture_history(%L, %L)',
+                   register, hist::text, valid_from_column);
+    RETURN hist;
+END
+$$;
+COMMENT ON FUNCTION isms.enable_history(regclass, name) IS
+    'Keeps the history of a register: creates its history table isms_history.<name> and the capture triggers; run again after adding columns to the register';
+REVOKE ALL ON FUNCTION isms.enable_history(regclass, name) FROM PUBLIC;
+
+
+DO $$
+DECLARE
+    p record;
+    -- as pg_get_expr() prints it, isms. left out when isms is on the search path
+    old_form constant text := '^\(org_id = ANY \(\( SELECT (isms\.)?member_orgs\(\) AS member_orgs\)::bigint\[\]\)\)$';
+    new_form constant text := '(org_id = ANY (isms.visible_orgs()))';
+BEGIN
+    FOR p IN SELECT po.polname, po.polrelid::regclass AS rel,
+                    pg_catalog.pg_get_expr(po.polqual, po.polrelid) AS qual,
+                    pg_catalog.pg_get_expr(po.polwithcheck, po.polrelid) AS check_expr
+               FROM pg_catalog.pg_policy po
+               JOIN pg_catalog.pg_class c ON c.oid = po.polrelid
+              WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_history'::regnamespace)
+              ORDER BY 2, 1
+    LOOP
+        IF p.qual ~ old_form THEN
+            EXECUTE format('ALTER POLICY %I ON %s USING %s', p.polname, p.rel, new_form);
+        END IF;
+        IF p.check_expr ~ old_form THEN
+            EXECUTE format('ALTER POLICY %I ON %s WITH CHECK %s', p.polname, p.rel, new_form);
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+-- The step that distributes isms on a Citus coordinator (src/citus.sql).
+CREATE OR REPLACE FUNCTION isms.citus_distribute()
+    RETURNS TABLE (table_name text, distribution text, outcome text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = warning
+AS $$
+DECLARE
+    t record;
+    tables regclass[];
+    fk_rel regclass[] := '{}';
+    fk_name name[] := '{}';
+    fk_def text[] := '{}';
+    failed text[] := '{}';
+    kept_local text[] := '{}';
+    tr record;
+    trig_name name[];
+    trig_state text[];
+    j int;
+    coordinator bool;
+    st text;
+    msg text;
+    det text;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+        RAISE EXCEPTION 'isms.citus_distribute() must be run by a superuser'
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Role "%s" is not a superuser; distributing converts every table of isms and drops and adds its foreign keys.', CURRENT_USER),
+                  HINT = 'Run it on the Citus coordinator as a superuser.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'isms cannot be distributed: the extension citus is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = '55000',
+                  DETAIL = 'isms.citus_distribute() asks Citus to make the catalog reference tables and to distribute the registers by org_id.',
+                  HINT = 'Install Citus (README "Distributing by organisation (Citus)"), CREATE EXTENSION citus on the coordinator, add the workers with citus_add_node(), then run it again.';
+    END IF;
+    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
+    IF NOT coalesce(coordinator, false) THEN
+        RAISE EXCEPTION 'isms cannot be distributed from this node: it is not the Citus coordinator'
+            USING ERRCODE = '55000',
+                  DETAIL = 'pg_catalog.citus_is_coordinator() is false here; a worker''s isms is a copy of its own that holds none of the ISMS.',
+                  HINT = 'Run isms.citus_distribute() on the coordinator, after citus_set_coordinator_host() and citus_add_node() of the workers.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'btree_gist') THEN
+        RAISE EXCEPTION 'isms cannot be distributed: the extension btree_gist is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = '55000',
+                  DETAIL = 'A distributed table''s exclusion constraint must compare org_id with =: document_version_no_overlap becomes (org_id WITH =, document, validity), which needs btree_gist''s operator class for bigint.',
+                  HINT = 'CREATE EXTENSION btree_gist (PostgreSQL''s contrib) on the coordinator, then run it again.';
+    END IF;
+    -- isms's triggers fire on the shards; foreign keys to reference tables
+    -- want one connection per node within the transaction
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+    -- the tables of the extension and the history tables, not yet Citus's
+    SELECT pg_catalog.array_agg(c.oid::regclass ORDER BY c.oid) INTO tables
+      FROM pg_catalog.pg_class c
+     WHERE c.relkind IN ('r', 'p')
+       AND (EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                       AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+                       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                       AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                              WHERE e.extname OPERATOR(pg_catalog.=) 'isms'))
+            OR c.relnamespace OPERATOR(pg_catalog.=) 'isms_history'::pg_catalog.regnamespace)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                        WHERE p.logicalrelid OPERATOR(pg_catalog.=) c.oid);
+    tables := coalesce(tables, '{}');
+
+    -- every foreign key from or to one of them, saved and dropped
+    FOR t IN SELECT k.conrelid::regclass AS rel, k.conname, pg_catalog.pg_get_constraintdef(k.oid) AS def
+               FROM pg_catalog.pg_constraint k
+              WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+                AND (k.conrelid OPERATOR(pg_catalog.=) ANY (tables) OR k.confrelid OPERATOR(pg_catalog.=) ANY (tables))
+              ORDER BY k.conrelid, k.conname
+    LOOP
+        fk_rel := fk_rel OPERATOR(pg_catalog.||) t.rel;
+        fk_name := fk_name OPERATOR(pg_catalog.||) t.conname;
+        fk_def := fk_def OPERATOR(pg_catalog.||) t.def;
+        EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', t.rel, t.conname);
+    END LOOP;
+
+    -- org_id leads the exclusion of overlapping document versions
+    IF 'isms.document_version'::pg_catalog.regclass OPERATOR(pg_catalog.=) ANY (tables)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                    WHERE k.conrelid OPERATOR(pg_catalog.=) 'isms.document_version'::pg_catalog.regclass
+                      AND k.conname OPERATOR(pg_catalog.=) 'document_version_no_overlap'
+                      AND pg_catalog.pg_get_constraintdef(k.oid) OPERATOR(pg_catalog.!~) '\(org_id WITH') THEN
+        ALTER TABLE isms.document_version DROP CONSTRAINT document_version_no_overlap,
+            ADD CONSTRAINT document_version_no_overlap EXCLUDE USING gist
+                (org_id WITH OPERATOR(pg_catalog.=),
+                 pg_catalog.int8range(document_id, document_id, '[]') WITH OPERATOR(pg_catalog.&&),
+                 validity WITH OPERATOR(pg_catalog.&&));
+    END IF;
+
+    -- reference tables first, then the rest by org_id, colocated
+    FOR t IN SELECT r.rel,
+                    NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                 WHERE a.attrelid OPERATOR(pg_catalog.=) r.rel AND a.attname OPERATOR(pg_catalog.=) 'org_id'
+                                   AND NOT a.attisdropped)
+                    OR r.rel OPERATOR(pg_catalog.=) ANY (ARRAY['isms.organization', 'isms.membership']::pg_catalog.regclass[]) AS reference
+               FROM pg_catalog.unnest(tables) r(rel)
+              ORDER BY 2 DESC, r.rel::text
+    LOOP
+        table_name := t.rel::text;
+        distribution := CASE WHEN t.reference THEN 'reference' ELSE 'by org_id' END;
+        BEGIN
+            -- Citus copies the rows into the shards, which have the
+            -- table's triggers: isms's row triggers would stamp, log or
+            -- refuse them again.  Disabled for the copy, each set back as
+            -- it was (on the shards too).
+            trig_name := '{}';
+            trig_state := '{}';
+            FOR tr IN SELECT g.tgname, g.tgenabled FROM pg_catalog.pg_trigger g
+                       WHERE g.tgrelid OPERATOR(pg_catalog.=) t.rel AND NOT g.tgisinternal
+                         AND g.tgenabled OPERATOR(pg_catalog.<>) 'D'
+                         AND (g.tgtype::int OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.=) 1   -- row triggers
+                       ORDER BY g.tgname
+            LOOP
+                trig_name := trig_name OPERATOR(pg_catalog.||) tr.tgname;
+                trig_state := trig_state OPERATOR(pg_catalog.||) tr.tgenabled::text;
+                EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', t.rel, tr.tgname);
+            END LOOP;
+            IF t.reference THEN
+                PERFORM pg_catalog.create_reference_table(t.rel);
+            ELSE
+                PERFORM pg_catalog.create_distributed_table(t.rel, 'org_id');
+            END IF;
+            FOR j IN 1 .. pg_catalog.cardinality(trig_name) LOOP
+                EXECUTE pg_catalog.format('ALTER TABLE %s %s TRIGGER %I', t.rel,
+                                          CASE trig_state[j] WHEN 'A' THEN 'ENABLE ALWAYS'
+                                                             WHEN 'R' THEN 'ENABLE REPLICA'
+                                                             ELSE 'ENABLE' END,
+                                          trig_name[j]);
+            END LOOP;
+            outcome := 'done';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+            distribution := 'local';
+            outcome := st OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) msg
+                       OPERATOR(pg_catalog.||) CASE WHEN coalesce(det, '') OPERATOR(pg_catalog.=) '' THEN ''
+                                                   ELSE ' (' OPERATOR(pg_catalog.||) det OPERATOR(pg_catalog.||) ')' END;
+            kept_local := kept_local OPERATOR(pg_catalog.||) pg_catalog.format('%s: %s', table_name, outcome);
+        END;
+        RETURN NEXT;
+    END LOOP;
+
+    -- the workers' own copies of the extension's tables have the foreign
+    -- keys: dropped there through the Citus table, then added everywhere
+    FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) fk_rel[i]) THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rel[i], fk_name[i]);
+        END IF;
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+        BEGIN
+            EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rel[i], fk_name[i], fk_def[i]);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('%s %s: %s: %s', fk_rel[i], fk_name[i], st, msg);
+        END;
+    END LOOP;
+    -- isms.set_context() sets isms.org with a SET LOCAL that Citus sends
+    -- to the workers, where the shards' policies read it, only with this
+    -- (from the next session on)
+    EXECUTE pg_catalog.format('ALTER DATABASE %I SET citus.propagate_set_commands = %L',
+                              pg_catalog.current_database(), 'local');
+    IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'isms cannot be distributed: % of its foreign keys cannot be added again', pg_catalog.cardinality(failed)
+            USING ERRCODE = 'IS161',
+                  DETAIL = pg_catalog.format('Foreign keys: %s. Tables Citus refused, kept local: %s.',
+                                             pg_catalog.array_to_string(failed, '; '),
+                                             coalesce(pg_catalog.array_to_string(kept_local, '; '), 'none')),
+                  HINT = 'Nothing was changed. Distribute or undistribute the tables these keys join, or the application''s tables that reference isms, so that each key joins two tables Citus can keep on the same node, then run it again.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.citus_distribute() IS
+    'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); sets citus.propagate_set_commands = local for the database, so that isms.set_context() narrows on the workers; 55000 without Citus or btree_gist or off the coordinator';
+REVOKE ALL ON FUNCTION isms.citus_distribute() FROM PUBLIC;
+
+
+
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text

@@ -19,6 +19,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "isms.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -35,6 +36,35 @@ set_local(const char *name, const char *value)
 	(void) set_config_option(name, value,
 							 superuser() ? PGC_SUSET : PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+}
+
+/*
+ * The organisation, transaction-locally.  On a Citus coordinator that
+ * sends SET LOCAL to its workers (citus.propagate_set_commands = 'local',
+ * which isms.citus_distribute() sets for the database), it is set by a SET
+ * LOCAL statement, which Citus propagates, so that a shard's policy on a
+ * worker narrows as the coordinator does; Citus sends no value set by
+ * set_config().
+ */
+static void
+set_local_org(const char *code)
+{
+	const char *propagate = GetConfigOption("citus.propagate_set_commands", true, false);
+	StringInfoData sql;
+
+	if (propagate == NULL || strcmp(propagate, "local") != 0)
+	{
+		set_local("isms.org", code);
+		return;
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SET LOCAL isms.org = %s", quote_literal_cstr(code));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "isms.set_context: SET LOCAL isms.org failed");
+	SPI_finish();
+	pfree(sql.data);
 }
 
 /*
@@ -74,7 +104,7 @@ isms_set_context(PG_FUNCTION_ARGS)
 	code = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	/* narrow first: the check below then sees what the transaction will */
-	set_local("isms.org", code);
+	set_local_org(code);
 
 	isms_restrict_begin(&r, InvalidOid);
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -5,7 +5,7 @@
 -- The trail is read by members of its organisation only.
 ALTER TABLE isms.trail ENABLE ROW LEVEL SECURITY;
 CREATE POLICY member ON isms.trail FOR SELECT
-    USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+    USING (org_id = ANY (isms.visible_orgs()));
 
 
 -- every register keeps its history

@@ -156,7 +156,7 @@ BEGIN
             EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', hist);
             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', hist);
             EXECUTE format('CREATE POLICY member ON %s FOR SELECT '
-                           'USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', hist);
+                           'USING (org_id = ANY (isms.visible_orgs()))', hist);
         END IF;
         -- inside CREATE EXTENSION the table belongs to the extension: have
         -- pg_dump dump its rows

@@ -99,7 +99,7 @@ SELECT pg_catalog.pg_extension_config_dump('isms.import_batch', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('isms.import_batch', 'id')::regclass, '');
 ALTER TABLE isms.import_batch ENABLE ROW LEVEL SECURITY;
 ALTER TABLE isms.import_batch FORCE ROW LEVEL SECURITY;
-CREATE POLICY member ON isms.import_batch FOR SELECT USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+CREATE POLICY member ON isms.import_batch FOR SELECT USING (org_id = ANY (isms.visible_orgs()));
 REVOKE ALL ON TABLE isms.import_batch FROM PUBLIC;
 GRANT SELECT ON TABLE isms.import_batch TO isms_admin, isms_editor, isms_auditor, isms_reader;
 CREATE TRIGGER import_batch_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON isms.import_batch

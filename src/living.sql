@@ -135,8 +135,8 @@ SELECT isms.comment_common_columns('isms.task_setting');
 CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON isms.task_setting FOR EACH ROW EXECUTE FUNCTION isms.stamp();
 ALTER TABLE isms.task_setting ENABLE ROW LEVEL SECURITY;
 ALTER TABLE isms.task_setting FORCE ROW LEVEL SECURITY;
-CREATE POLICY member ON isms.task_setting USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
-    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+CREATE POLICY member ON isms.task_setting USING (org_id = ANY (isms.visible_orgs()))
+    WITH CHECK (org_id = ANY (isms.visible_orgs()));
 REVOKE ALL ON isms.task_setting FROM PUBLIC;
 GRANT SELECT ON isms.task_setting TO isms_reader;
 GRANT INSERT, UPDATE, DELETE ON isms.task_setting TO isms_editor;
@@ -603,8 +603,8 @@ CREATE TRIGGER policy_acknowledgement_kept BEFORE TRUNCATE ON isms.policy_acknow
     FOR EACH STATEMENT EXECUTE FUNCTION isms.policy_acknowledgement_check();
 ALTER TABLE isms.policy_acknowledgement ENABLE ROW LEVEL SECURITY;
 ALTER TABLE isms.policy_acknowledgement FORCE ROW LEVEL SECURITY;
-CREATE POLICY member ON isms.policy_acknowledgement USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
-    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+CREATE POLICY member ON isms.policy_acknowledgement USING (org_id = ANY (isms.visible_orgs()))
+    WITH CHECK (org_id = ANY (isms.visible_orgs()));
 REVOKE ALL ON isms.policy_acknowledgement FROM PUBLIC;
 GRANT SELECT ON isms.policy_acknowledgement TO isms_reader;
 GRANT INSERT (org_id, version_id) ON isms.policy_acknowledgement TO isms_reader;

@@ -17,6 +17,15 @@
  * later snapshot; a subtransaction abort or the end of the transaction
  * drops the answer.  A snapshot taken during recovery is not kept.
  *
+ * Policies call the function per row (Citus refuses a policy with a
+ * subquery, so there is no InitPlan to compute it once), so a call that
+ * finds its answer kept returns the kept array itself, not a copy.  A
+ * caller may hold that datum while a later call computes a new answer (a
+ * volatile function of the same query writing moves the command id), so an
+ * answer replaced within the transaction is retired, not freed: an equal
+ * new answer reuses it, a different one is added to the list freed when the
+ * transaction ends.
+ *
  * The query runs as the function's owner (it was SECURITY DEFINER in SQL)
  * in the restricted context of restrict.c.  isms.stamp()'s write check
  * (write_check.c) reads the same kept answer through isms_member_org_ids(),
@@ -27,7 +36,6 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -36,13 +44,16 @@
 #include "isms.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(isms_member_orgs);
+PG_FUNCTION_INFO_V1(isms_visible_orgs);
 
 static SPIPlanPtr member_plan = NULL;
 static bool callbacks_registered = false;
@@ -62,20 +73,38 @@ static struct
 	TransactionId *xip;			/* TopMemoryContext, xcnt + subxcnt */
 	Oid			session_user;
 	NameData	who;
+	Oid			who_oid;		/* who's OID when asked by isms.visible_orgs() */
 	char	   *org;			/* TopMemoryContext */
 	ArrayType  *orgs;			/* TopMemoryContext */
 	int64	   *ids;			/* the same, deconstructed; TopMemoryContext */
 	int			nids;
 }			cached;
 
+/* answers returned during the transaction and since replaced: freed at its end */
+static List *retired = NIL;
+
+/*
+ * Drops the kept answer.  Its array may still be held by a caller, so it
+ * is retired unless the transaction is ending.
+ */
 static void
-member_cache_clear(void)
+member_cache_clear(bool xact_end)
 {
 	cached.valid = false;
 	if (cached.org)
 		pfree(cached.org);
 	if (cached.orgs)
-		pfree(cached.orgs);
+	{
+		if (xact_end)
+			pfree(cached.orgs);
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			retired = lappend(retired, cached.orgs);
+			MemoryContextSwitchTo(old);
+		}
+	}
 	if (cached.xip)
 		pfree(cached.xip);
 	if (cached.ids)
@@ -90,8 +119,18 @@ member_cache_clear(void)
 static void
 member_xact_cb(XactEvent event, void *arg)
 {
-	if (cached.valid)
-		member_cache_clear();
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	if (cached.valid || cached.orgs)
+		member_cache_clear(true);
+	if (retired != NIL)
+	{
+		list_free_deep(retired);
+		retired = NIL;
+	}
 }
 
 static void
@@ -99,7 +138,7 @@ member_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && cached.valid)
-		member_cache_clear();
+		member_cache_clear(false);
 }
 
 static const char member_sql[] =
@@ -154,7 +193,7 @@ member_ids(ArrayType *a, int *n)
  * owner runs the query.
  */
 static ArrayType *
-member_orgs_answer(Oid fn_oid, const char *who)
+member_orgs_answer(Oid fn_oid, const char *who, Oid who_oid)
 {
 	const char *org = isms_current_org();
 	Snapshot	snap;
@@ -168,8 +207,12 @@ member_orgs_answer(Oid fn_oid, const char *who)
 
 	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 
+	/*
+	 * A parallel worker keeps its answer too: it runs one query under the
+	 * leader's snapshot, and its transaction ends with the query.
+	 */
 	cacheable = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
-		!snap->takenDuringRecovery && MyProc != NULL && !IsParallelWorker();
+		!snap->takenDuringRecovery && MyProc != NULL;
 
 	if (cacheable && cached.valid &&
 		cached.lxid == MyProc->lxid &&
@@ -186,9 +229,16 @@ member_orgs_answer(Oid fn_oid, const char *who)
 		 memcmp(cached.xip + snap->xcnt, snap->subxip,
 				snap->subxcnt * sizeof(TransactionId)) == 0) &&
 		cached.session_user == GetSessionUserId() &&
-		strcmp(NameStr(cached.who), who) == 0 &&
+		(OidIsValid(who_oid) ? cached.who_oid == who_oid :
+		 strcmp(NameStr(cached.who), who) == 0) &&
 		strcmp(cached.org, org) == 0)
 		return cached.orgs;
+
+	/* a miss: key the answer by both the role's name and its OID */
+	if (who == NULL)
+		who = GetUserNameFromId(who_oid, false);
+	else if (!OidIsValid(who_oid))
+		who_oid = get_role_oid(who, true);
 
 	if (!callbacks_registered)
 	{
@@ -198,6 +248,17 @@ member_orgs_answer(Oid fn_oid, const char *who)
 	}
 
 	isms_restrict_begin(&r, function_owner(fn_oid));
+
+	/*
+	 * On a Citus worker the policy of a shard runs this query inside the
+	 * shard's task, and Citus refuses a query of a Citus table there.  It
+	 * reads only organization and membership, reference tables of which
+	 * every node holds the whole copy, so the nested read is exact.
+	 */
+	if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (member_plan == NULL)
@@ -246,7 +307,16 @@ member_orgs_answer(Oid fn_oid, const char *who)
 			ids = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * Max(nids, 1));
 			memcpy(ids, tmp, sizeof(int64) * nids);
 		}
-		member_cache_clear();
+		/* the same answer as the one replaced (the usual case): keep that one */
+		if (cached.orgs != NULL &&
+			VARSIZE(cached.orgs) == VARSIZE(copy) &&
+			memcmp(cached.orgs, copy, VARSIZE(copy)) == 0)
+		{
+			pfree(copy);
+			copy = cached.orgs;
+			cached.orgs = NULL;
+		}
+		member_cache_clear(false);
 		cached.orgs = copy;
 		cached.ids = ids;
 		cached.nids = nids;
@@ -262,6 +332,7 @@ member_orgs_answer(Oid fn_oid, const char *who)
 		cached.xip = xip;
 		cached.session_user = GetSessionUserId();
 		namestrcpy(&cached.who, who);
+		cached.who_oid = who_oid;
 		cached.valid = true;
 		result = cached.orgs;
 	}
@@ -285,7 +356,7 @@ member_orgs_answer(Oid fn_oid, const char *who)
 const int64 *
 isms_member_org_ids(Oid fn_oid, const char *who, int *n)
 {
-	ArrayType  *a = member_orgs_answer(fn_oid, who);
+	ArrayType  *a = member_orgs_answer(fn_oid, who, InvalidOid);
 
 	if (cached.valid && a == cached.orgs)
 	{
@@ -304,6 +375,22 @@ isms_member_orgs(PG_FUNCTION_ARGS)
 	/* no role is a member of nothing (as pg_has_role(NULL) is not true) */
 	if (PG_ARGISNULL(0))
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
-	a = member_orgs_answer(fcinfo->flinfo->fn_oid, NameStr(*PG_GETARG_NAME(0)));
-	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(a)));
+	a = member_orgs_answer(fcinfo->flinfo->fn_oid, NameStr(*PG_GETARG_NAME(0)),
+						   InvalidOid);
+	/* the kept answer lives until the end of the transaction: no copy */
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/*
+ * isms.visible_orgs() RETURNS bigint[]: isms.member_orgs(current_user)
+ * for row-level security policies, which call it per row.  The current
+ * user is compared by OID, so a kept answer is found without looking up
+ * or copying a role name.  The query runs as the owner of
+ * isms.member_orgs (the same function owner; fn_oid is this function).
+ */
+Datum
+isms_visible_orgs(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_ARRAYTYPE_P(member_orgs_answer(fcinfo->flinfo->fn_oid, NULL,
+											 GetUserId()));
 }

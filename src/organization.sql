@@ -156,3 +156,16 @@ COMMENT ON FUNCTION isms.member_orgs(name) IS
     'Organisations the role may see and write under row-level security: all for isms_admin, else those of isms.membership naming the role or a role it belongs to; narrowed to one by the setting isms.org';
 REVOKE ALL ON FUNCTION isms.member_orgs(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.member_orgs(name) TO isms_reader;
+
+-- What every row-level security policy reads: isms.member_orgs() of the
+-- current user, with no argument to evaluate.  A policy calls it per row
+-- (Citus refuses a policy with a subquery, and an InitPlan's array would
+-- be detoasted per row anyway); the call returns the answer kept for the
+-- snapshot without a copy, the role compared by OID.
+CREATE FUNCTION isms.visible_orgs() RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'isms_visible_orgs'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION isms.visible_orgs() IS
+    'Organisations the current user may see and write under row-level security: isms.member_orgs(current_user), the form every policy reads per row';
+REVOKE ALL ON FUNCTION isms.visible_orgs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.visible_orgs() TO isms_reader;

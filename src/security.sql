@@ -50,8 +50,10 @@ REVOKE ALL ON FUNCTION isms.comment_common_columns(regclass) FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Row-level security.  A row is visible and writable when its org_id is one
--- of isms.member_orgs(); the sub-select makes it an InitPlan, computed once
--- per statement.  Superusers bypass row-level security.
+-- of isms.visible_orgs() (isms.member_orgs() of the current user), called
+-- per row: it returns the answer kept for the snapshot, computed once, and
+-- a policy without a subquery is one Citus can distribute.  Superusers
+-- bypass row-level security.
 
 CREATE FUNCTION isms.setup_register(rel regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
@@ -71,8 +73,8 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
     EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
-    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
-                   'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
+    EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY (isms.visible_orgs())) '
+                   'WITH CHECK (org_id = ANY (isms.visible_orgs()))', rel);
     EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
     EXECUTE format('GRANT SELECT ON %s TO isms_reader', rel);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO isms_editor', rel);
@@ -106,8 +108,8 @@ BEGIN
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
         EXECUTE format('DROP POLICY IF EXISTS member ON %s', rel);
-        EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[])) '
-                       'WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))', rel);
+        EXECUTE format('CREATE POLICY member ON %s USING (org_id = ANY (isms.visible_orgs())) '
+                       'WITH CHECK (org_id = ANY (isms.visible_orgs()))', rel);
         PERFORM pg_catalog.pg_extension_config_dump(rel, '');
     END LOOP;
 END

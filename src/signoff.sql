@@ -52,8 +52,8 @@ SELECT pg_catalog.pg_extension_config_dump('isms.signoff', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('isms.signoff', 'id')::regclass, '');
 ALTER TABLE isms.signoff ENABLE ROW LEVEL SECURITY;
 ALTER TABLE isms.signoff FORCE ROW LEVEL SECURITY;
-CREATE POLICY member ON isms.signoff USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
-    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+CREATE POLICY member ON isms.signoff USING (org_id = ANY (isms.visible_orgs()))
+    WITH CHECK (org_id = ANY (isms.visible_orgs()));
 REVOKE ALL ON TABLE isms.signoff FROM PUBLIC;
 GRANT SELECT ON TABLE isms.signoff TO isms_admin, isms_editor, isms_auditor, isms_reader;
 GRANT INSERT ON TABLE isms.signoff TO isms_admin, isms_editor;

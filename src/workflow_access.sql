@@ -5,7 +5,7 @@
 ALTER TABLE isms.transition_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE isms.transition_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY member ON isms.transition_log FOR SELECT
-    USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+    USING (org_id = ANY (isms.visible_orgs()));
 
 -- A member sees an outbox row only when it can see one of the
 -- transaction's moves, so a poller's LIMIT counts the transactions it can
@@ -22,8 +22,8 @@ CREATE POLICY member ON isms.outbox FOR SELECT
 -- Organisations tighten their own workflows; admins manage them.
 ALTER TABLE isms.workflow_restriction ENABLE ROW LEVEL SECURITY;
 CREATE POLICY member ON isms.workflow_restriction
-    USING (org_id = ANY ((SELECT isms.member_orgs())::bigint[]))
-    WITH CHECK (org_id = ANY ((SELECT isms.member_orgs())::bigint[]));
+    USING (org_id = ANY (isms.visible_orgs()))
+    WITH CHECK (org_id = ANY (isms.visible_orgs()));
 GRANT INSERT, UPDATE, DELETE ON isms.workflow_restriction TO isms_admin;
 
 

@@ -3,16 +3,20 @@
 # its own (initdb into a temporary directory, pg_ctl as the postgres user,
 # free ports of 127.0.0.1, shared_preload_libraries = 'citus').  isms is
 # created on the coordinator and propagates to the workers.  Every table of
-# isms is offered to Citus (by org_id where it has the column, as a
-# reference table otherwise) and what Citus refuses is asserted with its
-# SQLSTATE; the one it takes (isms.history_config) becomes a reference
-# table.  Then the workflow, document control, history, trail
-# verification, row-level security, the reports and the sample run on the
-# coordinator, beside an application table distributed by org_id; last,
-# probes of the trail and a history table distributed by hand (IS160) and
-# of Citus's planner crash on a member's local-distributed join.  Each check
-# prints "citus: ... ok" or "... FAILED"; the README quotes these lines, so
-# its limits fail this script when they stop being true.
+# isms is offered to Citus alone (by org_id where it has the column, as a
+# reference table otherwise, rolled back) and what Citus refuses is
+# asserted with its SQLSTATE.  Then the workflow, document control,
+# history, trail verification, row-level security, the reports and the
+# sample run on the coordinator, its tables local, beside an application
+# table distributed by org_id, and Citus's planner crash on a member's
+# local-distributed join is probed.  Then isms.citus_distribute() is
+# refused where it must be and distributes isms: reference tables, tables
+# by org_id, what stays local and why, every foreign key and row kept;
+# reads under row-level security on the shards; the writes on the shards
+# refused (IS160, 55000, 0A000) with nothing written; which report views
+# run.  Each check prints "citus: ... ok" or "... FAILED"; the README
+# quotes these lines, so its limits fail this script when they stop being
+# true.
 #
 # Citus is not in Debian's archive: when citus.so is not installed in the
 # server's library directory the script prints one line saying so and
@@ -105,6 +109,10 @@ for n in "${nodes[@]}"; do
 		echo "fsync = off"
 		echo "max_prepared_transactions = 20"
 		echo "citus.enable_unsafe_triggers = on"
+		# isms.citus_distribute() converts about a hundred tables in one
+		# transaction: few shards, and locks for all of them
+		echo "citus.shard_count = 4"
+		echo "max_locks_per_transaction = 512"
 		[ -n "${ISMS_DESTDIR:-}" ] && echo "extension_destdir = '$ISMS_DESTDIR'"
 	} >> "$dir/$n/postgresql.conf"
 	as_pg "$bindir/pg_ctl" -D "$dir/$n" -l "$dir/$n.log" -w -t 60 start >/dev/null 2>&1 ||
@@ -156,36 +164,39 @@ refused() {
 	esac
 }
 
-refused "isms.organization as a reference table is refused: its row-level security policy has a subquery" \
+# Asked table by table, without isms.citus_distribute(), Citus refuses
+# what its foreign keys join to a local table: it would convert the whole
+# foreign-key graph to Citus local tables, which drops and creates again
+# the extension's views and sequences and creates its tables again on the
+# workers (where the workers' own CREATE EXTENSION isms made them).
+refused "without the distribution step, isms.organization as a reference table is refused: the workers' isms has the tables of its foreign-key graph" \
 	"create_reference_table('isms.organization')" \
-	"0A000: cannot create policy (Subqueries are not supported in policies on distributed tables)"
-refused "isms.organization distributed by org_id is refused: UNIQUE (code) lacks org_id" \
+	'42P07: relation "membership" already exists'
+refused "... isms.organization distributed by org_id is refused: UNIQUE (code) lacks org_id" \
 	"create_distributed_table('isms.organization', 'org_id')" \
 	'0A000: cannot create constraint on "organization" (Distributed relations cannot have UNIQUE, EXCLUDE, or PRIMARY KEY constraints that do not include the partition column'
-refused "a catalog table as a reference table is refused: Citus would drop and recreate the extension's views" \
+refused "... a catalog table as a reference table is refused: Citus would drop and recreate the extension's views" \
 	"create_reference_table('isms.requirement')" \
 	"2BP01: cannot drop view isms_report.framework_coverage because extension isms requires it"
 refused "... and would create again, on a worker, the tables the extension made there" \
 	"create_reference_table('isms.framework')" \
 	'42P07: relation "library" already exists'
-refused "a register distributed by org_id is refused while the catalog it references is local" \
+refused "... a register distributed by org_id is refused while the catalog it references is local" \
 	"create_distributed_table('isms.nonconformity', 'org_id')" \
 	'42P16: referenced table "requirement" must be a distributed table or a reference table'
-refused "isms.transition_log distributed by org_id: its key (org_id, log_id) holds the column, its row-level security policy's subquery is refused" \
+refused "isms.transition_log distributed by org_id: its key (org_id, log_id) holds the column and its policy has no subquery" \
 	"create_distributed_table('isms.transition_log', 'org_id')" \
-	"0A000: cannot create policy"
-refused "isms.trail distributed by org_id is refused: its row-level security policy has a subquery" \
-	"create_distributed_table('isms.trail', 'org_id')" \
-	"0A000: cannot create policy"
-refused "isms.outbox as a reference table is refused: its row-level security policy has a subquery" \
+	done
+refused "isms.outbox as a reference table is refused: its policy reads the log in a subquery" \
 	"create_reference_table('isms.outbox')" \
-	"0A000: cannot create policy"
-refused "a history table distributed by org_id is refused: its row-level security policy has a subquery" \
-	"create_distributed_table('isms_history.nonconformity', 'org_id')" \
-	"0A000: cannot create policy"
+	"0A000: cannot create policy (Subqueries are not supported in policies on distributed tables)"
+refused "isms.trail distributed by org_id: its policy has no subquery now" \
+	"create_distributed_table('isms.trail', 'org_id')" done
+refused "a history table distributed by org_id: its policy has no subquery now" \
+	"create_distributed_table('isms_history.nonconformity', 'org_id')" done
 
 # every table of the extension: by org_id where it has the column, else as a
-# reference table; the ones Citus takes
+# reference table; the ones Citus takes alone are those no foreign key joins
 tables=$(c "SELECT c.oid::regclass FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
              WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'isms') AND c.relkind IN ('r', 'p') ORDER BY 1")
 taken=() ntables=0
@@ -200,19 +211,14 @@ for t in $tables; do
 	echo "$t	$got" >> "$dir/tables.txt"
 	[ "$got" = done ] && taken+=("$t")
 done
-echo "#   of $ntables tables of isms Citus takes: ${taken[*]:-none}; refusals by kind:"
-cut -f2 "$dir/tables.txt" | sed 's/ (.*//; s/"[a-z_]*"/"..."/g; s/view [a-z_.]*/view .../' | sort | uniq -c | sort -rn | sed 's/^/#   /'
-check "of the tables of isms, Citus takes only isms.history_config (a reference table)" "${taken[*]:-none}" "isms.history_config"
-
-# ... and takes it: a reference table on every node, its local copy removed
-c "SET client_min_messages = warning; SELECT create_reference_table('isms.history_config');
-   SELECT truncate_local_data_after_distributing_table('isms.history_config')" >/dev/null
-check "isms.history_config is a reference table" \
-	"$(c "SELECT partmethod::text || ' ' || repmodel::text FROM pg_dist_partition WHERE logicalrelid = 'isms.history_config'::regclass")" "n t"
-for n in worker1 worker2; do
-	check "the $n reads isms.history_config" "$(on $n -c "SELECT count(*) FROM isms.history_config")" \
-		"$(c "SELECT count(*) FROM isms.history_config")"
-done
+echo "#   of $ntables tables of isms, asked one by one, Citus takes ${#taken[@]}; refusals by kind:"
+cut -f2 "$dir/tables.txt" | grep -v '^done$' | sed 's/ (.*//; s/"[a-z_]*"/"..."/g; s/view [a-z_.]*/view .../' | sort | uniq -c | sort -rn | sed 's/^/#   /'
+check "asked one by one, Citus takes exactly the tables of isms that no foreign key joins" \
+	"$(printf '%s\n' "${taken[@]}" | LC_ALL=C sort | paste -sd' ')" \
+	"$(c "SELECT string_agg(t, ' ' ORDER BY t) FROM (SELECT c.oid::regclass::text AS t FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+	       WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'isms') AND c.relkind IN ('r', 'p')
+	         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contype = 'f' AND c.oid IN (k.conrelid, k.confrelid))
+	         AND c.oid NOT IN ('isms.outbox'::regclass)) x" | tr ' ' '\n' | LC_ALL=C sort | paste -sd' ')"
 
 # ---------------------------------------------------------------------------
 # isms runs on the coordinator, its tables local, beside Citus and a table
@@ -331,48 +337,7 @@ check "... a member's role that cannot log in: Citus cannot connect to the worke
 	'role "citus_reader" is not permitted to log in'
 on coordinator -c "ALTER ROLE citus_reader LOGIN" >/dev/null
 
-# ---------------------------------------------------------------------------
-# Writes that bypass the executor.  With its policy written without a
-# subquery (changed here for the probe only), isms.trail can be distributed
-# by org_id.  isms appends to the trail with heap_insert(), which would land
-# in the coordinator's shell table that no query reads; it refuses instead
-# (IS160), also in a session that has appended to the trail before.
-logs=$(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org")
-trail_before=$(c "SELECT count(*) FROM isms.trail WHERE org_id = $org")
-cat > "$dir/probe.sql" <<SQL
-SET ROLE citus_author;
-SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set');
-RESET ROLE;
-SET client_min_messages = warning;
-ALTER POLICY member ON isms.trail USING (org_id = ANY (isms.member_orgs()));
-SELECT create_distributed_table('isms.trail', 'org_id');
-SET ROLE citus_author;
-SELECT isms.transition('isms.nonconformity', $nc, 'verifying', 'Restore tested');
-SQL
-on coordinator -f "$dir/probe.sql" > "$dir/probe.out"
-check "isms.trail distributed by org_id once its policy has no subquery" \
-	"$(c "SELECT partmethod::text FROM pg_dist_partition WHERE logicalrelid = 'isms.trail'::regclass")" h
-check "... a move in that session, whose trail append would go to the shell table, is refused (IS160)" \
-	"$(grep -o 'ERROR:  IS160' "$dir/probe.out")" "ERROR:  IS160"
-check "... and rolled back: the log has the earlier move only, the record its state" \
-	"$(c "SELECT count(*) - $logs FROM isms.transition_log WHERE org_id = $org") $(c "SELECT status FROM isms.nonconformity WHERE id = $nc")" \
-	"1 correcting"
-check "... the trail, read through Citus, has that earlier move's entry" \
-	"$(c "SELECT count(*) - $trail_before FROM isms.trail WHERE org_id = $org")" 1
-check "... the C verification refuses to read the shell table (IS160)" \
-	"$(c "SELECT count(*) FROM isms.verify_trail($org)")" "ERROR:  IS160"
-check "... a new session's move is refused too (IS160)" \
-	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'verifying', 'Restore tested')")" \
-	"ERROR:  IS160"
-# a history table: isms writes superseded versions with the same direct path
-c "SET client_min_messages = warning;
-   ALTER POLICY member ON isms_history.process USING (org_id = ANY (isms.member_orgs()));
-   SELECT create_distributed_table('isms_history.process', 'org_id')" >/dev/null
-check "an UPDATE of a register whose history table is distributed is refused (IS160)" \
-	"$(c "UPDATE isms.process SET description = 'Moved' WHERE org_id = (SELECT min(org_id) FROM isms.process)" | head -n 1)" \
-	"ERROR:  IS160"
-
-# Last, as it restarts the coordinator: Citus 13.2.2 on PostgreSQL 15 ends
+# Before distributing, as it restarts the coordinator: Citus 13.2.2 on PostgreSQL 15 ends
 # the backend with SIGSEGV (in deconstruct_jointree, planning the local table
 # as a subquery) when a member joins a distributed table and a local table
 # under row-level security with the default local_table_join_policy.
@@ -387,5 +352,124 @@ for _ in $(seq 1 60); do
 	on coordinator -c "SELECT 1" >/dev/null 2>&1 && break
 	sleep 1
 done
+
+
+# ---------------------------------------------------------------------------
+# isms.citus_distribute(): the distribution step, on the coordinator, as a
+# superuser, with btree_gist.
+rows_of_isms() {
+	c "SELECT string_agg(format('%s=%s', t, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', t), false, true, '')))[1]::text), ' ' ORDER BY t)
+	     FROM (SELECT c.oid::regclass::text AS t FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+	            WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'isms') AND c.relkind IN ('r', 'p')) x"
+}
+check "isms.citus_distribute() as a member role is refused (42501)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.citus_distribute()" | head -n 1)" "ERROR:  42501"
+check "... without btree_gist it is refused (55000)" \
+	"$(c "SELECT isms.citus_distribute()" | head -n 1)" "ERROR:  55000"
+check "... on a worker it is refused (55000)" \
+	"$(on worker1 -c "SELECT isms.citus_distribute()" | tail -n 1)" "ERROR:  55000"
+check "... and refused, it changed nothing: no table of isms is Citus's" \
+	"$(c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'isms%'")" 0
+# Citus connects to the workers as the member's role
+c "ALTER ROLE citus_author LOGIN; ALTER ROLE citus_outsider LOGIN" >/dev/null
+
+fks_before=$(c "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text ~ '^isms(_history)?\.' AND conrelid::regclass::text !~ '_[0-9]+$'")
+rows_before=$(rows_of_isms)
+reader_before=$(on coordinator -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms.nonconformity" | tail -n 1)
+c "CREATE EXTENSION btree_gist" >/dev/null
+on coordinator -v VERBOSITY=default -c "SELECT distribution || '	' || outcome || '	' || table_name FROM isms.citus_distribute()" > "$dir/distribute.out"
+echo "#   isms.citus_distribute(): tables by distribution and outcome:"
+cut -f1,2 "$dir/distribute.out" | sort | uniq -c | sort -rn | sed 's/^/#   /'
+grep -v '	done	' "$dir/distribute.out" | sed 's/^/#     /'
+check "isms.citus_distribute(): the catalog, the workflow definitions, organization and membership become reference tables" \
+	"$(c "SELECT string_agg(logicalrelid::text, ' ' ORDER BY logicalrelid::text) FROM pg_dist_partition WHERE partmethod = 'n' AND logicalrelid::text LIKE 'isms%'")" \
+	"isms.framework isms.history_config isms.library isms.mandatory_information isms.mapping_set isms.membership isms.organization isms.register isms.requirement isms.requirement_mapping isms.workflow isms.workflow_guard isms.workflow_state isms.workflow_transition"
+check "... every register, history table, the trail and the document tables are distributed by org_id, in one colocation group" \
+	"$(c "SELECT count(*) || ' ' || count(DISTINCT colocationid) || ' ' || bool_and(partkey IS NOT NULL) FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text ~ '^isms(_history)?\.'")" \
+	"$(c "SELECT count(*) FROM pg_class c WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_history'::regnamespace) AND c.relkind = 'r' AND c.relname !~ '_[0-9]+$'
+	        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id') AND c.oid NOT IN ('isms.organization'::regclass, 'isms.membership'::regclass)") 1 true"
+check "... isms.transition_log is distributed by org_id: its key is (org_id, log_id)" \
+	"$(grep 'isms.transition_log$' "$dir/distribute.out" | cut -f1,2)" 'by org_id	done'
+check "... isms.outbox stays local: its policy reads the log in a subquery (0A000)" \
+	"$(grep 'isms.outbox$' "$dir/distribute.out" | cut -f1,2)" "local	0A000: cannot create policy (Subqueries are not supported in policies on distributed tables)"
+check "... every foreign key is there again" \
+	"$(c "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text ~ '^isms(_history)?\.' AND conrelid::regclass::text !~ '_[0-9]+$'")" "$fks_before"
+check "... document_version_no_overlap compares org_id with = (btree_gist)" \
+	"$(c "SELECT pg_get_constraintdef(oid) ~ '^EXCLUDE USING gist \(org_id WITH =' FROM pg_constraint WHERE conname = 'document_version_no_overlap' AND conrelid = 'isms.document_version'::regclass")" t
+check "... every row of every table of isms is read back through Citus" "$(rows_of_isms)" "$rows_before"
+check "... a second run finds nothing left to distribute" \
+	"$(c "SELECT count(*) FROM isms.citus_distribute()")" 1
+
+# Reads on the shards: each policy runs on the worker, where
+# isms.member_orgs() reads the reference tables organization and membership
+check "distributed: a reader sees its organisation's records (row-level security on the shards)" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms.nonconformity" | tail -n 1)" "$reader_before"
+check "distributed: a reader of another organisation sees none" \
+	"$(on coordinator -c "SET ROLE citus_outsider" -c "SELECT count(*) FROM isms.nonconformity" | tail -n 1)" 0
+check "distributed: the application's table joins the register on the shards, as a member, default local_table_join_policy" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "$join" | tail -n 1)" "Schedule restore tests / Backups not tested"
+check "distributed: the Statement of Applicability view lists the 93 Annex A controls for the reader's organisation" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms_report.statement_of_applicability WHERE org_id = $org" | tail -n 1)" 93
+
+# isms.org narrows what a member sees; the shards' policies read it on the
+# workers.  Citus sends a SET LOCAL there only with
+# citus.propagate_set_commands = 'local' (isms.citus_distribute() sets it
+# for the database), and never a value set by set_config();
+# isms.set_context() sets it with a SET LOCAL when Citus propagates one.
+c "INSERT INTO isms.membership (org_id, role_name) VALUES ($org2, 'citus_reader')" >/dev/null
+both=$(on coordinator -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms.nonconformity" | tail -n 1)
+check "distributed: isms.citus_distribute() set citus.propagate_set_commands = 'local' for the database" \
+	"$(c "SHOW citus.propagate_set_commands")" local
+check "distributed: isms.set_context() narrows on the workers" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT isms.set_context('CIT2') IS NULL" -c "SELECT count(*) || ' ' || isms.visible_orgs()::text FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "0 {$org2}"
+check "distributed: ... and SET LOCAL isms.org" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SET LOCAL isms.org = 'CIT2'" -c "SELECT count(*) FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" 0
+check "distributed: isms.org set by set_config() does not reach the workers (a member of two sees both)" \
+	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT set_config('isms.org', 'CIT2', true) IS NULL" -c "SELECT count(*) || ' ' || isms.visible_orgs()::text FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both {$org2}"
+check "distributed: ... nor with citus.propagate_set_commands = 'none' a SET LOCAL" \
+	"$(on coordinator -c "SET citus.propagate_set_commands = 'none'" -c "SET ROLE citus_reader" -c "BEGIN" -c "SET LOCAL isms.org = 'CIT2'" -c "SELECT count(*) FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both"
+c "DELETE FROM isms.membership WHERE org_id = $org2 AND role_name = 'citus_reader'" >/dev/null
+
+# Writes on the shards: a C trigger fires on the worker's shard; what isms
+# writes directly (trail, history) is a Citus table there.  Each refused,
+# nothing written.
+check "distributed: a member's INSERT into a register without a workflow works (isms.stamp() on the shard)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "INSERT INTO isms.asset (org_id, name, kind, owner) VALUES ($org, 'Backup NAS', 'hardware', 'IT lead')" -c "SELECT created_by FROM isms.asset WHERE org_id = $org AND name = 'Backup NAS'" | tail -n 1)" citus_author
+assets=$(c "SELECT count(*) || ' ' || coalesce(max(description), '-') FROM isms.asset WHERE org_id = $org")
+check "distributed: an UPDATE of a register, whose history table is distributed, is refused on the shard (IS160)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "UPDATE isms.asset SET description = 'Moved' WHERE org_id = $org AND name = 'Backup NAS'" | head -n 1)" "ERROR:  IS160"
+check "... and changed nothing" "$(c "SELECT count(*) || ' ' || coalesce(max(description), '-') FROM isms.asset WHERE org_id = $org")" "$assets"
+ncs=$(c "SELECT count(*) FROM isms.nonconformity WHERE org_id = $org")
+check "distributed: an INSERT into a workflow register is refused on the shard, whose table the workflow engine does not know (55000)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "INSERT INTO isms.nonconformity (org_id, title, description, source, owner) VALUES ($org, 'Another', 'Found', 'internal_audit', 'IT lead')" | head -n 1)" "ERROR:  55000"
+check "distributed: isms.transition() is refused: Citus cannot lock the record without its org_id (0A000)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set')" | head -n 1)" "ERROR:  0A000"
+check "... nothing written: the records and the log as they were" \
+	"$(c "SELECT count(*) FROM isms.nonconformity WHERE org_id = $org") $(c "SELECT string_agg(from_state || '>' || to_state, ' ') FROM isms.transition_log WHERE org_id = $org")" \
+	"$ncs reported>analysed"
+check "distributed: document control is refused: isms.draft_document cannot lock the document without its org_id (0A000)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.draft_document((SELECT id FROM isms.document WHERE code = 'CIT-POL-1'), content_text => 'Version 2')" | head -n 1)" "ERROR:  0A000"
+check "distributed: isms.trail_append is refused: the trail is a Citus table (IS160)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.trail_append($org, 'isms.asset', 1, 'note', '{}'::jsonb)" | head -n 1)" "ERROR:  IS160"
+check "distributed: the C verification of the trail is refused (IS160)" \
+	"$(c "SELECT count(*) FROM isms.verify_trail($org)")" "ERROR:  IS160"
+
+# The report views as a member: which run on distributed tables
+: > "$dir/views.txt"
+for v in $(c "SELECT relname FROM pg_class WHERE relnamespace = 'isms_report'::regnamespace AND relkind = 'v' ORDER BY 1"); do
+	got=$(on coordinator -v VERBOSITY=verbose -c "SET ROLE citus_reader" -c "SELECT count(*) FROM isms_report.$v WHERE org_id = $org" 2>&1 | grep -v '^\(DETAIL\|HINT\|CONTEXT\|LOCATION\|SQL\|PL/pgSQL\| \)' | head -n 1)
+	case $got in
+		[0-9]*) echo "$v	runs" >> "$dir/views.txt" ;;
+		*"connection to server"*|*"closed the connection"*|*"terminated"*|*"recovery"*|*"not yet accepting"*|*"EOF detected"*|*"SSL SYSCALL"*)
+			echo "$v	ends the backend" >> "$dir/views.txt"
+			for _ in $(seq 1 60); do c "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done ;;
+		*) echo "$v	$(sed 's/^ERROR:  //' <<<"$got")" >> "$dir/views.txt" ;;
+	esac
+done
+echo "#   isms_report views as a member on distributed tables:"
+sed 's/^/#     /' "$dir/views.txt"
+echo "#   ($(grep -c '	runs$' "$dir/views.txt") of $(wc -l < "$dir/views.txt") run)"
+check "distributed: the plain report views run as a member (processes, audits, corrective actions)" \
+	"$(grep -cE '^(processes|audits|corrective_actions)	runs$' "$dir/views.txt")" 3
 
 exit $status

@@ -13,7 +13,7 @@ SELECT pg_temp.seed(1);
 SELECT pg_temp.seed(2);
 \ir setup.psql
 RESET ROLE;
-SELECT plan(19);
+SELECT plan(25);
 
 SELECT is(isms.member_orgs('sec_mallory'), '{1}'::bigint[], 'mallory is a member of A');
 SELECT is(ARRAY[isms.member_orgs('sec_mallory')::text, isms.member_orgs('sec_bob')::text, isms.member_orgs('sec_mallory')::text],
@@ -82,7 +82,29 @@ SELECT is(pg_temp.attempt('evil, public, pg_catalog', 'SELECT isms.member_orgs()
     'under the attacker''s search_path member_orgs() answers');
 SELECT is(pg_temp.value_under('evil, public, pg_catalog, pg_temp', 'SELECT isms.member_orgs()::text'), '{1}',
     'with the same answer');
+SELECT is(pg_temp.attempt('evil, public, pg_catalog', 'SELECT isms.visible_orgs()'), 'ok',
+    'under the attacker''s search_path visible_orgs() answers');
+SELECT is(pg_temp.value_under('evil, public, pg_catalog, pg_temp', 'SELECT isms.visible_orgs()::text'), '{1}',
+    'with the same answer');
 RESET ROLE;
+
+-- isms.visible_orgs(), what the policies read per row, follows the same
+-- changes: the role by OID, isms.org, a membership written
+SET LOCAL ROLE sec_mallory;
+SELECT is(ARRAY[isms.visible_orgs()::text, isms.member_orgs('sec_bob')::text, isms.visible_orgs()::text],
+          ARRAY['{1}', '{2}', '{1}'], 'visible_orgs() after member_orgs() of another role in one statement: mallory''s own');
+RESET ROLE;
+SET LOCAL ROLE sec_bob;
+SELECT is(isms.visible_orgs(), '{2}'::bigint[], 'SET ROLE bob: visible_orgs() B, not the answer kept for mallory');
+SET LOCAL isms.org = 'A';
+SELECT is(isms.visible_orgs(), '{}'::bigint[], 'isms.org = A narrows bob''s visible_orgs() to nothing at once');
+SET LOCAL isms.org = '';
+RESET ROLE;
+INSERT INTO isms.membership (org_id, role_name) VALUES (1, 'sec_bob');
+SET LOCAL ROLE sec_bob;
+SELECT is(isms.visible_orgs(), '{1,2}'::bigint[], 'a membership written in the transaction: visible_orgs() at once');
+RESET ROLE;
+DELETE FROM isms.membership WHERE org_id = 1 AND role_name = 'sec_bob';
 SELECT is(pg_temp.fired(), 0::bigint, 'no trap ran');
 
 SELECT * FROM finish();

@@ -158,6 +158,7 @@ isms.current_org()|SELECT isms.current_org()
 isms.context()|SELECT row(c.*)::text FROM isms.context() c
 isms.review_interval(bigint,regclass)|SELECT isms.review_interval($org, 'isms.risk')
 isms.member_orgs(name)|SELECT isms.member_orgs('standby_reader')
+isms.visible_orgs()|SELECT isms.visible_orgs()
 isms.report_org(bigint)|SELECT isms.report_org($org)
 isms.require_member(bigint,text)|SELECT count(*) FROM (SELECT isms.require_member($org)) m
 isms.transition_log_encoding(isms.transition_log)|SELECT md5(string_agg(isms.transition_log_encoding(l), '' ORDER BY log_id)) FROM isms.transition_log l
