@@ -9113,6 +9113,9 @@ BEGIN
                FROM pg_catalog.pg_policy po
                JOIN pg_catalog.pg_class c ON c.oid = po.polrelid
               WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_history'::regnamespace)
+                 -- and the registers and history tables of the organisation's own
+                 OR po.polrelid IN (SELECT g.relid FROM isms.register g
+                                    UNION ALL SELECT h.history_table FROM isms.history_config h)
               ORDER BY 2, 1
     LOOP
         IF p.qual ~ old_form THEN
@@ -9122,6 +9125,23 @@ BEGIN
             EXECUTE format('ALTER POLICY %I ON %s WITH CHECK %s', p.polname, p.rel, new_form);
         END IF;
     END LOOP;
+    -- a form the pattern did not recognise would stay behind unnoticed
+    SELECT po.polname, po.polrelid::regclass AS rel INTO p
+      FROM pg_catalog.pg_policy po
+      JOIN pg_catalog.pg_class c ON c.oid = po.polrelid
+     WHERE (pg_catalog.pg_get_expr(po.polqual, po.polrelid) ~ 'member_orgs\(\) AS member_orgs'
+            OR pg_catalog.pg_get_expr(po.polwithcheck, po.polrelid) ~ 'member_orgs\(\) AS member_orgs')
+       AND po.polrelid <> 'isms.outbox'::regclass
+       AND (c.relnamespace IN ('isms'::regnamespace, 'isms_history'::regnamespace)
+            OR po.polrelid IN (SELECT g.relid FROM isms.register g
+                               UNION ALL SELECT h.history_table FROM isms.history_config h))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'policy % on % still reads isms.member_orgs() in a subquery', p.polname, p.rel
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'The upgrade rewrites every per-organisation policy of the form org_id = ANY ((SELECT isms.member_orgs())::bigint[]) to org_id = ANY (isms.visible_orgs()); this one has another form.',
+                  HINT = 'Rewrite the policy with ALTER POLICY ... USING (org_id = ANY (isms.visible_orgs())), then run ALTER EXTENSION isms UPDATE again.';
+    END IF;
 END
 $$;
 

@@ -74,6 +74,23 @@ citus_lists_relation(Oid relid)
 }
 
 /*
+ * True when Citus has taken isms over (isms.citus_distribute() made
+ * isms.organization a reference table): a shard's policy then runs on a
+ * worker, which knows only the settings Citus sends it.
+ */
+bool
+isms_citus_distributed(void)
+{
+	Oid			nsp = get_namespace_oid("isms", true);
+	Oid			relid;
+
+	if (!OidIsValid(nsp))
+		return false;
+	relid = get_relname_relid("organization", nsp);
+	return OidIsValid(relid) && citus_lists_relation(relid);
+}
+
+/*
  * Errors out when Citus has distributed the relation (a distributed,
  * reference or Citus local table) that the caller is about to write or
  * read directly.

@@ -11,5 +11,6 @@
 #include "utils/relcache.h"
 
 extern void isms_refuse_citus_table(Relation rel);
+extern bool isms_citus_distributed(void);
 
 #endif							/* ISMS_CITUS_H */

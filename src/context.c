@@ -16,6 +16,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "citus.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "isms.h"
@@ -52,8 +53,25 @@ set_local_org(const char *code)
 	const char *propagate = GetConfigOption("citus.propagate_set_commands", true, false);
 	StringInfoData sql;
 
-	if (propagate == NULL || strcmp(propagate, "local") != 0)
+	if (propagate == NULL)
 	{
+		set_local("isms.org", code);
+		return;
+	}
+	if (strcmp(propagate, "local") != 0)
+	{
+		/*
+		 * Citus would not send the organisation to the workers, whose shards'
+		 * policies would then show the role every organisation it is a member
+		 * of: refuse rather than narrow on the coordinator alone.
+		 */
+		if (isms_citus_distributed())
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("isms.set_context() cannot narrow organisation \"%s\" on the Citus workers", code),
+					 errdetail("isms is distributed by Citus and citus.propagate_set_commands is \"%s\": the workers would not receive isms.org, and the shards would show every organisation the role is a member of.",
+							   propagate),
+					 errhint("SET citus.propagate_set_commands = 'local' in the session (isms.citus_distribute() sets it for the database, for sessions that start after it).")));
 		set_local("isms.org", code);
 		return;
 	}

@@ -428,6 +428,8 @@ check "distributed: isms.org set by set_config() does not reach the workers (a m
 	"$(on coordinator -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT set_config('isms.org', 'CIT2', true) IS NULL" -c "SELECT count(*) || ' ' || isms.visible_orgs()::text FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both {$org2}"
 check "distributed: ... nor with citus.propagate_set_commands = 'none' a SET LOCAL" \
 	"$(on coordinator -c "SET citus.propagate_set_commands = 'none'" -c "SET ROLE citus_reader" -c "BEGIN" -c "SET LOCAL isms.org = 'CIT2'" -c "SELECT count(*) FROM isms.nonconformity" -c "COMMIT" | tail -n 1)" "$both"
+check "distributed: ... so isms.set_context() refuses to narrow on the coordinator alone when the workers would not receive it (55000)" \
+	"$(on coordinator -c "SET citus.propagate_set_commands = 'none'" -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT isms.set_context('CIT2')" | tail -n 1)" "ERROR:  55000"
 c "DELETE FROM isms.membership WHERE org_id = $org2 AND role_name = 'citus_reader'" >/dev/null
 
 # Writes on the shards: a C trigger fires on the worker's shard; what isms
