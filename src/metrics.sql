@@ -136,14 +136,18 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   HINT = format('Keep it from now on with SELECT isms.enable_history(%L).', reg);
     END IF;
+    -- the history read once: the versions valid then, and those begun later
     RETURN QUERY EXECUTE format(
+        'WITH h AS MATERIALIZED ('
+        '  SELECT %1$s, lower(valid) AS isms_known_from, valid @> $1 AS isms_valid FROM %4$s'
+        '   WHERE valid @> $1 OR (lower(valid) > $1 AND created_at <= $1)) '
         'SELECT %1$s FROM %2$s WHERE %3$I IS NULL OR %3$I <= $1 '
-        'UNION ALL SELECT %1$s FROM %4$s WHERE valid @> $1 '
+        'UNION ALL SELECT %1$s FROM h WHERE isms_valid '
         'UNION ALL SELECT %5$s FROM ('
         '  SELECT DISTINCT ON (y.org_id, y.id) y.* FROM ('
         '    SELECT %1$s, %3$I AS isms_known_from FROM %2$s WHERE %3$I > $1 AND created_at <= $1 '
-        '    UNION ALL SELECT %1$s, lower(valid) FROM %4$s WHERE lower(valid) > $1 AND created_at <= $1) y '
-        '   WHERE NOT EXISTS (SELECT 1 FROM %4$s h WHERE h.org_id = y.org_id AND h.id = y.id AND h.valid @> $1) '
+        '    UNION ALL SELECT %1$s, isms_known_from FROM h WHERE isms_known_from > $1 AND created_at <= $1) y '
+        '   WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.isms_valid AND h.org_id = y.org_id AND h.id = y.id) '
         '   ORDER BY y.org_id, y.id, y.isms_known_from) x',
         cols, reg, vf, hist, xcols) USING at;
 END
