@@ -9328,6 +9328,276 @@ COMMENT ON FUNCTION isms.citus_distribute() IS
 REVOKE ALL ON FUNCTION isms.citus_distribute() FROM PUBLIC;
 
 
+-- == trendspeed: the continual-improvement trend reads each register once per call ==
+-- Each register as it stood at to_at is read once for the organisation,
+-- and the residual risk total of every period boundary comes from one
+-- read of the organisation's risks and their history; isms.known_as_of
+-- reads a register's history once per call, not three times.
+
+CREATE OR REPLACE FUNCTION isms.known_as_of(register anyelement, at timestamptz)
+    RETURNS SETOF anyelement
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    reg  regclass;
+    hist regclass;
+    vf   name;
+    cols text;
+    xcols text;
+BEGIN
+    SELECT t.typrelid INTO reg FROM pg_type t
+     WHERE t.oid = pg_typeof(register) AND t.typrelid <> 0;
+    IF reg IS NULL THEN
+        RAISE EXCEPTION 'isms.known_as_of() needs a row of a register, not %', pg_typeof(register)
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'Pass a NULL of the register''s row type: isms.known_as_of(NULL::isms.risk, ''2025-01-31'').';
+    END IF;
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+           string_agg('x.' || quote_ident(attname), ', ' ORDER BY attnum) INTO cols, xcols
+      FROM pg_attribute WHERE attrelid = reg AND attnum > 0 AND NOT attisdropped;
+    IF at >= now() THEN
+        RETURN QUERY EXECUTE format('SELECT %s FROM %s', cols, reg);
+        RETURN;
+    END IF;
+    SELECT h.history_table, h.valid_from_column INTO hist, vf
+      FROM isms.history_config h WHERE h.relid = reg;
+    IF hist IS NULL THEN
+        RAISE EXCEPTION 'the history of % is not kept', reg
+            USING ERRCODE = 'undefined_object',
+                  HINT = format('Keep it from now on with SELECT isms.enable_history(%L).', reg);
+    END IF;
+    -- the history read once: the versions valid then, and those begun later
+    RETURN QUERY EXECUTE format(
+        'WITH h AS MATERIALIZED ('
+        '  SELECT %1$s, lower(valid) AS isms_known_from, valid @> $1 AS isms_valid FROM %4$s'
+        '   WHERE valid @> $1 OR (lower(valid) > $1 AND created_at <= $1)) '
+        'SELECT %1$s FROM %2$s WHERE %3$I IS NULL OR %3$I <= $1 '
+        'UNION ALL SELECT %1$s FROM h WHERE isms_valid '
+        'UNION ALL SELECT %5$s FROM ('
+        '  SELECT DISTINCT ON (y.org_id, y.id) y.* FROM ('
+        '    SELECT %1$s, %3$I AS isms_known_from FROM %2$s WHERE %3$I > $1 AND created_at <= $1 '
+        '    UNION ALL SELECT %1$s, isms_known_from FROM h WHERE isms_known_from > $1 AND created_at <= $1) y '
+        '   WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.isms_valid AND h.org_id = y.org_id AND h.id = y.id) '
+        '   ORDER BY y.org_id, y.id, y.isms_known_from) x',
+        cols, reg, vf, hist, xcols) USING at;
+END
+$$;
+COMMENT ON FUNCTION isms.known_as_of(anyelement, timestamptz) IS
+    'The rows of a register as the reports see them at an instant: the version valid then (isms.as_of), and for a row created by then whose known history starts later, its earliest known version; at or after the current transaction''s start, the register itself';
+REVOKE ALL ON FUNCTION isms.known_as_of(anyelement, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.known_as_of(anyelement, timestamptz) TO isms_reader;
+
+
+CREATE OR REPLACE FUNCTION isms.improvement_metrics(org_id bigint,
+                                         from_at timestamptz DEFAULT now() - interval '1 year',
+                                         to_at timestamptz DEFAULT now(),
+                                         bucket interval DEFAULT interval '3 months',
+                                         recurrence_window interval DEFAULT interval '12 months')
+RETURNS TABLE (period_start timestamptz, period_end timestamptz,
+               nonconformities_raised integer, nonconformities_closed integer,
+               median_days_to_close numeric, p90_days_to_close numeric,
+               corrective_actions_checked integer, corrective_actions_effective integer,
+               effective_share numeric,
+               recurring_nonconformities integer,
+               audits_planned integer, audits_completed integer, audit_completion numeric,
+               reviews_planned integer, reviews_held integer,
+               objectives_measured integer, objectives_met integer, objectives_met_share numeric,
+               residual_risk_total bigint, residual_risk_change bigint,
+               pdca_cycles_completed integer, pdca_cycles_by_workflow jsonb,
+               improvements_implemented integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, isms, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    o constant bigint := isms.report_org($1);
+    t0 constant timestamptz := isms.report_time('from_at', $2);
+    t1 constant timestamptz := isms.report_time('to_at', $3);
+    b constant interval := $4;
+    w constant interval := $5;
+    max_periods constant integer := 5000;
+    hist regclass;
+    vf name;
+    rb_at timestamptz[];
+    rb_total bigint[];
+BEGIN
+    -- the records as they stood at to_at (register history); moves from the log
+    IF t0 > t1 THEN
+        PERFORM isms.report_bad_argument('from_at', t0::text,
+            format('from_at is after to_at (%s)', t1),
+            'Pass the start of the reporting range first: improvement_metrics(org_id, from_at, to_at, bucket).');
+    END IF;
+    IF b IS NULL OR t0 + b <= t0 THEN
+        PERFORM isms.report_bad_argument('bucket', b::text, 'the period length must be a positive interval',
+            'Pass an interval such as ''1 month'' or ''3 months''.');
+    END IF;
+    IF t0 + b * max_periods < t1 THEN
+        PERFORM isms.report_bad_argument('bucket', b::text,
+            format('more than %s periods between from_at and to_at', max_periods),
+            'Pass a longer bucket or a shorter range.');
+    END IF;
+    IF w IS NULL OR w < interval '0' THEN
+        PERFORM isms.report_bad_argument('recurrence_window', w::text, 'a non-negative interval is required',
+            'Pass an interval such as ''12 months''.');
+    END IF;
+
+    -- The residual risk total at each period boundary (a period's start is
+    -- the previous one's end): isms.risk_rating_at's figure, the sum of the
+    -- ratings of the risks as isms.known_as_of gives them at the boundary,
+    -- here from one read of the organisation's risks and their history for
+    -- every boundary, not a read of the whole history per boundary.
+    SELECT h.history_table, h.valid_from_column INTO hist, vf
+      FROM isms.history_config h WHERE h.relid = 'isms.risk'::regclass;
+    IF hist IS NULL THEN
+        -- no history: isms.known_as_of() refuses a past instant
+        SELECT array_agg(x.at ORDER BY x.at),
+               array_agg((SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint ORDER BY x.at)
+          INTO rb_at, rb_total
+          FROM (SELECT s AS at FROM generate_series(t0, t1, b) AS s WHERE s < t1
+                UNION SELECT least(s + b, t1) FROM generate_series(t0, t1, b) AS s WHERE s < t1) x;
+    ELSE
+        -- v: known_as_of at each boundary, the register itself from the
+        -- transaction's start, else the version valid then, else the
+        -- earliest known version of a row created by then
+        EXECUTE format(
+            'WITH bnd AS ('
+            '  SELECT s AS at FROM pg_catalog.generate_series($2, $3, $4) AS s WHERE s < $3'
+            '  UNION SELECT least(s + $4, $3) FROM pg_catalog.generate_series($2, $3, $4) AS s WHERE s < $3), '
+            'rv AS MATERIALIZED ('
+            '  SELECT r.id, r.created_at, r.identified_on, r.%2$I AS vf, NULL::pg_catalog.tstzrange AS valid,'
+            '         coalesce(r.residual_rating, r.inherent_rating) AS rating, true AS cur'
+            '    FROM isms.risk r WHERE r.org_id = $1'
+            '  UNION ALL SELECT h.id, h.created_at, h.identified_on, lower(h.valid), h.valid,'
+            '         coalesce(h.residual_rating, h.inherent_rating), false'
+            '    FROM %1$s h WHERE h.org_id = $1), '
+            'v AS ('
+            '  SELECT x.at, v.* FROM bnd x JOIN rv v ON v.cur WHERE x.at >= now()'
+            '  UNION ALL SELECT x.at, v.* FROM bnd x JOIN rv v ON v.cur AND (v.vf IS NULL OR v.vf <= x.at)'
+            '   WHERE x.at < now()'
+            '  UNION ALL SELECT x.at, v.* FROM bnd x JOIN rv v ON NOT v.cur AND v.valid @> x.at WHERE x.at < now()'
+            '  UNION ALL SELECT y.* FROM ('
+            '    SELECT DISTINCT ON (x.at, v.id) x.at, v.* FROM bnd x JOIN rv v ON v.vf > x.at AND v.created_at <= x.at'
+            '     WHERE x.at < now()'
+            '       AND NOT EXISTS (SELECT 1 FROM rv h WHERE NOT h.cur AND h.id = v.id AND h.valid @> x.at)'
+            '     ORDER BY x.at, v.id, v.vf) y) '
+            'SELECT array_agg(x.at ORDER BY x.at), array_agg(coalesce(t.total, 0) ORDER BY x.at)'
+            '  FROM bnd x LEFT JOIN (SELECT v.at, sum(v.rating) AS total FROM v'
+            '                         WHERE v.identified_on <= v.at AND v.created_at <= v.at GROUP BY v.at) t'
+            '    ON t.at = x.at',
+            hist, vf) INTO rb_at, rb_total USING o, t0, t1, b;
+    END IF;
+
+    RETURN QUERY
+    WITH p AS (
+        SELECT s AS ps, least(s + b, t1) AS pe
+          FROM generate_series(t0, t1, b) AS s
+         WHERE s < t1),
+    -- completed PDCA cycles: moves into a final state of the act phase
+    acts AS MATERIALIZED (
+        SELECT f.relid, s.workflow, s.state
+          FROM isms.workflow f
+          JOIN isms.workflow_state s ON s.workflow = f.workflow
+         WHERE f.relid IS NOT NULL AND s.is_terminal AND s.phase = 'act'),
+    -- each register as it stood at to_at, read once for the organisation
+    nc AS MATERIALIZED (
+        SELECT n.* FROM isms.known_as_of(NULL::isms.nonconformity, t1) n WHERE n.org_id = o),
+    mr AS MATERIALIZED (
+        SELECT m.* FROM isms.known_as_of(NULL::isms.management_review, t1) m WHERE m.org_id = o),
+    au0 AS MATERIALIZED (
+        SELECT a.* FROM isms.known_as_of(NULL::isms.audit, t1) a WHERE a.org_id = o),
+    obj AS MATERIALIZED (
+        SELECT j.* FROM isms.known_as_of(NULL::isms.objective, t1) j WHERE j.org_id = o),
+    nc_close AS MATERIALIZED (
+        SELECT c.record_id, c.at, n.framework, n.requirement,
+               date_part('epoch', c.at - CASE WHEN c.cycle = 1 THEN n.detected_at
+                                              ELSE (SELECT min(x.at) FROM isms.transition_log x
+                                                     WHERE x.org_id = o AND x.record_table = c.record_table
+                                                       AND x.record_id = c.record_id AND x.cycle = c.cycle) END)
+                   / 86400 AS days
+          FROM isms.transition_log c
+          JOIN nc n ON n.id = c.record_id
+         WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
+           AND c.at < t1),
+    -- the residual risk total at each period boundary (above)
+    rb AS MATERIALIZED (
+        SELECT u.at, u.total FROM unnest(rb_at, rb_total) AS u(at, total))
+    SELECT p.ps, p.pe,
+           (SELECT count(*) FROM nc n
+             WHERE n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
+           cl.n::integer, cl.median, cl.p90,
+           ca.checked::integer, ca.effective::integer,
+           round(ca.effective::numeric / nullif(ca.checked, 0), 3),
+           (SELECT count(*) FROM nc n
+             WHERE n.detected_at >= p.ps AND n.detected_at < p.pe
+               AND n.requirement IS NOT NULL
+               AND EXISTS (SELECT 1 FROM nc_close c
+                            WHERE c.record_id <> n.id AND c.framework = n.framework
+                              AND c.requirement = n.requirement
+                              AND c.at <= n.detected_at AND c.at >= n.detected_at - w))::integer,
+           au.planned::integer, au.completed::integer,
+           round(au.completed::numeric / nullif(au.planned, 0), 3),
+           (SELECT count(*) FROM mr m
+             WHERE m.planned_on >= p.ps AND m.planned_on < p.pe)::integer,
+           (SELECT count(*) FROM mr m
+             WHERE m.held_on >= p.ps AND m.held_on < p.pe)::integer,
+           ob.measured::integer, ob.met::integer,
+           round(ob.met::numeric / nullif(ob.measured, 0), 3),
+           rk.at_end, rk.at_end - rk.at_start,
+           coalesce(cy.total, 0)::integer, coalesce(cy.by_workflow, '{}'::jsonb),
+           (SELECT count(*) FROM isms.transition_log l
+             WHERE l.org_id = o AND l.record_table = 'isms.improvement'::regclass AND l.to_state = 'implemented'
+               AND l.at >= p.ps AND l.at < p.pe)::integer
+      FROM p
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS n,
+                 round(percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS median,
+                 round(percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(c.days, 0))::numeric, 1) AS p90
+            FROM nc_close c WHERE c.at >= p.ps AND c.at < p.pe) cl
+      CROSS JOIN LATERAL (
+          -- an effectiveness check concludes when a verified action closes
+          -- (effective) or is reworked (not effective)
+          SELECT count(*) AS checked, count(*) FILTER (WHERE l.to_state = 'closed') AS effective
+            FROM isms.transition_log l
+           WHERE l.org_id = o AND l.record_table = 'isms.corrective_action'::regclass
+             AND l.to_state IN ('closed', 'in_progress') AND l.from_state = 'verified'
+             AND l.at >= p.ps AND l.at < p.pe) ca
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS planned,
+                 count(*) FILTER (WHERE EXISTS (SELECT 1 FROM isms.transition_log l
+                                                 WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
+                                                   AND l.to_state = 'completed' AND l.record_id = a.id
+                                                   AND l.at < t1)) AS completed
+            FROM au0 a
+           WHERE a.planned_end >= p.ps AND a.planned_end < p.pe) au
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS measured, count(*) FILTER (WHERE x.met) AS met
+            FROM (SELECT DISTINCT ON (m.objective_id) m.objective_id,
+                         CASE j.direction WHEN 'at_most' THEN m.value <= j.target ELSE m.value >= j.target END AS met
+                    FROM isms.objective_measurement m
+                    JOIN obj j ON j.id = m.objective_id
+                   WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
+                   ORDER BY m.objective_id, m.measured_at DESC) x) ob
+      CROSS JOIN LATERAL (
+          SELECT (SELECT e.total FROM rb e WHERE e.at = p.pe) AS at_end,
+                 (SELECT e.total FROM rb e WHERE e.at = p.ps) AS at_start) rk
+      LEFT JOIN LATERAL (
+          SELECT sum(y.n) AS total, jsonb_object_agg(y.workflow, y.n ORDER BY y.workflow) AS by_workflow
+            FROM (SELECT a.workflow, count(*) AS n
+                    FROM acts a
+                    JOIN isms.transition_log l ON l.org_id = o AND l.record_table = a.relid AND l.to_state = a.state
+                                              AND l.at >= p.ps AND l.at < p.pe
+                                              AND isms.reported_move(l.from_state, l.to_state)
+                   GROUP BY a.workflow) y) cy ON true
+     ORDER BY p.ps;
+END
+$$;
+COMMENT ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) IS
+    'Continual improvement (10.1) per period [start, end) from from_at to to_at, from the records as they stood at to_at (register history) and the transition log: nonconformities raised (detected) and closed (log), median and 90th percentile days to close, corrective action effectiveness checks concluded (log: verified to closed, effective, or back to in_progress, not) and the share effective, recurring nonconformities (same requirement as one closed within recurrence_window before), audits due and completed, management reviews planned and held, objectives measured and met, residual risk total at period end and its change, completed PDCA cycles (moves into a final act state) per workflow, improvements implemented';
+REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
 
 
 -- == functions more than one part of this release changed: their final form ==

@@ -136,14 +136,18 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   HINT = format('Keep it from now on with SELECT isms.enable_history(%L).', reg);
     END IF;
+    -- the history read once: the versions valid then, and those begun later
     RETURN QUERY EXECUTE format(
+        'WITH h AS MATERIALIZED ('
+        '  SELECT %1$s, lower(valid) AS isms_known_from, valid @> $1 AS isms_valid FROM %4$s'
+        '   WHERE valid @> $1 OR (lower(valid) > $1 AND created_at <= $1)) '
         'SELECT %1$s FROM %2$s WHERE %3$I IS NULL OR %3$I <= $1 '
-        'UNION ALL SELECT %1$s FROM %4$s WHERE valid @> $1 '
+        'UNION ALL SELECT %1$s FROM h WHERE isms_valid '
         'UNION ALL SELECT %5$s FROM ('
         '  SELECT DISTINCT ON (y.org_id, y.id) y.* FROM ('
         '    SELECT %1$s, %3$I AS isms_known_from FROM %2$s WHERE %3$I > $1 AND created_at <= $1 '
-        '    UNION ALL SELECT %1$s, lower(valid) FROM %4$s WHERE lower(valid) > $1 AND created_at <= $1) y '
-        '   WHERE NOT EXISTS (SELECT 1 FROM %4$s h WHERE h.org_id = y.org_id AND h.id = y.id AND h.valid @> $1) '
+        '    UNION ALL SELECT %1$s, isms_known_from FROM h WHERE isms_known_from > $1 AND created_at <= $1) y '
+        '   WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.isms_valid AND h.org_id = y.org_id AND h.id = y.id) '
         '   ORDER BY y.org_id, y.id, y.isms_known_from) x',
         cols, reg, vf, hist, xcols) USING at;
 END
@@ -564,6 +568,10 @@ DECLARE
     b constant interval := $4;
     w constant interval := $5;
     max_periods constant integer := 5000;
+    hist regclass;
+    vf name;
+    rb_at timestamptz[];
+    rb_total bigint[];
 BEGIN
     -- the records as they stood at to_at (register history); moves from the log
     IF t0 > t1 THEN
@@ -585,6 +593,52 @@ BEGIN
             'Pass an interval such as ''12 months''.');
     END IF;
 
+    -- The residual risk total at each period boundary (a period's start is
+    -- the previous one's end): isms.risk_rating_at's figure, the sum of the
+    -- ratings of the risks as isms.known_as_of gives them at the boundary,
+    -- here from one read of the organisation's risks and their history for
+    -- every boundary, not a read of the whole history per boundary.
+    SELECT h.history_table, h.valid_from_column INTO hist, vf
+      FROM isms.history_config h WHERE h.relid = 'isms.risk'::regclass;
+    IF hist IS NULL THEN
+        -- no history: isms.known_as_of() refuses a past instant
+        SELECT array_agg(x.at ORDER BY x.at),
+               array_agg((SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint ORDER BY x.at)
+          INTO rb_at, rb_total
+          FROM (SELECT s AS at FROM generate_series(t0, t1, b) AS s WHERE s < t1
+                UNION SELECT least(s + b, t1) FROM generate_series(t0, t1, b) AS s WHERE s < t1) x;
+    ELSE
+        -- v: known_as_of at each boundary, the register itself from the
+        -- transaction's start, else the version valid then, else the
+        -- earliest known version of a row created by then
+        EXECUTE format(
+            'WITH bnd AS ('
+            '  SELECT s AS at FROM pg_catalog.generate_series($2, $3, $4) AS s WHERE s < $3'
+            '  UNION SELECT least(s + $4, $3) FROM pg_catalog.generate_series($2, $3, $4) AS s WHERE s < $3), '
+            'rv AS MATERIALIZED ('
+            '  SELECT r.id, r.created_at, r.identified_on, r.%2$I AS vf, NULL::pg_catalog.tstzrange AS valid,'
+            '         coalesce(r.residual_rating, r.inherent_rating) AS rating, true AS cur'
+            '    FROM isms.risk r WHERE r.org_id = $1'
+            '  UNION ALL SELECT h.id, h.created_at, h.identified_on, lower(h.valid), h.valid,'
+            '         coalesce(h.residual_rating, h.inherent_rating), false'
+            '    FROM %1$s h WHERE h.org_id = $1), '
+            'v AS ('
+            '  SELECT x.at, v.* FROM bnd x JOIN rv v ON v.cur WHERE x.at >= now()'
+            '  UNION ALL SELECT x.at, v.* FROM bnd x JOIN rv v ON v.cur AND (v.vf IS NULL OR v.vf <= x.at)'
+            '   WHERE x.at < now()'
+            '  UNION ALL SELECT x.at, v.* FROM bnd x JOIN rv v ON NOT v.cur AND v.valid @> x.at WHERE x.at < now()'
+            '  UNION ALL SELECT y.* FROM ('
+            '    SELECT DISTINCT ON (x.at, v.id) x.at, v.* FROM bnd x JOIN rv v ON v.vf > x.at AND v.created_at <= x.at'
+            '     WHERE x.at < now()'
+            '       AND NOT EXISTS (SELECT 1 FROM rv h WHERE NOT h.cur AND h.id = v.id AND h.valid @> x.at)'
+            '     ORDER BY x.at, v.id, v.vf) y) '
+            'SELECT array_agg(x.at ORDER BY x.at), array_agg(coalesce(t.total, 0) ORDER BY x.at)'
+            '  FROM bnd x LEFT JOIN (SELECT v.at, sum(v.rating) AS total FROM v'
+            '                         WHERE v.identified_on <= v.at AND v.created_at <= v.at GROUP BY v.at) t'
+            '    ON t.at = x.at',
+            hist, vf) INTO rb_at, rb_total USING o, t0, t1, b;
+    END IF;
+
     RETURN QUERY
     WITH p AS (
         SELECT s AS ps, least(s + b, t1) AS pe
@@ -596,6 +650,15 @@ BEGIN
           FROM isms.workflow f
           JOIN isms.workflow_state s ON s.workflow = f.workflow
          WHERE f.relid IS NOT NULL AND s.is_terminal AND s.phase = 'act'),
+    -- each register as it stood at to_at, read once for the organisation
+    nc AS MATERIALIZED (
+        SELECT n.* FROM isms.known_as_of(NULL::isms.nonconformity, t1) n WHERE n.org_id = o),
+    mr AS MATERIALIZED (
+        SELECT m.* FROM isms.known_as_of(NULL::isms.management_review, t1) m WHERE m.org_id = o),
+    au0 AS MATERIALIZED (
+        SELECT a.* FROM isms.known_as_of(NULL::isms.audit, t1) a WHERE a.org_id = o),
+    obj AS MATERIALIZED (
+        SELECT j.* FROM isms.known_as_of(NULL::isms.objective, t1) j WHERE j.org_id = o),
     nc_close AS MATERIALIZED (
         SELECT c.record_id, c.at, n.framework, n.requirement,
                date_part('epoch', c.at - CASE WHEN c.cycle = 1 THEN n.detected_at
@@ -604,22 +667,20 @@ BEGIN
                                                        AND x.record_id = c.record_id AND x.cycle = c.cycle) END)
                    / 86400 AS days
           FROM isms.transition_log c
-          JOIN isms.known_as_of(NULL::isms.nonconformity, t1) n ON n.org_id = o AND n.id = c.record_id
+          JOIN nc n ON n.id = c.record_id
          WHERE c.org_id = o AND c.record_table = 'isms.nonconformity'::regclass AND c.to_state = 'closed'
            AND c.at < t1),
-    -- the residual risk total at each period boundary, once: a period's
-    -- start is the previous one's end
+    -- the residual risk total at each period boundary (above)
     rb AS MATERIALIZED (
-        SELECT x.at, (SELECT coalesce(sum(r.rating), 0) FROM isms.risk_rating_at(o, x.at) r)::bigint AS total
-          FROM (SELECT p.ps AS at FROM p UNION SELECT p.pe FROM p) x)
+        SELECT u.at, u.total FROM unnest(rb_at, rb_total) AS u(at, total))
     SELECT p.ps, p.pe,
-           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
-             WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
+           (SELECT count(*) FROM nc n
+             WHERE n.detected_at >= p.ps AND n.detected_at < p.pe)::integer,
            cl.n::integer, cl.median, cl.p90,
            ca.checked::integer, ca.effective::integer,
            round(ca.effective::numeric / nullif(ca.checked, 0), 3),
-           (SELECT count(*) FROM isms.known_as_of(NULL::isms.nonconformity, t1) n
-             WHERE n.org_id = o AND n.detected_at >= p.ps AND n.detected_at < p.pe
+           (SELECT count(*) FROM nc n
+             WHERE n.detected_at >= p.ps AND n.detected_at < p.pe
                AND n.requirement IS NOT NULL
                AND EXISTS (SELECT 1 FROM nc_close c
                             WHERE c.record_id <> n.id AND c.framework = n.framework
@@ -627,10 +688,10 @@ BEGIN
                               AND c.at <= n.detected_at AND c.at >= n.detected_at - w))::integer,
            au.planned::integer, au.completed::integer,
            round(au.completed::numeric / nullif(au.planned, 0), 3),
-           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
-             WHERE m.org_id = o AND m.planned_on >= p.ps AND m.planned_on < p.pe)::integer,
-           (SELECT count(*) FROM isms.known_as_of(NULL::isms.management_review, t1) m
-             WHERE m.org_id = o AND m.held_on >= p.ps AND m.held_on < p.pe)::integer,
+           (SELECT count(*) FROM mr m
+             WHERE m.planned_on >= p.ps AND m.planned_on < p.pe)::integer,
+           (SELECT count(*) FROM mr m
+             WHERE m.held_on >= p.ps AND m.held_on < p.pe)::integer,
            ob.measured::integer, ob.met::integer,
            round(ob.met::numeric / nullif(ob.measured, 0), 3),
            rk.at_end, rk.at_end - rk.at_start,
@@ -658,14 +719,14 @@ BEGIN
                                                  WHERE l.org_id = o AND l.record_table = 'isms.audit'::regclass
                                                    AND l.to_state = 'completed' AND l.record_id = a.id
                                                    AND l.at < t1)) AS completed
-            FROM isms.known_as_of(NULL::isms.audit, t1) a
-           WHERE a.org_id = o AND a.planned_end >= p.ps AND a.planned_end < p.pe) au
+            FROM au0 a
+           WHERE a.planned_end >= p.ps AND a.planned_end < p.pe) au
       CROSS JOIN LATERAL (
           SELECT count(*) AS measured, count(*) FILTER (WHERE x.met) AS met
             FROM (SELECT DISTINCT ON (m.objective_id) m.objective_id,
                          CASE j.direction WHEN 'at_most' THEN m.value <= j.target ELSE m.value >= j.target END AS met
                     FROM isms.objective_measurement m
-                    JOIN isms.known_as_of(NULL::isms.objective, t1) j ON j.org_id = m.org_id AND j.id = m.objective_id
+                    JOIN obj j ON j.id = m.objective_id
                    WHERE m.org_id = o AND m.measured_at >= p.ps AND m.measured_at < p.pe
                    ORDER BY m.objective_id, m.measured_at DESC) x) ob
       CROSS JOIN LATERAL (
