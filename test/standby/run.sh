@@ -296,13 +296,17 @@ sql="SET ROLE standby_reader; SELECT md5(string_agg(c::text, '|' ORDER BY c.chec
 check "a reader's readiness report is the primary's" "$(r "$sql")" "$(p "$sql")"
 
 # A member's scan on the replica asks the membership query once, not per
-# row: the policies call isms.visible_orgs() per row, and the answer is kept
+# row: the policies call isms.visible_orgs() per row of a sequential scan
+# (an index scan would evaluate it once, as a key), and the answer is kept
 # for a standby's snapshot as for a primary's.  The query reads
 # isms.organization once; this transaction's scans of it are counted.
 scans() {
 	PGHOST=127.0.0.1 PGPORT=$port psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" 2>&1 <<SQL
 BEGIN;
 SET LOCAL max_parallel_workers_per_gather = 0;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_indexonlyscan = off;
+SET LOCAL enable_bitmapscan = off;
 SET LOCAL ROLE standby_reader;
 \\o /dev/null
 SELECT set_config('standby.scans', (SELECT (seq_scan + coalesce(idx_scan, 0))::text
