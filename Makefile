@@ -73,7 +73,7 @@ ISOLATION_OUTDIR ?= output_iso
 REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTDIR) --load-extension=isms
 
 # isolation specs: test/isolation/specs/NAME.spec
-ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify trail_cic \
+ISOLATION = ref_unique workflow_move workflow_events trail_concurrent history_concurrent history_visibility trail_verify trail_cic trail_dic \
 	workflow_seal workflow_seal_orgs document_concurrent workflow_race sweep_concurrent write_check_members import_concurrent member_orgs_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTDIR) --load-extension=isms
 

@@ -79,8 +79,17 @@ set_local_org(const char *code)
 	appendStringInfo(&sql, "SET LOCAL isms.org = %s", quote_literal_cstr(code));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "isms.set_context: SET LOCAL isms.org failed");
+	{
+		int			rc = SPI_execute(sql.data, false, 0);
+
+		if (rc != SPI_OK_UTILITY)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("isms.set_context: could not set isms.org for the transaction"),
+					 errdetail("SET LOCAL isms.org = %s returned %s.",
+							   quote_literal_cstr(code), SPI_result_code_string(rc)),
+					 errhint("Report this as a bug; the context was not changed.")));
+	}
 	SPI_finish();
 	pfree(sql.data);
 }

@@ -4,18 +4,20 @@
  *	  isms.member_orgs(): the organisations a role may see under row-level
  *	  security, computed once per snapshot.
  *
- * Every policy reads the function in an InitPlan, once per table a query
- * reads: a report view joining five registers asked five times, and a
- * report function running twenty statements asked a hundred.  The answer
- * depends only on the rows of isms.organization and isms.membership and
+ * Every policy calls it, as isms.visible_orgs(), for each row it checks:
+ * a scan of 10,000 rows asks 10,000 times, a report view joining five
+ * registers for every row of each.  The answer depends only on the rows of isms.organization and isms.membership and
  * the role catalogs the snapshot sees, the role asked about, the session
  * user and isms.org, so it is kept for as long as all of those are the
  * same: the same transaction and subtransaction, a snapshot that sees the
  * same (its bounds, the transactions in progress it lists and its command
  * id all equal), the same arguments.  Any write of the transaction moves
  * the command id; another transaction's commit drops it from the list of a
- * later snapshot; a subtransaction abort or the end of the transaction
- * drops the answer.  A snapshot taken during recovery is not kept.
+ * later snapshot; the end of the transaction drops the answer, and a
+ * subtransaction abort one made in that subtransaction.  A snapshot taken
+ * during recovery (a hot standby's) is kept the same way: it lists every
+ * transaction in progress in subxip, its xmax moves with each commit
+ * replayed, and its command id stays put, so the same comparison holds.
  *
  * Policies call the function per row (Citus refuses a policy with a
  * subquery, so there is no InitPlan to compute it once), so a call that
@@ -23,8 +25,9 @@
  * caller may hold that datum while a later call computes a new answer (a
  * volatile function of the same query writing moves the command id), so an
  * answer replaced within the transaction is retired, not freed: an equal
- * new answer reuses it, a different one is added to the list freed when the
- * transaction ends.
+ * new answer reuses it (the one replaced, or an equal one retired before,
+ * so the list holds each distinct answer once), a different one is added
+ * to the list freed when the transaction ends.
  *
  * The query runs as the function's owner (it was SECURITY DEFINER in SQL)
  * in the restricted context of restrict.c.  isms.stamp()'s write check
@@ -133,12 +136,42 @@ member_xact_cb(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A subtransaction abort drops only an answer made in that subtransaction
+ * or in one of its children (whose ids are all greater, as ids only grow):
+ * an answer of the parent stays, so a loop with an exception block per row
+ * does not retire one array per failed row.
+ */
 static void
 member_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && cached.valid)
+	if (event == SUBXACT_EVENT_ABORT_SUB && cached.valid &&
+		cached.subid >= mySubid)
 		member_cache_clear(false);
+}
+
+/*
+ * A retired array equal to a, taken off the list, or NULL: a transaction
+ * switching between a few answers (a batch setting isms.org to each
+ * organisation in turn) reuses them instead of retiring a copy per change.
+ */
+static ArrayType *
+member_retired_take(ArrayType *a)
+{
+	ListCell   *lc;
+
+	foreach(lc, retired)
+	{
+		ArrayType  *r = (ArrayType *) lfirst(lc);
+
+		if (VARSIZE(r) == VARSIZE(a) && memcmp(r, a, VARSIZE(a)) == 0)
+		{
+			retired = foreach_delete_current(retired, lc);
+			return r;
+		}
+	}
+	return NULL;
 }
 
 static const char member_sql[] =
@@ -209,10 +242,13 @@ member_orgs_answer(Oid fn_oid, const char *who, Oid who_oid)
 
 	/*
 	 * A parallel worker keeps its answer too: it runs one query under the
-	 * leader's snapshot, and its transaction ends with the query.
+	 * leader's snapshot, and its transaction ends with the query.  So does a
+	 * standby: its snapshots keep all their xids in subxip (xcnt is 0) with
+	 * suboverflowed set from the known-assigned xids, all compared below, so
+	 * policies calling isms.visible_orgs() per row query once there too.
 	 */
 	cacheable = snap != NULL && snap->snapshot_type == SNAPSHOT_MVCC &&
-		!snap->takenDuringRecovery && MyProc != NULL;
+		MyProc != NULL;
 
 	if (cacheable && cached.valid &&
 		cached.lxid == MyProc->lxid &&
@@ -307,7 +343,10 @@ member_orgs_answer(Oid fn_oid, const char *who, Oid who_oid)
 			ids = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * Max(nids, 1));
 			memcpy(ids, tmp, sizeof(int64) * nids);
 		}
-		/* the same answer as the one replaced (the usual case): keep that one */
+		/*
+		 * The same answer as the one replaced (the usual case): keep that
+		 * one; else one retired earlier in the transaction, if equal.
+		 */
 		if (cached.orgs != NULL &&
 			VARSIZE(cached.orgs) == VARSIZE(copy) &&
 			memcmp(cached.orgs, copy, VARSIZE(copy)) == 0)
@@ -315,6 +354,16 @@ member_orgs_answer(Oid fn_oid, const char *who, Oid who_oid)
 			pfree(copy);
 			copy = cached.orgs;
 			cached.orgs = NULL;
+		}
+		else
+		{
+			ArrayType  *reuse = member_retired_take(copy);
+
+			if (reuse != NULL)
+			{
+				pfree(copy);
+				copy = reuse;
+			}
 		}
 		member_cache_clear(false);
 		cached.orgs = copy;

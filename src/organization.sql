@@ -145,9 +145,11 @@ GRANT EXECUTE ON FUNCTION isms.current_org() TO isms_reader;
 -- who defaults to current_user, evaluated by the caller (a default argument
 -- is expanded into the call), so the function knows who asks; a role may
 -- only ask about roles its session user can act as.  In C (membership.c):
--- every policy asks once per table a query reads, and the answer is kept
--- while the snapshot, the arguments, the session user and isms.org stay
--- the same.  Its query runs as the function's owner with search_path
+-- every policy calls isms.visible_orgs() (this function for current_user)
+-- per row, and the answer is kept while the snapshot, the arguments, the
+-- session user and isms.org stay the same, so a query computes it once per
+-- snapshot, on a primary or a hot standby (and once in each parallel
+-- worker).  Its query runs as the function's owner with search_path
 -- pinned, every relation, function and operator qualified.
 CREATE FUNCTION isms.member_orgs(who name DEFAULT CURRENT_USER) RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'isms_member_orgs'

@@ -520,8 +520,16 @@ trail_sha256(const uint8 *data, size_t len, uint8 *result)
 		md = EVP_sha256();
 #endif
 		if (md == NULL)
-			elog(ERROR, "could not find the SHA-256 digest of OpenSSL");
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not find the SHA-256 digest of OpenSSL for the evidence trail"),
+					 errdetail("OpenSSL returned no implementation of SHA-256."),
+					 errhint("Check the OpenSSL configuration of the server (its providers, or FIPS mode) offers SHA-256.")));
+#if OPENSSL_VERSION_NUMBER < 0x10100000L
+		ctx = EVP_MD_CTX_create();
+#else
 		ctx = EVP_MD_CTX_new();
+#endif
 		if (ctx == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -533,7 +541,12 @@ trail_sha256(const uint8 *data, size_t len, uint8 *result)
 		EVP_DigestUpdate(sha256_ctx, data, len) != 1 ||
 		EVP_DigestFinal_ex(sha256_ctx, result, &outlen) != 1 ||
 		outlen != TRAIL_HASH_LEN)
-		elog(ERROR, "could not compute SHA-256");
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not compute the SHA-256 hash of an evidence trail entry"),
+				 errdetail("OpenSSL failed to compute the digest of %zu bytes (%u bytes of output).",
+						   len, outlen),
+				 errhint("Check the OpenSSL configuration of the server (its providers, or FIPS mode) allows SHA-256.")));
 #else
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 
@@ -693,8 +706,16 @@ trail_open_append(TrailRels *r)
 		r->nindexes = trail_nindexes;
 		r->info = trail_index_info;
 		r->indexes = palloc(sizeof(Relation) * Max(r->nindexes, 1));
+
+		/*
+		 * An index that does not take inserts is neither locked nor opened
+		 * (a NULL entry): it may be one DROP INDEX CONCURRENTLY is dropping,
+		 * whose lock would make the append wait for the drop and then fail
+		 * to open a relation that no longer exists.
+		 */
 		for (i = 0; i < r->nindexes; i++)
-			r->indexes[i] = index_open(trail_index_oids[i], mode);
+			r->indexes[i] = r->info[i]->ii_ReadyForInserts ?
+				index_open(trail_index_oids[i], mode) : NULL;
 
 		/* opening may have processed an invalidation of the cache */
 		if (OidIsValid(trail_relid) && RelationGetRelid(r->rel) == trail_relid)
@@ -703,7 +724,8 @@ trail_open_append(TrailRels *r)
 			return;
 		}
 		for (i = 0; i < r->nindexes; i++)
-			index_close(r->indexes[i], NoLock);
+			if (r->indexes[i] != NULL)
+				index_close(r->indexes[i], NoLock);
 		relation_close(r->rel, NoLock);
 		pfree(r->indexes);
 		trail_locked = false;
@@ -717,7 +739,8 @@ trail_close_append(TrailRels *r)
 	int			i;
 
 	for (i = 0; i < r->nindexes; i++)
-		index_close(r->indexes[i], NoLock);
+		if (r->indexes[i] != NULL)
+			index_close(r->indexes[i], NoLock);
 	relation_close(r->rel, NoLock);
 	pfree(r->indexes);
 }
@@ -742,8 +765,11 @@ trail_insert_tuple(TrailRels *r, HeapTuple tuple, Datum *values, bool *nulls)
 		bool		inulls[INDEX_MAX_KEYS];
 		int			k;
 
-		/* an index CREATE INDEX CONCURRENTLY has not made ready yet */
-		if (!info->ii_ReadyForInserts)
+		/*
+		 * an index CREATE INDEX CONCURRENTLY has not made ready yet, or one
+		 * being dropped: not opened (trail_open_append)
+		 */
+		if (index == NULL || !info->ii_ReadyForInserts)
 			continue;
 		for (k = 0; k < info->ii_NumIndexAttrs; k++)
 		{

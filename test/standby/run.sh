@@ -76,6 +76,9 @@ INSERT INTO isms.membership (org_id, role_name)
 SELECT org_id, r FROM isms.organization, unnest(ARRAY['standby_reader', 'standby_author', 'standby_approver']) r;
 -- a published document, for the as-of queries
 SELECT min(org_id) AS org FROM isms.organization \gset
+-- a few thousand rows of one organisation, for a member's scan
+INSERT INTO isms.asset (org_id, name, kind, owner)
+SELECT :org, 'standby asset ' || g, 'software', 'IT' FROM generate_series(1, 3000) g;
 SET ROLE standby_author;
 INSERT INTO isms.document (org_id, code, kind, title, owner, clause)
     VALUES (:org, 'STANDBY-POL-1', 'policy', 'Backup policy', 'CISO', '5.2') RETURNING id AS doc \gset
@@ -291,6 +294,32 @@ done
 # a reader's report, under row-level security
 sql="SET ROLE standby_reader; SELECT md5(string_agg(c::text, '|' ORDER BY c.check_no)) FROM isms.clause_4_4_readiness($org, '2025-06-30') c"
 check "a reader's readiness report is the primary's" "$(r "$sql")" "$(p "$sql")"
+
+# A member's scan on the replica asks the membership query once, not per
+# row: the policies call isms.visible_orgs() per row of a sequential scan
+# (an index scan would evaluate it once, as a key), and the answer is kept
+# for a standby's snapshot as for a primary's.  The query reads
+# isms.organization once; this transaction's scans of it are counted.
+scans() {
+	PGHOST=127.0.0.1 PGPORT=$port psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" 2>&1 <<SQL
+BEGIN;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_indexonlyscan = off;
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL ROLE standby_reader;
+\\o /dev/null
+SELECT set_config('standby.scans', (SELECT (seq_scan + coalesce(idx_scan, 0))::text
+                                      FROM pg_stat_xact_user_tables WHERE relid = 'isms.organization'::regclass), true);
+SELECT set_config('standby.rows', (SELECT count(*)::text FROM isms.asset), true);
+\\o
+SELECT current_setting('standby.rows')::bigint >= 3000,
+       (SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables
+         WHERE relid = 'isms.organization'::regclass) - current_setting('standby.scans')::bigint;
+COMMIT;
+SQL
+}
+check "a member's scan of 3,000 rows on the replica runs the membership query once" "$(scans)" "t|1"
 
 # an application's context: set_context only sets settings, so a reader's
 # transaction on the replica takes it as on the primary
