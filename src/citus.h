@@ -12,5 +12,9 @@
 
 extern void isms_refuse_citus_table(Relation rel);
 extern bool isms_citus_distributed(void);
+extern Oid	isms_citus_table_of(Oid relid);
+extern Oid	isms_citus_colocated(Oid relid, Oid target);
+extern Oid	isms_citus_org_shard(Oid target, int64 org_id);
+extern void citus_relcache_invalidate(Oid relid);
 
 #endif							/* ISMS_CITUS_H */

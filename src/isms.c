@@ -10,6 +10,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "fmgr.h"
+#include "citus.h"
 #include "isms.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -75,6 +76,7 @@ isms_relcache_callback(Datum arg, Oid relid)
 	history_relcache_invalidate(relid);
 	stamp_relcache_invalidate(relid);
 	trail_relcache_invalidate(relid);
+	citus_relcache_invalidate(relid);
 }
 
 /*
