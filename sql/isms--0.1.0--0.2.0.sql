@@ -9600,6 +9600,318 @@ REVOKE ALL ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz
 GRANT EXECUTE ON FUNCTION isms.improvement_metrics(bigint, timestamptz, timestamptz, interval, interval) TO isms_reader;
 
 
+-- == citus3: isms writes on the Citus shards: the locks carry org_id, the log seals verify on shards, the trail appended on its node ==
+CREATE OR REPLACE FUNCTION isms.transition(tbl regclass, record_id bigint, to_state text, reason text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
+DECLARE
+    label text; current text; n bigint; old_reason text; org bigint;
+    qualified text := (SELECT format('%I.%I', n.nspname, c.relname)
+                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = tbl);
+BEGIN
+    SELECT record_label INTO label FROM isms.workflow WHERE relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % has no workflow', qualified
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'SELECT relid FROM isms.workflow lists the workflow tables.';
+    END IF;
+    -- lock the row first, so that a concurrent move is seen before deciding;
+    -- by its key (org_id, id), which Citus needs to route a locking read
+    EXECUTE format('SELECT org_id FROM %s WHERE id = $1', qualified) INTO org USING record_id;
+    EXECUTE format('SELECT status FROM %s WHERE org_id = $2 AND id = $1 FOR UPDATE', qualified)
+        INTO current USING record_id, org;
+    IF current IS NULL THEN
+        RAISE EXCEPTION '% % does not exist', label, record_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('No row of %s with id %s is visible to you.', qualified, record_id),
+                  HINT = 'Check the id and your organisation membership.';
+    END IF;
+    IF current = to_state THEN
+        RAISE EXCEPTION 'cannot move % % from "%" to "%"', label, record_id, current, to_state
+            USING ERRCODE = 'IS001',
+                  DETAIL = format('The %s is already "%s"; another session may have moved it.', label, current),
+                  HINT = 'Read the record again and choose from isms.next_states().';
+    END IF;
+    old_reason := current_setting('isms.reason', true);
+    -- without a reason argument, a reason SET LOCAL by the caller stands.
+    -- On a distributed isms the trigger that logs the move runs on a worker,
+    -- which receives a SET LOCAL run in a DO block (Citus propagates none
+    -- from a function called outside a transaction block, nor set_config())
+    IF current_setting('citus.propagate_set_commands', true) = 'local' THEN
+        EXECUTE format('DO %L', format('BEGIN SET LOCAL isms.reason = %L; END', coalesce(reason, old_reason, '')));
+    ELSE
+        PERFORM set_config('isms.reason', coalesce(reason, old_reason, ''), true);
+    END IF;
+    EXECUTE format('UPDATE %s SET status = $1 WHERE org_id = $3 AND id = $2', qualified)
+        USING to_state, record_id, org;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF current_setting('citus.propagate_set_commands', true) = 'local' THEN
+        EXECUTE format('DO %L', format('BEGIN SET LOCAL isms.reason = %L; END', coalesce(old_reason, '')));
+    ELSE
+        PERFORM set_config('isms.reason', coalesce(old_reason, ''), true);
+    END IF;
+    IF n <> 1 THEN
+        RAISE EXCEPTION 'cannot move % %: the row was not updated', label, record_id
+            USING ERRCODE = 'IS001',
+                  HINT = 'A row-level security policy or another trigger may have skipped it.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION isms.transition(regclass, bigint, text, text) IS
+    'Moves a workflow record to a new status with a reason; checked exactly like a plain UPDATE of status';
+REVOKE ALL ON FUNCTION isms.transition(regclass, bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.transition(regclass, bigint, text, text) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.verify_transition_log(org bigint)
+RETURNS TABLE (trail_seq bigint, log_id bigint, problem text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM isms.require_member(org, 'verify the transition log of');
+    RETURN QUERY
+    WITH seal AS (
+        SELECT t.seq, (b->>0)::bigint AS first_id, (b->>1)::bigint AS last_id,
+               (b->>2)::int AS n, (t.payload->>'xact_id')::xid8 AS xact, b->>3 AS sha
+          FROM isms.trail t, jsonb_array_elements(t.payload->'batches') AS b
+         WHERE t.org_id = org AND t.action IN ('transitions', 'import')
+           AND t.source IS DISTINCT FROM 'hand'
+    ), recomputed AS (
+        SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
+               -- the row as the log's type, also where l is a row of a Citus shard
+               encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(
+                   ROW(l.log_id, l.org_id, l.record_table, l.record_id, l.cycle, l.from_state, l.to_state,
+                       l.actor, l.reason, l.at, l.xact_id, l.record_table_name, l.login_role)::isms.transition_log),
+                   '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found
+          FROM seal s
+          LEFT JOIN isms.transition_log l
+            ON l.org_id = org AND l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id
+         GROUP BY s.seq, s.first_id, s.n, s.sha
+    )
+    SELECT * FROM (
+        SELECT r.seq, r.first_id,
+               CASE WHEN r.found <> r.n THEN format('the seal covers %s log rows, %s are there', r.n, r.found)
+                    ELSE 'log rows changed since they were sealed' END
+          FROM recomputed r
+         WHERE r.found <> r.n OR r.sha_found <> r.sha
+        UNION ALL
+        SELECT NULL, l.log_id, 'log row not sealed by any trail entry'
+          FROM isms.transition_log l
+         WHERE l.org_id = org
+           AND NOT EXISTS (SELECT 1 FROM seal s WHERE l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id)
+    ) AS p (trail_seq, log_id, problem)
+    ORDER BY log_id;
+END
+$$;
+COMMENT ON FUNCTION isms.verify_transition_log(bigint) IS
+    'Recomputes the trail''s seals of an organisation''s transition log (the engine''s, action transitions, and the imports'', action import): returns each changed, missing or unsealed log row, or nothing when the log is intact; refuses non-members (42501)';
+REVOKE ALL ON FUNCTION isms.verify_transition_log(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.verify_transition_log(bigint) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.citus_distribute()
+    RETURNS TABLE (table_name text, distribution text, outcome text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = warning
+AS $$
+DECLARE
+    t record;
+    tables regclass[];
+    fk_rel regclass[] := '{}';
+    fk_name name[] := '{}';
+    fk_def text[] := '{}';
+    failed text[] := '{}';
+    kept_local text[] := '{}';
+    tr record;
+    trig_name name[];
+    trig_state text[];
+    j int;
+    coordinator bool;
+    st text;
+    msg text;
+    det text;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+        RAISE EXCEPTION 'isms.citus_distribute() must be run by a superuser'
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Role "%s" is not a superuser; distributing converts every table of isms and drops and adds its foreign keys.', CURRENT_USER),
+                  HINT = 'Run it on the Citus coordinator as a superuser.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'isms cannot be distributed: the extension citus is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = '55000',
+                  DETAIL = 'isms.citus_distribute() asks Citus to make the catalog reference tables and to distribute the registers by org_id.',
+                  HINT = 'Install Citus (README "Distributing by organisation (Citus)"), CREATE EXTENSION citus on the coordinator, add the workers with citus_add_node(), then run it again.';
+    END IF;
+    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
+    IF NOT coalesce(coordinator, false) THEN
+        RAISE EXCEPTION 'isms cannot be distributed from this node: it is not the Citus coordinator'
+            USING ERRCODE = '55000',
+                  DETAIL = 'pg_catalog.citus_is_coordinator() is false here; a worker''s isms is a copy of its own that holds none of the ISMS.',
+                  HINT = 'Run isms.citus_distribute() on the coordinator, after citus_set_coordinator_host() and citus_add_node() of the workers.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'btree_gist') THEN
+        RAISE EXCEPTION 'isms cannot be distributed: the extension btree_gist is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = '55000',
+                  DETAIL = 'A distributed table''s exclusion constraint must compare org_id with =: document_version_no_overlap becomes (org_id WITH =, document, validity), which needs btree_gist''s operator class for bigint.',
+                  HINT = 'CREATE EXTENSION btree_gist (PostgreSQL''s contrib) on the coordinator, then run it again.';
+    END IF;
+    -- isms's triggers fire on the shards; foreign keys to reference tables
+    -- want one connection per node within the transaction
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+    -- the tables of the extension and the history tables, not yet Citus's
+    SELECT pg_catalog.array_agg(c.oid::regclass ORDER BY c.oid) INTO tables
+      FROM pg_catalog.pg_class c
+     WHERE c.relkind IN ('r', 'p')
+       AND (EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                       AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+                       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                       AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                              WHERE e.extname OPERATOR(pg_catalog.=) 'isms'))
+            OR c.relnamespace OPERATOR(pg_catalog.=) 'isms_history'::pg_catalog.regnamespace)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                        WHERE p.logicalrelid OPERATOR(pg_catalog.=) c.oid);
+    tables := coalesce(tables, '{}');
+
+    -- every foreign key from or to one of them, saved and dropped
+    FOR t IN SELECT k.conrelid::regclass AS rel, k.conname, pg_catalog.pg_get_constraintdef(k.oid) AS def
+               FROM pg_catalog.pg_constraint k
+              WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+                AND (k.conrelid OPERATOR(pg_catalog.=) ANY (tables) OR k.confrelid OPERATOR(pg_catalog.=) ANY (tables))
+              ORDER BY k.conrelid, k.conname
+    LOOP
+        fk_rel := fk_rel OPERATOR(pg_catalog.||) t.rel;
+        fk_name := fk_name OPERATOR(pg_catalog.||) t.conname;
+        fk_def := fk_def OPERATOR(pg_catalog.||) t.def;
+        EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', t.rel, t.conname);
+    END LOOP;
+
+    -- org_id leads the exclusion of overlapping document versions
+    IF 'isms.document_version'::pg_catalog.regclass OPERATOR(pg_catalog.=) ANY (tables)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                    WHERE k.conrelid OPERATOR(pg_catalog.=) 'isms.document_version'::pg_catalog.regclass
+                      AND k.conname OPERATOR(pg_catalog.=) 'document_version_no_overlap'
+                      AND pg_catalog.pg_get_constraintdef(k.oid) OPERATOR(pg_catalog.!~) '\(org_id WITH') THEN
+        ALTER TABLE isms.document_version DROP CONSTRAINT document_version_no_overlap,
+            ADD CONSTRAINT document_version_no_overlap EXCLUDE USING gist
+                (org_id WITH OPERATOR(pg_catalog.=),
+                 pg_catalog.int8range(document_id, document_id, '[]') WITH OPERATOR(pg_catalog.&&),
+                 validity WITH OPERATOR(pg_catalog.&&));
+    END IF;
+
+    -- reference tables first, then the rest by org_id, colocated; the
+    -- organisations' workflow restrictions are definitions the triggers of
+    -- every shard read, so every node holds them all
+    FOR t IN SELECT r.rel,
+                    NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                 WHERE a.attrelid OPERATOR(pg_catalog.=) r.rel AND a.attname OPERATOR(pg_catalog.=) 'org_id'
+                                   AND NOT a.attisdropped)
+                    OR r.rel OPERATOR(pg_catalog.=) ANY (ARRAY['isms.organization', 'isms.membership', 'isms.workflow_restriction']::pg_catalog.regclass[]) AS reference
+               FROM pg_catalog.unnest(tables) r(rel)
+              ORDER BY 2 DESC, r.rel::text
+    LOOP
+        table_name := t.rel::text;
+        distribution := CASE WHEN t.reference THEN 'reference' ELSE 'by org_id' END;
+        BEGIN
+            -- Citus copies the rows into the shards, which have the
+            -- table's triggers: isms's row triggers would stamp, log or
+            -- refuse them again.  Disabled for the copy, each set back as
+            -- it was (on the shards too).
+            trig_name := '{}';
+            trig_state := '{}';
+            FOR tr IN SELECT g.tgname, g.tgenabled FROM pg_catalog.pg_trigger g
+                       WHERE g.tgrelid OPERATOR(pg_catalog.=) t.rel AND NOT g.tgisinternal
+                         AND g.tgenabled OPERATOR(pg_catalog.<>) 'D'
+                         AND (g.tgtype::int OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.=) 1   -- row triggers
+                       ORDER BY g.tgname
+            LOOP
+                trig_name := trig_name OPERATOR(pg_catalog.||) tr.tgname;
+                trig_state := trig_state OPERATOR(pg_catalog.||) tr.tgenabled::text;
+                EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', t.rel, tr.tgname);
+            END LOOP;
+            IF t.reference THEN
+                PERFORM pg_catalog.create_reference_table(t.rel);
+            ELSE
+                PERFORM pg_catalog.create_distributed_table(t.rel, 'org_id');
+            END IF;
+            FOR j IN 1 .. pg_catalog.cardinality(trig_name) LOOP
+                EXECUTE pg_catalog.format('ALTER TABLE %s %s TRIGGER %I', t.rel,
+                                          CASE trig_state[j] WHEN 'A' THEN 'ENABLE ALWAYS'
+                                                             WHEN 'R' THEN 'ENABLE REPLICA'
+                                                             ELSE 'ENABLE' END,
+                                          trig_name[j]);
+            END LOOP;
+            outcome := 'done';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+            distribution := 'local';
+            outcome := st OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) msg
+                       OPERATOR(pg_catalog.||) CASE WHEN coalesce(det, '') OPERATOR(pg_catalog.=) '' THEN ''
+                                                   ELSE ' (' OPERATOR(pg_catalog.||) det OPERATOR(pg_catalog.||) ')' END;
+            kept_local := kept_local OPERATOR(pg_catalog.||) pg_catalog.format('%s: %s', table_name, outcome);
+        END;
+        RETURN NEXT;
+    END LOOP;
+
+    -- the workers' own copies of the extension's tables have the foreign
+    -- keys: dropped there through the Citus table, then added everywhere
+    FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) fk_rel[i]) THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rel[i], fk_name[i]);
+        END IF;
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+        BEGIN
+            EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rel[i], fk_name[i], fk_def[i]);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('%s %s: %s: %s', fk_rel[i], fk_name[i], st, msg);
+        END;
+    END LOOP;
+    -- isms.set_context() sets isms.org with a SET LOCAL that Citus sends
+    -- to the workers, where the shards' policies read it, only with this
+    -- (from the next session on)
+    EXECUTE pg_catalog.format('ALTER DATABASE %I SET citus.propagate_set_commands = %L',
+                              pg_catalog.current_database(), 'local');
+    -- the triggers of the shards number the log rows from each worker's own
+    -- sequence: each node group numbers from (group << 48), above every
+    -- number the coordinator gave (run again after adding a node)
+    IF EXISTS (SELECT FROM pg_catalog.run_command_on_workers(
+                   'SELECT pg_catalog.setval(''isms.transition_log_log_id_seq'', GREATEST('
+                   '(SELECT s.last_value FROM isms.transition_log_log_id_seq s), '
+                   '(SELECT g.groupid::bigint FROM pg_catalog.pg_dist_local_group g) OPERATOR(pg_catalog.<<) 48))') r
+                WHERE NOT r.success) THEN
+        RAISE EXCEPTION 'isms cannot be distributed: a worker''s transition log sequence cannot be set'
+            USING ERRCODE = 'IS161',
+                  HINT = 'Check that every worker is reachable and has isms, then run it again.';
+    END IF;
+    -- an organisation's trail is appended to on the node that holds its
+    -- shard: Citus sends a call of isms.trail_append() there (a SELECT of
+    -- the call alone, with the organisation a constant)
+    IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'isms.trail'::pg_catalog.regclass
+                  AND p.partmethod OPERATOR(pg_catalog.=) 'h') THEN
+        PERFORM pg_catalog.create_distributed_function(
+            'isms.trail_append(bigint, regclass, bigint, text, jsonb)'::pg_catalog.regprocedure,
+            'org_id', colocate_with => 'isms.trail');
+    END IF;
+    IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'isms cannot be distributed: % of its foreign keys cannot be added again', pg_catalog.cardinality(failed)
+            USING ERRCODE = 'IS161',
+                  DETAIL = pg_catalog.format('Foreign keys: %s. Tables Citus refused, kept local: %s.',
+                                             pg_catalog.array_to_string(failed, '; '),
+                                             coalesce(pg_catalog.array_to_string(kept_local, '; '), 'none')),
+                  HINT = 'Nothing was changed. Distribute or undistribute the tables these keys join, or the application''s tables that reference isms, so that each key joins two tables Citus can keep on the same node, then run it again.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION isms.citus_distribute() IS
+    'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); sets citus.propagate_set_commands = local for the database, so that isms.set_context() narrows on the workers; 55000 without Citus or btree_gist or off the coordinator';
+REVOKE ALL ON FUNCTION isms.citus_distribute() FROM PUBLIC;
+
+
 -- == functions more than one part of this release changed: their final form ==
 
 CREATE OR REPLACE FUNCTION isms.transition_log_encoding(l isms.transition_log) RETURNS text

@@ -447,12 +447,11 @@ isms_citus_colocated(Oid relid, Oid target)
 }
 
 /*
- * The relation holding organisation org_id's rows of target on this node:
- * target itself unless Citus distributes it; then its shard for the hash
- * of org_id, which must be on this node.
+ * As isms_citus_org_shard(), but InvalidOid where another node holds the
+ * organisation's shard.
  */
 Oid
-isms_citus_org_shard(Oid target, int64 org_id)
+isms_citus_org_shard_here(Oid target, int64 org_id)
 {
 	CitusRel   *t = citus_rel(target);
 	int32		hash;
@@ -466,14 +465,48 @@ isms_citus_org_shard(Oid target, int64 org_id)
 		CitusShard *s = &t->shards[i];
 
 		if (s->has_range && s->min <= hash && hash <= s->max)
-		{
-			if (OidIsValid(s->local_relid))
-				return s->local_relid;
-			break;
-		}
+			return s->local_relid;
 	}
+	return InvalidOid;
+}
+
+/*
+ * The relation holding organisation org_id's rows of target on this node:
+ * target itself unless Citus distributes it; then its shard for the hash
+ * of org_id, which must be on this node.
+ */
+Oid
+isms_citus_org_shard(Oid target, int64 org_id)
+{
+	Oid			relid = isms_citus_org_shard_here(target, org_id);
+
+	if (OidIsValid(relid))
+		return relid;
 	citus_no_local_shard(target,
 						 psprintf("the shard of organisation " INT64_FORMAT, org_id),
 						 "On the coordinator, call the function alone in a SELECT with the organisation as a constant: Citus sends the call to the node holding the organisation.");
 	return InvalidOid;			/* not reached */
+}
+
+/*
+ * The index of shard (a relation isms_citus_colocated() returned) that
+ * Citus made of index, an index of its table; index itself when shard is
+ * no shard.
+ */
+Oid
+isms_citus_colocated_index(Oid shard, Oid index)
+{
+	CitusRel   *r = citus_rel(shard);
+	char	   *name;
+	Oid			idx;
+
+	if (!r->is_shard)
+		return index;
+	name = citus_shard_name(get_rel_name(index), r->shard.shardid);
+	idx = get_relname_relid(name, get_rel_namespace(shard));
+	if (!OidIsValid(idx))
+		citus_no_local_shard(shard, psprintf("index %s", name),
+							 "Distribute the table with isms.citus_distribute().");
+	pfree(name);
+	return idx;
 }

@@ -112,12 +112,14 @@ BEGIN
                  validity WITH OPERATOR(pg_catalog.&&));
     END IF;
 
-    -- reference tables first, then the rest by org_id, colocated
+    -- reference tables first, then the rest by org_id, colocated; the
+    -- organisations' workflow restrictions are definitions the triggers of
+    -- every shard read, so every node holds them all
     FOR t IN SELECT r.rel,
                     NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                                  WHERE a.attrelid OPERATOR(pg_catalog.=) r.rel AND a.attname OPERATOR(pg_catalog.=) 'org_id'
                                    AND NOT a.attisdropped)
-                    OR r.rel OPERATOR(pg_catalog.=) ANY (ARRAY['isms.organization', 'isms.membership']::pg_catalog.regclass[]) AS reference
+                    OR r.rel OPERATOR(pg_catalog.=) ANY (ARRAY['isms.organization', 'isms.membership', 'isms.workflow_restriction']::pg_catalog.regclass[]) AS reference
                FROM pg_catalog.unnest(tables) r(rel)
               ORDER BY 2 DESC, r.rel::text
     LOOP
@@ -184,6 +186,28 @@ BEGIN
     -- (from the next session on)
     EXECUTE pg_catalog.format('ALTER DATABASE %I SET citus.propagate_set_commands = %L',
                               pg_catalog.current_database(), 'local');
+    -- the triggers of the shards number the log rows from each worker's own
+    -- sequence: each node group numbers from (group << 48), above every
+    -- number the coordinator gave (run again after adding a node)
+    IF EXISTS (SELECT FROM pg_catalog.run_command_on_workers(
+                   'SELECT pg_catalog.setval(''isms.transition_log_log_id_seq'', GREATEST('
+                   '(SELECT s.last_value FROM isms.transition_log_log_id_seq s), '
+                   '(SELECT g.groupid::bigint FROM pg_catalog.pg_dist_local_group g) OPERATOR(pg_catalog.<<) 48))') r
+                WHERE NOT r.success) THEN
+        RAISE EXCEPTION 'isms cannot be distributed: a worker''s transition log sequence cannot be set'
+            USING ERRCODE = 'IS161',
+                  HINT = 'Check that every worker is reachable and has isms, then run it again.';
+    END IF;
+    -- an organisation's trail is appended to on the node that holds its
+    -- shard: Citus sends a call of isms.trail_append() there (a SELECT of
+    -- the call alone, with the organisation a constant)
+    IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'isms.trail'::pg_catalog.regclass
+                  AND p.partmethod OPERATOR(pg_catalog.=) 'h') THEN
+        PERFORM pg_catalog.create_distributed_function(
+            'isms.trail_append(bigint, regclass, bigint, text, jsonb)'::pg_catalog.regprocedure,
+            'org_id', colocate_with => 'isms.trail');
+    END IF;
     IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
         RAISE EXCEPTION 'isms cannot be distributed: % of its foreign keys cannot be added again', pg_catalog.cardinality(failed)
             USING ERRCODE = 'IS161',

@@ -44,6 +44,7 @@
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "citus.h"
 #include "isms.h"
 #include "tableinsert.h"
 #include "miscadmin.h"
@@ -160,6 +161,12 @@ history_build_entry(HistoryEntry *entry, Relation reg, Trigger *trigger)
 
 	hist_relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(trigger->tgargs[0])),
 								  NoLock, false);
+
+	/*
+	 * On a register's Citus shard the trigger names the history table, and
+	 * writes its shard colocated with this one (on this node).
+	 */
+	hist_relid = isms_citus_colocated(RelationGetRelid(reg), hist_relid);
 
 	entry->vf_attno = InvalidAttrNumber;
 	entry->org_attno = InvalidAttrNumber;

@@ -39,6 +39,18 @@ isms_restrict_begin(IsmsRestrict *r, Oid owner)
 	(void) set_config_option("search_path", ISMS_SAFE_SEARCH_PATH,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * On a Citus worker, a trigger of a shard runs inside the shard's task,
+	 * where Citus refuses any query of a Citus table.  isms's own queries
+	 * read reference tables (every node has the whole copy) or carry the
+	 * organisation, whose colocated shards are on this node, where Citus
+	 * runs them in this transaction: allow them, until isms_restrict_end().
+	 */
+	if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void

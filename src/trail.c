@@ -106,7 +106,15 @@ static const char *const reserved_actions[] = {
 
 /* longest canonical timestamp: "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
 
-/* OIDs of isms.trail and its primary key, looked up once per backend */
+/* OID of isms.trail, looked up once per backend */
+static Oid	trail_table_relid = InvalidOid;
+
+/*
+ * The relation the cache below describes, and its primary key: isms.trail,
+ * or on a Citus worker the shard of isms.trail that holds the organisation
+ * of the last append (every organisation's trail is on the node that holds
+ * its registers' shards, so its chain is serialised there).
+ */
 static Oid	trail_relid = InvalidOid;
 static Oid	trail_pkey_relid = InvalidOid;
 
@@ -176,8 +184,9 @@ void
 trail_relcache_invalidate(Oid relid)
 {
 	if (relid == InvalidOid || relid == trail_relid ||
-		relid == trail_pkey_relid)
+		relid == trail_pkey_relid || relid == trail_table_relid)
 	{
+		trail_table_relid = InvalidOid;
 		trail_relid = InvalidOid;
 		trail_pkey_relid = InvalidOid;
 		head_cache.valid = false;
@@ -215,28 +224,16 @@ trail_register_callbacks(void)
 	callbacks_registered = true;
 }
 
-/*
- * Looks up isms.trail and its primary key, and checks the table still has
- * the shape this file writes (an ALTER TABLE would otherwise corrupt it).
- */
-static void
-trail_lookup_relations(void)
+/* isms.trail, looked up once per backend */
+static Oid
+trail_table(void)
 {
-	static const Oid types[TRAIL_NATTS] = {
-		INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-		INT8OID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID
-	};
 	Oid			nsp;
 	Oid			relid;
 	Oid			pkey;
-	Relation	rel;
-	TupleDesc	desc;
-	int			i;
 
-	trail_register_callbacks();
-	if (OidIsValid(trail_relid))
-		return;
-
+	if (OidIsValid(trail_table_relid))
+		return trail_table_relid;
 	nsp = get_namespace_oid("isms", true);
 	relid = OidIsValid(nsp) ? get_relname_relid("trail", nsp) : InvalidOid;
 	pkey = OidIsValid(nsp) ? get_relname_relid("trail_pkey", nsp) : InvalidOid;
@@ -245,6 +242,44 @@ trail_lookup_relations(void)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("the evidence trail table isms.trail does not exist"),
 				 errhint("Install the extension with CREATE EXTENSION isms.")));
+	trail_table_relid = relid;
+	trail_relid = InvalidOid;
+	return relid;
+}
+
+/*
+ * Looks up isms.trail (or its shard holding org_id) and its primary key,
+ * and checks the table still has the shape this file writes (an ALTER
+ * TABLE would otherwise corrupt it).
+ */
+static void
+trail_lookup_relations(int64 org_id)
+{
+	static const Oid types[TRAIL_NATTS] = {
+		INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+		INT8OID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID
+	};
+	Oid			relid;
+	Oid			pkey;
+	Relation	rel;
+	TupleDesc	desc;
+	int			i;
+
+	trail_register_callbacks();
+	(void) trail_table();
+
+	/* isms.trail, or its shard holding the organisation on this node */
+	relid = isms_citus_org_shard(trail_table_relid, org_id);
+	if (OidIsValid(trail_relid) && trail_relid == relid)
+		return;
+	/* the locks this transaction holds are on the relations of the cache */
+	trail_locked = false;
+	trail_relid = InvalidOid;
+	pkey = relid == trail_table_relid ?
+		get_relname_relid("trail_pkey", get_rel_namespace(relid)) :
+		isms_citus_colocated_index(relid,
+								   get_relname_relid("trail_pkey",
+													 get_rel_namespace(trail_table_relid)));
 
 	rel = table_open(relid, AccessShareLock);
 	isms_refuse_citus_table(rel);
@@ -321,14 +356,14 @@ trail_lookup_relations(void)
  * relation from a cleared cache.
  */
 static Relation
-trail_open(LOCKMODE mode, Oid *pkey)
+trail_open(LOCKMODE mode, Oid *pkey, int64 org_id)
 {
 	for (;;)
 	{
 		Oid			relid;
 		Relation	rel;
 
-		trail_lookup_relations();
+		trail_lookup_relations(org_id);
 		relid = trail_relid;
 		rel = table_open(relid, mode);
 		if (trail_relid == relid)
@@ -688,21 +723,26 @@ trail_read_head(Relation rel, Relation pkey, int64 org_id,
  * ones rely on the locks this transaction holds (see trail_locked).
  */
 static void
-trail_open_append(TrailRels *r)
+trail_open_append(TrailRels *r, int64 org_id)
 {
 	for (;;)
 	{
-		bool		locked = trail_locked && OidIsValid(trail_relid);
-		LOCKMODE	mode = locked ? NoLock : RowExclusiveLock;
+		bool		locked;
+		LOCKMODE	mode;
 		int			i;
 
+		/* on a Citus worker the cache follows the organisation's shard */
+		if (OidIsValid(trail_relid))
+			trail_lookup_relations(org_id);
+		locked = trail_locked && OidIsValid(trail_relid);
+		mode = locked ? NoLock : RowExclusiveLock;
 		if (locked)
 		{
 			r->rel = relation_open(trail_relid, NoLock);
 			r->pkey_relid = trail_pkey_relid;
 		}
 		else
-			r->rel = trail_open(RowExclusiveLock, &r->pkey_relid);
+			r->rel = trail_open(RowExclusiveLock, &r->pkey_relid, org_id);
 		r->nindexes = trail_nindexes;
 		r->info = trail_index_info;
 		r->indexes = palloc(sizeof(Relation) * Max(r->nindexes, 1));
@@ -827,7 +867,7 @@ trail_append_entry(int64 org_id, Oid relid, int64 record_id,
 	actor = isms_current_actor();
 	login_role = isms_current_login();
 
-	trail_open_append(&rels);
+	trail_open_append(&rels, org_id);
 	rel = rels.rel;
 
 	/* serialise appends to this organisation until commit */
@@ -1191,10 +1231,10 @@ verify_trail(PG_FUNCTION_ARGS)
 	int64		head_seq = 0;
 	uint8		head_hash[TRAIL_HASH_LEN];
 	bool		head_seen = false;
-	Relation	rel;
-	Relation	pkey;
+	Relation	rel = NULL;
+	Relation	pkey = NULL;
 	ScanKeyData key;
-	IndexScanDesc scan;
+	IndexScanDesc scan = NULL;
 	TupleTableSlot *slot;
 	uint8		prev[TRAIL_HASH_LEN];
 	int64		expected_seq = 1;
@@ -1202,7 +1242,11 @@ verify_trail(PG_FUNCTION_ARGS)
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	Oid			pkey_relid;
-	Snapshot	snapshot;
+	Snapshot	snapshot = NULL;
+	bool		remote;
+	IsmsRestrict safe;
+	Portal		portal = NULL;
+	uint64		fetched = 0;
 
 	isms_require_member(org_id, "verify the trail of");
 	InitMaterializedSRF(fcinfo, 0);
@@ -1224,28 +1268,56 @@ verify_trail(PG_FUNCTION_ARGS)
 		memcpy(head_hash, VARDATA_ANY(b), TRAIL_HASH_LEN);
 	}
 
-	rel = trail_open(AccessShareLock, &pkey_relid);
-	pkey = index_open(pkey_relid, AccessShareLock);
-
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "verify_trail row",
 								   ALLOCSET_DEFAULT_SIZES);
-
 	memcpy(prev, genesis_hash, TRAIL_HASH_LEN);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(org_id));
-	slot = table_slot_create(rel, NULL);
 
 	/*
-	 * The trail as committed when verification runs, and this transaction's
-	 * own changes: a fresh snapshot, not the transaction's, so that a
-	 * REPEATABLE READ transaction (a BI tool's, a long audit session) does
-	 * not report intact a trail altered since it began.
+	 * On a Citus coordinator the organisation's trail is a shard on a
+	 * worker: its entries are read through Citus, in seq order, as the
+	 * transaction sees them, and checked here as they would be there.
 	 */
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
+	remote = !OidIsValid(isms_citus_org_shard_here(trail_table(), org_id));
+	if (remote)
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		args[1] = {Int64GetDatum(org_id)};
+		SPIPlanPtr	plan;
 
-	while (!broken && index_getnext_slot(scan, ForwardScanDirection, slot))
+		isms_restrict_begin(&safe, InvalidOid);
+		SPI_connect();
+		plan = SPI_prepare("SELECT t.* FROM isms.trail t "
+						   "WHERE t.org_id OPERATOR(pg_catalog.=) $1 ORDER BY t.seq",
+						   1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+		slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(portal->tupDesc),
+										&TTSOpsHeapTuple);
+		if (slot->tts_tupleDescriptor->natts != TRAIL_NATTS)
+			elog(ERROR, "isms.trail does not have the shape of the evidence trail");
+	}
+	else
+	{
+		rel = trail_open(AccessShareLock, &pkey_relid, org_id);
+		pkey = index_open(pkey_relid, AccessShareLock);
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(org_id));
+		slot = table_slot_create(rel, NULL);
+
+		/*
+		 * The trail as committed when verification runs, and this
+		 * transaction's own changes: a fresh snapshot, not the
+		 * transaction's, so that a REPEATABLE READ transaction (a BI
+		 * tool's, a long audit session) does not report intact a trail
+		 * altered since it began.
+		 */
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		scan = index_beginscan(rel, pkey, snapshot, 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+	}
+
+	while (!broken)
 	{
 		bool		isnull;
 		int64		seq;
@@ -1264,6 +1336,21 @@ verify_trail(PG_FUNCTION_ARGS)
 		bool		complete;
 
 		CHECK_FOR_INTERRUPTS();
+		if (remote)
+		{
+			if (fetched == SPI_processed)
+			{
+				if (SPI_tuptable != NULL)
+					SPI_freetuptable(SPI_tuptable);
+				SPI_cursor_fetch(portal, true, 1000);
+				fetched = 0;
+				if (SPI_processed == 0)
+					break;
+			}
+			ExecStoreHeapTuple(SPI_tuptable->vals[fetched++], slot, false);
+		}
+		else if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+			break;
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 
 		seq = DatumGetInt64(slot_getattr(slot, ATT_SEQ, &isnull));
@@ -1349,12 +1436,21 @@ verify_trail(PG_FUNCTION_ARGS)
 					  psprintf("recorded head is missing: the trail ends at entry %lld",
 							   (long long) (expected_seq - 1)));
 
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(rowcxt);
-	index_close(pkey, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	if (remote)
+	{
+		SPI_cursor_close(portal);
+		SPI_finish();
+		isms_restrict_end(&safe);
+	}
+	else
+	{
+		index_endscan(scan);
+		UnregisterSnapshot(snapshot);
+		index_close(pkey, AccessShareLock);
+		table_close(rel, AccessShareLock);
+	}
 
 	return (Datum) 0;
 }

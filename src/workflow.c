@@ -39,6 +39,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "citus.h"
 #include "isms.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -126,8 +127,10 @@ typedef struct WfRestriction
 
 typedef struct WfTable
 {
-	Oid			relid;			/* hash key */
+	Oid			relid;			/* hash key: the table, or its Citus shard */
 	bool		valid;
+	Oid			table;			/* the table (relid unless a shard) */
+	Oid			log_target;		/* the log, or its shard colocated with relid */
 	MemoryContext cxt;
 	char	   *workflow;
 	char	   *label;			/* "corrective action" */
@@ -159,6 +162,7 @@ typedef struct WfTable
 typedef struct PendingLog
 {
 	SubTransactionId subid;
+	Oid			target;			/* the log, or its shard on this node */
 	Datum		values[LOG_NATTS];
 	bool		nulls[LOG_NATTS];
 } PendingLog;
@@ -190,6 +194,8 @@ static Oid	actor_user = InvalidOid;
 static int64 xact_first_log = 0;
 static int64 xact_last_log = 0;
 static int	xact_events = 0;
+/* the moves were logged into Citus shards (this node is a worker) */
+static bool xact_on_shards = false;
 
 /*
  * The log batches written in this transaction, sealed into the trail at
@@ -203,6 +209,7 @@ static int	xact_events = 0;
 typedef struct SealBatch
 {
 	SubTransactionId subid;
+	Oid			target;			/* where the batch was written */
 	int64		org_id;
 	int64		first_log_id;
 	int64		last_log_id;
@@ -302,6 +309,21 @@ wf_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_PREPARE:
+
+			/*
+			 * On a Citus worker, the moves of a distributed transaction that
+			 * wrote several nodes are committed by Citus's two-phase commit:
+			 * write their log and seals before the PREPARE, as at COMMIT.
+			 * The outbox is not written on shards (see below).
+			 */
+			if (xact_on_shards)
+			{
+				wf_init();
+				if (npending > 0)
+					flush_pending();
+				append_seals();
+				break;
+			}
 			refuse_prepare();
 			break;
 		case XACT_EVENT_PRE_COMMIT:
@@ -311,7 +333,14 @@ wf_xact_callback(XactEvent event, void *arg)
 			if (npending > 0)
 				flush_pending();
 			append_seals();
-			if (xact_last_log > 0)
+
+			/*
+			 * The outbox numbers commits in one order for the whole
+			 * database; moves logged into Citus shards commit on the
+			 * workers, whose order no node sees: they are read from the
+			 * log (README, Citus).
+			 */
+			if (xact_last_log > 0 && !xact_on_shards)
 			{
 				/*
 				 * Serialise the commits of transactions that logged
@@ -354,6 +383,7 @@ wf_xact_callback(XactEvent event, void *arg)
 			login_text = (Datum) 0;
 			xact_first_log = xact_last_log = 0;
 			xact_events = 0;
+			xact_on_shards = false;
 			nsubxact_events = 0;
 			nseal_batches = 0;
 			break;
@@ -538,7 +568,14 @@ wf_load(WfTable *t, Relation rel)
 	t->valid = false;
 	t->nstates = t->ntransitions = t->nguards = t->nrestrictions = 0;
 
-	arg[0] = ObjectIdGetDatum(t->relid);
+	/*
+	 * On a Citus shard (the trigger fires on the worker that holds it) the
+	 * definitions are those of its table, and the log rows go into the
+	 * log's shard colocated with it.
+	 */
+	t->table = isms_citus_table_of(t->relid);
+	t->log_target = isms_citus_colocated(t->relid, log_relid);
+	arg[0] = ObjectIdGetDatum(t->table);
 
 	/*
 	 * Read the definitions as the extension owner: the cache serves every
@@ -556,7 +593,7 @@ wf_load(WfTable *t, Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table %s has the workflow trigger but no workflow",
-						RelationGetRelationName(rel)),
+						get_rel_name(t->table)),
 				 errhint("Bind a workflow with isms.attach_workflow(), or drop the trigger.")));
 	old = MemoryContextSwitchTo(t->cxt);
 	t->workflow = pstrdup(spi_text(0, 1));
@@ -565,8 +602,8 @@ wf_load(WfTable *t, Relation rel)
 	 * Always schema-qualified: relid::text would depend on the search_path
 	 * of whichever statement happened to load the cache.
 	 */
-	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											 RelationGetRelationName(rel));
+	t->qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(t->table)),
+											 get_rel_name(t->table));
 	t->qualname_text = CStringGetTextDatum(t->qualname);
 	MemoryContextSwitchTo(old);
 
@@ -593,15 +630,14 @@ wf_load(WfTable *t, Relation rel)
 	t->nstates = n;
 
 	/* every guard any transition or restriction of this workflow uses */
+	/* uncorrelated, which Citus plans when the restrictions are distributed */
 	wf_select("SELECT g.guard, g.check_sql FROM isms.workflow_guard g "
-			  "WHERE EXISTS (SELECT FROM isms.workflow_transition tr "
+			  "WHERE g.guard IN (SELECT tr.guard FROM isms.workflow_transition tr "
 			  "  JOIN isms.workflow w ON w.workflow OPERATOR(pg_catalog.=) tr.workflow "
 			  "  WHERE w.relid OPERATOR(pg_catalog.=) $1 "
-			  "  AND tr.guard OPERATOR(pg_catalog.=) g.guard) "
-			  "OR EXISTS (SELECT FROM isms.workflow_restriction r "
+			  "  UNION SELECT r.extra_guard FROM isms.workflow_restriction r "
 			  "  JOIN isms.workflow w ON w.workflow OPERATOR(pg_catalog.=) r.workflow "
-			  "  WHERE w.relid OPERATOR(pg_catalog.=) $1 "
-			  "  AND r.extra_guard OPERATOR(pg_catalog.=) g.guard) "
+			  "  WHERE w.relid OPERATOR(pg_catalog.=) $1) "
 			  "ORDER BY g.guard",
 			  arg, "isms.workflow_guard");
 	n = SPI_processed;
@@ -875,6 +911,7 @@ record_batch(PendingLog **rows, int n)
 	}
 	b = &seal_batches[nseal_batches++];
 	b->subid = GetCurrentSubTransactionId();
+	b->target = rows[0]->target;
 	b->org_id = DatumGetInt64(rows[0]->values[1]);
 	b->first_log_id = DatumGetInt64(rows[0]->values[0]);
 	b->last_log_id = DatumGetInt64(rows[n - 1]->values[0]);
@@ -982,9 +1019,12 @@ log_as_written(void)
 	int64		written = 0;
 	int			i;
 
-	if (!pgstat_track_counts)
+	if (!pgstat_track_counts || nseal_batches == 0)
 		return false;
-	tab = find_tabstat_entry(log_relid);
+	for (i = 1; i < nseal_batches; i++)
+		if (seal_batches[i].target != seal_batches[0].target)
+			return false;
+	tab = find_tabstat_entry(seal_batches[0].target);
 	if (tab == NULL)
 		return false;
 	trans = tab->trans;
@@ -1019,6 +1059,7 @@ append_seals(void)
 	StringInfoData json;
 	FullTransactionId xid;
 	Relation	logrel = NULL;
+	bool		read_back;
 	Oid			pkey = InvalidOid;
 	int			start = 0;
 	int			i;
@@ -1033,11 +1074,7 @@ append_seals(void)
 		return;
 	xid = GetTopFullTransactionId();
 	qsort(seal_batches, nseal_batches, sizeof(SealBatch), seal_batch_cmp);
-	if (!log_as_written())
-	{
-		logrel = table_open(log_relid, AccessShareLock);
-		pkey = RelationGetPrimaryKeyIndex(logrel);
-	}
+	read_back = !log_as_written();
 	initStringInfo(&json);
 	for (i = 1; i <= nseal_batches; i++)
 	{
@@ -1052,8 +1089,21 @@ append_seals(void)
 		{
 			SealBatch  *b = &seal_batches[k];
 
-			if (logrel != NULL)
+			if (read_back)
+			{
+				/* the log, or (on a Citus worker) the shard it went to */
+				if (logrel != NULL && RelationGetRelid(logrel) != b->target)
+				{
+					table_close(logrel, AccessShareLock);
+					logrel = NULL;
+				}
+				if (logrel == NULL)
+				{
+					logrel = table_open(b->target, AccessShareLock);
+					pkey = RelationGetPrimaryKeyIndex(logrel);
+				}
 				b->count = digest_batch(b, logrel, pkey, xid, b->sha256);
+			}
 			appendStringInfo(&json, "%s[" INT64_FORMAT ", " INT64_FORMAT ", %d, \"%s\"]",
 							 k > start ? ", " : "",
 							 b->first_log_id, b->last_log_id, b->count, b->sha256);
@@ -1210,11 +1260,20 @@ flush_pending(void)
 		 * other: no free space to look for, and no bulk-insert ring whose
 		 * pages this backend would have to write out itself.
 		 */
-		ti = table_inserter_begin_ext(log_relid,
-									  TABLE_INSERTER_APPEND_ONLY |
-									  TABLE_INSERTER_SHARED_BUFFERS);
+		ti = NULL;
 		for (i = 0; i < nwritten; i++)
+		{
+			/* one target but on a Citus worker, whose shards differ by org */
+			if (i == 0 || written[i]->target != written[i - 1]->target)
+			{
+				if (ti != NULL)
+					table_inserter_end(ti);
+				ti = table_inserter_begin_ext(written[i]->target,
+											  TABLE_INSERTER_APPEND_ONLY |
+											  TABLE_INSERTER_SHARED_BUFFERS);
+			}
 			table_inserter_add(ti, written[i]->values, written[i]->nulls);
+		}
 		table_inserter_end(ti);
 
 		/* one seal per organisation in the batch */
@@ -1311,10 +1370,13 @@ log_transition(WfTable *t, int64 org_id, int64 id, int from, int to,
 	}
 	p = &pending[npending++];
 	p->subid = GetCurrentSubTransactionId();
+	p->target = t->log_target;
+	if (t->log_target != log_relid)
+		xact_on_shards = true;
 	memset(p->nulls, 0, sizeof(p->nulls));
 	p->values[0] = Int64GetDatum(log_id);
 	p->values[1] = Int64GetDatum(org_id);
-	p->values[2] = ObjectIdGetDatum(t->relid);
+	p->values[2] = ObjectIdGetDatum(t->table);
 	p->values[3] = Int64GetDatum(id);
 	p->values[4] = Int32GetDatum(cycle);
 	if (from >= 0)
@@ -1832,7 +1894,7 @@ record_has_moves(WfTable *t, int64 org_id, int64 id)
 
 	/* queued by this transaction and not yet written */
 	for (i = 0; i < npending; i++)
-		if (DatumGetObjectId(pending[i].values[2]) == t->relid &&
+		if (DatumGetObjectId(pending[i].values[2]) == t->table &&
 			DatumGetInt64(pending[i].values[3]) == id &&
 			DatumGetInt64(pending[i].values[1]) == org_id &&
 			!pending[i].nulls[5])
@@ -1842,11 +1904,13 @@ record_has_moves(WfTable *t, int64 org_id, int64 id)
 	idx = get_relname_relid("transition_log_record", nsp);
 	if (!OidIsValid(idx))
 		elog(ERROR, "isms index \"transition_log_record\" is missing");
-	logrel = table_open(log_relid, AccessShareLock);
+	/* on a Citus worker, the log's shard colocated with the record's */
+	idx = isms_citus_colocated_index(t->log_target, idx);
+	logrel = table_open(t->log_target, AccessShareLock);
 	idxrel = index_open(idx, AccessShareLock);
 	/* heap attribute numbers: record_table, record_id */
 	ScanKeyInit(&keys[0], 3, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(t->relid));
+				ObjectIdGetDatum(t->table));
 	ScanKeyInit(&keys[1], 4, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(id));
 	/* committed moves of any transaction, and this one's */

@@ -287,7 +287,7 @@ CREATE FUNCTION isms.transition(tbl regclass, record_id bigint, to_state text, r
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp AS $$
 DECLARE
-    label text; current text; n bigint; old_reason text;
+    label text; current text; n bigint; old_reason text; org bigint;
     qualified text := (SELECT format('%I.%I', n.nspname, c.relname)
                          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                         WHERE c.oid = tbl);
@@ -298,8 +298,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'SELECT relid FROM isms.workflow lists the workflow tables.';
     END IF;
-    -- lock the row first, so that a concurrent move is seen before deciding
-    EXECUTE format('SELECT status FROM %s WHERE id = $1 FOR UPDATE', qualified) INTO current USING record_id;
+    -- lock the row first, so that a concurrent move is seen before deciding;
+    -- by its key (org_id, id), which Citus needs to route a locking read
+    EXECUTE format('SELECT org_id FROM %s WHERE id = $1', qualified) INTO org USING record_id;
+    EXECUTE format('SELECT status FROM %s WHERE org_id = $2 AND id = $1 FOR UPDATE', qualified)
+        INTO current USING record_id, org;
     IF current IS NULL THEN
         RAISE EXCEPTION '% % does not exist', label, record_id
             USING ERRCODE = 'no_data_found',
@@ -313,11 +316,23 @@ BEGIN
                   HINT = 'Read the record again and choose from isms.next_states().';
     END IF;
     old_reason := current_setting('isms.reason', true);
-    -- without a reason argument, a reason SET LOCAL by the caller stands
-    PERFORM set_config('isms.reason', coalesce(reason, old_reason, ''), true);
-    EXECUTE format('UPDATE %s SET status = $1 WHERE id = $2', qualified) USING to_state, record_id;
+    -- without a reason argument, a reason SET LOCAL by the caller stands.
+    -- On a distributed isms the trigger that logs the move runs on a worker,
+    -- which receives a SET LOCAL run in a DO block (Citus propagates none
+    -- from a function called outside a transaction block, nor set_config())
+    IF current_setting('citus.propagate_set_commands', true) = 'local' THEN
+        EXECUTE format('DO %L', format('BEGIN SET LOCAL isms.reason = %L; END', coalesce(reason, old_reason, '')));
+    ELSE
+        PERFORM set_config('isms.reason', coalesce(reason, old_reason, ''), true);
+    END IF;
+    EXECUTE format('UPDATE %s SET status = $1 WHERE org_id = $3 AND id = $2', qualified)
+        USING to_state, record_id, org;
     GET DIAGNOSTICS n = ROW_COUNT;
-    PERFORM set_config('isms.reason', coalesce(old_reason, ''), true);
+    IF current_setting('citus.propagate_set_commands', true) = 'local' THEN
+        EXECUTE format('DO %L', format('BEGIN SET LOCAL isms.reason = %L; END', coalesce(old_reason, '')));
+    ELSE
+        PERFORM set_config('isms.reason', coalesce(old_reason, ''), true);
+    END IF;
     IF n <> 1 THEN
         RAISE EXCEPTION 'cannot move % %: the row was not updated', label, record_id
             USING ERRCODE = 'IS001',
@@ -377,7 +392,11 @@ BEGIN
            AND t.source IS DISTINCT FROM 'hand'
     ), recomputed AS (
         SELECT s.seq, s.first_id, s.n, s.sha, count(l.log_id) AS found,
-               encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(l), '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found
+               -- the row as the log's type, also where l is a row of a Citus shard
+               encode(sha256(convert_to(coalesce(string_agg(isms.transition_log_encoding(
+                   ROW(l.log_id, l.org_id, l.record_table, l.record_id, l.cycle, l.from_state, l.to_state,
+                       l.actor, l.reason, l.at, l.xact_id, l.record_table_name, l.login_role)::isms.transition_log),
+                   '' ORDER BY l.log_id), ''), 'UTF8')), 'hex') AS sha_found
           FROM seal s
           LEFT JOIN isms.transition_log l
             ON l.org_id = org AND l.xact_id = s.xact AND l.log_id BETWEEN s.first_id AND s.last_id

@@ -381,13 +381,13 @@ on coordinator -v VERBOSITY=default -c "SELECT distribution || '	' || outcome ||
 echo "#   isms.citus_distribute(): tables by distribution and outcome:"
 cut -f1,2 "$dir/distribute.out" | sort | uniq -c | sort -rn | sed 's/^/#   /'
 grep -v '	done	' "$dir/distribute.out" | sed 's/^/#     /'
-check "isms.citus_distribute(): the catalog, the workflow definitions, organization and membership become reference tables" \
+check "isms.citus_distribute(): the catalog, the workflow definitions and restrictions, organization and membership become reference tables" \
 	"$(c "SELECT string_agg(logicalrelid::text, ' ' ORDER BY logicalrelid::text) FROM pg_dist_partition WHERE partmethod = 'n' AND logicalrelid::text LIKE 'isms%'")" \
-	"isms.framework isms.history_config isms.library isms.mandatory_information isms.mapping_set isms.membership isms.organization isms.register isms.requirement isms.requirement_mapping isms.workflow isms.workflow_guard isms.workflow_state isms.workflow_transition"
+	"isms.framework isms.history_config isms.library isms.mandatory_information isms.mapping_set isms.membership isms.organization isms.register isms.requirement isms.requirement_mapping isms.workflow isms.workflow_guard isms.workflow_restriction isms.workflow_state isms.workflow_transition"
 check "... every register, history table, the trail and the document tables are distributed by org_id, in one colocation group" \
 	"$(c "SELECT count(*) || ' ' || count(DISTINCT colocationid) || ' ' || bool_and(partkey IS NOT NULL) FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text ~ '^isms(_history)?\.'")" \
 	"$(c "SELECT count(*) FROM pg_class c WHERE c.relnamespace IN ('isms'::regnamespace, 'isms_history'::regnamespace) AND c.relkind = 'r' AND c.relname !~ '_[0-9]+$'
-	        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id') AND c.oid NOT IN ('isms.organization'::regclass, 'isms.membership'::regclass)") 1 true"
+	        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id') AND c.oid NOT IN ('isms.organization'::regclass, 'isms.membership'::regclass, 'isms.workflow_restriction'::regclass)") 1 true"
 check "... isms.transition_log is distributed by org_id: its key is (org_id, log_id)" \
 	"$(grep 'isms.transition_log$' "$dir/distribute.out" | cut -f1,2)" 'by org_id	done'
 check "... isms.outbox stays local: its policy reads the log in a subquery (0A000)" \
@@ -432,30 +432,72 @@ check "distributed: ... so isms.set_context() refuses to narrow on the coordinat
 	"$(on coordinator -c "SET citus.propagate_set_commands = 'none'" -c "SET ROLE citus_reader" -c "BEGIN" -c "SELECT isms.set_context('CIT2')" | tail -n 1)" "ERROR:  55000"
 c "DELETE FROM isms.membership WHERE org_id = $org2 AND role_name = 'citus_reader'" >/dev/null
 
-# Writes on the shards: a C trigger fires on the worker's shard; what isms
-# writes directly (trail, history) is a Citus table there.  Each refused,
-# nothing written.
+# Writes on the shards: the C triggers fire on the worker's shard and write
+# the history, the transition log and the trail into the shards colocated
+# with it, on that worker; what reads them on the coordinator goes through
+# Citus.
+for n in worker1 worker2; do
+	[ "${port[$n]}" = "$(c "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = get_shard_id_for_distribution_column('isms.transition_log', $org)")" ] && home=$n
+done
+log_shard=$(c "SELECT shard_name('isms.transition_log', get_shard_id_for_distribution_column('isms.transition_log', $org))")
+trail_shard=$(c "SELECT shard_name('isms.trail', get_shard_id_for_distribution_column('isms.trail', $org))")
+echo "# organisation $org is on the $home: $log_shard, $trail_shard"
 check "distributed: a member's INSERT into a register without a workflow works (isms.stamp() on the shard)" \
 	"$(on coordinator -c "SET ROLE citus_author" -c "INSERT INTO isms.asset (org_id, name, kind, owner) VALUES ($org, 'Backup NAS', 'hardware', 'IT lead')" -c "SELECT created_by FROM isms.asset WHERE org_id = $org AND name = 'Backup NAS'" | tail -n 1)" citus_author
-assets=$(c "SELECT count(*) || ' ' || coalesce(max(description), '-') FROM isms.asset WHERE org_id = $org")
-check "distributed: an UPDATE of a register, whose history table is distributed, is refused on the shard (IS160)" \
-	"$(on coordinator -c "SET ROLE citus_author" -c "UPDATE isms.asset SET description = 'Moved' WHERE org_id = $org AND name = 'Backup NAS'" | head -n 1)" "ERROR:  IS160"
-check "... and changed nothing" "$(c "SELECT count(*) || ' ' || coalesce(max(description), '-') FROM isms.asset WHERE org_id = $org")" "$assets"
-ncs=$(c "SELECT count(*) FROM isms.nonconformity WHERE org_id = $org")
-check "distributed: an INSERT into a workflow register is refused on the shard, whose table the workflow engine does not know (55000)" \
-	"$(on coordinator -c "SET ROLE citus_author" -c "INSERT INTO isms.nonconformity (org_id, title, description, source, owner) VALUES ($org, 'Another', 'Found', 'internal_audit', 'IT lead')" | head -n 1)" "ERROR:  55000"
-check "distributed: isms.transition() is refused: Citus cannot lock the record without its org_id (0A000)" \
-	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set')" | head -n 1)" "ERROR:  0A000"
-check "... nothing written: the records and the log as they were" \
-	"$(c "SELECT count(*) FROM isms.nonconformity WHERE org_id = $org") $(c "SELECT string_agg(from_state || '>' || to_state, ' ') FROM isms.transition_log WHERE org_id = $org")" \
-	"$ncs reported>analysed"
+before_update=$(c "SELECT now()")
+check "distributed: an UPDATE of a register keeps the superseded version in its history table's shard" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "UPDATE isms.asset SET description = 'Moved' WHERE org_id = $org AND name = 'Backup NAS'" -c "SELECT count(*) || ' ' || coalesce(max(description), '-') FROM isms_history.asset WHERE org_id = $org AND name = 'Backup NAS'" | tail -n 1)" "1 -"
+check "... and isms.as_of() reads the version before the UPDATE back through Citus" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT coalesce(description, '-') FROM isms.as_of(NULL::isms.asset, '$before_update') WHERE org_id = $org AND name = 'Backup NAS'" | tail -n 1) $(c "SELECT description FROM isms.asset WHERE org_id = $org AND name = 'Backup NAS'")" "- Moved"
+nc3=$(on coordinator -c "SET ROLE citus_author" -c "INSERT INTO isms.nonconformity (org_id, title, description, source, owner) VALUES ($org, 'Another', 'Found', 'internal_audit', 'IT lead') RETURNING id" | head -n 1)
+check "distributed: a member's INSERT into a workflow register is logged on the shard (the creation in isms.transition_log)" \
+	"$(c "SELECT string_agg(coalesce(from_state, '-') || '>' || to_state || ' ' || actor, ' ') FROM isms.transition_log WHERE org_id = $org AND record_table = 'isms.nonconformity'::regclass AND record_id = $nc3")" "->reported citus_author"
+check "distributed: isms.transition() moves the record (it locks the record by its key, org_id included)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'correcting', 'Restore schedule set')" -c "SELECT status FROM isms.nonconformity WHERE org_id = $org AND id = $nc" | tail -n 1)" correcting
+check "... the move is in the log, with its reason, on the worker's shard" \
+	"$(c "SELECT string_agg(from_state || '>' || to_state, ' ' ORDER BY log_id) FROM isms.transition_log WHERE org_id = $org AND record_table = 'isms.nonconformity'::regclass AND record_id = $nc") $(on $home -c "SELECT count(*) FROM $log_shard WHERE record_id = $nc AND to_state = 'correcting' AND reason = 'Restore schedule set'")" \
+	"reported>analysed analysed>correcting 1"
+check "... and sealed in the organisation's trail, on the same worker" \
+	"$(on $home -c "SELECT action || ' ' || actor FROM $trail_shard WHERE org_id = $org ORDER BY seq DESC LIMIT 1")" "transitions citus_author"
+check "... log row numbers from the worker's own range, above the coordinator's (group << 48)" \
+	"$(c "SELECT max(log_id) >> 48 > 0 FROM isms.transition_log WHERE org_id = $org")" t
+log_before=$(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org")
+check "distributed: a move the workflow does not allow is refused on the shard (IS001)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.transition('isms.nonconformity', $nc, 'reported', 'Back')" | head -n 1)" "ERROR:  IS001"
+check "distributed: a record that has moved cannot be deleted (IS090, the log read on the shard)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "DELETE FROM isms.nonconformity WHERE org_id = $org AND id = $nc" | head -n 1)" "ERROR:  IS090"
+check "... nothing written: the record and the log as they were" \
+	"$(c "SELECT status FROM isms.nonconformity WHERE org_id = $org AND id = $nc") $(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org")" "correcting $log_before"
+nc4=$(c "INSERT INTO isms.nonconformity (org_id, title, description, source, owner) VALUES ($org2, 'Other organisation', 'Found', 'internal_audit', 'IT lead') RETURNING id" | head -n 1)
+c "BEGIN; UPDATE isms.nonconformity SET status = 'analysed' WHERE (org_id, id) IN (($org, $nc3), ($org2, $nc4)); COMMIT" >/dev/null
+check "distributed: one transaction moves records of two organisations on two workers (two-phase commit: log and seals written before PREPARE)" \
+	"$(c "SELECT count(*) FROM isms.transition_log WHERE to_state = 'analysed' AND record_table = 'isms.nonconformity'::regclass AND (org_id, record_id) IN (($org, $nc3), ($org2, $nc4))") $(c "SELECT count(*) FROM isms.trail WHERE org_id IN ($org, $org2) AND action = 'transitions' AND payload->'batches'->0->>0 IN (SELECT log_id::text FROM isms.transition_log WHERE to_state = 'analysed' AND (org_id, record_id) IN (($org, $nc3), ($org2, $nc4)))")" \
+	"2 2"
+check "... on two workers" \
+	"$(c "SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement WHERE shardid IN (get_shard_id_for_distribution_column('isms.nonconformity', $org), get_shard_id_for_distribution_column('isms.nonconformity', $org2))")" 2
+check "distributed: the outbox is not written on the shards (its numbers are one node's commit order)" \
+	"$(on worker1 -c "SELECT count(*) FROM isms.outbox") $(on worker2 -c "SELECT count(*) FROM isms.outbox")" "0 0"
 check "distributed: document control is refused: isms.draft_document cannot lock the document without its org_id (0A000)" \
 	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.draft_document((SELECT id FROM isms.document WHERE code = 'CIT-POL-1'), content_text => 'Version 2')" | head -n 1)" "ERROR:  0A000"
-check "distributed: isms.trail_append is refused: the trail is a Citus table (IS160)" \
-	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.trail_append($org, 'isms.asset', 1, 'note', '{}'::jsonb)" | head -n 1)" "ERROR:  IS160"
-check "distributed: the C verification of the trail is refused (IS160)" \
-	"$(c "SELECT count(*) FROM isms.verify_trail($org)")" "ERROR:  IS160"
-
+check "distributed: isms.trail_append(), called alone in a SELECT, runs on the organisation's worker" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.trail_append($org, 'isms.asset', 1, 'note', '{}'::jsonb)" | tail -n 1 | grep -c '^[0-9][0-9]*$') $(on $home -c "SELECT action || ' ' || source FROM $trail_shard WHERE org_id = $org ORDER BY seq DESC LIMIT 1")" "1 note hand"
+check "... inside a transaction block Citus runs it on the coordinator, which holds no shard of the trail (IS160)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "BEGIN" -c "SELECT isms.trail_append($org, 'isms.asset', 1, 'note', '{}'::jsonb)" | tail -n 1)" "ERROR:  IS160"
+check "distributed: isms.verify_trail() checks the organisation's chain through Citus: intact" \
+	"$(c "SELECT count(*) FROM isms.verify_trail($org)") $(c "SELECT count(*) FROM isms.verify_trail($org2)")" "0 0"
+check "distributed: isms.verify_transition_log() recomputes every seal on the shards: intact" \
+	"$(c "SELECT count(*) FROM isms.verify_transition_log($org)") $(c "SELECT count(*) FROM isms.verify_transition_log($org2)")" "0 0"
+# tampering on the worker, as its superuser, with the shard's triggers off
+on $home -c "ALTER TABLE $log_shard DISABLE TRIGGER ALL" -c "UPDATE $log_shard SET reason = 'Rewritten' WHERE record_id = $nc AND to_state = 'correcting'" -c "ALTER TABLE $log_shard ENABLE TRIGGER ALL" >/dev/null
+check "... a log row altered on the worker's shard breaks its seal" \
+	"$(c "SELECT problem FROM isms.verify_transition_log($org)")" "log rows changed since they were sealed"
+on $home -c "ALTER TABLE $log_shard DISABLE TRIGGER ALL" -c "UPDATE $log_shard SET reason = 'Restore schedule set' WHERE record_id = $nc AND to_state = 'correcting'" -c "ALTER TABLE $log_shard ENABLE TRIGGER ALL" >/dev/null
+actor2=$(on $home -c "SELECT actor FROM $trail_shard WHERE org_id = $org AND seq = 2")
+on $home -c "ALTER TABLE $trail_shard DISABLE TRIGGER ALL" -c "UPDATE $trail_shard SET actor = 'someone else' WHERE org_id = $org AND seq = 2" -c "ALTER TABLE $trail_shard ENABLE TRIGGER ALL" >/dev/null
+check "... a trail entry altered on the worker's shard breaks the chain there" \
+	"$(c "SELECT seq || ' ' || problem FROM isms.verify_trail($org)")" "2 altered entry: its hash does not match its content"
+on $home -c "ALTER TABLE $trail_shard DISABLE TRIGGER ALL" -c "UPDATE $trail_shard SET actor = '$actor2' WHERE org_id = $org AND seq = 2" -c "ALTER TABLE $trail_shard ENABLE TRIGGER ALL" >/dev/null
+check "... and intact again once restored" "$(c "SELECT count(*) FROM isms.verify_trail($org)") $(c "SELECT count(*) FROM isms.verify_transition_log($org)")" "0 0"
 # The report views as a member: which run on distributed tables
 : > "$dir/views.txt"
 for v in $(c "SELECT relname FROM pg_class WHERE relnamespace = 'isms_report'::regnamespace AND relkind = 'v' ORDER BY 1"); do
