@@ -9908,7 +9908,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION isms.citus_distribute() IS
-    'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); sets citus.propagate_set_commands = local for the database, so that isms.set_context() narrows on the workers; 55000 without Citus or btree_gist or off the coordinator';
+    'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions and restrictions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); sets citus.propagate_set_commands = local for the database, so that isms.set_context() narrows on the workers, numbers each worker''s transition log from its own range (run again after adding a worker) and makes isms.trail_append() run on the organisation''s worker; 55000 without Citus or btree_gist or off the coordinator';
 REVOKE ALL ON FUNCTION isms.citus_distribute() FROM PUBLIC;
 
 

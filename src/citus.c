@@ -448,13 +448,16 @@ isms_citus_colocated(Oid relid, Oid target)
 
 /*
  * As isms_citus_org_shard(), but InvalidOid where another node holds the
- * organisation's shard.
+ * organisation's shard.  A Citus table that is not distributed by hash (a
+ * reference or Citus local table) is returned itself: the caller's direct
+ * write then refuses it (isms_refuse_citus_table).
  */
 Oid
 isms_citus_org_shard_here(Oid target, int64 org_id)
 {
 	CitusRel   *t = citus_rel(target);
 	int32		hash;
+	bool		hashed = false;
 	int			i;
 
 	if (!t->listed)
@@ -464,10 +467,13 @@ isms_citus_org_shard_here(Oid target, int64 org_id)
 	{
 		CitusShard *s = &t->shards[i];
 
-		if (s->has_range && s->min <= hash && hash <= s->max)
+		if (!s->has_range)
+			continue;
+		hashed = true;
+		if (s->min <= hash && hash <= s->max)
 			return s->local_relid;
 	}
-	return InvalidOid;
+	return hashed ? InvalidOid : target;
 }
 
 /*
