@@ -9910,6 +9910,108 @@ $$;
 COMMENT ON FUNCTION isms.citus_distribute() IS
     'Distributes isms on a Citus coordinator (superuser): the catalog, workflow definitions and restrictions, organization and membership as reference tables, every other table with an org_id distributed by it and colocated; one row per table with its distribution and outcome (done, or the SQLSTATE of a table Citus refuses, which stays local); foreign keys saved and added again, or nothing changed (IS161); sets citus.propagate_set_commands = local for the database, so that isms.set_context() narrows on the workers, numbers each worker''s transition log from its own range (run again after adding a worker) and makes isms.trail_append() run on the organisation''s worker; 55000 without Citus or btree_gist or off the coordinator';
 REVOKE ALL ON FUNCTION isms.citus_distribute() FROM PUBLIC;
+-- == doccontrol: document control on Citus shards: documents locked by (org_id, id), document_next_version in PL/pgSQL, approve_document's searched CASE ==
+
+CREATE OR REPLACE FUNCTION isms.document_lock(document_id bigint) RETURNS isms.document
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    doc isms.document;
+    org bigint;
+BEGIN
+    SELECT d.org_id INTO org FROM isms.document d WHERE d.id = document_lock.document_id;
+    IF FOUND THEN
+        SELECT * INTO doc FROM isms.document d
+         WHERE d.org_id = org AND d.id = document_lock.document_id FOR NO KEY UPDATE;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'document % does not exist', document_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('No row of isms.document with id %s is visible to you.', document_id),
+                  HINT = 'Check the id and your organisation membership.';
+    END IF;
+    RETURN doc;
+END
+$$;
+COMMENT ON FUNCTION isms.document_lock(bigint) IS
+    'The document with this id, locked until the end of the transaction (FOR NO KEY UPDATE); no_data_found when it is not visible';
+REVOKE ALL ON FUNCTION isms.document_lock(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_lock(bigint) TO isms_editor;
+
+CREATE OR REPLACE FUNCTION isms.document_version_lock(version_id bigint) RETURNS isms.document_version
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    ver isms.document_version;
+BEGIN
+    SELECT * INTO ver FROM isms.document_version v WHERE v.id = version_id;
+    IF FOUND THEN
+        -- the document locked by its key (see isms.document_lock)
+        PERFORM FROM isms.document d
+          WHERE d.org_id = ver.org_id AND d.id = ver.document_id FOR NO KEY UPDATE;
+        IF NOT FOUND THEN
+            PERFORM isms.document_lock(ver.document_id);
+        END IF;
+        -- read again: a concurrent change has committed while we waited
+        SELECT * INTO ver FROM isms.document_version v WHERE v.org_id = ver.org_id AND v.id = version_id;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'document version % does not exist', version_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('No row of isms.document_version with id %s is visible to you.', version_id),
+                  HINT = 'Check the id and your organisation membership.';
+    END IF;
+    RETURN ver;
+END
+$$;
+COMMENT ON FUNCTION isms.document_version_lock(bigint) IS
+    'The version with this id, read after locking its document; no_data_found when it is not visible';
+REVOKE ALL ON FUNCTION isms.document_version_lock(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_version_lock(bigint) TO isms_editor;
+
+CREATE OR REPLACE FUNCTION isms.document_next_version(document_id bigint, major boolean DEFAULT false)
+    RETURNS isms.docver
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    latest isms.docver;
+BEGIN
+    SELECT v.version INTO latest FROM isms.document_version v
+     WHERE v.document_id = document_next_version.document_id
+     ORDER BY v.version DESC LIMIT 1;
+    RETURN CASE WHEN major THEN isms.next_major(coalesce(latest, '0.0'))
+                WHEN latest IS NULL THEN '0.1'::isms.docver
+                ELSE isms.next_minor(latest) END;
+END
+$$;
+COMMENT ON FUNCTION isms.document_next_version(bigint, boolean) IS
+    'Number of the next version of a document: 0.1 for the first (1.0 with major), else next_minor (next_major with major) of the latest version';
+REVOKE ALL ON FUNCTION isms.document_next_version(bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.document_next_version(bigint, boolean) TO isms_reader;
+
+CREATE OR REPLACE FUNCTION isms.approve_document(version_id bigint, decision text DEFAULT 'approved', comment text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
+AS $$
+DECLARE
+    ver isms.document_version := isms.document_version_lock(version_id);
+    approval_id bigint;
+BEGIN
+    -- sha256 is set by the trigger for members; given here for a superuser,
+    -- whose INSERT the trigger takes as it is
+    INSERT INTO isms.document_approval (org_id, version_id, decision, comment, sha256)
+    VALUES (ver.org_id, ver.id, decision, comment, ver.sha256)
+    RETURNING id INTO approval_id;
+    UPDATE isms.document_version v
+       SET status = CASE WHEN approve_document.decision = 'approved' THEN 'approved' ELSE 'draft' END
+     WHERE v.org_id = ver.org_id AND v.id = ver.id;
+    RETURN approval_id;
+END
+$$;
+COMMENT ON FUNCTION isms.approve_document(bigint, text, text) IS
+    'Records a decision on a version in review, by the person acting (never its author: IS011): approved moves it to approved, rejected (with a comment) back to draft; returns the approval id';
+REVOKE ALL ON FUNCTION isms.approve_document(bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.approve_document(bigint, text, text) TO isms_editor;
 
 
 -- == functions more than one part of this release changed: their final form ==

@@ -48,6 +48,13 @@
  * numbers of the three tables are cached per relation and forgotten on a
  * relcache invalidation (ALTER TABLE, DROP).
  *
+ * Distributed by Citus (isms.citus_distribute()), the trigger fires on a
+ * worker's shard of the three tables.  It serves the shard as its table
+ * (isms_citus_table_of()), with the shard's own attribute numbers; each of
+ * its statements names the row's org_id, so Citus routes it to the
+ * colocated shard on the same node, run by local execution in the same
+ * transaction, and the trail entries name the table, never the shard.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -56,6 +63,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "citus.h"
 #include "codec.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
@@ -69,10 +77,12 @@
 #include "trail.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rangetypes.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -152,6 +162,23 @@ typedef struct DocRel
 } DocRel;
 
 static DocRel doc_rels[DOC_NTABLES];
+
+/* cached per Citus shard of the three tables on this node */
+typedef struct DocShard
+{
+	DocTable	table;
+	DocRel		rel;
+} DocShard;
+
+static DocShard *doc_shards;
+static int	doc_nshards;
+static int	doc_maxshards;
+
+/*
+ * Set by each call of the trigger: it fires on a shard, so its statements
+ * query Citus tables inside the shard's task (see doc_exec()).
+ */
+static bool doc_on_shard = false;
 
 /* plans, prepared on first use and kept for the life of the backend */
 typedef enum DocPlan
@@ -253,6 +280,9 @@ document_relcache_invalidate(Oid relid)
 	for (i = 0; i < DOC_NTABLES; i++)
 		if (relid == InvalidOid || relid == doc_rels[i].relid)
 			doc_rels[i].valid = false;
+	for (i = 0; i < doc_nshards; i++)
+		if (relid == InvalidOid || relid == doc_shards[i].rel.relid)
+			doc_shards[i].rel.valid = false;
 }
 
 static Oid
@@ -267,17 +297,16 @@ docver_type_oid(Oid nsp)
 	return typid;
 }
 
-/* Loads the OID and columns of table t. */
+/*
+ * Loads the columns of relation relid, table t of document control or a
+ * shard of it, into r.
+ */
 static void
-doc_load(DocTable t)
+doc_load_rel(DocTable t, Oid relid, DocRel *r)
 {
 	Oid			nsp = get_namespace_oid("isms", false);
-	Oid			relid = get_relname_relid(doc_table_names[t], nsp);
-	DocRel	   *r = &doc_rels[t];
 	int			c;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "isms relation \"%s\" is missing", doc_table_names[t]);
 	for (c = 0; c < doc_ncols[t]; c++)
 	{
 		const DocColumn *col = &doc_columns[t][c];
@@ -303,19 +332,99 @@ doc_load(DocTable t)
 	r->valid = true;
 }
 
-/* Which table of document control rel is; refuses any other table. */
+/* Loads the OID and columns of table t. */
+static void
+doc_load(DocTable t)
+{
+	Oid			relid = get_relname_relid(doc_table_names[t],
+										  get_namespace_oid("isms", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "isms relation \"%s\" is missing", doc_table_names[t]);
+	doc_load_rel(t, relid, &doc_rels[t]);
+}
+
+/*
+ * The columns of shard relid of table t, cached.  A shard created after a
+ * column of its table was dropped numbers its columns apart from the
+ * table, so each shard has its own.
+ */
+static const DocRel *
+doc_shard_rel(DocTable t, Oid relid)
+{
+	DocShard   *s = NULL;
+	int			i;
+
+	for (i = 0; i < doc_nshards; i++)
+		if (doc_shards[i].rel.relid == relid)
+		{
+			s = &doc_shards[i];
+			break;
+		}
+	if (s == NULL)
+	{
+		/* reuse an entry forgotten on invalidation, else add one */
+		for (i = 0; i < doc_nshards; i++)
+			if (!doc_shards[i].rel.valid)
+			{
+				s = &doc_shards[i];
+				break;
+			}
+		if (s == NULL)
+		{
+			if (doc_nshards == doc_maxshards)
+			{
+				int			size = doc_maxshards ? doc_maxshards * 2 : 16;
+
+				doc_shards = doc_shards ?
+					repalloc(doc_shards, sizeof(DocShard) * size) :
+					MemoryContextAlloc(TopMemoryContext, sizeof(DocShard) * size);
+				doc_maxshards = size;
+			}
+			s = &doc_shards[doc_nshards++];
+		}
+		s->rel.relid = relid;
+		s->rel.valid = false;
+	}
+	if (!s->rel.valid || s->table != t)
+	{
+		s->rel.valid = false;
+		s->table = t;
+		doc_load_rel(t, relid, &s->rel);
+	}
+	return &s->rel;
+}
+
+/*
+ * Which table of document control rel is, or which table's shard; sets *r
+ * to its columns.  Refuses any other table.
+ */
 static DocTable
-doc_table_of(Relation rel)
+doc_table_of(Relation rel, const DocRel **r)
 {
 	Oid			relid = RelationGetRelid(rel);
+	Oid			table;
 	int			t;
 
 	for (t = 0; t < DOC_NTABLES; t++)
 		if (!doc_rels[t].valid)
 			doc_load((DocTable) t);
+	doc_on_shard = false;
 	for (t = 0; t < DOC_NTABLES; t++)
 		if (doc_rels[t].relid == relid)
+		{
+			*r = &doc_rels[t];
 			return (DocTable) t;
+		}
+	/* a Citus shard of one of them, on a worker */
+	table = isms_citus_table_of(relid);
+	for (t = 0; table != relid && t < DOC_NTABLES; t++)
+		if (doc_rels[t].relid == table)
+		{
+			*r = doc_shard_rel((DocTable) t, relid);
+			doc_on_shard = true;
+			return (DocTable) t;
+		}
 	ereport(ERROR,
 			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 			 errmsg("isms.document_control() is not a trigger of table \"%s\"",
@@ -345,6 +454,12 @@ doc_plan(DocPlan p)
 /*
  * Runs a plan as the caller (row-level security applies), with search_path
  * pinned for its preparation and execution.
+ *
+ * On a shard, the statement queries a Citus table inside the shard's task,
+ * which Citus refuses unless citus.allow_nested_distributed_execution is
+ * on: it is, for this statement only.  Every plan names the row's org_id,
+ * so Citus routes it to the shard colocated with the trigger's, on this
+ * node, and runs it locally in the same transaction.
  */
 static int
 doc_exec(DocPlan p, Datum *args, const char *nulls, bool read_only, long count)
@@ -353,6 +468,11 @@ doc_exec(DocPlan p, Datum *args, const char *nulls, bool read_only, long count)
 	int			rc;
 
 	isms_restrict_begin(&safe, InvalidOid);
+	if (doc_on_shard &&
+		GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	rc = SPI_execute_plan(doc_plan(p), args, nulls, read_only, count);
 	isms_restrict_end(&safe);
 	if (rc < 0)
@@ -1305,7 +1425,7 @@ version_update(TriggerData *td, const DocRel *r)
 		json_str(&buf, "approved_at", utc_text(approval.decided_at));
 		json_str(&buf, "valid_from", utc_text(now));
 		json_str(&buf, "supersedes", superseded);
-		(void) isms_trail_append(org_id, RelationGetRelid(rel), id, "publish",
+		(void) isms_trail_append(org_id, doc_rels[DOC_VERSION].relid, id, "publish",
 								 json_finish(&buf));
 	}
 	else if (to == VS_RETIRED)
@@ -1333,7 +1453,7 @@ version_update(TriggerData *td, const DocRel *r)
 		json_str(&buf, "reason", isms_reason);
 		if (from == VS_PUBLISHED)
 			json_str(&buf, "valid_until", utc_text(now));
-		(void) isms_trail_append(org_id, RelationGetRelid(rel), id,
+		(void) isms_trail_append(org_id, doc_rels[DOC_VERSION].relid, id,
 								 from == VS_PUBLISHED ? "retire" : "withdraw",
 								 json_finish(&buf));
 	}
@@ -1356,10 +1476,9 @@ version_update(TriggerData *td, const DocRel *r)
  */
 
 static void
-refuse_delete(TriggerData *td, DocTable t)
+refuse_delete(TriggerData *td, DocTable t, const DocRel *r)
 {
 	Relation	rel = td->tg_relation;
-	const DocRel *r = &doc_rels[t];
 	TupleDesc	desc = RelationGetDescr(rel);
 	HeapTuple	tuple = td->tg_trigtuple;
 	const char *hint = t == DOC_APPROVAL ?
@@ -1435,11 +1554,10 @@ document_control(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("isms.document_control() must be a BEFORE row trigger, or a BEFORE TRUNCATE trigger")));
 
-	t = doc_table_of(td->tg_relation);
-	r = &doc_rels[t];
+	t = doc_table_of(td->tg_relation, &r);
 
 	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_TRUNCATE(event))
-		refuse_delete(td, t);
+		refuse_delete(td, t, r);
 
 	if (t == DOC_DOCUMENT)
 		return PointerGetDatum(document_row(td, r));

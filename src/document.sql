@@ -168,14 +168,21 @@ $$;
 -- privileges apply; each locks the document first, so that concurrent
 -- changes to one document's versions run one after the other.
 
--- The document, locked, or no_data_found.
+-- The document, locked, or no_data_found.  Locked by its key, org_id
+-- first: distributed by Citus (isms.citus_distribute()), the lock is then
+-- one shard's, which Citus routes.
 CREATE FUNCTION isms.document_lock(document_id bigint) RETURNS isms.document
     LANGUAGE plpgsql SET search_path = pg_catalog, isms, pg_temp
 AS $$
 DECLARE
     doc isms.document;
+    org bigint;
 BEGIN
-    SELECT * INTO doc FROM isms.document d WHERE d.id = document_lock.document_id FOR NO KEY UPDATE;
+    SELECT d.org_id INTO org FROM isms.document d WHERE d.id = document_lock.document_id;
+    IF FOUND THEN
+        SELECT * INTO doc FROM isms.document d
+         WHERE d.org_id = org AND d.id = document_lock.document_id FOR NO KEY UPDATE;
+    END IF;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'document % does not exist', document_id
             USING ERRCODE = 'no_data_found',
@@ -199,9 +206,14 @@ DECLARE
 BEGIN
     SELECT * INTO ver FROM isms.document_version v WHERE v.id = version_id;
     IF FOUND THEN
-        PERFORM isms.document_lock(ver.document_id);
+        -- the document locked by its key (see isms.document_lock)
+        PERFORM FROM isms.document d
+          WHERE d.org_id = ver.org_id AND d.id = ver.document_id FOR NO KEY UPDATE;
+        IF NOT FOUND THEN
+            PERFORM isms.document_lock(ver.document_id);
+        END IF;
         -- read again: a concurrent change has committed while we waited
-        SELECT * INTO ver FROM isms.document_version v WHERE v.id = version_id;
+        SELECT * INTO ver FROM isms.document_version v WHERE v.org_id = ver.org_id AND v.id = version_id;
     END IF;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'document version % does not exist', version_id
@@ -219,17 +231,22 @@ GRANT EXECUTE ON FUNCTION isms.document_version_lock(bigint) TO isms_editor;
 
 -- The number a new version gets: 0.1 (1.0 if major) for the first, else
 -- the next minor (major) above the latest.  The trigger applies the same
--- rule to an INSERT that leaves version NULL.
+-- rule to an INSERT that leaves version NULL.  PL/pgSQL: Citus plans its
+-- query with the parameter's value, and refuses a SQL function's.
 CREATE FUNCTION isms.document_next_version(document_id bigint, major boolean DEFAULT false)
     RETURNS isms.docver
-    LANGUAGE sql STABLE SET search_path = pg_catalog, isms, pg_temp
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp
 AS $$
-    SELECT CASE WHEN major THEN isms.next_major(coalesce(latest, '0.0'))
+DECLARE
+    latest isms.docver;
+BEGIN
+    SELECT v.version INTO latest FROM isms.document_version v
+     WHERE v.document_id = document_next_version.document_id
+     ORDER BY v.version DESC LIMIT 1;
+    RETURN CASE WHEN major THEN isms.next_major(coalesce(latest, '0.0'))
                 WHEN latest IS NULL THEN '0.1'::isms.docver
-                ELSE isms.next_minor(latest) END
-      FROM (SELECT (SELECT v.version FROM isms.document_version v
-                     WHERE v.document_id = document_next_version.document_id
-                     ORDER BY v.version DESC LIMIT 1) AS latest) l
+                ELSE isms.next_minor(latest) END;
+END
 $$;
 COMMENT ON FUNCTION isms.document_next_version(bigint, boolean) IS
     'Number of the next version of a document: 0.1 for the first (1.0 with major), else next_minor (next_major with major) of the latest version';
@@ -323,7 +340,7 @@ BEGIN
     VALUES (ver.org_id, ver.id, decision, comment, ver.sha256)
     RETURNING id INTO approval_id;
     UPDATE isms.document_version v
-       SET status = CASE approve_document.decision WHEN 'approved' THEN 'approved' ELSE 'draft' END
+       SET status = CASE WHEN approve_document.decision = 'approved' THEN 'approved' ELSE 'draft' END
      WHERE v.org_id = ver.org_id AND v.id = ver.id;
     RETURN approval_id;
 END

@@ -477,8 +477,61 @@ check "... on two workers" \
 	"$(c "SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement WHERE shardid IN (get_shard_id_for_distribution_column('isms.nonconformity', $org), get_shard_id_for_distribution_column('isms.nonconformity', $org2))")" 2
 check "distributed: the outbox is not written on the shards (its numbers are one node's commit order)" \
 	"$(on worker1 -c "SELECT count(*) FROM isms.outbox") $(on worker2 -c "SELECT count(*) FROM isms.outbox")" "0 0"
-check "distributed: document control is refused: isms.draft_document cannot lock the document without its org_id (0A000)" \
-	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.draft_document((SELECT id FROM isms.document WHERE code = 'CIT-POL-1'), content_text => 'Version 2')" | head -n 1)" "ERROR:  0A000"
+# Document control on the shards: the functions lock a document by its key
+# (org_id looked up first), which Citus routes to one shard; the trigger
+# serves the shard as its table, and its statements, which name the
+# row's org_id, run on the colocated shards of the same node.  The same
+# steps as on the coordinator, then a revision that supersedes the
+# version in force.
+c "ALTER ROLE citus_approver LOGIN" >/dev/null
+cat > "$dir/docs.sql" <<SQL
+SET ROLE citus_author;
+INSERT INTO isms.document (org_id, code, kind, title, owner, clause)
+    VALUES ($org, 'CIT-POL-2', 'policy', 'Restore policy', 'CISO', '5.2') RETURNING id AS doc \\gset
+\\echo doc :doc
+SELECT isms.draft_document(:doc, content_text => 'Restores are tested weekly.') AS ver \\gset
+\\echo ver :ver
+SELECT isms.submit_document(:ver);
+SET ROLE citus_approver;
+SELECT isms.approve_document(:ver, 'approved', 'Fine');
+SELECT isms.publish_document(:ver);
+SET ROLE citus_author;
+SELECT id AS pol1 FROM isms.document WHERE org_id = $org AND code = 'CIT-POL-1' \\gset
+SELECT isms.revise_document(:pol1, 'Weekly restores') AS rev \\gset
+\\echo rev :rev
+SELECT isms.submit_document(:rev);
+SET ROLE citus_approver;
+SELECT isms.approve_document(:rev, 'approved', 'Fine');
+SELECT isms.publish_document(:rev);
+SQL
+if ! on coordinator -f "$dir/docs.sql" > "$dir/docs.out"; then
+	sed 's/^/citus docs: /' "$dir/docs.out" >&2
+fi
+docval() { sed -n "s/^$1 //p" "$dir/docs.out" | head -n 1; }
+dver=$(docval ver)
+check "distributed: document control: a document is drafted, submitted, approved by another person and published on the shards" \
+	"$(c "SELECT v.status || ' ' || d.status FROM isms.document_version v JOIN isms.document d ON d.org_id = v.org_id AND d.id = v.document_id WHERE d.org_id = $org AND d.code = 'CIT-POL-2'")" \
+	"published published"
+check "distributed: ... the version is in force from its publication on" \
+	"$(c "SELECT v.version::text || ' ' || (NOT lower_inf(v.validity) AND upper_inf(v.validity) AND lower(v.validity) <= now())
+	        FROM isms.document_version v WHERE v.org_id = $org AND v.id = ${dver:-0}")" \
+	"0.1 true"
+check "distributed: ... the trail has its approval and its publication, naming the table" \
+	"$(c "SELECT string_agg(action || ' ' || record_table, ', ' ORDER BY seq) FROM isms.trail WHERE org_id = $org AND record_id = ${dver:-0} AND record_table LIKE 'isms.document%'")" \
+	"approve isms.document_version, publish isms.document_version"
+check "distributed: ... a revision published on the shards supersedes the version in force at the same instant" \
+	"$(c "SELECT string_agg(v.version::text || ' ' || v.status, ', ' ORDER BY v.version) || ' / ' || max(d.status) || ' / ' ||
+	             (SELECT upper(o.validity) = lower(n.validity) FROM isms.document_version o, isms.document_version n
+	               WHERE o.org_id = $org AND n.org_id = $org AND o.document_id = d.id AND n.document_id = d.id AND o.version::text = '0.1' AND n.version::text = '0.2')
+	        FROM isms.document_version v JOIN isms.document d ON d.org_id = v.org_id AND d.id = v.document_id WHERE d.org_id = $org AND d.code = 'CIT-POL-1' GROUP BY d.id")" \
+	"0.1 superseded, 0.2 published / published / true"
+mine=$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.revise_document($(docval doc), 'Daily restores')" | tail -n 1)
+on coordinator -c "SET ROLE citus_author" -c "SELECT isms.submit_document(${mine:-0})" >/dev/null
+check "distributed: ... its author cannot approve a version on the shard (IS011)" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.approve_document(${mine:-0}, 'approved', 'Mine')" | head -n 1)" "ERROR:  IS011"
+check "... and nothing written: the version in review, no decision on it" \
+	"$(c "SELECT v.status || ' ' || (SELECT count(*) FROM isms.document_approval a WHERE a.org_id = $org AND a.version_id = v.id) FROM isms.document_version v WHERE v.org_id = $org AND v.id = ${mine:-0}")" \
+	"in_review 0"
 check "distributed: isms.trail_append(), called alone in a SELECT, runs on the organisation's worker" \
 	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT isms.trail_append($org, 'isms.asset', 1, 'note', '{}'::jsonb)" | tail -n 1 | grep -c '^[0-9][0-9]*$') $(on $home -c "SELECT action || ' ' || source FROM $trail_shard WHERE org_id = $org ORDER BY seq DESC LIMIT 1")" "1 note hand"
 check "... inside a transaction block Citus runs it on the coordinator, which holds no shard of the trail (IS160)" \
