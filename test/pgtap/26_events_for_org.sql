@@ -19,6 +19,7 @@ VALUES (9001, 1, 'isms.incident', 1, 1, 'reported', 'triaged', 'ann@a.example', 
        (9005, 2, 'isms.incident', 2, 1, 'triaged', 'contained', 'bob@b.example', now(), '7004', 'isms.incident'),
        (9006, 1, 'isms.incident', 1, 1, 'resolved', 'closed', 'ann@a.example', now(), '7005', 'isms.incident');
 CREATE TEMP TABLE sealed (org bigint, xact xid8, seq bigint);
+GRANT SELECT ON sealed TO PUBLIC;
 INSERT INTO sealed
 SELECT l.org_id, l.xact_id,
        isms.trail_append_engine(l.org_id, 'isms.transition_log'::regclass, 0, 'transitions',
