@@ -9936,7 +9936,10 @@ BEGIN
     PERFORM isms.require_member(org, 'read the events of');
     RETURN QUERY
     SELECT t.seq, l.log_id, l.org_id,
-           coalesce(l.record_table_name, format('%I.%I', n.nspname, c.relname)), l.record_id,
+           coalesce(l.record_table_name,
+                    (pg_catalog.pg_identify_object('pg_catalog.pg_class'::pg_catalog.regclass,
+                                                   l.record_table::pg_catalog.oid, 0)).identity),
+           l.record_id,
            l.from_state, l.to_state, l.cycle, l.actor, l.reason, l.at
       FROM (SELECT t.seq, t.payload
               FROM isms.trail t
@@ -9951,8 +9954,6 @@ BEGIN
        AND l.xact_id OPERATOR(pg_catalog.=) ((t.payload OPERATOR(pg_catalog.->>) 'xact_id')::pg_catalog.xid8)
        AND l.log_id OPERATOR(pg_catalog.>=) ((b OPERATOR(pg_catalog.->>) 0)::bigint)
        AND l.log_id OPERATOR(pg_catalog.<=) ((b OPERATOR(pg_catalog.->>) 1)::bigint)
-      LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.record_table
-      LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      ORDER BY t.seq, l.log_id;
 END
 $$;

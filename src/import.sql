@@ -473,7 +473,9 @@ GRANT EXECUTE ON FUNCTION isms.verify_imports(bigint) TO isms_reader;
 -- or on the Citus worker holding the organisation, where the outbox is not
 -- written.  The imports' seals are read too: verify_transition_log seals the
 -- imported log rows by them.  One query keyed by org_id on the trail and the
--- log, so that Citus routes it to one colocated shard pair.
+-- log, so that Citus routes it to one colocated shard pair; the table name
+-- of a row logged before 0.2.0 comes from pg_identify_object(), a function
+-- rather than a join of the catalog, which Citus would not route.
 CREATE FUNCTION isms.events_for_org(org bigint, after_seq bigint DEFAULT 0, max_transactions integer DEFAULT 100)
 RETURNS TABLE (seq bigint, log_id bigint, org_id bigint, record_table text, record_id bigint,
                from_state text, to_state text, cycle integer, actor text, reason text, at timestamptz)
@@ -497,7 +499,10 @@ BEGIN
     PERFORM isms.require_member(org, 'read the events of');
     RETURN QUERY
     SELECT t.seq, l.log_id, l.org_id,
-           coalesce(l.record_table_name, format('%I.%I', n.nspname, c.relname)), l.record_id,
+           coalesce(l.record_table_name,
+                    (pg_catalog.pg_identify_object('pg_catalog.pg_class'::pg_catalog.regclass,
+                                                   l.record_table::pg_catalog.oid, 0)).identity),
+           l.record_id,
            l.from_state, l.to_state, l.cycle, l.actor, l.reason, l.at
       FROM (SELECT t.seq, t.payload
               FROM isms.trail t
@@ -512,8 +517,6 @@ BEGIN
        AND l.xact_id OPERATOR(pg_catalog.=) ((t.payload OPERATOR(pg_catalog.->>) 'xact_id')::pg_catalog.xid8)
        AND l.log_id OPERATOR(pg_catalog.>=) ((b OPERATOR(pg_catalog.->>) 0)::bigint)
        AND l.log_id OPERATOR(pg_catalog.<=) ((b OPERATOR(pg_catalog.->>) 1)::bigint)
-      LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.record_table
-      LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      ORDER BY t.seq, l.log_id;
 END
 $$;
