@@ -34,7 +34,7 @@ GRANT USAGE ON SCHEMA sec_evil_efo TO sec_bob;
 SET LOCAL ROLE sec_bob;
 SELECT throws_ok('SELECT * FROM isms.events_for_org(1)', '42501', NULL,
     'an editor of organisation 2 is refused the feed of organisation 1 (42501)');
-SET LOCAL search_path = sec_evil_efo, pg_catalog, isms;
+SET LOCAL search_path = sec_evil_efo, pg_catalog, isms, public;
 SELECT is((SELECT array_agg(log_id) FROM isms.events_for_org(2) WHERE log_id IN (1201, 1202)), '{1202}'::bigint[],
     'a search_path of the caller''s functions changes nothing of the feed');
 RESET search_path;
