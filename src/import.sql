@@ -466,3 +466,61 @@ REVOKE ALL ON FUNCTION isms.import_org(), isms.import_apply(bigint, text),
     isms.verify_imports(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION isms.import_org(), isms.import_apply(bigint, text) TO isms_admin;
 GRANT EXECUTE ON FUNCTION isms.verify_imports(bigint) TO isms_reader;
+
+-- The event feed of one organisation: its trail, read in seq order, is the
+-- commit order of the transactions that moved its records (each appends its
+-- seal under the organisation's trail lock, held until commit), on one node
+-- or on the Citus worker holding the organisation, where the outbox is not
+-- written.  The imports' seals are read too: verify_transition_log seals the
+-- imported log rows by them.  One query keyed by org_id on the trail and the
+-- log, so that Citus routes it to one colocated shard pair; the table name
+-- of a row logged before 0.2.0 comes from pg_identify_object(), a function
+-- rather than a join of the catalog, which Citus would not route.
+CREATE FUNCTION isms.events_for_org(org bigint, after_seq bigint DEFAULT 0, max_transactions integer DEFAULT 100)
+RETURNS TABLE (seq bigint, log_id bigint, org_id bigint, record_table text, record_id bigint,
+               from_state text, to_state text, cycle integer, actor text, reason text, at timestamptz)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, isms, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    IF org IS NULL OR after_seq IS NULL OR max_transactions IS NULL THEN
+        RAISE EXCEPTION 'isms.events_for_org: the organisation, after_seq and max_transactions must not be NULL'
+            USING ERRCODE = '22004',
+                  DETAIL = format('org %s, after_seq %s, max_transactions %s',
+                                  coalesce(org::text, 'NULL'), coalesce(after_seq::text, 'NULL'),
+                                  coalesce(max_transactions::text, 'NULL')),
+                  HINT = 'Pass the organisation''s id, 0 or the largest seq returned so far, and a positive page size.';
+    END IF;
+    IF max_transactions OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'isms.events_for_org: max_transactions must be at least 1'
+            USING ERRCODE = '22023',
+                  DETAIL = format('max_transactions is %s', max_transactions),
+                  HINT = 'Pass a positive page size, 100 by default.';
+    END IF;
+    PERFORM isms.require_member(org, 'read the events of');
+    RETURN QUERY
+    SELECT t.seq, l.log_id, l.org_id,
+           coalesce(l.record_table_name,
+                    (pg_catalog.pg_identify_object('pg_catalog.pg_class'::pg_catalog.regclass,
+                                                   l.record_table::pg_catalog.oid, 0)).identity),
+           l.record_id,
+           l.from_state, l.to_state, l.cycle, l.actor, l.reason, l.at
+      FROM (SELECT t.seq, t.payload
+              FROM isms.trail t
+             WHERE t.org_id OPERATOR(pg_catalog.=) org AND t.seq OPERATOR(pg_catalog.>) after_seq
+               AND t.action OPERATOR(pg_catalog.=) ANY (ARRAY['transitions', 'import']::text[])
+               AND t.source IS DISTINCT FROM 'hand'::text
+             ORDER BY t.seq
+             LIMIT max_transactions) AS t
+     CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(t.payload OPERATOR(pg_catalog.->) 'batches') AS b
+      JOIN isms.transition_log l
+        ON l.org_id OPERATOR(pg_catalog.=) org
+       AND l.xact_id OPERATOR(pg_catalog.=) ((t.payload OPERATOR(pg_catalog.->>) 'xact_id')::pg_catalog.xid8)
+       AND l.log_id OPERATOR(pg_catalog.>=) ((b OPERATOR(pg_catalog.->>) 0)::bigint)
+       AND l.log_id OPERATOR(pg_catalog.<=) ((b OPERATOR(pg_catalog.->>) 1)::bigint)
+     ORDER BY t.seq, l.log_id;
+END
+$$;
+COMMENT ON FUNCTION isms.events_for_org(bigint, bigint, integer) IS
+    'Clause 4.4: the transitions of one organisation''s next max_transactions sealed transactions (engine moves and imports) after trail seq after_seq, in (seq, log_id) order, where seq is the trail seq of the seal; remember the largest seq returned and pass it next time to never miss an event; works on a distributed isms, where the outbox is not written; refuses non-members (42501)';
+REVOKE ALL ON FUNCTION isms.events_for_org(bigint, bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION isms.events_for_org(bigint, bigint, integer) TO isms_reader;

@@ -477,6 +477,10 @@ check "... on two workers" \
 	"$(c "SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement WHERE shardid IN (get_shard_id_for_distribution_column('isms.nonconformity', $org), get_shard_id_for_distribution_column('isms.nonconformity', $org2))")" 2
 check "distributed: the outbox is not written on the shards (its numbers are one node's commit order)" \
 	"$(on worker1 -c "SELECT count(*) FROM isms.outbox") $(on worker2 -c "SELECT count(*) FROM isms.outbox")" "0 0"
+efo_first=$(on coordinator -c "SET ROLE citus_author" -c "SELECT max(seq) FROM isms.events_for_org($org, 0, 1)" | tail -n 1)
+check "distributed: isms.events_for_org() returns the organisation's moves made on the shards, one transaction a page with after_seq" \
+	"$(on coordinator -c "SET ROLE citus_author" -c "SELECT count(*) FROM isms.events_for_org($org, 0, 1000000)" | tail -n 1) $(on coordinator -c "SET ROLE citus_author" -c "SELECT (SELECT count(*) FROM isms.events_for_org($org, 0, 1)) + (SELECT count(*) FROM isms.events_for_org($org, $efo_first, 1000000))" | tail -n 1) $(on coordinator -c "SET ROLE citus_author" -c "SELECT count(DISTINCT seq) FROM isms.events_for_org($org, $efo_first, 1)" | tail -n 1)" \
+	"$(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org") $(c "SELECT count(*) FROM isms.transition_log WHERE org_id = $org") 1"
 # Document control on the shards: the functions lock a document by its key
 # (org_id looked up first), which Citus routes to one shard; the trigger
 # serves the shard as its table, and its statements, which name the

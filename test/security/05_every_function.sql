@@ -61,6 +61,7 @@ INSERT INTO battery (sql) VALUES
  ($$SELECT * FROM isms.trail_head(1)$$), ($$SELECT * FROM isms.trail_head(2)$$),
  ($$SELECT * FROM isms.verify_transition_log(1)$$), ($$SELECT * FROM isms.verify_transition_log(2)$$),
  ($$SELECT * FROM isms.events_after(0)$$), ($$SELECT * FROM isms.events_after(0, 5)$$),
+ ($$SELECT * FROM isms.events_for_org(1)$$), ($$SELECT * FROM isms.events_for_org(2, 0, 5)$$),
  ($$SELECT * FROM isms.next_states('isms.incident', 1)$$), ($$SELECT * FROM isms.next_states('isms.incident', 2)$$),
  ($$SELECT isms.transition('isms.incident', 1, 'triaged', 'seen')$$),
  ($$SELECT isms.transition('isms.incident', 1, 'closed', 'skip')$$),

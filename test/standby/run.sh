@@ -166,6 +166,7 @@ isms.report_org(bigint)|SELECT isms.report_org($org)
 isms.require_member(bigint,text)|SELECT count(*) FROM (SELECT isms.require_member($org)) m
 isms.transition_log_encoding(isms.transition_log)|SELECT md5(string_agg(isms.transition_log_encoding(l), '' ORDER BY log_id)) FROM isms.transition_log l
 isms.events_after(bigint,integer)|SELECT count(*), md5(string_agg(e::text, '|' ORDER BY seq, log_id)) FROM isms.events_after(0, 1000000) e
+isms.events_for_org(bigint,bigint,integer)|SELECT count(*), md5(string_agg(e::text, '|' ORDER BY e.org_id, e.seq, e.log_id)) FROM isms.organization o, isms.events_for_org(o.org_id, 0, 1000000) e
 isms.trail_head(bigint)|SELECT h.seq > 0 FROM isms.trail_head($org) h
 isms.verify_trail(bigint)|SELECT count(*) FROM isms.organization o, isms.verify_trail(o.org_id)
 isms.verify_trail(bigint,bigint,text)|SELECT count(*) FROM isms.organization o, isms.trail_head(o.org_id) h, isms.verify_trail(o.org_id, h.seq, h.hash)
