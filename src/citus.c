@@ -407,7 +407,9 @@ citus_no_local_shard(Oid target, const char *what, const char *hint)
 	ereport(ERROR,
 			(errcode(ERRCODE_ISMS_CITUS_TABLE),
 			 errmsg("table %s is distributed by Citus and this node does not hold %s",
-					get_rel_name(target), what),
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(target)),
+											   get_rel_name(target)),
+					what),
 			 errdetail("isms writes its trail, transition log and history directly into the shard of the organisation, on the node that holds it."),
 			 errhint("%s", hint)));
 }
